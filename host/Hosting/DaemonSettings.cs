@@ -1,0 +1,63 @@
+namespace PluggableSnapshotter.Host.Hosting;
+
+/// <summary>The daemon's command line, each option also read from an environment variable.</summary>
+internal sealed record DaemonSettings(string Root, string Address, string? Config, string LogLevel)
+{
+    public const string Usage = """
+        pluggable-snapshotter: a containerd remote snapshotter with backends as plugins.
+
+        Options (each also an environment variable):
+          --root DIR        state directory                 PSNAP_ROOT      (/var/lib/pluggable-snapshotter)
+          --address PATH    gRPC unix socket to serve       PSNAP_ADDRESS   (/run/pluggable-snapshotter/snapshotter.sock)
+          --config FILE     plugins.yaml                    PSNAP_CONFIG    (/etc/pluggable-snapshotter/plugins.yaml, else ./plugins.yaml, else none)
+          --log-level LVL   trace|debug|information|warning|error   PSNAP_LOG_LEVEL (information)
+          --help            this text
+
+        containerd config.toml:
+          [proxy_plugins.pluggable]
+            type = "snapshot"
+            address = "/run/pluggable-snapshotter/snapshotter.sock"
+        """;
+
+    private static readonly string[] LogLevels = ["trace", "debug", "information", "info", "warning", "warn", "error", "critical", "none"];
+
+    /// <summary>Parses the arguments over the environment's defaults.</summary>
+    /// <exception cref="ArgumentException">An unknown option or a missing value; the message says which.</exception>
+    public static DaemonSettings Parse(IReadOnlyList<string> args, Func<string, string?> environment)
+    {
+        var root = environment("PSNAP_ROOT") ?? "/var/lib/pluggable-snapshotter";
+        var address = environment("PSNAP_ADDRESS") ?? "/run/pluggable-snapshotter/snapshotter.sock";
+        var config = environment("PSNAP_CONFIG");
+        var logLevel = environment("PSNAP_LOG_LEVEL") ?? "information";
+        for (var i = 0; i < args.Count; i++)
+        {
+            var (name, inline) = args[i].Split('=', 2) is [var n, var v] ? (n, v) : (args[i], null);
+            string Value() => inline ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value"));
+            switch (name)
+            {
+                case "--root": root = Value(); break;
+                case "--address": address = Value(); break;
+                case "--config": config = Value(); break;
+                case "--log-level": logLevel = Value(); break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        if (!LogLevels.Contains(logLevel, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"--log-level {logLevel} is not one of {string.Join('|', LogLevels)}");
+        }
+        config ??= new[] { "/etc/pluggable-snapshotter/plugins.yaml", Path.GetFullPath("plugins.yaml") }.FirstOrDefault(File.Exists);
+        return new DaemonSettings(Path.GetFullPath(root), Path.GetFullPath(address), config is null ? null : Path.GetFullPath(config), logLevel);
+    }
+
+    public Microsoft.Extensions.Logging.LogLevel MinimumLevel => LogLevel.ToLowerInvariant() switch
+    {
+        "trace" => Microsoft.Extensions.Logging.LogLevel.Trace,
+        "debug" => Microsoft.Extensions.Logging.LogLevel.Debug,
+        "warning" or "warn" => Microsoft.Extensions.Logging.LogLevel.Warning,
+        "error" => Microsoft.Extensions.Logging.LogLevel.Error,
+        "critical" => Microsoft.Extensions.Logging.LogLevel.Critical,
+        "none" => Microsoft.Extensions.Logging.LogLevel.None,
+        _ => Microsoft.Extensions.Logging.LogLevel.Information,
+    };
+}

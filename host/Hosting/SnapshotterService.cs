@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Host.Plugins;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Host.Hosting;
+
+/// <summary>
+/// Startup and shutdown: loads plugins.yaml and the plugins, starts their services, builds the chains and opens the
+/// snapshotter (restoring remote snapshots) before the socket is served.
+/// </summary>
+internal sealed class SnapshotterService(
+    DaemonSettings settings,
+    PluginsConfig config,
+    BackendLoader loader,
+    ISnapshotterFactory factory,
+    SnapshotterHolder holder,
+    ILogger<SnapshotterService> logger) : IHostedService
+{
+    private IReadOnlyList<LoadedPlugin> _plugins = [];
+    private ISnapshotter? _snapshotter;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(settings.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _plugins = loader.LoadAll(config.Plugins, settings.Root);
+        foreach (var service in _plugins.SelectMany(p => p.HostedServices))
+        {
+            await service.StartAsync(cancellationToken);
+        }
+        var byName = _plugins.ToDictionary(p => p.Name, p => p.FileSystem);
+        var chains = config.Chains
+            .Select(c => new Chain(c.Name, c.Backends.Select(b => (b, byName[b])).ToList(), c.Images.Select(i => new ImagePattern(i)).ToList()))
+            .ToList();
+        var router = new ChainRouter(chains, config.DefaultChain, config.Options);
+        foreach (var chain in chains)
+        {
+            logger.LogInformation("chain {Chain}: [{Backends}] for {Images}", chain.Name,
+                string.Join(", ", chain.Backends.Select(b => b.Name)),
+                chain.Name == config.DefaultChain ? "images no other chain matches" : string.Join(", ", chain.Images.Select(i => i.Glob)));
+        }
+        _snapshotter = await factory.CreateAsync(settings.Root, router, config.Options, cancellationToken);
+        holder.Set(_snapshotter);
+        logger.LogInformation("snapshotter ready: root {Root}, socket {Address}", settings.Root, settings.Address);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Remote snapshots stay mounted across a restart only if the backends keep serving; the next start restores them.
+        foreach (var service in _plugins.SelectMany(p => p.HostedServices).Reverse())
+        {
+            await service.StopAsync(cancellationToken);
+        }
+        if (_snapshotter is not null)
+        {
+            await _snapshotter.DisposeAsync();
+        }
+        foreach (var plugin in _plugins)
+        {
+            await plugin.DisposeAsync();
+        }
+    }
+}

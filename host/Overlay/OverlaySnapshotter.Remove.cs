@@ -1,0 +1,115 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Host.Linux;
+using PluggableSnapshotter.Host.Metadata;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Host.Overlay;
+
+internal sealed partial class OverlaySnapshotter
+{
+    public async Task RemoveAsync(string key, CancellationToken cancellationToken)
+    {
+        var (removed, orphans) = await _store.TransactAsync(table =>
+        {
+            var removed = table.Remove(key);
+            return (removed, _options.AsynchronousRemove ? [] : OrphanDirectories(table));
+        }, cancellationToken);
+        await DeleteDirectoriesAsync(orphans);
+
+        // The image's backends may keep work for it (an in-flight parallel pull): let them release it.
+        var image = ImageKey(removed.Info.Labels);
+        if (image is not null)
+        {
+            try
+            {
+                await _fileSystem.CleanImageAsync(image, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogWarning(e, "cleaning image {Image} after removing {Key} failed", image, key);
+            }
+        }
+    }
+
+    public async Task CleanupAsync(CancellationToken cancellationToken)
+    {
+        var orphans = await _store.TransactAsync(OrphanDirectories, cancellationToken);
+        await DeleteDirectoriesAsync(orphans);
+    }
+
+    // The image a snapshot belongs to, as backends know it: its manifest digest, else its reference.
+    private static string? ImageKey(IReadOnlyDictionary<string, string> labels)
+    {
+        var layer = new LayerRequest { Mountpoint = "", Key = "", Namespace = "", Labels = labels };
+        return layer.ManifestDigest ?? layer.ImageReference;
+    }
+
+    /// <summary>Directories under snapshots/ that no snapshot owns (read inside the transaction that removed their owners).</summary>
+    private List<string> OrphanDirectories(SnapshotTable table)
+    {
+        var result = new List<string>();
+        if (!Directory.Exists(_layout.SnapshotsDirectory))
+        {
+            return result;
+        }
+        var ids = table.Ids();
+        foreach (var directory in Directory.EnumerateDirectories(_layout.SnapshotsDirectory))
+        {
+            var name = Path.GetFileName(directory);
+            if (long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? ids.Contains(id) : IsBeingCreated(directory))
+            {
+                continue;
+            }
+            result.Add(directory);
+        }
+        return result;
+    }
+
+    private bool IsBeingCreated(string directory)
+    {
+        lock (_creating)
+        {
+            return _creating.Contains(directory);
+        }
+    }
+
+    private async Task DeleteDirectoriesAsync(IEnumerable<string> directories)
+    {
+        foreach (var directory in directories)
+        {
+            try
+            {
+                await DeleteSnapshotDirectoryAsync(directory);
+            }
+            catch (Exception e)
+            {
+                // Metadata is already gone; the next Cleanup retries.
+                _logger.LogWarning(e, "failed to remove snapshot directory {Directory}", directory);
+            }
+        }
+    }
+
+    /// <summary>Unmounts whatever a backend left mounted in the directory (never deleting through a mount), then deletes it.</summary>
+    private async Task DeleteSnapshotDirectoryAsync(string directory)
+    {
+        var fs = Path.Combine(directory, "fs");
+        if (MountTable.IsMountPoint(fs))
+        {
+            try
+            {
+                await _fileSystem.UnmountAsync(fs, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning(e, "backend failed to unmount {Mountpoint}; forcing it", fs);
+            }
+        }
+        MountTable.UnmountAllUnder(directory);
+        if (MountTable.MountsUnder(directory).Count > 0)
+        {
+            throw new IOException($"{directory} still has mounts; not deleting through them");
+        }
+        Directory.Delete(directory, recursive: true);
+    }
+}

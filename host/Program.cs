@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using PluggableSnapshotter.Host.Grpc;
+using PluggableSnapshotter.Host.Hosting;
+using PluggableSnapshotter.Host.Linux;
+using PluggableSnapshotter.Host.Overlay;
+using PluggableSnapshotter.Host.Plugins;
+using PluggableSnapshotter.Sdk;
+
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(DaemonSettings.Usage);
+    return 0;
+}
+
+DaemonSettings settings;
+PluginsConfig config;
+try
+{
+    settings = DaemonSettings.Parse(args, Environment.GetEnvironmentVariable);
+    config = settings.Config is null ? PluginsConfig.Empty : PluginsConfigLoader.Load(settings.Config);
+}
+catch (Exception e) when (e is ArgumentException or PluginsConfigException)
+{
+    Console.Error.WriteLine($"pluggable-snapshotter: {e.Message}");
+    return 2;
+}
+
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.SetMinimumLevel(settings.MinimumLevel);
+builder.Logging.AddFilter("Microsoft.AspNetCore", settings.MinimumLevel > LogLevel.Warning ? settings.MinimumLevel : LogLevel.Warning);
+builder.Logging.AddFilter("Grpc", settings.MinimumLevel > LogLevel.Warning ? settings.MinimumLevel : LogLevel.Warning);
+builder.Logging.AddSimpleConsole(console =>
+{
+    console.SingleLine = true;
+    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+    console.UseUtcTimestamp = true;
+    console.IncludeScopes = true;
+});
+builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+
+// A stale socket from a previous run would make the bind fail.
+Directory.CreateDirectory(Path.GetDirectoryName(settings.Address)!);
+if (File.Exists(settings.Address) || new FileInfo(settings.Address).Attributes != (FileAttributes)(-1))
+{
+    File.Delete(settings.Address);
+}
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.ListenUnixSocket(settings.Address, listen => listen.Protocols = HttpProtocols.Http2);
+    kestrel.Limits.MaxRequestBodySize = null;
+});
+
+builder.Services.AddSingleton(settings);
+builder.Services.AddSingleton(config);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton<SnapshotterHolder>();
+builder.Services.AddSingleton<BackendLoader>();
+builder.Services.AddSingleton<ISnapshotterFactory, SnapshotterFactory>();
+builder.Services.AddHostedService<SnapshotterService>();
+builder.Services.AddGrpc(grpc =>
+{
+    grpc.Interceptors.Add<ErrorMappingInterceptor>();
+    grpc.MaxReceiveMessageSize = 16 * 1024 * 1024;
+    grpc.EnableDetailedErrors = true;
+});
+
+var app = builder.Build();
+app.MapGrpcService<SnapshotsService>();
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    // containerd runs as root; nobody else needs the socket.
+    LibC.chmod(settings.Address, LibC.Octal("660"));
+});
+
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is PluginLoadException or InvalidOperationException or IOException)
+{
+    app.Services.GetRequiredService<ILogger<SnapshotterService>>().LogCritical("cannot start: {Reason}", e.Message);
+    return 1;
+}
+finally
+{
+    if (File.Exists(settings.Address))
+    {
+        File.Delete(settings.Address);
+    }
+}

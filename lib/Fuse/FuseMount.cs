@@ -1,0 +1,189 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+using PluggableSnapshotter.Fuse.Interop;
+using PluggableSnapshotter.Fuse.Server;
+
+namespace PluggableSnapshotter.Fuse;
+
+/// <summary>
+/// A tree of <see cref="FuseNode"/>s mounted over /dev/fuse. Create one with <see cref="MountAsync"/>; dispose it to
+/// unmount (forcing the unmount when files are still open). Needs root (CAP_SYS_ADMIN).
+/// </summary>
+public sealed class FuseMount : IAsyncDisposable
+{
+    private readonly SafeFileHandle _device;
+    private readonly FuseSession _session;
+    private readonly ILogger _logger;
+    private int _unmounted;
+
+    private FuseMount(string mountPoint, SafeFileHandle device, FuseSession session, ILogger logger)
+    {
+        MountPoint = mountPoint;
+        _device = device;
+        _session = session;
+        _logger = logger;
+    }
+
+    /// <summary>The absolute path the tree is mounted at.</summary>
+    public string MountPoint { get; }
+
+    /// <summary>Completes when the kernel has ended the session (unmounted, or the last open file of a lazy unmount closed).</summary>
+    public Task Completion => _session.Completion;
+
+    /// <summary>Nodes the kernel currently holds references to (diagnostics; the root counts).</summary>
+    public int KnownNodeCount => _session.Nodes.Count;
+
+    /// <summary>Directories currently open (diagnostics).</summary>
+    public int OpenDirectoryCount => _session.Directories.Count;
+
+    /// <summary>
+    /// Mounts <paramref name="root"/> at <paramref name="mountPoint"/> (an existing directory) and returns once the
+    /// kernel has completed INIT, so the mount is usable.
+    /// </summary>
+    /// <param name="mountPoint">The directory to mount on.</param>
+    /// <param name="root">The root directory node; it must implement <see cref="INodeGetattrer"/> and report a directory.</param>
+    /// <param name="options">Mount and cache settings; null for the defaults.</param>
+    /// <param name="logger">Receives node faults and transport errors; null for none.</param>
+    /// <param name="cancellationToken">Abandons the mount (it is torn down) while waiting for INIT.</param>
+    /// <exception cref="IOException">/dev/fuse could not be opened or mount(2) failed (the message names the errno).</exception>
+    /// <exception cref="ArgumentException">The root is not a directory.</exception>
+    public static async Task<FuseMount> MountAsync(string mountPoint, FuseNode root, FuseMountOptions? options, ILogger? logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        cancellationToken.ThrowIfCancellationRequested();
+        options ??= new FuseMountOptions();
+        logger ??= NullLogger.Instance;
+        string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
+        if (root is not INodeGetattrer getattrer)
+        {
+            throw new ArgumentException($"The root node must implement {nameof(INodeGetattrer)}", nameof(root));
+        }
+
+        FuseResult<FuseAttributes> rootAttributes = await getattrer.GetattrAsync(cancellationToken).ConfigureAwait(false);
+        if (!rootAttributes.IsSuccess || (rootAttributes.Value.Mode & FileModes.TypeMask) != FileModes.Directory)
+        {
+            throw new ArgumentException("The root node must report a directory", nameof(root));
+        }
+
+        SafeFileHandle device = OpenDevice();
+        var session = new FuseSession(device, root, options, logger);
+        try
+        {
+            DoMount(target, device, options, rootAttributes.Value.Mode);
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+
+        var mount = new FuseMount(target, device, session, logger);
+        session.Start();
+        try
+        {
+            await session.Initialized.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            mount.ApplyReadahead(options.ReadaheadKilobytes);
+        }
+        catch
+        {
+            await mount.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        logger.LogInformation("Mounted FUSE {FsName} at {MountPoint}", options.FsName, target);
+        return mount;
+    }
+
+    /// <summary>
+    /// Unmounts. <see cref="UnmountMode.Normal"/> and <see cref="UnmountMode.Force"/> return once the session has
+    /// ended; <see cref="UnmountMode.Lazy"/> returns once the mount is detached, while open files are still served
+    /// (watch <see cref="Completion"/>).
+    /// </summary>
+    /// <exception cref="IOException">The kernel refused, e.g. EBUSY for a normal unmount with files open.</exception>
+    public async Task UnmountAsync(UnmountMode mode, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Volatile.Read(ref _unmounted) == 0)
+        {
+            FuseMountCleanup.Unmount(MountPoint, mode);
+            Volatile.Write(ref _unmounted, 1);
+        }
+
+        if (mode != UnmountMode.Lazy)
+        {
+            await Completion.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Unmounts (forcibly when files are open) and waits for the session to end.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _unmounted, 1) == 0 && Libc.Umount2(MountPoint, 0) != 0)
+        {
+            int errno = Libc.LastErrno;
+            // EBUSY: files are open. Force aborts the connection (fuse_umount_begin) so nothing waits on us.
+            if (Libc.Umount2(MountPoint, Libc.MNT_FORCE | Libc.MNT_DETACH) != 0 && Libc.LastErrno != (int)Errno.EINVAL)
+            {
+                _logger.LogWarning("Unmounting {MountPoint} failed: {Error}", MountPoint, Libc.Describe(errno));
+            }
+        }
+
+        // After a lazy unmount with files still open the session lives until they close; do not wait for that.
+        if (await Task.WhenAny(Completion, Task.Delay(TimeSpan.FromSeconds(10))).ConfigureAwait(false) == Completion)
+        {
+            _device.Dispose();
+        }
+        else
+        {
+            _logger.LogWarning("The FUSE session of {MountPoint} is still serving open files after unmount", MountPoint);
+        }
+    }
+
+    private static SafeFileHandle OpenDevice()
+    {
+        int fd = Libc.Open("/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC);
+        if (fd < 0)
+        {
+            int errno = Libc.LastErrno;
+            throw new IOException($"Opening /dev/fuse failed: {Libc.Describe(errno)}", errno);
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    private static void DoMount(string target, SafeFileHandle device, FuseMountOptions options, uint rootMode)
+    {
+        // Mount options of fs/fuse/inode.c: the kernel talks to us through fd=; allow_other lets every user (and
+        // overlayfs) in, default_permissions makes the kernel check modes itself.
+        string data = string.Create(CultureInfo.InvariantCulture,
+            $"fd={device.DangerousGetHandle()},rootmode={Convert.ToString(rootMode & FileModes.TypeMask, 8)},user_id=0,group_id=0,allow_other,default_permissions");
+        string type = string.IsNullOrEmpty(options.Subtype) ? "fuse" : "fuse." + options.Subtype;
+        ulong flags = options.ReadOnly ? (ulong)Libc.MS_RDONLY : 0;
+        if (Libc.Mount(options.FsName, target, type, flags, data) != 0)
+        {
+            int errno = Libc.LastErrno;
+            throw new IOException($"mount({type} at {target}) failed: {Libc.Describe(errno)}", errno);
+        }
+    }
+
+    /// <summary>Raises the mount's readahead window (its bdi's read_ahead_kb), which the kernel caps at 128 KiB by default.</summary>
+    private void ApplyReadahead(int kilobytes)
+    {
+        if (kilobytes <= 0 || MountTable.Find(MountPoint) is not { } mount)
+        {
+            return;
+        }
+
+        string path = $"/sys/class/bdi/{mount.DeviceMajor}:{mount.DeviceMinor}/read_ahead_kb";
+        try
+        {
+            File.WriteAllText(path, kilobytes.ToString(CultureInfo.InvariantCulture));
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Could not set {Path}: {Error}", path, exception.Message);
+        }
+    }
+}

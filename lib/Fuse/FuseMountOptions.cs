@@ -1,0 +1,35 @@
+namespace PluggableSnapshotter.Fuse;
+
+/// <summary>How a tree is mounted and how long the kernel may cache what it learns.</summary>
+public sealed record FuseMountOptions
+{
+    /// <summary>The source shown in /proc/mounts (fsname), e.g. a layer digest.</summary>
+    public string FsName { get; init; } = "pluggable-snapshotter";
+
+    /// <summary>The subtype: the mount's type reads "fuse.&lt;Subtype&gt;"; empty for plain "fuse".</summary>
+    public string Subtype { get; init; } = "pluggable";
+
+    /// <summary>How long the kernel caches a name-to-node binding (entry_valid).</summary>
+    public TimeSpan EntryTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the kernel caches attributes (attr_valid); zero turns the attribute cache off.</summary>
+    public TimeSpan AttributeTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the kernel caches "no such name" answers; zero disables negative caching.</summary>
+    public TimeSpan NegativeEntryTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Keep file content in the page cache across opens (FOPEN_KEEP_CACHE); right when content never changes.</summary>
+    public bool KeepCache { get; init; } = true;
+
+    /// <summary>Threads that read requests from /dev/fuse; 0 picks one per processor, at least two.</summary>
+    public int Workers { get; init; }
+
+    /// <summary>The largest READ in 4 KiB pages (FUSE_MAX_PAGES, at most 256 = 1 MiB).</summary>
+    public int MaxPages { get; init; } = 256;
+
+    /// <summary>Kernel readahead for this mount in KiB (the mount's bdi read_ahead_kb); 0 keeps the kernel default.</summary>
+    public int ReadaheadKilobytes { get; init; } = 1024;
+
+    /// <summary>Mount read-only (MS_RDONLY); the server answers writes with EROFS either way.</summary>
+    public bool ReadOnly { get; init; } = true;
+}

@@ -1,0 +1,22 @@
+namespace PluggableSnapshotter.Fuse.Protocol;
+
+/// <summary>Capability bits exchanged at INIT (FUSE_* flags in linux/fuse.h).</summary>
+[Flags]
+internal enum InitFlags : uint
+{
+    AsyncRead = 1 << 0,
+    BigWrites = 1 << 5,
+    DoReaddirplus = 1 << 13,
+    ReaddirplusAuto = 1 << 14,
+    ParallelDirops = 1 << 18,
+    MaxPages = 1 << 22,
+    CacheSymlinks = 1 << 23,
+}
+
+/// <summary>Flags of fuse_open_out.open_flags (FOPEN_* in linux/fuse.h).</summary>
+[Flags]
+internal enum OpenReplyFlags : uint
+{
+    KeepCache = 1 << 1,
+    CacheDir = 1 << 3,
+}

@@ -1,0 +1,140 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using PluggableSnapshotter.Fuse.Interop;
+using PluggableSnapshotter.Fuse.Protocol;
+
+namespace PluggableSnapshotter.Fuse.Server;
+
+/// <summary>
+/// The request loop: worker threads each block in read(2) on /dev/fuse (the kernel hands each request to exactly
+/// one reader) and dispatch it on the spot. A request whose node completes synchronously never leaves its worker;
+/// one that waits (a READ on the network) is parked with its context and the worker reads the next request, so a
+/// slow file never holds up LOOKUP or GETATTR of others.
+/// </summary>
+internal sealed class FuseSession
+{
+    /// <summary>Largest WRITE payload announced at INIT; the read buffer must hold it (fs/fuse/dev.c, fuse_dev_do_read).</summary>
+    public const uint MaxWrite = 128 * 1024;
+
+    private const int InputSize = (int)MaxWrite + 8192;
+    private const int OutputSize = 256 * 4096 + 4096;
+
+    private readonly SafeFileHandle _device;
+    private readonly ILogger _logger;
+    private readonly RequestContextPool _pool = new(InputSize, OutputSize);
+    private readonly InflightRequests _inflight = new();
+    private readonly RequestDispatcher _dispatcher;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int _workerCount;
+    private int _runningWorkers;
+
+    public FuseSession(SafeFileHandle device, FuseNode root, FuseMountOptions options, ILogger logger)
+    {
+        _device = device;
+        _logger = logger;
+        _workerCount = options.Workers > 0 ? options.Workers : Math.Max(2, Environment.ProcessorCount);
+        Nodes = new NodeTable(root);
+        Directories = new DirectoryHandles();
+        _dispatcher = new RequestDispatcher(device, options, Nodes, Directories, _inflight, logger, Initialized);
+    }
+
+    /// <summary>Completes when INIT has been answered (or faults when it could not be).</summary>
+    public TaskCompletionSource Initialized { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when every worker has stopped: the kernel ended the session.</summary>
+    public Task Completion => _completion.Task;
+
+    public NodeTable Nodes { get; }
+
+    public DirectoryHandles Directories { get; }
+
+    public void Start()
+    {
+        _runningWorkers = _workerCount;
+        for (int i = 0; i < _workerCount; i++)
+        {
+            var thread = new Thread(WorkerLoop) { IsBackground = true, Name = $"fuse-worker-{i}" };
+            thread.Start();
+        }
+    }
+
+    private unsafe void WorkerLoop()
+    {
+        RequestContext? context = null;
+        try
+        {
+            while (true)
+            {
+                context ??= _pool.Rent();
+                nint read = Libc.Read(_device, context.InputPointer, (nuint)context.Input.Length);
+                if (read < 0)
+                {
+                    int errno = Libc.LastErrno;
+                    // EINTR/EAGAIN: retry. ENOENT: the request was interrupted before we got it.
+                    if (errno is (int)Errno.EINTR or (int)Errno.EAGAIN or (int)Errno.ENOENT)
+                    {
+                        continue;
+                    }
+
+                    // ENODEV: unmounted or aborted, the normal end of a session.
+                    if (errno != (int)Errno.ENODEV)
+                    {
+                        _logger.LogError("Reading /dev/fuse failed: {Error}; stopping the worker", Libc.Describe(errno));
+                    }
+
+                    break;
+                }
+
+                if (read < InHeader.Size)
+                {
+                    _logger.LogError("Short FUSE request of {Length} bytes ignored", read);
+                    continue;
+                }
+
+                context.InputLength = (int)read;
+                ValueTask pending = _dispatcher.DispatchAsync(context);
+                if (pending.IsCompleted)
+                {
+                    pending.GetAwaiter().GetResult();
+                    context.Reset();
+                    continue;
+                }
+
+                _inflight.Track(context);
+                _ = FinishAsync(pending, context);
+                context = null;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The device was closed under us: the mount is being torn down.
+        }
+        finally
+        {
+            if (context is not null)
+            {
+                _pool.Return(context);
+            }
+
+            if (Interlocked.Decrement(ref _runningWorkers) == 0)
+            {
+                _inflight.CancelAll();
+                Initialized.TrySetException(new IOException("The FUSE session ended before INIT"));
+                _completion.TrySetResult();
+            }
+        }
+    }
+
+    private async Task FinishAsync(ValueTask pending, RequestContext context)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        finally
+        {
+            _inflight.Untrack(context);
+            _pool.Return(context);
+        }
+    }
+}

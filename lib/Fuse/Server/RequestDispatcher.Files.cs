@@ -1,0 +1,75 @@
+using PluggableSnapshotter.Fuse.Protocol;
+
+namespace PluggableSnapshotter.Fuse.Server;
+
+internal sealed partial class RequestDispatcher
+{
+    /// <summary>PATH_MAX: the kernel's READLINK buffer (fs/fuse/dir.c reads one page).</summary>
+    private const int LinkBufferSize = 4096;
+
+    private ValueTask OpenAsync(RequestContext context, FuseNode node)
+    {
+        OpenIn request = context.Argument<OpenIn>();
+        if ((request.Flags & AccessModeMask) != 0 || (request.Flags & OpenTruncate) != 0)
+        {
+            ReplyError(context, Errno.EROFS);
+            return Completed;
+        }
+
+        // No per-open state: reads go to the node by node id. Content never changes, so the page cache
+        // may survive opens (FOPEN_KEEP_CACHE).
+        SendStruct(context, new OpenOut { OpenFlags = options.KeepCache ? (uint)OpenReplyFlags.KeepCache : 0 });
+        return Completed;
+    }
+
+    private async ValueTask ReadAsync(RequestContext context, FuseNode node, CancellationToken token)
+    {
+        ReadIn request = context.Argument<ReadIn>();
+        if (node is not INodeReader reader)
+        {
+            // A regular file without content (or a node read as one): end of file.
+            Send(context, 0, Errno.None);
+            return;
+        }
+
+        if (request.Offset > long.MaxValue)
+        {
+            ReplyError(context, Errno.EINVAL);
+            return;
+        }
+
+        int size = (int)Math.Min(request.Size, (uint)_maxRead);
+        FuseResult<int> read = await reader.ReadAsync((long)request.Offset, context.Payload[..size], token).ConfigureAwait(false);
+        if (!read.IsSuccess)
+        {
+            ReplyError(context, read.Error);
+            return;
+        }
+
+        Send(context, Math.Clamp(read.Value, 0, size), Errno.None);
+    }
+
+    private async ValueTask ReadlinkAsync(RequestContext context, FuseNode node, CancellationToken token)
+    {
+        if (node is not INodeReadlinker readlinker)
+        {
+            ReplyError(context, Errno.EINVAL);
+            return;
+        }
+
+        FuseResult<int> length = await readlinker.ReadlinkAsync(context.Payload[..LinkBufferSize], token).ConfigureAwait(false);
+        if (!length.IsSuccess)
+        {
+            ReplyError(context, length.Error);
+            return;
+        }
+
+        if (length.Value > LinkBufferSize)
+        {
+            ReplyError(context, Errno.ENAMETOOLONG);
+            return;
+        }
+
+        Send(context, length.Value, Errno.None);
+    }
+}

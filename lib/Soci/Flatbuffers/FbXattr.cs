@@ -1,0 +1,28 @@
+using Google.FlatBuffers;
+
+namespace PluggableSnapshotter.Soci.Flatbuffers;
+
+/// <summary>table Xattr { key:string (0); value:string (1); }</summary>
+internal static class FbXattr
+{
+    private const int Key = 0;
+    private const int Value = 1;
+
+    public static PaxRecord Read(Table t) => new(t.String(Key), t.Bytes(Value));
+
+    public static bool Verify(Verifier v, uint pos) =>
+        v.VerifyTableStart(pos)
+        && v.VerifyString(pos, (short)FbTableExtensions.Slot(Key), false)
+        && v.VerifyString(pos, (short)FbTableExtensions.Slot(Value), false)
+        && v.VerifyTableEnd(pos);
+
+    public static int Write(FlatBufferBuilder b, PaxRecord record)
+    {
+        StringOffset key = b.CreateString(record.Key);
+        StringOffset value = b.CreateStringBytes(record.Value);
+        b.StartTable(2);
+        b.AddOffset(Key, key.Value, 0);
+        b.AddOffset(Value, value.Value, 0);
+        return b.EndTable();
+    }
+}

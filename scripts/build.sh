@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the daemon into out/host and every plugin into out/plugins/<name>, as plugins.yaml expects them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+configuration=${CONFIGURATION:-Release}
+dotnet publish host/PluggableSnapshotter.Host.csproj -c "$configuration" -o out/host --nologo -v quiet
+for project in plugins/*/*.csproj; do
+  [ -e "$project" ] || continue
+  name=$(basename "$(dirname "$project")")
+  dotnet publish "$project" -c "$configuration" -o "out/plugins/$name" --nologo -v quiet
+done
+for project in cli/*/*.csproj; do
+  [ -e "$project" ] || continue
+  dotnet publish "$project" -c "$configuration" -o out/cli --nologo -v quiet
+done
+echo "built: out/host/pluggable-snapshotter, plugins: $(ls out/plugins 2>/dev/null | tr '\n' ' ')"

@@ -1,0 +1,6 @@
+namespace PluggableSnapshotter.Sdk;
+
+/// <summary>The disk a snapshot's own layer uses (not its parents').</summary>
+/// <param name="Size">Bytes on disk.</param>
+/// <param name="Inodes">Inodes used.</param>
+public readonly record struct SnapshotUsage(long Size, long Inodes);

@@ -1,0 +1,161 @@
+using PluggableSnapshotter.TestSupport.Mounts;
+using PluggableSnapshotter.TestSupport.Processes;
+
+namespace PluggableSnapshotter.TestSupport.Containerd;
+
+/// <summary>
+/// A private containerd 1.6 (root only) with its own root, state, sockets and runc root,
+/// loading the given proxy snapshotters; helpers run <c>ctr</c> and <c>ctr-remote</c>
+/// against it. Disposal kills the shims it started, stops containerd, removes runc state
+/// and unmounts everything below its directory.
+/// </summary>
+public sealed class ContainerdFixture : IAsyncDisposable
+{
+    private readonly ChildProcess _process;
+    private readonly string _directory;
+    private readonly TmpfsDirectory? _ownedDirectory;
+
+    private ContainerdFixture(ChildProcess process, string directory, string ns, TmpfsDirectory? owned)
+    {
+        _process = process;
+        _directory = directory;
+        Namespace = ns;
+        _ownedDirectory = owned;
+    }
+
+    /// <summary>containerd's gRPC socket (ctr --address).</summary>
+    public string Address => Path.Combine(_directory, "c.sock");
+
+    /// <summary>The namespace the helpers pass to ctr (-n).</summary>
+    public string Namespace { get; }
+
+    /// <summary>The runc state directory for containers started through <see cref="RunContainerAsync"/>.</summary>
+    public string RuncRoot => Path.Combine(_directory, "runc");
+
+    /// <summary>containerd's log so far.</summary>
+    public string Log => _process.Output;
+
+    /// <summary>Text for an assertion message: state and full log.</summary>
+    public string Describe() => _process.Describe();
+
+    /// <summary>Writes the config, starts containerd and waits for its socket.</summary>
+    public static async Task<ContainerdFixture> StartAsync(ContainerdOptions options, CancellationToken cancellationToken)
+    {
+        TmpfsDirectory? owned = null;
+        var directory = options.WorkDirectory;
+        if (directory is null)
+        {
+            owned = await TmpfsDirectory.CreateAsync("containerd", cancellationToken);
+            directory = owned.Path;
+        }
+        directory = Directory.CreateDirectory(Path.Combine(directory, "ctd")).FullName;
+        var config = Path.Combine(directory, "config.toml");
+        await File.WriteAllTextAsync(
+            config,
+            ContainerdConfig.Render(Path.Combine(directory, "root"), Path.Combine(directory, "state"), Path.Combine(directory, "c.sock"), options.ProxySnapshotters),
+            cancellationToken);
+        var process = ChildProcess.Start("containerd", options.Binary, ["--config", config]);
+        var fixture = new ContainerdFixture(process, directory, options.Namespace, owned);
+        try
+        {
+            await UnixSocketProbe.WaitAsync(fixture.Address, process, cancellationToken);
+        }
+        catch
+        {
+            await fixture.DisposeAsync();
+            throw;
+        }
+        return fixture;
+    }
+
+    /// <summary>Runs <c>ctr --address … -n … args</c>; the result carries the exit code.</summary>
+    public Task<ProcessResult> TryCtrAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        ProcessRunner.RunAsync("ctr", ["--address", Address, "-n", Namespace, .. arguments], cancellationToken);
+
+    /// <summary>Runs ctr and throws, with ctr's and containerd's output, unless it succeeds.</summary>
+    public Task<ProcessResult> CtrAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        CheckedAsync("ctr", arguments, cancellationToken);
+
+    /// <summary>Runs <c>ctr-remote</c> (stargz-snapshotter's ctr, with <c>image rpull</c>) and throws unless it succeeds.</summary>
+    public Task<ProcessResult> CtrRemoteAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        CheckedAsync("ctr-remote", arguments, cancellationToken);
+
+    /// <summary>
+    /// <c>ctr run --rm</c> a container from <paramref name="image"/> on <paramref name="snapshotter"/>
+    /// with runc state under this fixture; returns what the command printed.
+    /// </summary>
+    public async Task<string> RunContainerAsync(string image, string snapshotter, IEnumerable<string> command, CancellationToken cancellationToken)
+    {
+        var id = $"run-{Guid.NewGuid():N}"[..16];
+        var result = await CtrAsync(
+            ["run", "--rm", "--snapshotter", snapshotter, "--runc-root", RuncRoot, image, id, .. command], cancellationToken);
+        return result.StandardOutput;
+    }
+
+    private async Task<ProcessResult> CheckedAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        var result = await ProcessRunner.RunAsync(tool, ["--address", Address, "-n", Namespace, .. arguments], cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"`{result.Command}` exited with {result.ExitCode}\n--- stdout ---\n{result.StandardOutput}\n--- stderr ---\n{result.StandardError}\n{Describe()}");
+        }
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        // Shims are daemonized away from containerd: find them by the address they were given.
+        KillShims();
+        await RemoveRuncStateAsync();
+        await _process.DisposeAsync();
+        MountTable.UnmountUnder(_directory);
+        if (_ownedDirectory is not null)
+        {
+            await _ownedDirectory.DisposeAsync();
+        }
+    }
+
+    private void KillShims()
+    {
+        foreach (var proc in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(proc), out var pid))
+            {
+                continue;
+            }
+            string[] argv;
+            try
+            {
+                argv = File.ReadAllText(Path.Combine(proc, "cmdline")).Split('\0');
+            }
+            catch (IOException)
+            {
+                continue; // exited meanwhile
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+            if (argv.Length > 0 && argv[0].Contains("containerd-shim", StringComparison.Ordinal) && argv.Contains(Address))
+            {
+                LibC.Kill(pid, LibC.SigKill);
+            }
+        }
+    }
+
+    private async Task RemoveRuncStateAsync()
+    {
+        // The runc shim keeps its state in <runc root>/<namespace>/<container id>.
+        var root = Path.Combine(RuncRoot, Namespace);
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+        foreach (var container in Directory.EnumerateDirectories(root))
+        {
+            await ProcessRunner.RunAsync("runc", ["--root", root, "delete", "--force", Path.GetFileName(container)], CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using PluggableSnapshotter.TestSupport.Processes;
+
+namespace PluggableSnapshotter.TestSupport.Registry;
+
+/// <summary>
+/// A docker-registry (distribution 2.x) on 127.0.0.1 with a free port and storage in a
+/// temporary directory; plain HTTP. Disposal stops it and deletes the storage.
+/// </summary>
+public sealed class RegistryFixture : IAsyncDisposable
+{
+    private const string RegistryBinary = "/usr/bin/docker-registry";
+    private readonly ChildProcess _process;
+    private readonly string _directory;
+
+    private RegistryFixture(ChildProcess process, string directory, int port)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+    }
+
+    /// <summary>The TCP port on 127.0.0.1.</summary>
+    public int Port { get; }
+
+    /// <summary>host:port, as used in image references.</summary>
+    public string Host => $"127.0.0.1:{Port}";
+
+    /// <summary>The registry's log, for failure messages.</summary>
+    public string Log => _process.Output;
+
+    /// <summary>An image reference in this registry, e.g. 127.0.0.1:5123/busybox:test.</summary>
+    public string Reference(string repository, string tag) => $"{Host}/{repository}:{tag}";
+
+    /// <summary>Starts a registry on a free loopback port, retrying if another process takes the port first.</summary>
+    public static async Task<RegistryFixture> StartAsync(CancellationToken cancellationToken, string? storageParent = null)
+    {
+        var directory = Directory.CreateTempSubdirectory("psnap-registry-").FullName;
+        if (storageParent is not null)
+        {
+            Directory.Delete(directory);
+            directory = Directory.CreateDirectory(Path.Combine(storageParent, "registry")).FullName;
+        }
+        Exception? last = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var port = LoopbackPort.Reserve();
+            var config = Path.Combine(directory, "config.yml");
+            await File.WriteAllTextAsync(config, ConfigFor(Path.Combine(directory, "storage"), port), cancellationToken);
+            var process = ChildProcess.Start("docker-registry", RegistryBinary, ["serve", config]);
+            var fixture = new RegistryFixture(process, directory, port);
+            try
+            {
+                await fixture.WaitUntilReadyAsync(cancellationToken);
+                return fixture;
+            }
+            catch (InvalidOperationException e)
+            {
+                last = e;
+                await process.DisposeAsync();
+            }
+        }
+        Directory.Delete(directory, recursive: true);
+        throw new InvalidOperationException("docker-registry did not start in 3 attempts", last);
+    }
+
+    private static string ConfigFor(string storage, int port) => $"""
+        version: 0.1
+        log:
+          level: info
+          accesslog:
+            disabled: true
+        storage:
+          filesystem:
+            rootdirectory: {storage}
+          delete:
+            enabled: true
+        http:
+          addr: 127.0.0.1:{port}
+        """;
+
+    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + UnixSocketProbe.StartTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"docker-registry exited\n{_process.Describe()}");
+            }
+            try
+            {
+                using var response = await http.GetAsync(new Uri($"http://{Host}/v2/"), cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The 2 s request timeout; try again.
+            }
+            await Task.Delay(50, cancellationToken);
+        }
+        throw new TimeoutException($"docker-registry did not answer on {Host}\n{_process.Describe()}");
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already gone.
+        }
+    }
+}

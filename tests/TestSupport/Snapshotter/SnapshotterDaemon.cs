@@ -1,0 +1,104 @@
+using PluggableSnapshotter.TestSupport.Mounts;
+using PluggableSnapshotter.TestSupport.Processes;
+
+namespace PluggableSnapshotter.TestSupport.Snapshotter;
+
+/// <summary>
+/// Runs out/host/pluggable-snapshotter with a private root, socket and plugins.yaml,
+/// waits until the socket accepts connections, and on disposal stops it and unmounts
+/// everything below its root (root only). Its log is kept for failure messages.
+/// </summary>
+public sealed class SnapshotterDaemon : IAsyncDisposable
+{
+    private readonly ChildProcess _process;
+    private readonly TmpfsDirectory? _ownedDirectory;
+
+    private SnapshotterDaemon(ChildProcess process, string root, string socket, string configPath, TmpfsDirectory? ownedDirectory)
+    {
+        _process = process;
+        Root = root;
+        Socket = socket;
+        ConfigPath = configPath;
+        _ownedDirectory = ownedDirectory;
+    }
+
+    /// <summary>The daemon's --root.</summary>
+    public string Root { get; }
+
+    /// <summary>The daemon's --address (a unix socket).</summary>
+    public string Socket { get; }
+
+    /// <summary>The plugins.yaml it was started with.</summary>
+    public string ConfigPath { get; }
+
+    /// <summary>Everything the daemon logged so far.</summary>
+    public string Log => _process.Output;
+
+    /// <summary>True while the daemon process runs.</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>Text for an assertion message: state and full log.</summary>
+    public string Describe() => _process.Describe();
+
+    /// <summary>Starts the daemon and waits until it serves its socket.</summary>
+    public static async Task<SnapshotterDaemon> StartAsync(SnapshotterDaemonOptions options, CancellationToken cancellationToken)
+    {
+        TmpfsDirectory? owned = null;
+        var workDirectory = options.WorkDirectory;
+        if (workDirectory is null)
+        {
+            owned = await TmpfsDirectory.CreateAsync("daemon", cancellationToken);
+            workDirectory = owned.Path;
+        }
+        try
+        {
+            var root = Path.Combine(workDirectory, "psnap");
+            var socket = Path.Combine(workDirectory, "psnap.sock");
+            var config = options.ConfigPath;
+            if (config is null)
+            {
+                config = Path.Combine(workDirectory, "plugins.yaml");
+                await File.WriteAllTextAsync(config, options.PluginsYaml, cancellationToken);
+            }
+            var daemon = options.DaemonPath ?? RepositoryPaths.Daemon;
+            if (!File.Exists(daemon))
+            {
+                throw new FileNotFoundException($"snapshotter daemon {daemon} not found: run scripts/build.sh (or set PSNAP_DAEMON)", daemon);
+            }
+            string[] arguments = ["--root", root, "--address", socket, "--config", config, "--log-level", options.LogLevel];
+            var process = daemon.EndsWith(".dll", StringComparison.Ordinal)
+                ? ChildProcess.Start("pluggable-snapshotter", "dotnet", [daemon, .. arguments], options.Environment)
+                : ChildProcess.Start("pluggable-snapshotter", daemon, arguments, options.Environment);
+            var started = new SnapshotterDaemon(process, root, socket, config, owned);
+            try
+            {
+                await UnixSocketProbe.WaitAsync(socket, process, cancellationToken);
+            }
+            catch
+            {
+                await started.DisposeAsync();
+                throw;
+            }
+            return started;
+        }
+        catch when (owned is not null)
+        {
+            await owned.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Stops the daemon (SIGTERM, then kill) and returns its exit code.</summary>
+    public Task<int> StopAsync(CancellationToken cancellationToken) => _process.StopAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        MountTable.UnmountUnder(Root);
+        if (_ownedDirectory is not null)
+        {
+            await _ownedDirectory.DisposeAsync();
+        }
+    }
+}
