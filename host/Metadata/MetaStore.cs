@@ -89,8 +89,15 @@ internal sealed class MetaStore : IAsyncDisposable
         }
     }
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         await _lock.WaitAsync();
         try
         {

@@ -33,13 +33,20 @@ internal sealed partial class OverlaySnapshotter
         if (await TargetExistsAsync(target, cancellationToken))
         {
             // Another namespace (or an earlier attempt) committed this layer already.
-            await RemoveAsync(key, CancellationToken.None);
+            await RemoveAsync(key, cleanImage: false, CancellationToken.None);
             throw SnapshotterException.AlreadyExists($"target snapshot \"{target}\": already exists");
         }
         if (string.IsNullOrEmpty(layer.Namespace))
         {
-            await RemoveAsync(key, CancellationToken.None);
+            await RemoveAsync(key, cleanImage: false, CancellationToken.None);
             throw SnapshotterException.NoNamespace($"namespace is required to prepare image layer {target}: no namespace in the request or the key \"{key}\"");
+        }
+
+        if (!layer.DescribesImageLayer)
+        {
+            // `ctr image pull` names the target but not the image: no backend could fetch it.
+            _logger.LogDebug("Prepare of {Target} names no image reference and layer digest; containerd pulls it", target);
+            return mounts;
         }
 
         var plan = _planner.Plan(layer);
@@ -71,7 +78,7 @@ internal sealed partial class OverlaySnapshotter
         catch (SnapshotterException e) when (e.Kind == SnapshotErrorKind.AlreadyExists)
         {
             await UnmountLayerAsync(layer.Mountpoint, mounted.Role);
-            await RemoveAsync(key, CancellationToken.None);
+            await RemoveAsync(key, cleanImage: false, CancellationToken.None);
         }
         _logger.LogInformation("prepared layer {LayerDigest} of {ImageReference} by {Role} as {Target}",
             layer.LayerDigest, layer.ImageReference, mounted.Role, target);

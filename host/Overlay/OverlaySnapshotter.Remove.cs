@@ -8,7 +8,10 @@ namespace PluggableSnapshotter.Host.Overlay;
 
 internal sealed partial class OverlaySnapshotter
 {
-    public async Task RemoveAsync(string key, CancellationToken cancellationToken)
+    public Task RemoveAsync(string key, CancellationToken cancellationToken) => RemoveAsync(key, cleanImage: true, cancellationToken);
+
+    /// <summary>Removes a snapshot; <paramref name="cleanImage"/> tells the backends to drop the image's work too.</summary>
+    private async Task RemoveAsync(string key, bool cleanImage, CancellationToken cancellationToken)
     {
         var (removed, orphans) = await _store.TransactAsync(table =>
         {
@@ -18,7 +21,7 @@ internal sealed partial class OverlaySnapshotter
         await DeleteDirectoriesAsync(orphans);
 
         // The image's backends may keep work for it (an in-flight parallel pull): let them release it.
-        var image = ImageKey(removed.Info.Labels);
+        var image = cleanImage ? ImageKey(removed.Info.Labels) : null;
         if (image is not null)
         {
             try

@@ -12,6 +12,7 @@ namespace PluggableSnapshotter.Host.Plugins;
 internal sealed class PluginsConfigLoader
 {
     private readonly List<string> _errors = [];
+    private readonly HashSet<string> _declaredPlugins = new(StringComparer.Ordinal);
     private readonly string _path;
     private readonly string _baseDirectory;
 
@@ -73,7 +74,8 @@ internal sealed class PluginsConfigLoader
 
         CheckUnique(plugins.Select(p => (p.Name, p.Line)), "plugin");
         CheckUnique(chains.Select(c => (c.Name, c.Line)), "chain");
-        var pluginNames = plugins.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        // Plugins with errors of their own still count as declared, so chains naming them report nothing more.
+        var pluginNames = _declaredPlugins;
         if (chains.Count == 0)
         {
             chains.Add(new ChainEntry("default", plugins.Select(p => p.Name).ToList(), []));
@@ -140,6 +142,7 @@ internal sealed class PluginsConfigLoader
             Error(map, "a plugin needs a name");
             return null;
         }
+        _declaredPlugins.Add(name);
         if (!IsName(name))
         {
             Error(map, $"plugin name '{name}' may only hold letters, digits, '-' and '_'");

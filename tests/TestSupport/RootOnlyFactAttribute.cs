@@ -5,7 +5,7 @@ namespace PluggableSnapshotter.TestSupport;
 
 /// <summary>
 /// A fact that needs root (mounts, containerd, runc). It is skipped, saying why, when
-/// the test process is not root. Filter them with <c>--filter Category=RootOnly</c>.
+/// the test process is not root.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class RootOnlyFactAttribute : FactAttribute

@@ -18,8 +18,9 @@ import (
 	"google.golang.org/grpc"
 )
 
-// emptyChainConfig makes the daemon a plain overlayfs snapshotter (no backend plugins).
-const emptyChainConfig = "chain: []\n"
+// emptyChainConfig makes the daemon a plain overlayfs snapshotter: no backend
+// plugins, one chain without backends (containerd fetches and applies every layer).
+const emptyChainConfig = "plugins: []\nchains:\n  - name: plain\n    backends: []\n"
 
 // daemonStartTimeout bounds how long we wait for the socket to accept connections.
 var daemonStartTimeout = envDuration("PSNAP_START_TIMEOUT", 60*time.Second)

@@ -25,7 +25,7 @@ internal sealed partial class RequestDispatcher(
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DispatchAsync(RequestContext context)
     {
-        InHeader header = context.Header;
+        InHeader header = context.Header; if (Environment.GetEnvironmentVariable("FUSE_TRACE") == "1") Console.Error.WriteLine($"REQ {header.Opcode} {header.Unique} {header.NodeId}");
         context.Unique = header.Unique;
         FuseNode? node = null;
         try
@@ -134,7 +134,7 @@ internal sealed partial class RequestDispatcher(
             case FuseOpcode.Interrupt:
                 // Not found: the request is not yet tracked (read by another worker a moment ago) or already
                 // answered. EAGAIN makes the kernel queue the interrupt again; for a finished request it is ignored.
-                ulong target = context.Argument<InterruptIn>().Unique;
+                ulong target = context.Argument<InterruptIn>().Unique; Console.Error.WriteLine($"INTERRUPT {target} tracked={inflight.Count}");
                 if (!inflight.TryCancel(target))
                 {
                     ReplyError(context, Errno.EAGAIN);

@@ -47,7 +47,11 @@ internal static class FbTableExtensions
     public static int VectorLength(this Table t, int id)
     {
         int o = t.__offset(Slot(id));
-        return o != 0 ? t.__vector_len(o) : 0;
+        int length = o != 0 ? t.__vector_len(o) : 0;
+        // A length the buffer cannot hold (4 bytes per element at least) means a corrupt vector.
+        return length >= 0 && length <= t.bb.Length / 4
+            ? length
+            : throw new InvalidDataException($"zTOC flatbuffer has a vector of impossible length {length}");
     }
 
     /// <summary>The table at element <paramref name="index"/> of a vector of tables.</summary>

@@ -1,7 +1,7 @@
 namespace PluggableSnapshotter.Soci;
 
 /// <summary>How a layer is compressed and where its spans are (the flatbuffers table CompressionInfo).</summary>
-public sealed class CompressionInfo
+public sealed record CompressionInfo
 {
     public CompressionAlgorithm Algorithm { get; init; } = CompressionAlgorithm.Gzip;
     public required int MaxSpanId { get; init; }

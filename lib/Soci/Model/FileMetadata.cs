@@ -1,7 +1,7 @@
 namespace PluggableSnapshotter.Soci;
 
 /// <summary>One tar entry as a zTOC records it (the flatbuffers table FileMetadata).</summary>
-public sealed class FileMetadata
+public sealed record FileMetadata
 {
     /// <summary>The tar name as written, after PAX and GNU long-name records (directories end with '/').</summary>
     public required string Name { get; init; }

@@ -4,7 +4,7 @@ namespace PluggableSnapshotter.Soci;
 /// A zTOC: the table of contents of one layer plus what is needed to decompress any span of it
 /// (soci-formats.md, "zTOC"). Field for field what SOCI's flatbuffer holds.
 /// </summary>
-public sealed class Ztoc
+public sealed record Ztoc
 {
     /// <summary>The only zTOC version SOCI writes and we read.</summary>
     public const string CurrentVersion = "0.9";

@@ -23,8 +23,8 @@ public sealed class TestImageBuilderTests
         Assert.DoesNotContain("/data/dir-to-delete", byPath.Keys);
         Assert.DoesNotContain("/data/opaque/hidden", byPath.Keys);
         Assert.Contains("/data/opaque/visible", byPath.Keys);
-        Assert.Equal("0700", byPath["/data/remoded"].Mode);
-        Assert.Equal(1, byPath["/data/remoded"].Uid);
+        Assert.Equal("0700", byPath["/data/remodeled"].Mode);
+        Assert.Equal(1, byPath["/data/remodeled"].Uid);
         Assert.Equal(2, byPath["/data/hardlink"].LinkCount);
         Assert.Equal("char", byPath["/data/null"].Type);
         Assert.Equal("1:3", byPath["/data/null"].Device);

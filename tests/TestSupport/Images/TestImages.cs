@@ -49,14 +49,14 @@ public static class TestImages
                 .Directory("/data/opaque")
                 .File("/data/opaque/hidden", "lower\n")
                 .File("/data/replaced", "old\n")
-                .Directory("/data/remoded", Modes.Directory))
+                .Directory("/data/remodeled", Modes.Directory))
             .AddLayer(l => l
                 .Whiteout("/data/to-delete")
                 .Whiteout("/data/dir-to-delete")
                 .OpaqueDirectory("/data/opaque")
                 .File("/data/opaque/visible", "upper\n")
                 .File("/data/replaced", "new content, longer than before\n", (UnixFileMode)0b110_000_000)
-                .Directory("/data/remoded", (UnixFileMode)0b111_000_000, uid: 1, gid: 1)
+                .Directory("/data/remodeled", (UnixFileMode)0b111_000_000, uid: 1, gid: 1)
                 .File("/data/added-on-top", "top\n"))
             .WithCommand("/bin/sh");
 

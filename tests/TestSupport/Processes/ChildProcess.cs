@@ -12,6 +12,7 @@ public sealed class ChildProcess : IAsyncDisposable
     private static readonly TimeSpan StopGracePeriod = TimeSpan.FromSeconds(15);
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private int? _exitCode; // kept once known: the Process object is disposed after the stop
 
     private ChildProcess(string name, Process process)
     {
@@ -23,10 +24,10 @@ public sealed class ChildProcess : IAsyncDisposable
     public string Name { get; }
 
     /// <summary>The process id.</summary>
-    public int Id => _process.Id;
+    public int Id { get; private set; }
 
     /// <summary>True once the process has exited.</summary>
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _exitCode is not null || _process.HasExited;
 
     /// <summary>Everything the process wrote to stdout and stderr so far, interleaved by line.</summary>
     public string Output
@@ -41,7 +42,7 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>The exit code, once exited.</summary>
-    public int ExitCode => _process.ExitCode;
+    public int ExitCode => _exitCode ?? _process.ExitCode;
 
     /// <summary>Starts <paramref name="fileName"/> with its output captured.</summary>
     public static ChildProcess Start(
@@ -73,6 +74,7 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             throw new InvalidOperationException($"could not start {name} ({fileName})");
         }
+        child.Id = process.Id;
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -93,12 +95,16 @@ public sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>Text for an assertion message: the name, state and full output.</summary>
     public string Describe() =>
-        $"--- {Name} (pid {_process.Id}, {(HasExited ? $"exited with {ExitCode}" : "running")}) output ---\n{Output}";
+        $"--- {Name} (pid {Id}, {(HasExited ? $"exited with {ExitCode}" : "running")}) output ---\n{Output}";
 
     /// <summary>Sends SIGTERM and waits; kills the process tree if it does not stop in time.</summary>
     /// <returns>The exit code; a process killed by a signal reports 128 + the signal.</returns>
     public async Task<int> StopAsync(CancellationToken cancellationToken)
     {
+        if (_exitCode is { } known)
+        {
+            return known;
+        }
         if (!_process.HasExited)
         {
             LibC.Kill(_process.Id, LibC.SigTerm);
@@ -117,18 +123,24 @@ public sealed class ChildProcess : IAsyncDisposable
         }
         // Let the asynchronous readers drain what the process wrote last.
         _process.WaitForExit();
-        return _process.ExitCode;
+        _exitCode = _process.ExitCode;
+        return _exitCode.Value;
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_exitCode is not null)
+        {
+            return; // stopped and disposed already
+        }
         try
         {
             await StopAsync(CancellationToken.None);
         }
         finally
         {
+            _exitCode ??= -1;
             _process.Dispose();
         }
     }

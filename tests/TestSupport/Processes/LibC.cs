@@ -17,6 +17,12 @@ internal static partial class LibC
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Umount2(string target, int flags);
 
+    [LibraryImport("libc", EntryPoint = "llistxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint LListXattr(string path, Span<byte> list, nuint size);
+
+    [LibraryImport("libc", EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint LGetXattr(string path, string name, Span<byte> value, nuint size);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     internal static partial uint GetEuid();
 }

@@ -7,7 +7,7 @@ namespace PluggableSnapshotter.TestSupport.Rootfs;
 /// </summary>
 /// <param name="Path">Absolute inside the tree ("/" for the root itself).</param>
 /// <param name="Type">file, dir, symlink, char, block, fifo or socket.</param>
-/// <param name="Mode">Permission bits including setuid/setgid/sticky, in octal ("0755").</param>
+/// <param name="Mode">Permission bits including setuid/setgid/sticky, in four octal digits ("0755", "4755").</param>
 /// <param name="Uid">Owner user id.</param>
 /// <param name="Gid">Owner group id.</param>
 /// <param name="Size">Byte size for files and symlinks; 0 for the rest (directory sizes vary by filesystem).</param>

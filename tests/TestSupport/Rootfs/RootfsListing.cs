@@ -80,7 +80,7 @@ public static class RootfsListing
             FilePermissions.S_IFSOCK => "socket",
             var other => $"unknown({(uint)other:x})",
         };
-        var mode = "0" + Convert.ToString((uint)stat.st_mode & 0xFFF, 8).PadLeft(3, '0');
+        var mode = Convert.ToString((uint)stat.st_mode & 0xFFF, 8).PadLeft(4, '0');
         var isFile = type == "file";
         var isDevice = type is "char" or "block";
         return new RootfsEntry(
@@ -105,15 +105,10 @@ public static class RootfsListing
 
     private static string ReadXattrs(string fullPath)
     {
-        if (Syscall.llistxattr(fullPath, out var names) != 0 || names is null)
-        {
-            return string.Empty;
-        }
         var pairs = new List<string>();
-        foreach (var name in names.Where(n => !IgnoredXattrPrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal))))
+        foreach (var name in Xattrs.List(fullPath).Where(n => !IgnoredXattrPrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal))))
         {
-            var value = Syscall.lgetxattr(fullPath, name, out byte[] bytes) >= 0 ? Convert.ToHexStringLower(bytes ?? []) : "?";
-            pairs.Add($"{name}={value}");
+            pairs.Add($"{name}={Convert.ToHexStringLower(Xattrs.Get(fullPath, name))}");
         }
         pairs.Sort(StringComparer.Ordinal);
         return string.Join(';', pairs);

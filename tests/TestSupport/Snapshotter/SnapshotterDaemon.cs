@@ -10,12 +10,15 @@ namespace PluggableSnapshotter.TestSupport.Snapshotter;
 /// </summary>
 public sealed class SnapshotterDaemon : IAsyncDisposable
 {
-    private readonly ChildProcess _process;
+    private readonly Func<ChildProcess> _start;
     private readonly TmpfsDirectory? _ownedDirectory;
+    private readonly List<string> _previousLogs = [];
+    private ChildProcess _process;
 
-    private SnapshotterDaemon(ChildProcess process, string root, string socket, string configPath, TmpfsDirectory? ownedDirectory)
+    private SnapshotterDaemon(Func<ChildProcess> start, string root, string socket, string configPath, TmpfsDirectory? ownedDirectory)
     {
-        _process = process;
+        _start = start;
+        _process = start();
         Root = root;
         Socket = socket;
         ConfigPath = configPath;
@@ -31,14 +34,17 @@ public sealed class SnapshotterDaemon : IAsyncDisposable
     /// <summary>The plugins.yaml it was started with.</summary>
     public string ConfigPath { get; }
 
-    /// <summary>Everything the daemon logged so far.</summary>
+    /// <summary>Everything the current daemon process logged so far.</summary>
     public string Log => _process.Output;
 
     /// <summary>True while the daemon process runs.</summary>
     public bool IsRunning => !_process.HasExited;
 
-    /// <summary>Text for an assertion message: state and full log.</summary>
-    public string Describe() => _process.Describe();
+    /// <summary>The exit code of the current process, once it has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Text for an assertion message: state and full log, including runs before a restart.</summary>
+    public string Describe() => string.Concat(_previousLogs) + _process.Describe();
 
     /// <summary>Starts the daemon and waits until it serves its socket.</summary>
     public static async Task<SnapshotterDaemon> StartAsync(SnapshotterDaemonOptions options, CancellationToken cancellationToken)
@@ -66,13 +72,13 @@ public sealed class SnapshotterDaemon : IAsyncDisposable
                 throw new FileNotFoundException($"snapshotter daemon {daemon} not found: run scripts/build.sh (or set PSNAP_DAEMON)", daemon);
             }
             string[] arguments = ["--root", root, "--address", socket, "--config", config, "--log-level", options.LogLevel];
-            var process = daemon.EndsWith(".dll", StringComparison.Ordinal)
+            ChildProcess Start() => daemon.EndsWith(".dll", StringComparison.Ordinal)
                 ? ChildProcess.Start("pluggable-snapshotter", "dotnet", [daemon, .. arguments], options.Environment)
                 : ChildProcess.Start("pluggable-snapshotter", daemon, arguments, options.Environment);
-            var started = new SnapshotterDaemon(process, root, socket, config, owned);
+            var started = new SnapshotterDaemon(Start, root, socket, config, owned);
             try
             {
-                await UnixSocketProbe.WaitAsync(socket, process, cancellationToken);
+                await UnixSocketProbe.WaitAsync(socket, started._process, cancellationToken);
             }
             catch
             {
@@ -90,6 +96,18 @@ public sealed class SnapshotterDaemon : IAsyncDisposable
 
     /// <summary>Stops the daemon (SIGTERM, then kill) and returns its exit code.</summary>
     public Task<int> StopAsync(CancellationToken cancellationToken) => _process.StopAsync(cancellationToken);
+
+    /// <summary>
+    /// Stops the daemon if it runs and starts it again with the same root, socket and
+    /// config (what a node reboot or daemon upgrade does); waits for the socket.
+    /// </summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await _process.DisposeAsync();
+        _previousLogs.Add(_process.Describe() + "\n");
+        _process = _start();
+        await UnixSocketProbe.WaitAsync(Socket, _process, cancellationToken);
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -3,8 +3,16 @@ namespace PluggableSnapshotter.TestSupport.Snapshotter;
 /// <summary>How to start a <see cref="SnapshotterDaemon"/>.</summary>
 public sealed record SnapshotterDaemonOptions
 {
-    /// <summary>plugins.yaml content written next to the root; the default is an empty chain (plain overlayfs).</summary>
-    public string PluginsYaml { get; init; } = "chain: []\n";
+    /// <summary>plugins.yaml content written next to the root; the default is <see cref="PlainOverlayPluginsYaml"/>.</summary>
+    public string PluginsYaml { get; init; } = PlainOverlayPluginsYaml;
+
+    /// <summary>No backend plugins and one chain without backends: a plain overlayfs snapshotter.</summary>
+    public const string PlainOverlayPluginsYaml = """
+        plugins: []
+        chains:
+          - name: plain
+            backends: []
+        """;
 
     /// <summary>An existing plugins.yaml to use instead of <see cref="PluginsYaml"/>.</summary>
     public string? ConfigPath { get; init; }

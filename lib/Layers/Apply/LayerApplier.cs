@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.Layers.Apply;
+using PluggableSnapshotter.Layers.Compression;
+using PluggableSnapshotter.Layers.Native;
+
+namespace PluggableSnapshotter.Layers;
+
+/// <summary>
+/// Unpacks an image layer (gzip, zstd or plain tar) into a directory the way containerd's overlay snapshotter would
+/// see it, checking its diff ID. The layer is written into a staging directory next to the target and renamed into
+/// place only when everything succeeded, so a failure (a bad archive, a digest mismatch, a cancellation) leaves nothing.
+/// </summary>
+/// <remarks>
+/// Must run as root (ownership, device nodes, <c>trusted.*</c> xattrs). Entries that would write outside the layer
+/// directory (absolute names, <c>..</c>, a parent that is a symbolic link, a hard link to outside) fail the whole layer
+/// with an <see cref="InvalidDataException"/> naming the entry.
+/// </remarks>
+public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
+{
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+    /// <summary>
+    /// Applies the layer read from <paramref name="blob"/> into <paramref name="targetDirectory"/>, which must be missing
+    /// or an empty directory (it is replaced). Reads <paramref name="blob"/> to its end (so a verifying blob stream gets to
+    /// check its digest) and disposes it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The archive is malformed or malicious, or its diff ID does not match.</exception>
+    /// <exception cref="IOException">The target is not empty, or a file system call failed.</exception>
+    public async Task<LayerApplyResult> ApplyAsync(Stream blob, string targetDirectory, LayerApplyOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        ArgumentNullException.ThrowIfNull(options);
+        var started = Stopwatch.GetTimestamp();
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(targetDirectory));
+        var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.apply-{Guid.NewGuid():N}");
+        Libc.Check(Libc.mkdir(staging, Libc.Mode0755), "mkdir", staging);
+        try
+        {
+            Libc.Check(Libc.chmod(staging, Libc.Mode0755), "chmod", staging);
+            var result = await UnpackAsync(blob, staging, options, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            MoveIntoPlace(staging, target);
+            result = result with { TotalTime = Stopwatch.GetElapsedTime(started) };
+            LayersLog.Applied(_logger, target, result.DiffId, result.Entries, result.UncompressedSize, (long)result.TotalTime.TotalMilliseconds);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            LayersLog.ApplyFailed(_logger, target, ex.Message);
+            RemoveStaging(staging);
+            throw;
+        }
+    }
+
+    private static async Task<LayerApplyResult> UnpackAsync(Stream blob, string staging, LayerApplyOptions options, CancellationToken cancellationToken)
+    {
+        await using var blobOwner = blob;
+        var (tar, compression) = await LayerDecompressor.OpenAsync(blob, options.MediaType, cancellationToken).ConfigureAwait(false);
+        var tap = new TarXattrTap();
+        await using var hashing = new HashingReadStream(tar, tap);
+        var writer = new TreeWriter(staging, options.UserXattr, tap);
+        var entries = 0;
+        var writeTime = TimeSpan.Zero;
+        await using (var reader = new TarReader(hashing, leaveOpen: true))
+        {
+            while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+            {
+                var before = hashing.ReadTime;
+                var entryStarted = Stopwatch.GetTimestamp();
+                await writer.ApplyAsync(entry, cancellationToken).ConfigureAwait(false);
+                writeTime += Stopwatch.GetElapsedTime(entryStarted) - (hashing.ReadTime - before); // reading file data counts as reading
+                entries++;
+            }
+        }
+
+        await hashing.DrainAsync(cancellationToken).ConfigureAwait(false);
+        await blob.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false); // the blob's last bytes, so its digest gets checked
+        var finishStarted = Stopwatch.GetTimestamp();
+        writer.FinishDirectoryTimes();
+        writeTime += Stopwatch.GetElapsedTime(finishStarted);
+
+        var diffId = hashing.Digest();
+        if (options.ExpectedDiffId is { } expected && !string.Equals(expected, diffId, StringComparison.Ordinal))
+            throw new InvalidDataException($"layer diff ID mismatch: the image config says {expected}, the uncompressed layer is {diffId}");
+        return new LayerApplyResult
+        {
+            DiffId = diffId,
+            UncompressedSize = hashing.BytesRead,
+            Compression = compression,
+            Entries = entries,
+            ReadTime = hashing.ReadTime,
+            WriteTime = writeTime,
+            TotalTime = TimeSpan.Zero,
+        };
+    }
+
+    // rename(2) replaces an empty directory atomically; a non-empty target is refused (ENOTEMPTY).
+    private static void MoveIntoPlace(string staging, string target)
+    {
+        if (Libc.rename(staging, target) == 0) return;
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno is Libc.ENotEmpty or Libc.EExist)
+            throw new IOException($"cannot apply the layer into '{target}': the directory is not empty", errno);
+        Libc.Check(-1, "rename into", target);
+    }
+
+    private void RemoveStaging(string staging)
+    {
+        try
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LayersLog.StagingNotRemoved(_logger, staging, ex.Message);
+        }
+    }
+}

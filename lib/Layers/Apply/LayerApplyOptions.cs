@@ -1,0 +1,17 @@
+namespace PluggableSnapshotter.Layers;
+
+/// <summary>How a layer is applied.</summary>
+public sealed record LayerApplyOptions
+{
+    /// <summary>The layer's diff ID (sha256 of the uncompressed tar) from the image config; checked when given.</summary>
+    public string? ExpectedDiffId { get; init; }
+
+    /// <summary>
+    /// Mark opaque directories with <c>user.overlay.opaque</c> instead of <c>trusted.overlay.opaque</c>, for overlay
+    /// mounted with <c>userxattr</c> (soci-formats.md, overlay conventions).
+    /// </summary>
+    public bool UserXattr { get; init; }
+
+    /// <summary>The layer blob's media type; picks the decompressor (null: sniff the magic bytes).</summary>
+    public string? MediaType { get; init; }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace PluggableSnapshotter.Layers.Compression;
+
+/// <summary>Passes reads through while hashing (sha256), counting and timing them, and showing them to a <see cref="TarXattrTap"/>.</summary>
+internal sealed class HashingReadStream(Stream inner, TarXattrTap? tap = null) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public long BytesRead { get; private set; }
+
+    /// <summary>Time spent waiting for the inner stream (decompression and everything under it).</summary>
+    public TimeSpan ReadTime { get; private set; }
+
+    /// <summary>Reads whatever is left, so the hash covers the whole stream (tar readers stop at the end-of-archive blocks).</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[65536];
+        while (await ReadAsync(buffer, cancellationToken).ConfigureAwait(false) > 0)
+        {
+        }
+    }
+
+    /// <summary>The sha256 of everything read, as <c>sha256:&lt;hex&gt;</c>.</summary>
+    public string Digest() => "sha256:" + Convert.ToHexStringLower(_hash.GetCurrentHash());
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException("length unknown");
+    public override long Position { get => BytesRead; set => throw new NotSupportedException("not seekable"); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var n = inner.Read(buffer);
+        ReadTime += Stopwatch.GetElapsedTime(started);
+        Account(buffer[..n]);
+        return n;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        ReadTime += Stopwatch.GetElapsedTime(started);
+        Account(buffer.Span[..n]);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private void Account(ReadOnlySpan<byte> bytes)
+    {
+        _hash.AppendData(bytes);
+        tap?.Observe(bytes);
+        BytesRead += bytes.Length;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("not seekable");
+    public override void SetLength(long value) => throw new NotSupportedException("read-only");
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("read-only");
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+            _hash.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

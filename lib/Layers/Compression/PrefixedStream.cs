@@ -1,0 +1,44 @@
+namespace PluggableSnapshotter.Layers.Compression;
+
+/// <summary>Bytes already read from a stream (to sniff them), followed by the rest of that stream.</summary>
+internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
+{
+    private ReadOnlyMemory<byte> _prefix = prefix;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException("length unknown");
+    public override long Position { get => throw new NotSupportedException("not seekable"); set => throw new NotSupportedException("not seekable"); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_prefix.IsEmpty) return rest.Read(buffer);
+        var n = Math.Min(buffer.Length, _prefix.Length);
+        _prefix.Span[..n].CopyTo(buffer);
+        _prefix = _prefix[n..];
+        return n;
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_prefix.IsEmpty) return rest.ReadAsync(buffer, cancellationToken);
+        return ValueTask.FromResult(Read(buffer.Span));
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("not seekable");
+    public override void SetLength(long value) => throw new NotSupportedException("read-only");
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("read-only");
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) rest.Dispose();
+        base.Dispose(disposing);
+    }
+}

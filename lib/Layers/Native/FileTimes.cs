@@ -1,0 +1,34 @@
+namespace PluggableSnapshotter.Layers.Native;
+
+/// <summary>Sets access and modification times with nanosecond precision, on a path without following links or on an open file.</summary>
+internal static unsafe class FileTimes
+{
+    public static void SetNoFollow(string path, DateTimeOffset accessed, DateTimeOffset modified)
+    {
+        var times = stackalloc Libc.Timespec[2];
+        times[0] = ToTimespec(accessed);
+        times[1] = ToTimespec(modified);
+        Libc.Check(Libc.utimensat(Libc.AtFdCwd, path, times, Libc.AtSymlinkNoFollow), "utimensat", path);
+    }
+
+    public static void Set(int fd, string path, DateTimeOffset accessed, DateTimeOffset modified)
+    {
+        var times = stackalloc Libc.Timespec[2];
+        times[0] = ToTimespec(accessed);
+        times[1] = ToTimespec(modified);
+        Libc.Check(Libc.futimens(fd, times), "futimens", path);
+    }
+
+    private static Libc.Timespec ToTimespec(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var remainder);
+        if (remainder < 0)
+        {
+            seconds--;
+            remainder += TimeSpan.TicksPerSecond;
+        }
+
+        return new Libc.Timespec { Seconds = seconds, Nanoseconds = remainder * 100 };
+    }
+}

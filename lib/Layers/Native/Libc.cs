@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+
+namespace PluggableSnapshotter.Layers.Native;
+
+/// <summary>The libc calls .NET does not expose (ownership without following links, device nodes, xattrs, nanosecond times).</summary>
+internal static unsafe partial class Libc
+{
+    public const int AtFdCwd = -100;
+    public const int AtSymlinkNoFollow = 0x100;
+    public const uint SIfChr = 0x2000;
+    public const uint SIfBlk = 0x6000;
+    public const uint SIfIfo = 0x1000;
+    public const uint ModeBits = 0xFFF; // 07777: permissions plus setuid, setgid, sticky
+    public const uint Mode0755 = 0x1ED;
+    public const int ENotEmpty = 39;
+    public const int EExist = 17;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int lchown(string path, uint uid, uint gid);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchown(int fd, uint uid, uint gid);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int chmod(string path, uint mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchmod(int fd, uint mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mkdir(string path, uint mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int mknod(string path, uint mode, ulong dev);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int symlink(string target, string linkPath);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int link(string existing, string newPath);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int rename(string oldPath, string newPath);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int lsetxattr(string path, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint lgetxattr(string path, string name, byte* value, nuint size);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint llistxattr(string path, byte* list, nuint size);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int fsetxattr(int fd, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int utimensat(int dirFd, string path, Timespec* times, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int futimens(int fd, Timespec* times);
+
+    /// <summary>glibc's <c>makedev</c> encoding of a device number.</summary>
+    public static ulong MakeDev(uint major, uint minor) =>
+        ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
+
+    /// <summary>Throws an <see cref="IOException"/> for a failed call, naming the call, the path and the errno text.</summary>
+    public static void Check(int result, string call, string path)
+    {
+        if (result == 0) return;
+        var errno = Marshal.GetLastPInvokeError();
+        throw new IOException($"{call} '{path}' failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+    }
+}
