@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs containerd's snapshotter conformance suite (and our bad-input checks) against
 # pluggable-snapshotter, in two modes:
-#   direct      the suite talks to the daemon's socket (containerd's proxy client)
+#   direct      the suite talks to the daemon's socket (containerd's proxy client),
+#               plus bad-input and serving checks (badinput_test.go, socket_test.go)
 #   containerd  the suite goes through a private containerd 1.6 that loads the
 #               daemon as proxy_plugins.pluggable
 # Each test starts its own daemon (and containerd) with a fresh root on a private
@@ -65,7 +66,7 @@ echo "conformance: testing $daemon"
 status=0
 if [[ $mode == direct || $mode == all ]]; then
   echo "== direct: containerd's snapshotter suite and bad-input checks over the daemon's socket"
-  go test -count=1 -timeout 15m "${verbose[@]}" -run 'TestSnapshotterOverSocket|^Test[A-Za-z]+_[A-Za-z]+_[A-Za-z]+$' . || status=1
+  go test -count=1 -timeout 15m "${verbose[@]}" -run 'TestSnapshotterOverSocket|^Test[A-Za-z0-9]+_[A-Za-z0-9]+_[A-Za-z0-9]+$' . || status=1
 fi
 if [[ $mode == containerd || $mode == all ]]; then
   echo "== containerd: the same suite through a private containerd 1.6 with the daemon as proxy plugin"

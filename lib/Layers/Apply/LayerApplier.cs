@@ -34,6 +34,7 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(options);
+        await using var owned = blob;
         var started = Stopwatch.GetTimestamp();
         var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(targetDirectory));
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.apply-{Guid.NewGuid():N}");
@@ -58,7 +59,6 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
 
     private static async Task<LayerApplyResult> UnpackAsync(Stream blob, string staging, LayerApplyOptions options, CancellationToken cancellationToken)
     {
-        await using var blobOwner = blob;
         var (tar, compression) = await LayerDecompressor.OpenAsync(blob, options.MediaType, cancellationToken).ConfigureAwait(false);
         var tap = new TarXattrTap();
         await using var hashing = new HashingReadStream(tar, tap);

@@ -64,6 +64,9 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int utimensat(int dirFd, string path, Timespec* times, int flags);
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int statx(int dirFd, string path, int flags, uint mask, byte* buffer);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int futimens(int fd, Timespec* times);
 

@@ -20,9 +20,14 @@ internal sealed class GatedFile(byte[] content) : MemoryFile(content)
     public override async ValueTask<FuseResult<int>> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         Entered.TrySetResult();
-        using (cancellationToken.Register(() => Cancelled.TrySetResult()))
+        try
         {
             await _gate.Task.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Cancelled.TrySetResult();
+            throw;
         }
 
         return await base.ReadAsync(offset, destination, cancellationToken);

@@ -13,6 +13,7 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private int? _exitCode; // kept once known: the Process object is disposed after the stop
+    private bool _disposed;
 
     private ChildProcess(string name, Process process)
     {
@@ -130,10 +131,11 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_exitCode is not null)
+        if (_disposed)
         {
-            return; // stopped and disposed already
+            return;
         }
+        _disposed = true;
         try
         {
             await StopAsync(CancellationToken.None);

@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+
+namespace PluggableSnapshotter.Layers.Native;
+
+/// <summary>What <c>statx(2)</c> says about a path itself (links not followed). statx's layout is the same on every architecture.</summary>
+public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong Inode, uint Links, long Size,
+    uint RdevMajor, uint RdevMinor, DateTimeOffset Accessed, DateTimeOffset Modified)
+{
+    private const uint SIfMt = 0xF000;
+
+    public uint Type => Mode & SIfMt;
+    public bool IsDirectory => Type == 0x4000;
+    public bool IsRegular => Type == 0x8000;
+    public bool IsSymlink => Type == 0xA000;
+    public uint Permissions => Mode & Libc.ModeBits;
+
+    /// <summary>Reads the status of <paramref name="path"/> without following a final symbolic link.</summary>
+    public static unsafe FileStatus Of(string path)
+    {
+        var buffer = stackalloc byte[256];
+        Libc.Check(Libc.statx(Libc.AtFdCwd, path, Libc.AtSymlinkNoFollow, 0x7ff /* STATX_BASIC_STATS */, buffer), "statx", path);
+        var span = new ReadOnlySpan<byte>(buffer, 256);
+        return new FileStatus(
+            Mode: MemoryMarshal.Read<ushort>(span[28..]),
+            Uid: MemoryMarshal.Read<uint>(span[20..]),
+            Gid: MemoryMarshal.Read<uint>(span[24..]),
+            Inode: MemoryMarshal.Read<ulong>(span[32..]),
+            Links: MemoryMarshal.Read<uint>(span[16..]),
+            Size: MemoryMarshal.Read<long>(span[40..]),
+            RdevMajor: MemoryMarshal.Read<uint>(span[128..]),
+            RdevMinor: MemoryMarshal.Read<uint>(span[132..]),
+            Accessed: Timestamp(span[64..]),
+            Modified: Timestamp(span[112..]));
+    }
+
+    private static DateTimeOffset Timestamp(ReadOnlySpan<byte> span) =>
+        DateTimeOffset.UnixEpoch.AddTicks(MemoryMarshal.Read<long>(span) * TimeSpan.TicksPerSecond + MemoryMarshal.Read<uint>(span[8..]) / 100);
+}

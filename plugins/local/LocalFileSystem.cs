@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.Layers;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Plugins.Local;
+
+/// <summary>
+/// The local backend (SOCI's local pull): fetches the layer a Prepare's labels name, checks its digest while it streams and
+/// its diff ID at the end, and unpacks it into the mount point through a staging directory, so a failure leaves the mount
+/// point as it was. Serves the <see cref="BackendCapabilities.Local"/> role only.
+/// </summary>
+internal sealed class LocalFileSystem(
+    RegistryClient registry, LayerApplier applier, ImageMetadataCache images, LocalBackendOptions options, ILogger<LocalFileSystem>? logger = null) : IFileSystem
+{
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+    /// <inheritdoc />
+    public BackendCapabilities Capabilities => BackendCapabilities.Local;
+
+    /// <inheritdoc />
+    public async Task<MountResult> MountLocalAsync(LayerRequest layer, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        if (!layer.DescribesImageLayer) return MountResult.Defer("the Prepare labels name no image reference and layer digest");
+        var found = await images.FindAsync(layer, cancellationToken).ConfigureAwait(false);
+        if (found.Descriptor.MediaType.Contains("encrypted", StringComparison.Ordinal))
+            return MountResult.Defer($"layer media type {found.Descriptor.MediaType} needs decryption, which containerd does");
+
+        using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", found.Descriptor.Digest, found.Repository);
+        var blob = await registry.OpenBlobAsync(found.Repository, found.Descriptor, cancellationToken).ConfigureAwait(false);
+        var result = await applier.ApplyAsync(blob, layer.Mountpoint, new LayerApplyOptions
+        {
+            MediaType = found.Descriptor.MediaType,
+            ExpectedDiffId = options.VerifyDiffIds ? found.DiffId : null,
+            UserXattr = options.UserXattr,
+        }, cancellationToken).ConfigureAwait(false);
+        LocalLog.LayerUnpacked(_logger, found.Descriptor.Digest, result.DiffId, found.Descriptor.Size, result.Entries, (long)result.TotalTime.TotalMilliseconds);
+        return MountResult.Mounted;
+    }
+
+    /// <inheritdoc />
+    public async Task<string> IdMapMountLocalAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(idMap);
+        var target = Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(mountpoint))!, "idmap-" + SafeName(activeLayerId));
+        if (Directory.Exists(target)) return target;
+        try
+        {
+            await IdMappedCopier.CopyAsync(mountpoint, target, idMap.ToHostUid, idMap.ToHostGid, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException) when (Directory.Exists(target))
+        {
+            // Another request made the same copy first.
+        }
+
+        LocalLog.IdMappedCopy(_logger, mountpoint, target);
+        return target;
+    }
+
+    /// <inheritdoc />
+    public Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken)
+    {
+        images.Forget(imageDigest);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The local backend makes no lazy mounts; the host does not call this for a Local-only backend.</summary>
+    public Task<MountResult> MountAsync(LayerRequest layer, CancellationToken cancellationToken) =>
+        Task.FromResult(MountResult.Defer("the local backend makes no lazy mounts"));
+
+    /// <summary>The local backend makes no lazy mounts, so there is none to check.</summary>
+    public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken) =>
+        Task.FromException(new InvalidOperationException("the local backend makes no lazy mounts to check"));
+
+    /// <summary>Nothing to unmount: the local backend mounts nothing.</summary>
+    public Task UnmountAsync(string mountpoint, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Not a parallel backend; the host does not call this for a Local-only backend.</summary>
+    public Task<MountResult> MountParallelAsync(LayerRequest layer, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken) =>
+        Task.FromResult(MountResult.Defer("the local backend does not pull in parallel"));
+
+    /// <summary>The local backend makes no lazy mounts to id-map; see <see cref="IdMapMountLocalAsync"/>.</summary>
+    public Task<string> IdMapMountAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken) =>
+        Task.FromException<string>(new InvalidOperationException("the local backend makes no lazy mounts; use IdMapMountLocal"));
+
+    private static string SafeName(string id) => string.Concat(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+}
