@@ -48,9 +48,11 @@ cleanup() {
   set +e
   if [[ -n ${ctr_address:-} ]]; then
     # Shims are daemonized away from containerd; they carry our socket path as -address.
+    local proc argv
     for proc in /proc/[0-9]*; do
-      if tr '\0' '\n' <"$proc/cmdline" 2>/dev/null | grep -qxF -- "$ctr_address"; then
-        [[ $(tr '\0' '\n' <"$proc/cmdline" | head -1) == *containerd-shim* ]] && kill -KILL "${proc#/proc/}" 2>/dev/null
+      argv=$({ tr '\0' '\n' <"$proc/cmdline"; } 2>/dev/null) || continue
+      if [[ $(head -1 <<<"$argv") == *containerd-shim* ]] && grep -qxF -- "$ctr_address" <<<"$argv"; then
+        kill -KILL "${proc#/proc/}" 2>/dev/null
       fi
     done
     if [[ -d $demo/runc/$namespace ]]; then

@@ -60,14 +60,21 @@ public interface IFileSystem
     /// <summary>
     /// Makes an id-mapped view of a lazily mounted layer for the active snapshot <paramref name="activeLayerId"/>.
     /// </summary>
-    /// <returns>The path of the id-mapped mount point, which the host passes to overlay as a lower directory.</returns>
+    /// <returns>
+    /// The path of the id-mapped mount point, which the host passes to overlay as a lower directory. The host owns it from
+    /// then on: when the active snapshot goes, it calls <see cref="UnmountAsync"/> on it and deletes it.
+    /// Put it beside the layer, e.g. <c>snapshots/&lt;id&gt;/idmap/&lt;activeLayerId&gt;</c>.
+    /// </returns>
     Task<string> IdMapMountAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken);
 
     /// <summary>
     /// Makes an id-mapped copy of a locally unpacked layer for the active snapshot <paramref name="activeLayerId"/>,
     /// with every owner shifted by <paramref name="idMap"/>.
     /// </summary>
-    /// <returns>The path of the id-mapped directory, which the host passes to overlay as a lower directory.</returns>
+    /// <returns>
+    /// The path of the id-mapped directory (or mount), which the host passes to overlay as a lower directory; the host deletes
+    /// it when the active snapshot goes. Put it beside the layer, e.g. <c>snapshots/&lt;id&gt;/idmap/&lt;activeLayerId&gt;</c>.
+    /// </returns>
     Task<string> IdMapMountLocalAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken);
 
     /// <summary>

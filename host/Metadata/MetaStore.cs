@@ -21,7 +21,8 @@ internal sealed class MetaStore : IAsyncDisposable
             created INTEGER NOT NULL,
             updated INTEGER NOT NULL,
             size    INTEGER NOT NULL DEFAULT 0,
-            inodes  INTEGER NOT NULL DEFAULT 0
+            inodes  INTEGER NOT NULL DEFAULT 0,
+            lowers  TEXT
         );
         CREATE INDEX IF NOT EXISTS snapshots_parent ON snapshots(parent);
         """;

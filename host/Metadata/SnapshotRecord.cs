@@ -7,4 +7,5 @@ namespace PluggableSnapshotter.Host.Metadata;
 /// <param name="Kind">Active, view or committed.</param>
 /// <param name="ParentIds">The ids of every ancestor, nearest first.</param>
 /// <param name="Info">The snapshot's public description.</param>
-internal sealed record SnapshotRecord(long Id, SnapshotKind Kind, IReadOnlyList<long> ParentIds, SnapshotInfo Info);
+/// <param name="MappedLowers">For an id-mapped active snapshot, the id-mapped views of its parents (nearest first) that replace their directories as lower dirs.</param>
+internal sealed record SnapshotRecord(long Id, SnapshotKind Kind, IReadOnlyList<long> ParentIds, SnapshotInfo Info, IReadOnlyList<string>? MappedLowers = null);

@@ -128,6 +128,14 @@ internal sealed class SnapshotTable(SqliteConnection connection, SqliteTransacti
         return record;
     }
 
+    /// <summary>Records the id-mapped views an active snapshot uses as lower dirs.</summary>
+    public SnapshotRecord SetMappedLowers(string key, IReadOnlyList<string> lowers)
+    {
+        var row = Find(key) ?? throw SnapshotterException.NotFound($"snapshot {key} does not exist: not found");
+        Execute("UPDATE snapshots SET lowers = $lowers WHERE id = $id", ("$lowers", JsonSerializer.Serialize(lowers)), ("$id", row.Id));
+        return ToRecord(row with { Lowers = lowers });
+    }
+
     /// <summary>The stored usage of a committed snapshot.</summary>
     public SnapshotUsage StoredUsage(long id)
     {
@@ -140,7 +148,7 @@ internal sealed class SnapshotTable(SqliteConnection connection, SqliteTransacti
     public IReadOnlyList<SnapshotInfo> All()
     {
         var result = new List<SnapshotInfo>();
-        using var command = Command($"SELECT s.id, s.name, s.kind, s.parent, s.labels, s.created, s.updated, p.name FROM snapshots s LEFT JOIN snapshots p ON p.id = s.parent ORDER BY s.id");
+        using var command = Command($"SELECT s.id, s.name, s.kind, s.parent, s.labels, s.created, s.updated, p.name, s.lowers FROM snapshots s LEFT JOIN snapshots p ON p.id = s.parent ORDER BY s.id");
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -163,11 +171,11 @@ internal sealed class SnapshotTable(SqliteConnection connection, SqliteTransacti
     }
 
     private sealed record Row(long Id, string Name, SnapshotKind Kind, long? Parent, IReadOnlyDictionary<string, string> Labels,
-        DateTimeOffset Created, DateTimeOffset Updated, string ParentName);
+        DateTimeOffset Created, DateTimeOffset Updated, string ParentName, IReadOnlyList<string>? Lowers = null);
 
     private Row? Find(string name)
     {
-        using var command = Command($"SELECT s.id, s.name, s.kind, s.parent, s.labels, s.created, s.updated, p.name FROM snapshots s LEFT JOIN snapshots p ON p.id = s.parent WHERE s.name = $name", ("$name", name));
+        using var command = Command($"SELECT s.id, s.name, s.kind, s.parent, s.labels, s.created, s.updated, p.name, s.lowers FROM snapshots s LEFT JOIN snapshots p ON p.id = s.parent WHERE s.name = $name", ("$name", name));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadRow(reader) : null;
     }
@@ -180,7 +188,8 @@ internal sealed class SnapshotTable(SqliteConnection connection, SqliteTransacti
         JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(4)) ?? [],
         new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
         new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
-        reader.IsDBNull(7) ? "" : reader.GetString(7));
+        reader.IsDBNull(7) ? "" : reader.GetString(7),
+        reader.IsDBNull(8) ? null : JsonSerializer.Deserialize<string[]>(reader.GetString(8)));
 
     private SnapshotRecord ToRecord(Row row)
     {
@@ -190,7 +199,7 @@ internal sealed class SnapshotTable(SqliteConnection connection, SqliteTransacti
             parents.Add(id);
             parent = Scalar("SELECT parent FROM snapshots WHERE id = $id", ("$id", id)) is var next && next > 0 ? next : null;
         }
-        return new SnapshotRecord(row.Id, row.Kind, parents, ToInfo(row));
+        return new SnapshotRecord(row.Id, row.Kind, parents, ToInfo(row), row.Lowers);
     }
 
     private static SnapshotInfo ToInfo(Row row) => new()

@@ -31,9 +31,13 @@ internal static class OverlayMounts
         else if (snapshot.ParentIds.Count == 1)
         {
             // A view of one layer is a read-only bind of it.
-            return [new MountSpec("bind", layout.UpperPath(snapshot.ParentIds[0]), ["ro", "rbind"])];
+            return [new MountSpec("bind", Lowers(snapshot, layout)[0], ["ro", "rbind"])];
         }
-        options.Add("lowerdir=" + string.Join(':', snapshot.ParentIds.Select(layout.UpperPath)));
+        options.Add("lowerdir=" + string.Join(':', Lowers(snapshot, layout)));
         return [new MountSpec("overlay", "overlay", options)];
     }
+
+    // The parents' layer directories, or their id-mapped views for an id-mapped snapshot.
+    private static IReadOnlyList<string> Lowers(SnapshotRecord snapshot, SnapshotLayout layout) =>
+        snapshot.MappedLowers ?? snapshot.ParentIds.Select(layout.UpperPath).ToList();
 }

@@ -14,8 +14,13 @@ internal sealed partial class OverlaySnapshotter
     public async Task<IReadOnlyList<MountSpec>> PrepareAsync(string key, string parent, IReadOnlyDictionary<string, string> labels,
         string? @namespace, CancellationToken cancellationToken)
     {
+        var idMap = IdMap.FromLabels(labels);
         var record = await CreateSnapshotAsync(SnapshotKind.Active, key, parent, labels, cancellationToken);
-        if (!labels.TryGetValue(SnapshotLabels.TargetRef, out var target) || string.IsNullOrEmpty(target))
+        if (idMap is not null)
+        {
+            record = await MapIdsAsync(record, key, idMap, cancellationToken);
+        }
+        if (idMap is not null || !labels.TryGetValue(SnapshotLabels.TargetRef, out var target) || string.IsNullOrEmpty(target))
         {
             return OverlayMounts.For(record, _layout, _features);
         }

@@ -19,6 +19,10 @@ internal sealed partial class OverlaySnapshotter
             return (removed, _options.AsynchronousRemove ? [] : OrphanDirectories(table));
         }, cancellationToken);
         await DeleteDirectoriesAsync(orphans);
+        if (removed.MappedLowers is { } views)
+        {
+            await RemoveMappedLowersAsync(views);
+        }
 
         // The image's backends may keep work for it (an in-flight parallel pull): let them release it.
         var image = cleanImage ? ImageKey(removed.Info.Labels) : null;

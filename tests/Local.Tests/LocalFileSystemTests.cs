@@ -139,7 +139,7 @@ public sealed class LocalFileSystemTests : IAsyncLifetime
 
     private static byte[] Layer2() => LayerBuilder.Zstd(new LayerBuilder()
         .Dir("etc/").File("etc/.wh.first", "").File("etc/second", "second").Dir("opaque/").File("opaque/.wh..wh..opq", "")
-        .File("owned", "o", (UnixFileMode)0x1A0, uid: 1000, gid: 50).HardLink("owned-link", "owned").Tar());
+        .File("owned", "o", (UnixFileMode)0x1A0, uid: 1000, gid: 50).HardLink("owned-link", "owned", (UnixFileMode)0x1A0, uid: 1000, gid: 50).Tar());
 
     private sealed record PushedImage(string Reference, string ManifestDigest, IReadOnlyList<Descriptor> Layers);
 

@@ -61,7 +61,7 @@ internal sealed class RequestContext
         {
             if (Unique == unique)
             {
-                _cancellation.Cancel(); Console.Error.WriteLine($"CANCELLED {unique} {_cancellation.IsCancellationRequested}");
+                _cancellation.Cancel();
             }
         }
     }

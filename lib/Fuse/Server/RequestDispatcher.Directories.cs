@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Runtime.InteropServices;
 using PluggableSnapshotter.Fuse.Protocol;
 
@@ -82,7 +83,7 @@ internal sealed partial class RequestDispatcher
             if (plus && node is not null)
             {
                 // "." and ".." go out with node id 0: the kernel links neither (fuse_direntplus_link).
-                FuseResult<FuseAttributes> attributes = await GetAttributesAsync(node, token).ConfigureAwait(false);
+                FuseResult<FuseAttributes> attributes = await TryGetEntryAttributesAsync(node, token).ConfigureAwait(false);
                 if (attributes.IsSuccess)
                 {
                     FillEntry(ref entryOut, node, attributes.Value);
@@ -102,6 +103,27 @@ internal sealed partial class RequestDispatcher
         }
 
         Send(context, used, Errno.None);
+    }
+
+    /// <summary>
+    /// Attributes for a READDIRPLUS entry. A child that fails is listed without them (node id 0: the kernel looks it
+    /// up later and gets the error then) rather than failing the whole listing.
+    /// </summary>
+    private async ValueTask<FuseResult<FuseAttributes>> TryGetEntryAttributesAsync(FuseNode node, CancellationToken token)
+    {
+        try
+        {
+            return await GetAttributesAsync(node, token).ConfigureAwait(false);
+        }
+        catch (NodeFaultException fault)
+        {
+            if (node.TryMarkFaultLogged())
+            {
+                logger.LogError(fault.InnerException, "FUSE READDIRPLUS entry {NodeType} failed; listed without attributes (logged once per node)", node.GetType().Name);
+            }
+
+            return Errno.EIO;
+        }
     }
 
     private static void WriteDirent(Span<byte> record, ulong ino, long nextOffset, uint mode, ReadOnlySpan<byte> name)

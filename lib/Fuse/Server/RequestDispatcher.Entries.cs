@@ -85,11 +85,23 @@ internal sealed partial class RequestDispatcher
         });
     }
 
-    /// <summary>Asks the node for its attributes; a node without <see cref="INodeGetattrer"/> is a fault (EIO, logged).</summary>
-    private static ValueTask<FuseResult<FuseAttributes>> GetAttributesAsync(FuseNode node, CancellationToken token) =>
-        node is INodeGetattrer getattrer
-            ? getattrer.GetattrAsync(token)
-            : throw new InvalidOperationException($"Node type {node.GetType().FullName} does not implement {nameof(INodeGetattrer)}");
+    /// <summary>
+    /// Asks the node for its attributes; a node without <see cref="INodeGetattrer"/> is a fault (EIO, logged). A
+    /// fault is tagged with the node, which may be a child of the one the request names (LOOKUP, READDIRPLUS).
+    /// </summary>
+    private static async ValueTask<FuseResult<FuseAttributes>> GetAttributesAsync(FuseNode node, CancellationToken token)
+    {
+        try
+        {
+            return node is INodeGetattrer getattrer
+                ? await getattrer.GetattrAsync(token).ConfigureAwait(false)
+                : throw new InvalidOperationException($"{node.GetType().FullName} does not implement {nameof(INodeGetattrer)}");
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !token.IsCancellationRequested)
+        {
+            throw new NodeFaultException(node, exception);
+        }
+    }
 
     /// <summary>Fills an entry reply and counts the kernel reference it hands out.</summary>
     private void FillEntry(ref EntryOut entry, FuseNode node, in FuseAttributes attributes)

@@ -25,7 +25,7 @@ internal sealed partial class RequestDispatcher(
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DispatchAsync(RequestContext context)
     {
-        InHeader header = context.Header; if (Environment.GetEnvironmentVariable("FUSE_TRACE") == "1") Console.Error.WriteLine($"REQ {header.Opcode} {header.Unique} {header.NodeId}");
+        InHeader header = context.Header;
         context.Unique = header.Unique;
         FuseNode? node = null;
         try
@@ -78,10 +78,16 @@ internal sealed partial class RequestDispatcher(
         }
         catch (Exception exception)
         {
+            if (exception is NodeFaultException fault)
+            {
+                node = fault.Node;
+                exception = fault.InnerException!;
+            }
+
             if (node is null || node.TryMarkFaultLogged())
             {
-                logger.LogError(exception, "FUSE {Opcode} on node {NodeId} ({NodeType}) failed; answering EIO",
-                    header.Opcode, header.NodeId, node?.GetType().Name ?? "unknown");
+                logger.LogError(exception, "FUSE {Opcode} failed in node {NodeId} ({NodeType}); answering EIO (logged once per node)",
+                    header.Opcode, node is null ? header.NodeId : nodes.IdOf(node), node?.GetType().Name ?? "unknown");
             }
 
             ReplyError(context, Errno.EIO);
@@ -134,7 +140,7 @@ internal sealed partial class RequestDispatcher(
             case FuseOpcode.Interrupt:
                 // Not found: the request is not yet tracked (read by another worker a moment ago) or already
                 // answered. EAGAIN makes the kernel queue the interrupt again; for a finished request it is ignored.
-                ulong target = context.Argument<InterruptIn>().Unique; Console.Error.WriteLine($"INTERRUPT {target} tracked={inflight.Count}");
+                ulong target = context.Argument<InterruptIn>().Unique;
                 if (!inflight.TryCancel(target))
                 {
                     ReplyError(context, Errno.EAGAIN);

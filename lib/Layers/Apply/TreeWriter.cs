@@ -126,7 +126,9 @@ internal sealed partial class TreeWriter(string root, bool userXattr, TarXattrTa
             throw new InvalidDataException($"layer entry '{entry.Name}' is a hard link to '{entry.LinkName}', which the layer does not contain");
         if (kind == Kind.Directory) throw new InvalidDataException($"layer entry '{entry.Name}' is a hard link to the directory '{entry.LinkName}'");
         Libc.Check(Libc.link(target, path), "link", path);
-        ApplyMetadata(entry, path, isDirectory: false, isSymlink: kind == Kind.Symlink);
+        // Owner, xattrs and times as containerd applies them; the mode stays the target's (containerd's chmod of a hard
+        // link looks its name up outside the layer root, so in effect it does not happen).
+        ApplyMetadata(entry, path, isDirectory: false, isSymlink: true);
     }
 
     private void WriteWhiteout(string parent, string hidden, string entryName)

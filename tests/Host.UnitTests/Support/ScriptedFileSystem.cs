@@ -59,10 +59,18 @@ internal sealed class ScriptedFileSystem(string scratch, BackendCapabilities cap
         Write("parallel", layer, Parallel);
 
     public Task<string> IdMapMountAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken) =>
-        Task.FromResult(mountpoint);
+        View("idmap-lazy", mountpoint, activeLayerId);
 
     public Task<string> IdMapMountLocalAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken) =>
-        Task.FromResult(mountpoint);
+        View("idmap-local", mountpoint, activeLayerId);
+
+    private Task<string> View(string role, string mountpoint, string activeLayerId)
+    {
+        Calls.Enqueue($"{role} {activeLayerId}");
+        var view = Path.Combine(Path.GetDirectoryName(mountpoint)!, "idmap", activeLayerId);
+        Directory.CreateDirectory(view);
+        return Task.FromResult(view);
+    }
 
     public Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken)
     {

@@ -31,8 +31,8 @@ public sealed class LayerBuilder
     public LayerBuilder Symlink(string name, string target) =>
         Add(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target, Mode = (UnixFileMode)0x1FF, ModificationTime = Time });
 
-    public LayerBuilder HardLink(string name, string target) =>
-        Add(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target, Mode = (UnixFileMode)0x1A4, ModificationTime = Time });
+    public LayerBuilder HardLink(string name, string target, UnixFileMode mode = (UnixFileMode)0x1A4, int uid = 0, int gid = 0) =>
+        Add(new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target, Mode = mode, Uid = uid, Gid = gid, ModificationTime = Time });
 
     public LayerBuilder Device(string name, TarEntryType type, int major, int minor) =>
         Add(new PaxTarEntry(type, name) { DeviceMajor = major, DeviceMinor = minor, Mode = (UnixFileMode)0x1B6, ModificationTime = Time });

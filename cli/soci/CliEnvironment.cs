@@ -1,0 +1,62 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Auth;
+using PluggableSnapshotter.Soci.Cli.Output;
+
+namespace PluggableSnapshotter.Soci.Cli;
+
+/// <summary>What one command invocation works with: a registry client set up from the options, and the outputs.</summary>
+internal sealed class CliEnvironment : IDisposable
+{
+    private readonly ILoggerFactory _loggers;
+
+    private CliEnvironment(ParseResult parse, IReadOnlyList<ImageReference> references)
+    {
+        bool verbose = parse.GetValue(CommonOptions.Verbose);
+        _loggers = LoggerFactory.Create(b => b
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .AddFilter(level => level >= (verbose ? LogLevel.Information : LogLevel.Warning)));
+        Reporter = new Reporter(Console.Error, parse.GetValue(CommonOptions.Quiet));
+        var insecure = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (parse.GetValue(CommonOptions.PlainHttp))
+        {
+            insecure.UnionWith(references.Select(r => r.Registry));
+        }
+        Client = new RegistryClient(new RegistryClientOptions { InsecureHosts = insecure }, Credentials(parse, references),
+            _loggers.CreateLogger<RegistryClient>());
+    }
+
+    public RegistryClient Client { get; }
+    public Reporter Reporter { get; }
+    public TextWriter Out => Console.Out;
+
+    public static CliEnvironment Create(ParseResult parse, params ImageReference[] references) => new(parse, references);
+
+    public void Dispose()
+    {
+        Client.Dispose();
+        _loggers.Dispose();
+    }
+
+    private static ICredentialProvider Credentials(ParseResult parse, IReadOnlyList<ImageReference> references)
+    {
+        if (parse.GetValue(CommonOptions.User) is not { } user)
+        {
+            return new DockerConfigCredentialProvider(parse.GetValue(CommonOptions.DockerConfig) ?? DockerConfigCredentialProvider.DefaultPath);
+        }
+        int colon = user.IndexOf(':', StringComparison.Ordinal);
+        string name = colon < 0 ? user : user[..colon];
+        string password = colon >= 0 ? user[(colon + 1)..]
+            : Environment.GetEnvironmentVariable("PSOCI_PASSWORD")
+              ?? throw new CliException("--user has no password: give USER:PASSWORD or set $PSOCI_PASSWORD");
+        var credentials = new RegistryCredentials { Username = name, Password = password };
+        var byHost = new Dictionary<string, RegistryCredentials>(StringComparer.OrdinalIgnoreCase);
+        foreach (ImageReference r in references)
+        {
+            byHost[r.Registry] = credentials;
+            byHost[r.ApiHost] = credentials;
+        }
+        return new StaticCredentialProvider(byHost);
+    }
+}

@@ -1,0 +1,66 @@
+using System.CommandLine;
+
+namespace PluggableSnapshotter.Soci.Cli;
+
+/// <summary>The options commands share; the registry ones apply to every command.</summary>
+internal static class CommonOptions
+{
+    public static readonly Option<bool> PlainHttp = new("--plain-http")
+    {
+        Description = "Talk plain HTTP to the registries named (loopback registries always may)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> User = new("--user", "-u")
+    {
+        Description = "Registry credentials as USER:PASSWORD (or USER, with the password in $PSOCI_PASSWORD); default: docker config.json",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> DockerConfig = new("--docker-config")
+    {
+        Description = "Path of a docker config.json to take credentials from (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Quiet = new("--quiet", "-q")
+    {
+        Description = "Print results only, no progress",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Verbose = new("--verbose")
+    {
+        Description = "Log registry requests",
+        Recursive = true,
+    };
+
+    public static Option<long> SpanSize() => new("--span-size")
+    {
+        Description = "Uncompressed bytes between gzip checkpoints",
+        DefaultValueFactory = _ => ZtocBuildOptions.DefaultSpanSize,
+    };
+
+    public static Option<long> MinLayerSize() => new("--min-layer-size")
+    {
+        Description = "Layers smaller than this (compressed bytes) get no zTOC",
+        DefaultValueFactory = _ => SociLayerPlanner.DefaultMinLayerSize,
+    };
+
+    public static Option<string[]> Platform() => new("--platform")
+    {
+        Description = "Platform(s) to work on, os/arch[/variant] (default: this machine's)",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    public static Option<bool> AllPlatforms() => new("--all-platforms")
+    {
+        Description = "Work on every platform of a multi-platform image",
+    };
+
+    public static Option<string> Store() => new("--store")
+    {
+        Description = "Directory where `create` keeps indexes until `push`",
+        DefaultValueFactory = _ => Building.LocalStore.DefaultRoot,
+    };
+}
