@@ -39,15 +39,11 @@ builder.Logging.AddSimpleConsole(console =>
 });
 builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
-// A stale socket from a previous run would make the bind fail.
-Directory.CreateDirectory(Path.GetDirectoryName(settings.Address)!);
-if (File.Exists(settings.Address) || new FileInfo(settings.Address).Attributes != (FileAttributes)(-1))
-{
-    File.Delete(settings.Address);
-}
+// The socket is bound here, stale one removed and mode 0660 set before anyone can connect; Kestrel serves it.
+using var listener = UnixListener.Bind(settings.Address, LibC.Octal("660"));
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
-    kestrel.ListenUnixSocket(settings.Address, listen => listen.Protocols = HttpProtocols.Http2);
+    kestrel.ListenHandle((ulong)listener.Handle.ToInt64(), listen => listen.Protocols = HttpProtocols.Http2);
     kestrel.Limits.MaxRequestBodySize = null;
 });
 
@@ -67,20 +63,25 @@ builder.Services.AddGrpc(grpc =>
 
 var app = builder.Build();
 app.MapGrpcService<SnapshotsService>();
-app.Lifetime.ApplicationStarted.Register(() =>
-{
-    // containerd runs as root; nobody else needs the socket.
-    LibC.chmod(settings.Address, LibC.Octal("660"));
-});
-
 try
 {
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is PluginLoadException or InvalidOperationException or IOException)
+catch (Exception e)
 {
-    app.Services.GetRequiredService<ILogger<SnapshotterService>>().LogCritical("cannot start: {Reason}", e.Message);
+    // Startup failures (a plugin that does not load, a remote snapshot that cannot be restored) are expected
+    // configuration problems: say what is wrong without a stack trace, unless debugging.
+    var logger = app.Services.GetRequiredService<ILogger<SnapshotterService>>();
+    if (e is PluginLoadException or PluginsConfigException or InvalidOperationException or IOException)
+    {
+        logger.LogCritical("cannot start: {Reason}", e.Message);
+        logger.LogDebug(e, "startup failure");
+    }
+    else
+    {
+        logger.LogCritical(e, "cannot start");
+    }
     return 1;
 }
 finally

@@ -24,6 +24,19 @@ internal sealed class SnapshotterService(
     {
         Directory.CreateDirectory(settings.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _plugins = loader.LoadAll(config.Plugins, settings.Root);
+        try
+        {
+            await OpenAsync(cancellationToken);
+        }
+        catch
+        {
+            await StopAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task OpenAsync(CancellationToken cancellationToken)
+    {
         foreach (var service in _plugins.SelectMany(p => p.HostedServices))
         {
             await service.StartAsync(cancellationToken);
@@ -54,10 +67,12 @@ internal sealed class SnapshotterService(
         if (_snapshotter is not null)
         {
             await _snapshotter.DisposeAsync();
+            _snapshotter = null;
         }
         foreach (var plugin in _plugins)
         {
             await plugin.DisposeAsync();
         }
+        _plugins = [];
     }
 }

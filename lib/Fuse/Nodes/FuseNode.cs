@@ -18,7 +18,6 @@ public abstract class FuseNode
     private static long s_lastNodeId = 1;
 
     private long _nodeId;
-    private long _lookupCount;
     private int _faultLogged;
 
     /// <summary>The kernel node id of this object (assigned on first use, never 1: that is the root's).</summary>
@@ -37,9 +36,6 @@ public abstract class FuseNode
             return (ulong)(existing == 0 ? fresh : existing);
         }
     }
-
-    /// <summary>Kernel references (LOOKUP and READDIRPLUS replies minus FORGETs); guarded by the node table.</summary>
-    internal ref long LookupCount => ref _lookupCount;
 
     /// <summary>True the first time a fault of this node is reported, so each node is logged once.</summary>
     internal bool TryMarkFaultLogged() => Interlocked.Exchange(ref _faultLogged, 1) == 0;

@@ -5,25 +5,26 @@ namespace PluggableSnapshotter.Fuse.Server;
 /// <summary>
 /// The nodes the kernel holds references to, by node id, with FUSE lookup counting: every LOOKUP or
 /// READDIRPLUS entry adds one, FORGET and BATCH_FORGET subtract, and a node leaves the table at zero.
+/// Counts live here, not in the node, because one node object may be served by several mounts.
 /// </summary>
 internal sealed class NodeTable
 {
     public const ulong RootId = 1;
 
-    private readonly ConcurrentDictionary<ulong, FuseNode> _nodes = new();
+    private readonly ConcurrentDictionary<ulong, Entry> _nodes = new();
     private readonly Lock _countLock = new();
 
     public NodeTable(FuseNode root)
     {
         Root = root;
-        _nodes[RootId] = root;
+        _nodes[RootId] = new Entry(root);
     }
 
     public FuseNode Root { get; }
 
     public int Count => _nodes.Count;
 
-    public FuseNode? Find(ulong nodeId) => _nodes.TryGetValue(nodeId, out FuseNode? node) ? node : null;
+    public FuseNode? Find(ulong nodeId) => _nodes.TryGetValue(nodeId, out Entry? entry) ? entry.Node : null;
 
     public ulong IdOf(FuseNode node) => ReferenceEquals(node, Root) ? RootId : node.NodeId;
 
@@ -38,10 +39,13 @@ internal sealed class NodeTable
 
         lock (_countLock)
         {
-            if (node.LookupCount++ == 0)
+            if (!_nodes.TryGetValue(id, out Entry? entry))
             {
-                _nodes[id] = node;
+                entry = new Entry(node);
+                _nodes[id] = entry;
             }
+
+            entry.LookupCount++;
         }
 
         return id;
@@ -50,18 +54,28 @@ internal sealed class NodeTable
     /// <summary>Drops <paramref name="count"/> kernel references (FORGET).</summary>
     public void Forget(ulong nodeId, ulong count)
     {
-        if (nodeId == RootId || !_nodes.TryGetValue(nodeId, out FuseNode? node))
+        if (nodeId == RootId)
         {
             return;
         }
 
         lock (_countLock)
         {
-            node.LookupCount -= (long)Math.Min(count, (ulong)node.LookupCount);
-            if (node.LookupCount == 0)
+            if (_nodes.TryGetValue(nodeId, out Entry? entry))
             {
-                _nodes.TryRemove(nodeId, out _);
+                entry.LookupCount -= Math.Min(count, entry.LookupCount);
+                if (entry.LookupCount == 0)
+                {
+                    _nodes.TryRemove(nodeId, out _);
+                }
             }
         }
+    }
+
+    private sealed class Entry(FuseNode node)
+    {
+        public FuseNode Node { get; } = node;
+
+        public ulong LookupCount { get; set; }
     }
 }

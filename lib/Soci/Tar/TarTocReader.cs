@@ -81,7 +81,8 @@ internal sealed class TarTocReader(ILayerIndexer source)
                 TarHeaderOffset = chainStart,
             };
             long dataLength = TarEntryTypes.IsHeaderOnly(type) ? 0 : h.Size;
-            await SkipAsync(dataLength + Padding(dataLength), cancellationToken).ConfigureAwait(false);
+            await SkipAsync(dataLength, cancellationToken).ConfigureAwait(false);
+            await SkipPaddingAsync(Padding(dataLength), cancellationToken).ConfigureAwait(false);
             return entry;
         }
     }
@@ -129,7 +130,7 @@ internal sealed class TarTocReader(ILayerIndexer source)
         {
             throw new InvalidDataException($"tar stream ends inside the '{(char)h.TypeFlag}' header at byte {h.HeaderOffset}");
         }
-        await SkipAsync(Padding(h.Size), cancellationToken).ConfigureAwait(false);
+        await SkipPaddingAsync(Padding(h.Size), cancellationToken).ConfigureAwait(false);
         return body;
     }
 
@@ -161,6 +162,18 @@ internal sealed class TarTocReader(ILayerIndexer source)
                     string.Create(CultureInfo.InvariantCulture, $"tar stream ends inside entry data at byte {_position}"));
             }
             count -= n;
+        }
+    }
+
+    /// <summary>
+    /// Skips an entry's padding. Like Go's reader, a stream that ends inside the padding simply ends there
+    /// (some writers, umoci among them, leave the last entry unpadded and write no end blocks).
+    /// </summary>
+    private async Task SkipPaddingAsync(long count, CancellationToken cancellationToken)
+    {
+        if (count > 0)
+        {
+            await FillAsync(_skip.AsMemory(0, (int)count), cancellationToken).ConfigureAwait(false);
         }
     }
 

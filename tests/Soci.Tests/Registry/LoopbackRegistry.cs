@@ -54,7 +54,9 @@ public sealed class LoopbackRegistry : IAsyncLifetime
 
         Tool.Run(Path.Combine(AppContext.BaseDirectory, "Registry", "make-image.sh"), Root, Path.Combine(Root, "image"));
         Skopeo($"oci:{Layout}:latest", $"docker://{Image}");
-        Skopeo($"oci:{Layout}:latest", $"docker://{ZstdImage}", "--dest-compress-format", "zstd");
+        // Recompress into a second layout first: pushing straight to the registry lets skopeo reuse the gzip blobs.
+        Skopeo($"oci:{Layout}:latest", $"oci:{Layout}-zstd:latest", "--dest-compress", "--dest-compress-format", "zstd");
+        Skopeo($"oci:{Layout}-zstd:latest", $"docker://{ZstdImage}", "--dest-compress-format", "zstd");
     }
 
     public Task DisposeAsync()

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.ParallelPull;
+
+/// <summary>
+/// The parallel-pull backend's <c>settings</c> in plugins.yaml. The first seven keys are SOCI's
+/// (<c>[pull_modes.parallel_pull_unpack]</c>, docs/parallel-mode.md) with SOCI's defaults; a negative limit means unbounded.
+/// </summary>
+public sealed partial record ParallelPullOptions
+{
+    /// <summary>Range requests in flight across all images (SOCI default -1: unbounded).</summary>
+    [ConfigurationKeyName("max_concurrent_downloads")]
+    public int MaxConcurrentDownloads { get; init; } = -1;
+
+    /// <summary>Range requests in flight for one image (SOCI default 3).</summary>
+    [ConfigurationKeyName("max_concurrent_downloads_per_image")]
+    public int MaxConcurrentDownloadsPerImage { get; init; } = 3;
+
+    /// <summary>Bytes per range request, such as <c>8mb</c>; empty (SOCI's default) fetches each layer in one request.</summary>
+    [ConfigurationKeyName("concurrent_download_chunk_size")]
+    public string ConcurrentDownloadChunkSize { get; init; } = "";
+
+    /// <summary>Layers being unpacked at once across all images (SOCI default -1: unbounded).</summary>
+    [ConfigurationKeyName("max_concurrent_unpacks")]
+    public int MaxConcurrentUnpacks { get; init; } = -1;
+
+    /// <summary>Layers of one image being unpacked at once (SOCI default 1).</summary>
+    [ConfigurationKeyName("max_concurrent_unpacks_per_image")]
+    public int MaxConcurrentUnpacksPerImage { get; init; } = 1;
+
+    /// <summary>Delete a layer's downloaded blob once it is unpacked, instead of keeping it until its image is cleaned (SOCI default false).</summary>
+    [ConfigurationKeyName("discard_unpacked_layers")]
+    public bool DiscardUnpackedLayers { get; init; }
+
+    /// <summary>
+    /// External decompressors by compression (<c>gzip</c>, <c>zstd</c>): an absolute <c>path</c> and its <c>args</c>; the
+    /// compressed layer goes to its stdin, the tar comes from its stdout. Run without a shell. None by default: in-process.
+    /// </summary>
+    [ConfigurationKeyName("decompress_streams")]
+    public Dictionary<string, DecompressStreamOptions> DecompressStreams { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Registries (<c>host[:port]</c>) reached over plain HTTP; loopback registries always are.</summary>
+    [ConfigurationKeyName("insecure_hosts")]
+    public List<string> InsecureHosts { get; init; } = [];
+
+    /// <summary>containerd's registry host configuration directory (<c>&lt;host&gt;/hosts.toml</c>), for mirrors.</summary>
+    [ConfigurationKeyName("hosts_dir")]
+    public string? HostsDirectory { get; init; } = "/etc/containerd/certs.d";
+
+    /// <summary>The docker config.json to read credentials from (default: <c>$DOCKER_CONFIG</c> or <c>~/.docker/config.json</c>).</summary>
+    [ConfigurationKeyName("docker_config")]
+    public string? DockerConfig { get; init; }
+
+    /// <summary>Mark opaque directories with <c>user.overlay.opaque</c> (for overlay mounted with <c>userxattr</c>).</summary>
+    [ConfigurationKeyName("userxattr")]
+    public bool UserXattr { get; init; }
+
+    /// <summary>Check each layer's diff ID against the image config (containerd does too).</summary>
+    [ConfigurationKeyName("verify_diff_ids")]
+    public bool VerifyDiffIds { get; init; } = true;
+
+    /// <summary>An image pull that no Prepare has touched for this many seconds is cancelled and its staging removed.</summary>
+    [ConfigurationKeyName("unclaimed_job_timeout_seconds")]
+    public int UnclaimedJobTimeoutSeconds { get; init; } = 300;
+
+    /// <summary>Attempts per range request when the connection breaks or the body comes short.</summary>
+    [ConfigurationKeyName("chunk_attempts")]
+    public int ChunkAttempts { get; init; } = 5;
+
+    /// <summary>The chunk size in bytes, or null when layers are fetched in one request.</summary>
+    public long? ChunkBytes => ParseSize(ConcurrentDownloadChunkSize);
+
+    /// <summary>Reads the options from a plugin's settings section.</summary>
+    /// <exception cref="InvalidDataException">The settings cannot be bound, or fail validation (every problem is listed).</exception>
+    public static ParallelPullOptions From(IConfiguration settings)
+    {
+        ParallelPullOptions options;
+        try
+        {
+            options = settings.Get<ParallelPullOptions>() ?? new ParallelPullOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new InvalidDataException($"parallel-pull settings: {ex.Message}", ex);
+        }
+
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new InvalidDataException("parallel-pull settings are invalid:\n  " + string.Join("\n  ", errors));
+        return options;
+    }
+
+    /// <summary>Every problem with these options (empty when they are usable), decompressors checked on disk.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        CheckLimit(errors, "max_concurrent_downloads", MaxConcurrentDownloads);
+        CheckLimit(errors, "max_concurrent_downloads_per_image", MaxConcurrentDownloadsPerImage);
+        CheckLimit(errors, "max_concurrent_unpacks", MaxConcurrentUnpacks);
+        CheckLimit(errors, "max_concurrent_unpacks_per_image", MaxConcurrentUnpacksPerImage);
+        if (MaxConcurrentDownloads > 0 && MaxConcurrentDownloadsPerImage > MaxConcurrentDownloads)
+            errors.Add($"max_concurrent_downloads_per_image ({MaxConcurrentDownloadsPerImage}) must not exceed max_concurrent_downloads ({MaxConcurrentDownloads})");
+        if (MaxConcurrentUnpacks > 0 && MaxConcurrentUnpacksPerImage > MaxConcurrentUnpacks)
+            errors.Add($"max_concurrent_unpacks_per_image ({MaxConcurrentUnpacksPerImage}) must not exceed max_concurrent_unpacks ({MaxConcurrentUnpacks})");
+        try
+        {
+            _ = ChunkBytes;
+        }
+        catch (FormatException ex)
+        {
+            errors.Add(ex.Message);
+        }
+
+        if (UnclaimedJobTimeoutSeconds <= 0) errors.Add($"unclaimed_job_timeout_seconds must be positive, not {UnclaimedJobTimeoutSeconds}");
+        if (ChunkAttempts <= 0) errors.Add($"chunk_attempts must be positive, not {ChunkAttempts}");
+        foreach (var (name, stream) in DecompressStreams)
+        {
+            if (name is not ("gzip" or "zstd")) errors.Add($"decompress_streams: unknown compression '{name}' (expected gzip or zstd)");
+            errors.AddRange(stream.Validate($"decompress_streams.{name}"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>The registry client settings these options imply.</summary>
+    public RegistryClientOptions ToRegistryOptions() => new()
+    {
+        InsecureHosts = new HashSet<string>(InsecureHosts, StringComparer.OrdinalIgnoreCase),
+        HostsDirectory = HostsDirectory is { Length: > 0 } dir && Directory.Exists(dir) ? dir : null,
+    };
+
+    private static void CheckLimit(List<string> errors, string name, int value)
+    {
+        if (value == 0) errors.Add($"{name} must be positive, or negative for unbounded; 0 would never run anything");
+    }
+
+    // SOCI's size syntax: a number with an optional unit b, kb, mb or gb (powers of 1024); empty or 0 means "whole layer".
+    private static long? ParseSize(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var match = SizePattern().Match(text);
+        if (!match.Success)
+            throw new FormatException($"concurrent_download_chunk_size '{text}' is not a size such as 8mb, 512kb or 1048576");
+        var number = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        var unit = match.Groups[3].Value.ToLowerInvariant();
+        var bytes = (long)(number * unit switch { "kb" => 1024d, "mb" => 1024d * 1024, "gb" => 1024d * 1024 * 1024, _ => 1d });
+        return bytes <= 0 ? null : bytes;
+    }
+
+    [GeneratedRegex(@"^\s*(\d+(\.\d+)?)\s*(gb|mb|kb|b)?\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex SizePattern();
+}

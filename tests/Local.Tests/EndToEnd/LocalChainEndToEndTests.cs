@@ -1,0 +1,53 @@
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Rootfs;
+
+namespace PluggableSnapshotter.Plugins.Local.Tests.EndToEnd;
+
+/// <summary>
+/// ctr-remote rpull through real containerd 1.6 with a chain that is only the local backend (root only):
+/// our daemon fetches, verifies and unpacks every layer; the result must equal containerd's own overlayfs pull.
+/// </summary>
+public sealed class LocalChainEndToEndTests(LocalChainEnvironment env) : IClassFixture<LocalChainEnvironment>
+{
+    [RootOnlyFact]
+    public async Task CtrRemoteRpull_LocalChain_DaemonUnpacksEveryLayerAndRootfsMatchesOverlayfs()
+    {
+        var ct = LocalChainEnvironment.Timeout;
+        var snapshotter = LocalChainEnvironment.Snapshotter;
+        await env.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", snapshotter, env.LayeredImage], ct);
+
+        // Every layer was committed through our daemon: containerd never downloaded a layer blob.
+        using var registry = new RegistryClient();
+        var resolved = await registry.ResolveAsync(ImageReference.Parse(env.LayeredImage), null, ct);
+        var content = (await env.Containerd.CtrAsync(["content", "ls", "-q"], ct)).StandardOutput;
+        foreach (var layer in resolved.Manifest.Layers)
+            Assert.False(content.Contains(layer.Digest, StringComparison.Ordinal), $"containerd's content store holds layer {layer.Digest}\n{env.Describe()}");
+
+        var output = await env.Containerd.RunContainerAsync(env.LayeredImage, snapshotter, ["cat", "/data/opaque/visible", "/data/replaced"], ct);
+        Assert.Equal("upper\nnew content, longer than before\n", output);
+
+        await env.Containerd.CtrAsync(["image", "pull", "--plain-http", "--snapshotter", "overlayfs", env.LayeredImage], ct);
+        var ours = await ListAsync(snapshotter, "ours", ct);
+        var theirs = await ListAsync("overlayfs", "theirs", ct);
+        var differences = RootfsListing.Compare(theirs, ours);
+        Assert.True(differences.Count == 0, string.Join('\n', differences));
+        Assert.Contains(ours, e => e.Path == "/data/hardlink" && e.LinkCount == 2);
+        Assert.Contains(ours, e => e.Path == "/data/null" && e.Type == "char");
+        Assert.DoesNotContain(ours, e => e.Path.StartsWith("/data/dir-to-delete", StringComparison.Ordinal));
+    }
+
+    private async Task<IReadOnlyList<RootfsEntry>> ListAsync(string snapshotter, string name, CancellationToken ct)
+    {
+        var target = System.IO.Directory.CreateDirectory(env.Directory.Combine("mount-" + name)).FullName;
+        await env.Containerd.CtrAsync(["images", "mount", "--snapshotter", snapshotter, env.LayeredImage, target], ct);
+        try
+        {
+            return RootfsListing.Capture(target);
+        }
+        finally
+        {
+            await env.Containerd.CtrAsync(["images", "unmount", "--rm", target], ct);
+        }
+    }
+}
