@@ -39,11 +39,21 @@ builder.Logging.AddSimpleConsole(console =>
 });
 builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
-// The socket is bound here, stale one removed and mode 0660 set before anyone can connect; Kestrel serves it.
-using var listener = UnixListener.Bind(settings.Address, LibC.Octal("660"));
+// containerd runs as root; nobody else needs the socket (0660, set before anyone can connect).
+UnixListener listener;
+try
+{
+    listener = UnixListener.Bind(settings.Address, LibC.Octal("660"));
+}
+catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"pluggable-snapshotter: cannot listen on {settings.Address}: {e.Message}");
+    return 1;
+}
+using var socket = listener;
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
-    kestrel.ListenHandle((ulong)listener.Handle.ToInt64(), listen => listen.Protocols = HttpProtocols.Http2);
+    kestrel.ListenHandle((ulong)listener.Socket.Handle.ToInt64(), listen => listen.Protocols = HttpProtocols.Http2);
     kestrel.Limits.MaxRequestBodySize = null;
 });
 
@@ -63,6 +73,7 @@ builder.Services.AddGrpc(grpc =>
 
 var app = builder.Build();
 app.MapGrpcService<SnapshotsService>();
+app.Lifetime.ApplicationStarted.Register(listener.Publish);
 try
 {
     await app.RunAsync();
@@ -83,11 +94,4 @@ catch (Exception e)
         logger.LogCritical(e, "cannot start");
     }
     return 1;
-}
-finally
-{
-    if (File.Exists(settings.Address))
-    {
-        File.Delete(settings.Address);
-    }
 }

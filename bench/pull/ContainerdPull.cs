@@ -40,6 +40,19 @@ internal sealed class ContainerdPull(string workDirectory, string pluginDirector
         }
 
         _containerd = await ContainerdFixture.StartAsync(new ContainerdOptions { WorkDirectory = directory, ProxySnapshotters = proxies }, ct);
+        if (withDaemon) await WaitForProxyAsync(ct);
+    }
+
+    // containerd's first gRPC handshake with a just-started daemon sometimes times out; it reconnects with backoff.
+    private async Task WaitForProxyAsync(CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = await _containerd!.TryCtrAsync(["snapshots", "--snapshotter", Snapshotter, "ls"], ct);
+            if (result.ExitCode == 0) return;
+            if (attempt == 20) result.EnsureSuccess();
+            await Task.Delay(250, ct);
+        }
     }
 
     public Task OverlayfsPullAsync(string reference, CancellationToken ct) =>

@@ -3,7 +3,7 @@ using System.Globalization;
 using PluggableSnapshotter.Soci;
 
 // Usage: ztoc-bench [layer.tar.gz ...]
-// Without arguments it makes a gzip layer from ~300 MB of files under /usr/lib/x86_64-linux-gnu on /dev/shm.
+// Without arguments it makes a gzip layer from ~300 MB of files (no hard links) under /usr/lib/x86_64-linux-gnu on /dev/shm.
 // For each layer and span size it prints: zTOC build MB/s of compressed layer, `gzip -dc > /dev/null` MB/s of
 // the same file in the same run, and the zTOC size as a fraction of the layer.
 var layers = args.Length > 0 ? args.ToList() : [MakeDefaultLayer()];
@@ -56,7 +56,7 @@ static string MakeDefaultLayer()
     {
         Console.Error.WriteLine($"making {layer} (one time)...");
         Run("/bin/sh", "-c",
-            "find /usr/lib/x86_64-linux-gnu -type f -printf '%s %p\\n' | sort -k2 | awk '{s+=$1; if (s>300000000) exit; print $2}' > " +
+            "find /usr/lib/x86_64-linux-gnu -type f -links 1 -printf '%s %p\\n' | sort -k2 | awk '$1 < 50000000 {s+=$1; if (s>300000000) exit; print $2}' > " +
             $"'{dir}/files' && tar -cf - -T '{dir}/files' 2>/dev/null | gzip -n -6 > '{layer}.tmp' && mv '{layer}.tmp' '{layer}'");
     }
     return layer;

@@ -4,34 +4,45 @@ using PluggableSnapshotter.Host.Linux;
 namespace PluggableSnapshotter.Host.Hosting;
 
 /// <summary>
-/// The daemon's listening unix socket, bound before Kestrel starts so that its mode is set before anyone can connect.
+/// The daemon's listening unix socket. It is bound under a temporary name with its mode set before anyone can connect,
+/// and renamed into place by <see cref="Publish"/> once the snapshotter is ready: a client that sees the socket can use it.
 /// </summary>
-internal static class UnixListener
+internal sealed class UnixListener(Socket socket, string temporaryPath, string path) : IDisposable
 {
-    /// <summary>Removes a stale socket, binds <paramref name="path"/>, sets its mode and listens.</summary>
-    public static Socket Bind(string path, uint mode)
+    public Socket Socket { get; } = socket;
+
+    /// <summary>Binds a socket that will appear at <paramref name="path"/>, with <paramref name="mode"/>, and listens.</summary>
+    public static UnixListener Bind(string path, uint mode)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (File.Exists(path))
-        {
-            // A previous run that died leaves its socket behind; bind would fail on it.
-            File.Delete(path);
-        }
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        File.Delete(temporary);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            socket.Bind(new UnixDomainSocketEndPoint(path));
-            if (LibC.chmod(path, mode) != 0)
+            socket.Bind(new UnixDomainSocketEndPoint(temporary));
+            if (LibC.chmod(temporary, mode) != 0)
             {
-                throw new IOException($"chmod {path}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+                throw new IOException($"chmod {temporary}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
             }
             socket.Listen(512);
-            return socket;
+            return new UnixListener(socket, temporary, path);
         }
         catch
         {
             socket.Dispose();
+            File.Delete(temporary);
             throw;
         }
+    }
+
+    /// <summary>Moves the socket to its path, replacing a stale one a previous run left behind.</summary>
+    public void Publish() => File.Move(temporaryPath, path, overwrite: true);
+
+    public void Dispose()
+    {
+        Socket.Dispose();
+        File.Delete(temporaryPath);
+        File.Delete(path);
     }
 }

@@ -138,5 +138,19 @@ public class CorruptZtocTests
         Assert.Contains("digest", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task VerifyTarHeader_EntryMovedIntoData_Rejected()
+    {
+        byte[] blob = File.ReadAllBytes(Vectors.PathOf("special-layer.tar.gz"));
+        Ztoc ztoc = ZtocSerializer.Deserialize(Vector);
+        FileMetadata[] files = [.. ztoc.Files];
+        files[^1] = files[^1] with { UncompressedOffset = files[^1].UncompressedOffset + 1024 };
+        Ztoc moved = Reserialize(ztoc with { Files = files });
+        var reader = new ZtocSpanReader(moved, LayerFile.RangeReader(blob));
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => reader.VerifyTarHeaderAsync(moved.Files[^1], CancellationToken.None));
+        Assert.Contains("tar header", e.Message, StringComparison.Ordinal);
+    }
+
     private static Ztoc Reserialize(Ztoc ztoc) => ZtocSerializer.Deserialize(ZtocSerializer.Serialize(ztoc));
 }

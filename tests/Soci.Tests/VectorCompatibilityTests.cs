@@ -15,6 +15,10 @@ public class VectorCompatibilityTests
         Assert.Equal(span, reader.SpanSize);
         var regular = ztoc.Files.Where(f => f.Type == TarEntryTypes.Regular).ToList();
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), regular.Select(f => f.Name).Order(StringComparer.Ordinal));
+        foreach (FileMetadata entry in ztoc.Files)
+        {
+            await reader.VerifyTarHeaderAsync(entry, CancellationToken.None);
+        }
         foreach (FileMetadata file in regular)
         {
             byte[] actual = await reader.ReadFileAsync(file, CancellationToken.None);

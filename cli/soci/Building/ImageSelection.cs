@@ -2,12 +2,6 @@ using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Soci.Cli.Building;
 
-/// <summary>One image manifest picked for work, with its platform.</summary>
-internal sealed record SelectedManifest(Descriptor Descriptor, byte[] Bytes, ImageManifest Manifest, Platform? Platform)
-{
-    public string PlatformText => Platform?.ToString() ?? "unknown platform";
-}
-
 /// <summary>What a reference names (an image index or a single manifest) and the manifests chosen from it.</summary>
 internal sealed record ImageSelection(Descriptor Root, byte[] RootBytes, ImageIndex? Index, IReadOnlyList<SelectedManifest> Selected)
 {

@@ -2,9 +2,6 @@ using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Soci.Cli.Building;
 
-/// <summary>A SOCI index found for an image manifest, and how it was found.</summary>
-internal sealed record LocatedIndex(string Digest, byte[] Bytes, SociIndexManifest Index, string FoundBy);
-
 /// <summary>
 /// Finds the SOCI index of an image manifest the way the snapshotter does (soci-formats.md, "Discovery"):
 /// an explicit digest wins; else the v2 annotation on the manifest; else the first v1 index among its referrers.

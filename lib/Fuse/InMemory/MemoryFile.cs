@@ -1,7 +1,7 @@
 namespace PluggableSnapshotter.Fuse.InMemory;
 
 /// <summary>A regular file whose content is held in memory.</summary>
-public class MemoryFile : MemoryNode, INodeReader
+public class MemoryFile : MemoryNode, INodeReader, INodeMemoryReader
 {
     /// <summary>Creates a file with the given content and permission bits (e.g. 0x1A4 for 0644).</summary>
     public MemoryFile(ReadOnlyMemory<byte> content, uint permissions = 0x1A4)
@@ -25,6 +25,13 @@ public class MemoryFile : MemoryNode, INodeReader
         int count = Math.Min(source.Length, destination.Length);
         source[..count].CopyTo(destination);
         return ValueTask.FromResult<FuseResult<int>>(count);
+    }
+
+    /// <inheritdoc/>
+    public virtual ValueTask<FuseResult<ReadOnlyMemory<byte>>> ReadMemoryAsync(long offset, int length, CancellationToken cancellationToken)
+    {
+        ReadOnlyMemory<byte> rest = offset >= Content.Length ? ReadOnlyMemory<byte>.Empty : Content[(int)offset..];
+        return ValueTask.FromResult<FuseResult<ReadOnlyMemory<byte>>>(rest[..Math.Min(length, rest.Length)]);
     }
 
     /// <inheritdoc/>

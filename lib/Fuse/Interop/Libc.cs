@@ -21,6 +21,16 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(SafeHandle fd, byte* buffer, nuint count);
 
+    [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
+    public static partial nint Writev(SafeHandle fd, IoVector* vectors, int count);
+
+    /// <summary>struct iovec.</summary>
+    public struct IoVector
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Mount(string source, string target, string fileSystemType, ulong flags, string data);
 

@@ -27,6 +27,7 @@ internal sealed class FuseSession
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _workerCount;
     private int _runningWorkers;
+    private static long s_readAlloc, s_dispatchAlloc, s_requests;
 
     public FuseSession(SafeFileHandle device, FuseNode root, FuseMountOptions options, ILogger logger)
     {
@@ -66,7 +67,9 @@ internal sealed class FuseSession
             while (true)
             {
                 context ??= _pool.Rent();
+                long a0 = GC.GetAllocatedBytesForCurrentThread();
                 nint read = Libc.Read(_device, context.InputPointer, (nuint)context.Input.Length);
+                long a1 = GC.GetAllocatedBytesForCurrentThread(); s_readAlloc += a1 - a0;
                 if (read < 0)
                 {
                     int errno = Libc.LastErrno;
@@ -92,7 +95,10 @@ internal sealed class FuseSession
                 }
 
                 context.InputLength = (int)read;
+                long b0 = GC.GetAllocatedBytesForCurrentThread();
                 ValueTask pending = _dispatcher.DispatchAsync(context);
+                s_dispatchAlloc += GC.GetAllocatedBytesForCurrentThread() - b0; s_requests++;
+                if (s_requests % 2000 == 0) Console.Error.WriteLine($"ALLOC read={s_readAlloc} dispatch={s_dispatchAlloc} requests={s_requests} op={context.Header.Opcode}");
                 if (pending.IsCompleted)
                 {
                     pending.GetAwaiter().GetResult();

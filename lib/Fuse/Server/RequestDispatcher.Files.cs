@@ -25,6 +25,22 @@ internal sealed partial class RequestDispatcher
     private async ValueTask ReadAsync(RequestContext context, FuseNode node, CancellationToken token)
     {
         ReadIn request = context.Argument<ReadIn>();
+        if (node is INodeMemoryReader memoryReader && request.Offset <= long.MaxValue)
+        {
+            int length = (int)Math.Min(request.Size, (uint)_maxRead);
+            FuseResult<ReadOnlyMemory<byte>> content = await memoryReader.ReadMemoryAsync((long)request.Offset, length, token).ConfigureAwait(false);
+            if (content.IsSuccess)
+            {
+                SendWithData(context, content.Value[..Math.Min(length, content.Value.Length)]);
+            }
+            else
+            {
+                ReplyError(context, content.Error);
+            }
+
+            return;
+        }
+
         if (node is not INodeReader reader)
         {
             // A regular file without content (or a node read as one): end of file.

@@ -183,7 +183,37 @@ internal sealed partial class RequestDispatcher(
             return; // The session ended while the node was working; nobody waits for this answer.
         }
 
-        int errno = Libc.LastErrno;
+        LogWriteFailure(context, Libc.LastErrno);
+    }
+
+    /// <summary>Sends a success reply whose payload is node-owned memory, with writev(2): no copy into our buffer.</summary>
+    private unsafe void SendWithData(RequestContext context, ReadOnlyMemory<byte> data)
+    {
+        ref OutHeader header = ref MemoryMarshal.AsRef<OutHeader>(context.Output.AsSpan(0, OutHeader.Size));
+        header.Length = (uint)(OutHeader.Size + data.Length);
+        header.Error = 0;
+        header.Unique = context.Unique;
+        using System.Buffers.MemoryHandle pinned = data.Pin();
+        Libc.IoVector* vectors = stackalloc Libc.IoVector[2];
+        vectors[0] = new Libc.IoVector { Base = context.OutputPointer, Length = OutHeader.Size };
+        vectors[1] = new Libc.IoVector { Base = pinned.Pointer, Length = (nuint)data.Length };
+        try
+        {
+            if (Libc.Writev(device, vectors, data.IsEmpty ? 1 : 2) >= 0)
+            {
+                return;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
+        LogWriteFailure(context, Libc.LastErrno);
+    }
+
+    private void LogWriteFailure(RequestContext context, int errno)
+    {
         // ENOENT: the request was interrupted and already finished by the kernel; ENODEV: the mount is gone.
         if (errno != (int)Errno.ENOENT && errno != (int)Errno.ENODEV)
         {

@@ -57,42 +57,48 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
         }
     }
 
+    // Three stages run at once: download + digest check, decompression + diff ID hash, tar parsing + writes (this thread).
     private static async Task<LayerApplyResult> UnpackAsync(Stream blob, string staging, LayerApplyOptions options, CancellationToken cancellationToken)
     {
-        var (tar, compression) = await LayerDecompressor.OpenAsync(blob, options.MediaType, cancellationToken).ConfigureAwait(false);
+        var fetched = new ReadAheadStream(blob);
+        await using var fetchedOwner = fetched;
+        var (tar, compression) = await LayerDecompressor.OpenAsync(fetched, options.MediaType, cancellationToken, leaveOpen: true).ConfigureAwait(false);
+        var uncompressed = new HashingReadStream(tar);
+        await using var decompressed = new ReadAheadStream(uncompressed);
         var tap = new TarXattrTap();
-        await using var hashing = new HashingReadStream(tar, tap);
+        await using var input = new HashingReadStream(decompressed, tap, hash: false);
         var writer = new TreeWriter(staging, options.UserXattr, tap);
         var entries = 0;
         var writeTime = TimeSpan.Zero;
-        await using (var reader = new TarReader(hashing, leaveOpen: true))
+        await using (var reader = new TarReader(input, leaveOpen: true))
         {
             while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
             {
-                var before = hashing.ReadTime;
+                var before = input.ReadTime;
                 var entryStarted = Stopwatch.GetTimestamp();
                 await writer.ApplyAsync(entry, cancellationToken).ConfigureAwait(false);
-                writeTime += Stopwatch.GetElapsedTime(entryStarted) - (hashing.ReadTime - before); // reading file data counts as reading
+                writeTime += Stopwatch.GetElapsedTime(entryStarted) - (input.ReadTime - before); // reading file data counts as reading
                 entries++;
             }
         }
 
-        await hashing.DrainAsync(cancellationToken).ConfigureAwait(false);
-        await blob.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false); // the blob's last bytes, so its digest gets checked
+        // Read both pipelines to their ends: the diff ID covers the whole tar, and the blob's last bytes get its digest checked.
+        await input.DrainAsync(cancellationToken).ConfigureAwait(false);
+        await fetched.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
         var finishStarted = Stopwatch.GetTimestamp();
         writer.FinishDirectoryTimes();
         writeTime += Stopwatch.GetElapsedTime(finishStarted);
 
-        var diffId = hashing.Digest();
+        var diffId = uncompressed.Digest();
         if (options.ExpectedDiffId is { } expected && !string.Equals(expected, diffId, StringComparison.Ordinal))
             throw new InvalidDataException($"layer diff ID mismatch: the image config says {expected}, the uncompressed layer is {diffId}");
         return new LayerApplyResult
         {
             DiffId = diffId,
-            UncompressedSize = hashing.BytesRead,
+            UncompressedSize = uncompressed.BytesRead,
             Compression = compression,
             Entries = entries,
-            ReadTime = hashing.ReadTime,
+            ReadTime = input.ReadTime,
             WriteTime = writeTime,
             TotalTime = TimeSpan.Zero,
         };

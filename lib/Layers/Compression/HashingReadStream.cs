@@ -4,9 +4,9 @@ using System.Security.Cryptography;
 namespace PluggableSnapshotter.Layers.Compression;
 
 /// <summary>Passes reads through while hashing (sha256), counting and timing them, and showing them to a <see cref="TarXattrTap"/>.</summary>
-internal sealed class HashingReadStream(Stream inner, TarXattrTap? tap = null) : Stream
+internal sealed class HashingReadStream(Stream inner, TarXattrTap? tap = null, bool hash = true) : Stream
 {
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash? _hash = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
 
     public long BytesRead { get; private set; }
 
@@ -23,7 +23,10 @@ internal sealed class HashingReadStream(Stream inner, TarXattrTap? tap = null) :
     }
 
     /// <summary>The sha256 of everything read, as <c>sha256:&lt;hex&gt;</c>.</summary>
-    public string Digest() => "sha256:" + Convert.ToHexStringLower(_hash.GetCurrentHash());
+    /// <remarks>Also valid after disposal (a read-ahead stage disposes its source when the source ends).</remarks>
+    public string Digest() => "sha256:" + Convert.ToHexStringLower(_final ?? (_hash ?? throw new InvalidOperationException("not hashing")).GetCurrentHash());
+
+    private byte[]? _final;
 
     public override bool CanRead => true;
     public override bool CanSeek => false;
@@ -56,7 +59,7 @@ internal sealed class HashingReadStream(Stream inner, TarXattrTap? tap = null) :
 
     private void Account(ReadOnlySpan<byte> bytes)
     {
-        _hash.AppendData(bytes);
+        _hash?.AppendData(bytes);
         tap?.Observe(bytes);
         BytesRead += bytes.Length;
     }
@@ -71,7 +74,8 @@ internal sealed class HashingReadStream(Stream inner, TarXattrTap? tap = null) :
         if (disposing)
         {
             inner.Dispose();
-            _hash.Dispose();
+            _final ??= _hash?.GetCurrentHash();
+            _hash?.Dispose();
         }
 
         base.Dispose(disposing);

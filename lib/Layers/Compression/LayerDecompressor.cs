@@ -24,9 +24,11 @@ public static class LayerDecompressor
         head.StartsWith(GzipMagic) ? LayerCompression.Gzip : head.StartsWith(ZstdMagic) ? LayerCompression.Zstd : LayerCompression.None;
 
     /// <summary>
-    /// Opens the tar stream of <paramref name="blob"/>. The returned stream owns <paramref name="blob"/>.
+    /// Opens the tar stream of <paramref name="blob"/>. The returned stream owns <paramref name="blob"/> unless
+    /// <paramref name="leaveOpen"/> is set.
     /// </summary>
-    public static async Task<(Stream Tar, LayerCompression Compression)> OpenAsync(Stream blob, string? mediaType, CancellationToken cancellationToken)
+    public static async Task<(Stream Tar, LayerCompression Compression)> OpenAsync(
+        Stream blob, string? mediaType, CancellationToken cancellationToken, bool leaveOpen = false)
     {
         var compression = FromMediaType(mediaType);
         if (compression is null)
@@ -34,13 +36,15 @@ public static class LayerDecompressor
             var head = new byte[4];
             var read = await blob.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             compression = Sniff(head.AsSpan(0, read));
-            blob = new PrefixedStream(head.AsMemory(0, read), blob);
+            blob = new PrefixedStream(head.AsMemory(0, read), blob, leaveOpen);
+            leaveOpen = false; // the prefixed stream now decides
         }
 
         Stream tar = compression switch
         {
-            LayerCompression.Gzip => new GZipStream(blob, CompressionMode.Decompress, leaveOpen: false),
-            LayerCompression.Zstd => new DecompressionStream(blob, leaveOpen: false),
+            LayerCompression.Gzip => new GZipStream(blob, CompressionMode.Decompress, leaveOpen),
+            LayerCompression.Zstd => new DecompressionStream(blob, leaveOpen: leaveOpen),
+            _ when leaveOpen => new PrefixedStream(ReadOnlyMemory<byte>.Empty, blob, leaveOpen: true),
             _ => blob,
         };
         return (tar, compression.Value);

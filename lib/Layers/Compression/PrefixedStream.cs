@@ -1,7 +1,7 @@
 namespace PluggableSnapshotter.Layers.Compression;
 
-/// <summary>Bytes already read from a stream (to sniff them), followed by the rest of that stream.</summary>
-internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
+/// <summary>Bytes already read from a stream (to sniff them), followed by the rest of that stream (disposed with it unless left open).</summary>
+internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest, bool leaveOpen = false) : Stream
 {
     private ReadOnlyMemory<byte> _prefix = prefix;
 
@@ -38,7 +38,7 @@ internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) :
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) rest.Dispose();
+        if (disposing && !leaveOpen) rest.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -38,13 +38,13 @@ internal static class SpanInflater
                     inflater = StartNextMember(ref input, spanId);
                     continue;
                 }
-                if (rc is not (Ok or StreamEnd) && !(rc == BufError && output.IsEmpty))
-                {
-                    throw new InvalidDataException($"gzip span {spanId} does not inflate: {inflater.LastMessage ?? $"zlib code {rc}"}");
-                }
                 if (consumed == 0 && produced == 0 && !output.IsEmpty)
                 {
                     throw new InvalidDataException($"gzip span {spanId} runs out of compressed data {output.Length} bytes early");
+                }
+                if (rc is not (Ok or StreamEnd or BufError))
+                {
+                    throw new InvalidDataException($"gzip span {spanId} does not inflate: {inflater.LastMessage ?? $"zlib code {rc}"}");
                 }
             }
         }

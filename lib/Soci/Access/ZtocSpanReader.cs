@@ -157,6 +157,33 @@ public sealed class ZtocSpanReader
         }
     }
 
+    /// <summary>
+    /// Checks that a valid tar header (checksum, type, size) ends where the entry's data starts: a zTOC that
+    /// points into the middle of other data fails here before any of its bytes are served.
+    /// </summary>
+    public async Task VerifyTarHeaderAsync(FileMetadata file, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        long at = file.UncompressedOffset - Tar.TarHeaderBlock.Size;
+        var block = new byte[Tar.TarHeaderBlock.Size];
+        await ReadAsync(at, block, cancellationToken).ConfigureAwait(false);
+        Tar.TarHeaderFields header;
+        try
+        {
+            header = Tar.TarHeaderFields.Decode(block, at);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"zTOC entry {file.Name}: no valid tar header before its data at {file.UncompressedOffset} ({e.Message})", e);
+        }
+        bool sizeFromPax = file.PaxRecords.Any(r => r.Key == Tar.PaxRecordParser.Size);
+        if (header.EntryType != file.Type || (!sizeFromPax && header.Size != file.UncompressedSize))
+        {
+            throw new InvalidDataException(
+                $"zTOC entry {file.Name} ({file.Type}, {file.UncompressedSize} bytes) disagrees with its tar header ('{(char)header.TypeFlag}', {header.Size} bytes)");
+        }
+    }
+
     /// <summary>A regular file's bytes in memory.</summary>
     public async Task<byte[]> ReadFileAsync(FileMetadata file, CancellationToken cancellationToken)
     {

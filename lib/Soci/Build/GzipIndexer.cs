@@ -78,25 +78,22 @@ internal sealed class GzipIndexer(Stream source, long spanSize) : ILayerIndexer
         {
             _windowPosition = _readPosition = 0;
         }
-        if (_inputPosition == _inputLength && !await RefillAsync(cancellationToken).ConfigureAwait(false))
+        bool sourceEnded = false;
+        if (_inputPosition == _inputLength)
         {
-            if (!_memberEnded)
+            sourceEnded = !await RefillAsync(cancellationToken).ConfigureAwait(false);
+            if (sourceEnded && _memberEnded)
             {
-                throw new InvalidDataException($"gzip layer ends in the middle of a member (after {_inputBase} bytes)");
+                Finish();
+                return;
             }
-            HashUpTo(_inputBase);
-            if (_spanHash is not null)
-            {
-                _digests.Add(SpanDigest.Finish(_spanHash));
-            }
-            _finished = true;
-            return;
         }
         if (_memberEnded)
         {
             StartNextMember();
         }
 
+        // With the source at its end zlib may still hold output for bits it has already taken in.
         int rc = _inflater.Inflate(_input.AsSpan(_inputPosition, _inputLength - _inputPosition),
             _window.AsSpan(_windowPosition), Block, out int consumed, out int produced);
         _inputPosition += consumed;
@@ -108,12 +105,26 @@ internal sealed class GzipIndexer(Stream source, long spanSize) : ILayerIndexer
             _memberEnded = true;
             return;
         }
+        if (sourceEnded && consumed == 0 && produced == 0)
+        {
+            throw new InvalidDataException($"gzip layer ends in the middle of a member (after {_inputBase} bytes)");
+        }
         if (rc != Ok)
         {
             throw new InvalidDataException(
                 $"gzip layer is corrupt near compressed byte {_inputBase + _inputPosition}: {_inflater.LastMessage ?? $"zlib code {rc}"}");
         }
         ConsiderCheckpoint(_inflater.DataType);
+    }
+
+    private void Finish()
+    {
+        HashUpTo(_inputBase);
+        if (_spanHash is not null)
+        {
+            _digests.Add(SpanDigest.Finish(_spanHash));
+        }
+        _finished = true;
     }
 
     /// <summary>Concatenated members are one stream: counters keep running; the window restarts empty.</summary>

@@ -12,6 +12,3 @@ internal interface ILayerIndexer : IDisposable
     /// <summary>Reads whatever the tar reader left (padding, trailers) and returns the finished record.</summary>
     Task<LayerIndex> FinishAsync(CancellationToken cancellationToken);
 }
-
-/// <summary>What indexing a layer produced besides its TOC.</summary>
-internal sealed record LayerIndex(long CompressedSize, CompressionInfo CompressionInfo);

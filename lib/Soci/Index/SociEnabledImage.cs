@@ -118,6 +118,3 @@ public static class SociEnabledImage
         }
     }
 }
-
-/// <summary>One platform's conversion: the source manifest digest, the rewritten manifest and its SOCI index.</summary>
-public sealed record ConvertedManifest(string OriginalDigest, OciDescriptor Manifest, OciDescriptor SociIndex);

@@ -1,11 +1,5 @@
 namespace PluggableSnapshotter.Soci;
 
-/// <summary>Whether one image layer gets a zTOC, and why not when it does not.</summary>
-public sealed record LayerPlan(OciDescriptor Layer, LayerCompression? Compression, string? SkipReason)
-{
-    public bool GetsZtoc => SkipReason is null;
-}
-
 /// <summary>
 /// Picks the layers an index covers: gzip and uncompressed tar layers of at least the min layer size (SOCI's
 /// default 10 MiB). Smaller layers stay out (a sparse index); zstd layers stay non-lazy, as in SOCI.

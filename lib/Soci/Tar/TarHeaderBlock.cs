@@ -145,13 +145,3 @@ internal readonly ref struct TarHeaderBlock
         return (long)x;
     }
 }
-
-/// <summary>Header layouts Go's archive/tar distinguishes.</summary>
-internal enum TarFormat
-{
-    Unknown,
-    V7,
-    Ustar,
-    Star,
-    Gnu,
-}

@@ -17,7 +17,19 @@ internal sealed class GatedFile(byte[] content) : MemoryFile(content)
 
     public void Release() => _gate.TrySetResult();
 
+    public override async ValueTask<FuseResult<ReadOnlyMemory<byte>>> ReadMemoryAsync(long offset, int length, CancellationToken cancellationToken)
+    {
+        await WaitForGateAsync(cancellationToken);
+        return await base.ReadMemoryAsync(offset, length, cancellationToken);
+    }
+
     public override async ValueTask<FuseResult<int>> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        await WaitForGateAsync(cancellationToken);
+        return await base.ReadAsync(offset, destination, cancellationToken);
+    }
+
+    private async Task WaitForGateAsync(CancellationToken cancellationToken)
     {
         Entered.TrySetResult();
         try
@@ -29,7 +41,5 @@ internal sealed class GatedFile(byte[] content) : MemoryFile(content)
             Cancelled.TrySetResult();
             throw;
         }
-
-        return await base.ReadAsync(offset, destination, cancellationToken);
     }
 }

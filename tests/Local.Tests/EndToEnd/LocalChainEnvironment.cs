@@ -56,6 +56,22 @@ public sealed class LocalChainEnvironment : IAsyncLifetime
             WorkDirectory = _directory.Path,
             ProxySnapshotters = new Dictionary<string, string> { [Snapshotter] = _daemon.Socket },
         }, ct);
+        await WaitForProxyAsync(_containerd, ct);
+    }
+
+    /// <summary>
+    /// Waits until containerd has a working connection to the daemon: its first gRPC handshake with a just-started daemon
+    /// sometimes times out ("timed out waiting for server handshake"), and containerd then reconnects with backoff.
+    /// </summary>
+    public static async Task WaitForProxyAsync(ContainerdFixture containerd, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = await containerd.TryCtrAsync(["snapshots", "--snapshotter", Snapshotter, "ls"], ct);
+            if (result.ExitCode == 0) return;
+            if (attempt == 20) result.EnsureSuccess();
+            await Task.Delay(250, ct);
+        }
     }
 
     public string Describe() => $"{_daemon?.Describe()}\n{_containerd?.Describe()}\n--- docker-registry ---\n{_registry?.Log}";

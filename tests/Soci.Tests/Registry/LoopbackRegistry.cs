@@ -86,7 +86,7 @@ public sealed class LoopbackRegistry : IAsyncLifetime
 
     private async Task WaitReadyAsync()
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
         for (int i = 0; i < 100; i++)
         {
             try
@@ -97,8 +97,9 @@ public sealed class LoopbackRegistry : IAsyncLifetime
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
+                // Not listening yet.
             }
             await Task.Delay(100);
         }

@@ -14,4 +14,6 @@ umoci new --image layout:latest
 umoci insert --image layout:latest one / >/dev/null
 umoci insert --image layout:latest two / >/dev/null
 umoci config --image layout:latest --config.cmd /bin/sh --config.env PATH=/bin
+# The same layers as an arm64 image, for multi-platform conversions.
+umoci config --image layout:latest --tag arm64 --architecture arm64
 umoci gc --layout layout

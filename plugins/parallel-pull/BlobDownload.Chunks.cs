@@ -1,0 +1,118 @@
+using System.Buffers;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.ParallelPull;
+
+internal sealed partial class BlobDownload
+{
+    private readonly Lock _chunkLock = new();
+    private bool[] _chunkDone = [];
+    private int _contiguousChunks;
+    private long _chunkSize;
+
+    /// <summary>
+    /// SOCI's chunked parallel download: range requests of <paramref name="chunk"/> bytes, in blob order, as many at once as
+    /// the limits admit; each is retried on its own when its connection breaks. The digest is computed in order behind the
+    /// watermark, since range bytes cannot be checked on their own.
+    /// </summary>
+    private async Task FetchChunkedAsync(DownloadPlan plan, long chunk, TaskCompletionSource admitted, CancellationToken cancellationToken)
+    {
+        var size = Blob.Size;
+        var count = checked((int)((size + chunk - 1) / chunk));
+        _chunkDone = new bool[count];
+        _chunkSize = chunk;
+        using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var hashing = HashBehindWatermarkAsync(failFast.Token);
+        var requests = new List<Task>(count);
+        for (var i = 0; i < count && !failFast.IsCancellationRequested; i++)
+        {
+            Limiter.Slot slot;
+            try
+            {
+                slot = await plan.PerImage.EnterAsync(plan.Global, failFast.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break; // a chunk failed (its error is awaited below) or the download was cancelled
+            }
+
+            var range = new ByteRange(i * chunk, Math.Min(chunk, size - (i * chunk)));
+            requests.Add(FetchChunkAsync(plan, i, range, slot, failFast));
+        }
+
+        admitted.TrySetResult();
+        await Task.WhenAll(requests).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        await hashing.ConfigureAwait(false);
+    }
+
+    private async Task FetchChunkAsync(DownloadPlan plan, int index, ByteRange range, Limiter.Slot slot, CancellationTokenSource failFast)
+    {
+        using var _ = slot;
+        var digest = Blob.ParsedDigest;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, digest, range, failFast.Token).ConfigureAwait(false);
+                if (bytes.Length != range.Length)
+                    throw new InvalidDataException($"blob {Blob.Digest}: asked for bytes {range}, got {bytes.Length} bytes");
+                RandomAccess.Write(_file, bytes, range.Offset);
+                ChunkDone(index);
+                return;
+            }
+            catch (Exception ex) when (IsRetryable(ex) && attempt < plan.ChunkAttempts && !failFast.IsCancellationRequested)
+            {
+                ParallelPullLog.ChunkRetry(plan.Logger, Blob.Digest, range.ToString(), attempt, ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), failFast.Token).ConfigureAwait(false);
+            }
+            catch when (!failFast.IsCancellationRequested)
+            {
+                await failFast.CancelAsync().ConfigureAwait(false); // stop the other chunks: the blob cannot complete
+                throw;
+            }
+        }
+    }
+
+    private void ChunkDone(int index)
+    {
+        lock (_chunkLock)
+        {
+            _chunkDone[index] = true;
+            var before = _contiguousChunks;
+            while (_contiguousChunks < _chunkDone.Length && _chunkDone[_contiguousChunks]) _contiguousChunks++;
+            if (_contiguousChunks != before) Advance(Math.Min(Size, _contiguousChunks * _chunkSize)); // under the lock: never backwards
+        }
+    }
+
+    private async Task HashBehindWatermarkAsync(CancellationToken cancellationToken)
+    {
+        var digest = Blob.ParsedDigest;
+        using var hash = digest.CreateHash();
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            long hashed = 0;
+            while (hashed < Size)
+            {
+                await WaitBeyondAsync(hashed, cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                var watermark = Watermark;
+                while (hashed < watermark)
+                {
+                    var read = ReadAt(buffer.AsSpan(0, (int)Math.Min(buffer.Length, watermark - hashed)), hashed);
+                    if (read == 0) throw new IOException($"blob file {Path} is shorter than its watermark");
+                    hash.AppendData(buffer, 0, read);
+                    hashed += read;
+                }
+            }
+
+            if (!digest.Matches(hash.GetHashAndReset()))
+                throw new InvalidDataException($"blob {Blob.Digest} does not match its digest: the registry's {Size} bytes hash differently");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

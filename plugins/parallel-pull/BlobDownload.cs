@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Net;
+using Microsoft.Win32.SafeHandles;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.ParallelPull;
+
+/// <summary>
+/// One layer blob being written to a file, either in one request or as concurrent range requests (chunks), with a
+/// watermark below which the file holds the blob's bytes, so unpacking can follow the download. The blob's digest is
+/// checked before <see cref="Completion"/> succeeds; readers see a mismatch as the error of their last read.
+/// </summary>
+internal sealed partial class BlobDownload : IDisposable
+{
+    private const int CopyBufferSize = 1024 * 1024;
+    private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _cancellation = new();
+    private readonly SafeFileHandle _file;
+    private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _watermark;
+    private long _size;
+
+    public BlobDownload(Descriptor blob, string path)
+    {
+        Blob = blob;
+        Path = path;
+        _size = blob.Size;
+        _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete,
+            FileOptions.None, Math.Max(0, blob.Size));
+    }
+
+    /// <summary>The blob's descriptor.</summary>
+    public Descriptor Blob { get; }
+
+    /// <summary>The file the blob is written to.</summary>
+    public string Path { get; }
+
+    /// <summary>The blob's size; -1 until known when the descriptor had none.</summary>
+    public long Size => Volatile.Read(ref _size);
+
+    /// <summary>Bytes from the start of the blob that are in the file.</summary>
+    public long Watermark => Volatile.Read(ref _watermark);
+
+    /// <summary>Succeeds when the whole blob is in the file and matches its digest; fails or is cancelled otherwise.</summary>
+    public Task Completion => _completed.Task;
+
+    /// <summary>True once the download failed or was cancelled (a new one is needed).</summary>
+    public bool IsBroken => _completed.Task.IsFaulted || _completed.Task.IsCanceled;
+
+    /// <summary>Jobs holding this download; guarded by <see cref="BlobStore"/>'s lock.</summary>
+    internal int References { get; set; }
+
+    /// <summary>The images (manifest digest and reference) whose pulls used this blob; guarded by <see cref="BlobStore"/>'s lock.</summary>
+    internal List<(string? ManifestDigest, string Reference)> Images { get; } = [];
+
+    /// <summary>
+    /// Starts fetching. The returned task completes once every request has been admitted by the limits (or the download
+    /// ended), so an image can start its next layer's requests only behind this one's and layers arrive in order.
+    /// </summary>
+    public Task StartAsync(DownloadPlan plan)
+    {
+        var admitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = RunAsync(plan, admitted, _cancellation.Token);
+        return admitted.Task;
+    }
+
+    /// <summary>A stream of the blob's bytes that waits for the download; its last read fails when the digest does not match.</summary>
+    public Stream OpenReader() => new BlobReader(this);
+
+    /// <summary>Cancels the download (the file stays until disposal).</summary>
+    public void Cancel() => _cancellation.Cancel();
+
+    internal int ReadAt(Span<byte> buffer, long offset) => RandomAccess.Read(_file, buffer, offset);
+
+    /// <summary>Waits until the watermark passes <paramref name="position"/> or the download ends.</summary>
+    internal async Task WaitBeyondAsync(long position, CancellationToken cancellationToken)
+    {
+        var signal = Volatile.Read(ref _advanced).Task;
+        if (Watermark > position || _completed.Task.IsCompleted) return;
+        await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(DownloadPlan plan, TaskCompletionSource admitted, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (plan.ChunkBytes is { } chunk && plan.RangesSupported && Blob.Size > chunk)
+                await FetchChunkedAsync(plan, chunk, admitted, cancellationToken).ConfigureAwait(false);
+            else
+                await FetchWholeAsync(plan, admitted, cancellationToken).ConfigureAwait(false);
+            _completed.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            if (cancellationToken.IsCancellationRequested) _completed.TrySetCanceled(cancellationToken);
+            else _completed.TrySetException(ex);
+        }
+        finally
+        {
+            admitted.TrySetResult();
+            Advance(Watermark);
+        }
+    }
+
+    // One request; the registry client verifies the digest on the read that completes the blob and resumes broken connections.
+    private async Task FetchWholeAsync(DownloadPlan plan, TaskCompletionSource admitted, CancellationToken cancellationToken)
+    {
+        using var slot = await plan.PerImage.EnterAsync(plan.Global, cancellationToken).ConfigureAwait(false);
+        admitted.TrySetResult();
+        await using var stream = await plan.Registry.OpenBlobAsync(plan.Repository, Blob, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _size, stream.Length);
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            long offset = 0;
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                RandomAccess.Write(_file, buffer.AsSpan(0, read), offset);
+                offset += read;
+                Advance(offset);
+            }
+
+            if (offset != Size) throw new InvalidDataException($"blob {Blob.Digest} ended after {offset} of {Size} bytes");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Advance(long watermark)
+    {
+        Volatile.Write(ref _watermark, watermark);
+        Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>True for failures a new request may not repeat: broken connections, short bodies, 5xx after the client's retries.</summary>
+    private static bool IsRetryable(Exception ex) => ex switch
+    {
+        IOException or HttpRequestException or InvalidDataException => true,
+        RegistryException { StatusCode: null } => true,
+        RegistryException { StatusCode: { } status } => (int)status >= 500 || status == HttpStatusCode.TooManyRequests,
+        _ => false,
+    };
+
+    public void Dispose()
+    {
+        _cancellation.Cancel();
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+            // Gone already (the staging wipe at startup, or an operator).
+        }
+
+        // The token source is not disposed: requests still unwinding may look at its token.
+        _file.Dispose();
+    }
+}

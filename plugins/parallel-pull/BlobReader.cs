@@ -1,0 +1,54 @@
+namespace PluggableSnapshotter.Plugins.ParallelPull;
+
+/// <summary>
+/// Reads a <see cref="BlobDownload"/> from its start while it is still downloading, waiting at the watermark. At the end it
+/// waits for the download to complete, so a digest mismatch (or a failed download) is the error of the last read.
+/// </summary>
+internal sealed class BlobReader(BlobDownload download) : Stream
+{
+    private long _position;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => download.Size;
+    public override long Position { get => _position; set => throw new NotSupportedException("blob readers do not seek"); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty) return 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (download.IsBroken) await download.Completion.ConfigureAwait(false); // fail now, not after the bytes that did arrive
+            var ended = download.Completion.IsCompleted; // read before the watermark: a finished download has its final watermark
+            var watermark = download.Watermark;
+            if (_position < watermark)
+            {
+                var read = download.ReadAt(buffer.Span[..(int)Math.Min(buffer.Length, watermark - _position)], _position);
+                if (read == 0) throw new IOException($"blob file {download.Path} is shorter than its download watermark");
+                _position += read;
+                return read;
+            }
+
+            if (ended)
+            {
+                await download.Completion.ConfigureAwait(false); // throws when the download failed or the digest did not match
+                return 0;
+            }
+
+            await download.WaitBeyondAsync(_position, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) =>
+        throw new NotSupportedException("blob readers wait for the download and are read asynchronously (ReadAsync)");
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("blob readers do not seek");
+    public override void SetLength(long value) => throw new NotSupportedException("blob readers are read-only");
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("blob readers are read-only");
+}

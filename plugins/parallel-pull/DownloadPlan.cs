@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.ParallelPull;
+
+/// <summary>How one image's blobs are fetched: from where, how many requests at once, and in what pieces.</summary>
+/// <param name="Registry">The registry client.</param>
+/// <param name="Repository">The repository holding the blobs.</param>
+/// <param name="PerImage">The image's own request limit (<c>max_concurrent_downloads_per_image</c>).</param>
+/// <param name="Global">The limit shared by all images (<c>max_concurrent_downloads</c>).</param>
+/// <param name="ChunkBytes">Bytes per range request, or null for one request per blob.</param>
+/// <param name="RangesSupported">False when the registry ignores range requests: then every blob comes in one request.</param>
+/// <param name="ChunkAttempts">Attempts per range request.</param>
+/// <param name="Logger">Where retries are logged.</param>
+internal sealed record DownloadPlan(
+    RegistryClient Registry,
+    ImageReference Repository,
+    Limiter PerImage,
+    Limiter Global,
+    long? ChunkBytes,
+    bool RangesSupported,
+    int ChunkAttempts,
+    ILogger Logger);

@@ -1,0 +1,112 @@
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Plugins.ParallelPull;
+
+/// <summary>
+/// The image jobs in flight, by key (the manifest digest label, else the reference and layer list). A job ends when all
+/// its layers are claimed, when CleanImage names its image, when the only Prepare waiting on it is cancelled, or when no
+/// Prepare has touched it for <c>unclaimed_job_timeout_seconds</c>.
+/// </summary>
+internal sealed class ImageJobs(PullServices services)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, ImageJob> _jobs = new(StringComparer.Ordinal);
+
+    /// <summary>Jobs in flight.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock) return _jobs.Count;
+        }
+    }
+
+    /// <summary>Waits for the Prepare's layer (starting the image's job if it is the first) and moves it into the mount point.</summary>
+    public async Task ClaimAsync(LayerRequest layer, CancellationToken cancellationToken)
+    {
+        var job = GetOrStart(layer);
+        try
+        {
+            await job.ClaimLayerAsync(layer.LayerDigest!, layer.Mountpoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client gave up (killed, or its pull cancelled): with nobody else waiting, the pull is abandoned.
+            if (job.Waiters == 0) await EndAsync(job, "the Prepare waiting for it was cancelled").ConfigureAwait(false);
+            throw;
+        }
+
+        if (job.AllClaimed)
+        {
+            ParallelPullLog.JobDone(services.Logger, job.ReferenceText);
+            await EndAsync(job, "every layer was claimed").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops the jobs of an image (manifest digest or reference) and forgets its kept blobs.</summary>
+    public async Task CleanImageAsync(string image)
+    {
+        ImageJob[] matching;
+        lock (_lock) matching = _jobs.Values.Where(j => j.Matches(image)).ToArray();
+        foreach (var job in matching) await EndAsync(job, "its image was cleaned (its snapshots were removed)").ConfigureAwait(false);
+        services.Blobs.ForgetImage(image);
+    }
+
+    /// <summary>Stops jobs nobody waits on that no Prepare touched since <paramref name="now"/> minus the timeout.</summary>
+    public async Task ExpireIdleAsync(DateTimeOffset now)
+    {
+        var timeout = TimeSpan.FromSeconds(services.Options.UnclaimedJobTimeoutSeconds);
+        ImageJob[] idle;
+        lock (_lock) idle = _jobs.Values.Where(j => j.Waiters == 0 && now - j.LastActivity >= timeout).ToArray();
+        foreach (var job in idle) await EndAsync(job, $"no Prepare claimed its layers for {timeout.TotalSeconds:0} s").ConfigureAwait(false);
+    }
+
+    /// <summary>Stops every job (shutdown).</summary>
+    public async Task StopAllAsync()
+    {
+        ImageJob[] all;
+        lock (_lock) all = [.. _jobs.Values];
+        foreach (var job in all) await EndAsync(job, "the snapshotter is stopping").ConfigureAwait(false);
+    }
+
+    private ImageJob GetOrStart(LayerRequest layer)
+    {
+        var referenceText = layer.ImageReference!;
+        var key = layer.ManifestDigest ?? $"{referenceText}|{string.Join(',', layer.ImageLayers)}";
+        lock (_lock)
+        {
+            if (_jobs.TryGetValue(key, out var existing) && !existing.Ready.IsFaulted && !existing.Ready.IsCanceled) return existing;
+            if (existing is not null)
+            {
+                _jobs.Remove(key);
+                _ = existing.StopAsync("it failed; a new Prepare starts it again");
+            }
+
+            ImageReference reference;
+            try
+            {
+                reference = ImageReference.Parse(referenceText);
+            }
+            catch (FormatException ex)
+            {
+                throw new InvalidDataException($"the Prepare labels carry an invalid image reference: {ex.Message}", ex);
+            }
+
+            var job = new ImageJob(key, reference, referenceText, layer.ManifestDigest, layer.ImageLayers, services);
+            _jobs[key] = job;
+            job.Start(layer.LayerDigest!);
+            return job;
+        }
+    }
+
+    private async Task EndAsync(ImageJob job, string reason)
+    {
+        lock (_lock)
+        {
+            if (_jobs.TryGetValue(job.Key, out var current) && current == job) _jobs.Remove(job.Key);
+        }
+
+        await job.StopAsync(reason).ConfigureAwait(false);
+    }
+}

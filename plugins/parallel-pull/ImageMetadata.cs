@@ -1,0 +1,60 @@
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.ParallelPull;
+
+/// <summary>An image's manifest and config, and its layers in the order the job fetches them.</summary>
+internal sealed record ImageMetadata(string ManifestDigest, ImageManifest Manifest, IReadOnlyList<ImageMetadata.Layer> Layers)
+{
+    /// <summary>A layer to fetch: its descriptor and the diff ID the config gives it (null when unknown).</summary>
+    internal sealed record Layer(Descriptor Descriptor, string? DiffId);
+
+    /// <summary>
+    /// Fetches the manifest (pinned by <paramref name="manifestDigest"/> when the labels gave one) and config. The layers are
+    /// the label's list in its order (it may be truncated: the manifest's other layers follow), described by the manifest;
+    /// a label layer the manifest lacks gets a descriptor with no size or media type, fetched in one request and sniffed.
+    /// </summary>
+    public static async Task<ImageMetadata> LoadAsync(
+        RegistryClient registry, ImageReference reference, string? manifestDigest, IReadOnlyList<string> labelLayers, CancellationToken cancellationToken)
+    {
+        ImageManifest manifest;
+        string digest;
+        if (manifestDigest is not null && OciDigest.TryParse(manifestDigest, out _))
+        {
+            var (descriptor, bytes) = await registry.GetManifestAsync(reference.WithSelector(manifestDigest), cancellationToken).ConfigureAwait(false);
+            if (!MediaTypes.IsManifest(descriptor.MediaType))
+                throw new InvalidDataException($"manifest {manifestDigest} of {reference} is a '{descriptor.MediaType}', not an image manifest");
+            manifest = OciJson.Parse<ImageManifest>(bytes, $"image manifest {manifestDigest}");
+            digest = descriptor.Digest;
+        }
+        else
+        {
+            var resolved = await registry.ResolveAsync(reference, null, cancellationToken).ConfigureAwait(false);
+            manifest = resolved.Manifest;
+            digest = resolved.ManifestDescriptor.Digest;
+        }
+
+        var config = await registry.GetConfigAsync(reference, manifest.Config, cancellationToken).ConfigureAwait(false);
+        var diffIds = config.RootFs?.DiffIds ?? [];
+        var known = new Dictionary<string, Layer>(StringComparer.Ordinal);
+        for (var i = 0; i < manifest.Layers.Count; i++)
+        {
+            known.TryAdd(manifest.Layers[i].Digest, new Layer(manifest.Layers[i], diffIds.Count == manifest.Layers.Count ? diffIds[i] : null));
+        }
+
+        var layers = new List<Layer>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var layerDigest in labelLayers.Concat(manifest.Layers.Select(l => l.Digest)))
+        {
+            if (!seen.Add(layerDigest)) continue;
+            layers.Add(known.GetValueOrDefault(layerDigest) ?? Unlisted(layerDigest));
+        }
+
+        return new ImageMetadata(digest, manifest, layers);
+    }
+
+    /// <summary>A layer the labels name but the manifest does not describe.</summary>
+    public static Layer Unlisted(string layerDigest) =>
+        OciDigest.TryParse(layerDigest, out _)
+            ? new Layer(new Descriptor { MediaType = "", Digest = layerDigest, Size = -1 }, null)
+            : throw new InvalidDataException($"the Prepare labels name an invalid layer digest '{layerDigest}'");
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.ParallelPull;
+
+/// <summary>What every image job uses, shared by all of them.</summary>
+internal sealed record PullServices(
+    RegistryClient Registry,
+    BlobStore Blobs,
+    LayerUnpacker Unpacker,
+    RangeSupport Ranges,
+    PullLimits Limits,
+    StateLayout Layout,
+    ParallelPullOptions Options,
+    TimeProvider Time,
+    ILogger<ImageJob> Logger);

@@ -1,0 +1,72 @@
+using System.Text;
+using PluggableSnapshotter.Fuse.InMemory;
+using PluggableSnapshotter.Fuse.Tests.Support;
+
+namespace PluggableSnapshotter.Fuse.Tests.HotPath;
+
+/// <summary>The request loop allocates nothing per GETATTR or READ (root only).</summary>
+[Collection(SerialCollection.Name)]
+public sealed class AllocationTests
+{
+    private const int ManyFiles = 4000;
+    private const int FewFiles = 10;
+
+    [Fact]
+    public async Task Getattr_ThousandsOfStats_AllocateNothingPerRequest()
+    {
+        var root = new MemoryDirectory();
+        MemoryDirectory directory = root.AddDirectory("d");
+        for (int i = 0; i < ManyFiles; i++)
+        {
+            directory.AddFile($"f{i}", "x"u8.ToArray());
+        }
+
+        // Attribute cache off: every stat(1) call is a GETATTR round trip (names stay cached, so no LOOKUPs).
+        await using TestMount mount = await TestMount.StartAsync(root, new FuseMountOptions { AttributeTimeout = TimeSpan.Zero, EntryTimeout = TimeSpan.FromHours(1) });
+        string many = StatScript(mount, ManyFiles);
+        string few = StatScript(mount, FewFiles);
+        await Tool.CheckedAsync("/bin/sh", "-c", many); // warm up: lookups, JIT, pools
+
+        long manyBytes = await AllocatedDuringAsync(many);
+        long fewBytes = await AllocatedDuringAsync(few);
+
+        long perRequest = (manyBytes - fewBytes) / (ManyFiles - FewFiles);
+        Assert.True(perRequest < 8, $"{manyBytes - fewBytes} bytes allocated for {ManyFiles - FewFiles} GETATTRs ({perRequest} per request)");
+    }
+
+    [Fact]
+    public async Task Read_ManyDirectReads_AllocateNothingPerRequest()
+    {
+        var root = new MemoryDirectory();
+        root.AddFile("data", new byte[16 * 1024 * 1024]);
+        await using TestMount mount = await TestMount.StartAsync(root);
+        // O_DIRECT: every 4 KiB read is a READ request, none served from the page cache.
+        string many = $"dd if={mount.PathOf("data")} of=/dev/null iflag=direct bs=4k count=4000 status=none";
+        string few = $"dd if={mount.PathOf("data")} of=/dev/null iflag=direct bs=4k count=10 status=none";
+        await Tool.CheckedAsync("/bin/sh", "-c", many);
+
+        long manyBytes = await AllocatedDuringAsync(many);
+        long fewBytes = await AllocatedDuringAsync(few);
+
+        long perRequest = (manyBytes - fewBytes) / 3990;
+        Assert.True(perRequest < 8, $"{manyBytes - fewBytes} bytes allocated for 3990 READs ({perRequest} per request)");
+    }
+
+    private static string StatScript(TestMount mount, int count)
+    {
+        var script = new StringBuilder($"cd {mount.PathOf("d")} && stat -c '' ");
+        for (int i = 0; i < count; i++)
+        {
+            script.Append(" f").Append(i);
+        }
+
+        return script.Append(" > /dev/null").ToString();
+    }
+
+    private static async Task<long> AllocatedDuringAsync(string script)
+    {
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        await Tool.CheckedAsync("/bin/sh", "-c", script);
+        return GC.GetTotalAllocatedBytes(precise: true) - before;
+    }
+}

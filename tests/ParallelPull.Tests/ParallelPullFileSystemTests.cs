@@ -1,0 +1,253 @@
+using PluggableSnapshotter.Layers.Tests.Support;
+using PluggableSnapshotter.Plugins.ParallelPull.Tests.Support;
+using PluggableSnapshotter.Registry.Tests.Support;
+using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.TestSupport;
+
+namespace PluggableSnapshotter.Plugins.ParallelPull.Tests;
+
+/// <summary>The backend through its plugin entry point against a loopback docker-registry (root only: tmpfs, ownership).</summary>
+public sealed class ParallelPullFileSystemTests : IAsyncLifetime
+{
+    private static readonly Dictionary<string, string?> Chunked = new()
+    {
+        ["concurrent_download_chunk_size"] = "64kb",
+        ["max_concurrent_downloads_per_image"] = "4",
+        ["max_concurrent_unpacks_per_image"] = "2",
+    };
+
+    private RegistryServer? _registry;
+
+    private RegistryServer Registry => _registry!;
+
+    public async Task InitializeAsync()
+    {
+        if (RootOnlyFactAttribute.IsRoot) _registry = await RegistryServer.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_registry is not null) await _registry.DisposeAsync();
+    }
+
+    [RootOnlyFact]
+    public async Task MountParallelAsync_GzipZstdAndPlainLayersInChunks_EachLayerLandsInItsMountpoint()
+    {
+        await using var plugin = await PluginHarness.StartAsync(Chunked);
+        var image = await ImagePusher.PushAsync(Registry.Host, "mixed/app:v1", TestLayers.Gzip(), TestLayers.Zstd(), TestLayers.Plain());
+
+        var requests = Enumerable.Range(0, 3).Select(i => plugin.Request(image, i)).ToArray();
+        var results = await Task.WhenAll(requests.Select(r => plugin.FileSystem.MountParallelAsync(r, [], CancellationToken.None)));
+
+        Assert.All(results, r => Assert.True(r.IsMounted));
+        Assert.Equal(TestLayers.BigContent, File.ReadAllText(Path.Combine(requests[0].Mountpoint, "data/big")));
+        Assert.Equal(("1000", "4755"), (FileStat.Of(Path.Combine(requests[0].Mountpoint, "bin/tool")).Uid.ToString(), FileStat.Of(Path.Combine(requests[0].Mountpoint, "bin/tool")).Mode));
+        Assert.Equal("character special file", FileStat.Of(Path.Combine(requests[1].Mountpoint, "etc/first")).Type);
+        Assert.Equal("second", File.ReadAllText(Path.Combine(requests[1].Mountpoint, "etc/second")));
+        Assert.Equal("plain", File.ReadAllText(Path.Combine(requests[2].Mountpoint, "plain")));
+        Assert.Equal(0, plugin.Jobs.Count);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(plugin.StateDirectory, "staging")));
+    }
+
+    [RootOnlyFact]
+    public async Task MountParallelAsync_StargzLabelsLaterLayerFirst_WaitsAndUnpacks()
+    {
+        await using var plugin = await PluginHarness.StartAsync();
+        var image = await ImagePusher.PushAsync(Registry.Host, "rpull/app:v1", TestLayers.Gzip(), TestLayers.Zstd());
+        var first = plugin.Request(image, 0, cri: false);
+        var second = plugin.Request(image, 1, cri: false);
+
+        var waiting = plugin.FileSystem.MountParallelAsync(second, [], CancellationToken.None);
+        var result = await plugin.FileSystem.MountParallelAsync(first, [], CancellationToken.None);
+
+        Assert.True(result.IsMounted);
+        Assert.True((await waiting).IsMounted);
+        Assert.Equal("second", File.ReadAllText(Path.Combine(second.Mountpoint, "etc/second")));
+    }
+
+    [RootOnlyFact]
+    public async Task MountParallelAsync_ConnectionDroppedMidChunk_RetriesTheChunk()
+    {
+        using var proxy = new CuttingProxy(Registry.Port);
+        await using var plugin = await PluginHarness.StartAsync(Chunked);
+        var image = await ImagePusher.PushAsync(proxy.Host, "cut/app:v1", TestLayers.Gzip());
+        proxy.CutOnceAfter(100_000); // inside a 64 KiB chunk of the layer (the manifest and config are small)
+
+        var request = plugin.Request(image, 0);
+        var result = await plugin.FileSystem.MountParallelAsync(request, [], CancellationToken.None);
+
+        Assert.True(result.IsMounted);
+        Assert.Equal(1, proxy.Cuts);
+        Assert.Contains("Range: bytes=", proxy.Requests, StringComparison.Ordinal);
+        Assert.Equal(TestLayers.BigContent, File.ReadAllText(Path.Combine(request.Mountpoint, "data/big")));
+    }
+
+    [RootOnlyFact]
+    public async Task MountParallelAsync_RegistryIgnoresRanges_FetchesEachBlobInOneRequest()
+    {
+        using var proxy = new ThrottlingProxy(Registry.Port) { HideRanges = true };
+        await using var plugin = await PluginHarness.StartAsync(Chunked);
+        var image = await ImagePusher.PushAsync(proxy.Host, "noranges/app:v1", TestLayers.Gzip());
+
+        var request = plugin.Request(image, 0);
+        var result = await plugin.FileSystem.MountParallelAsync(request, [], CancellationToken.None);
+
+        Assert.True(result.IsMounted);
+        Assert.Equal(1, proxy.BlobGets(image.Layers[0].Digest));
+        Assert.Equal(TestLayers.BigContent, File.ReadAllText(Path.Combine(request.Mountpoint, "data/big")));
+    }
+
+    [RootOnlyFact]
+    public async Task MountParallelAsync_TamperedBlob_FailsAndLeavesNothing()
+    {
+        await using var plugin = await PluginHarness.StartAsync(Chunked);
+        var image = await ImagePusher.PushAsync(Registry.Host, "tampered/app:v1", TestLayers.Gzip());
+        var stored = Registry.BlobDataPath(PluggableSnapshotter.Registry.OciDigest.Parse(image.Layers[0].Digest));
+        var bytes = await File.ReadAllBytesAsync(stored);
+        bytes[^10] ^= 0x55; // in the gzip trailer: the digest cannot match
+        await File.WriteAllBytesAsync(stored, bytes);
+        var request = plugin.Request(image, 0);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => plugin.FileSystem.MountParallelAsync(request, [], CancellationToken.None));
+
+        Assert.Contains(image.Layers[0].Digest, error.ToString());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(request.Mountpoint));
+        await plugin.FileSystem.CleanImageAsync(image.ManifestDigest, CancellationToken.None);
+        Assert.Empty(plugin.Leftovers());
+    }
+
+    [RootOnlyFact]
+    public async Task CleanImageAsync_MidPull_StopsTheJobRemovesStagingAndTheNextPullSucceeds()
+    {
+        using var proxy = new ThrottlingProxy(Registry.Port);
+        await using var plugin = await PluginHarness.StartAsync(Chunked);
+        var image = await ImagePusher.PushAsync(proxy.Host, "clean/app:v1", TestLayers.Gzip(), TestLayers.Zstd());
+        proxy.DelayPer16KiB = TimeSpan.FromMilliseconds(200);
+        var request = plugin.Request(image, 0);
+
+        var pulling = plugin.FileSystem.MountParallelAsync(request, [], CancellationToken.None);
+        await WaitUntilAsync(() => plugin.Leftovers().Any(p => p.Contains("/blobs/", StringComparison.Ordinal)));
+        await plugin.FileSystem.CleanImageAsync(image.ManifestDigest, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => pulling);
+        Assert.Contains("cleaned", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, plugin.Jobs.Count);
+        Assert.Empty(plugin.Leftovers());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(request.Mountpoint));
+
+        proxy.DelayPer16KiB = TimeSpan.Zero;
+        var retry = plugin.Request(image, 0);
+        Assert.True((await plugin.FileSystem.MountParallelAsync(retry, [], CancellationToken.None)).IsMounted);
+    }
+
+    [RootOnlyFact]
+    public async Task MountParallelAsync_OnlyWaiterCancelled_AbandonsTheJob()
+    {
+        using var proxy = new ThrottlingProxy(Registry.Port);
+        await using var plugin = await PluginHarness.StartAsync(Chunked);
+        var image = await ImagePusher.PushAsync(proxy.Host, "cancel/app:v1", TestLayers.Gzip());
+        proxy.DelayPer16KiB = TimeSpan.FromMilliseconds(200);
+        using var cancel = new CancellationTokenSource();
+        var request = plugin.Request(image, 0);
+
+        var pulling = plugin.FileSystem.MountParallelAsync(request, [], cancel.Token);
+        await WaitUntilAsync(() => plugin.Leftovers().Any(p => p.Contains("/blobs/", StringComparison.Ordinal)));
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pulling);
+        Assert.Equal(0, plugin.Jobs.Count);
+        Assert.Empty(plugin.Leftovers());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(request.Mountpoint));
+    }
+
+    [RootOnlyFact]
+    public async Task MountParallelAsync_LayerSharedByTwoImagesPulledTogether_FetchesItOnce()
+    {
+        using var proxy = new ThrottlingProxy(Registry.Port);
+        await using var plugin = await PluginHarness.StartAsync();
+        var shared = TestLayers.Gzip();
+        var first = await ImagePusher.PushAsync(proxy.Host, "shared/one:v1", TestLayers.Plain(), shared);
+        var second = await ImagePusher.PushAsync(proxy.Host, "shared/two:v1", TestLayers.Zstd(), shared);
+        proxy.DelayPer16KiB = TimeSpan.FromMilliseconds(5);
+
+        var requests = new[] { plugin.Request(first, 0), plugin.Request(second, 0), plugin.Request(first, 1), plugin.Request(second, 1) };
+        var results = await Task.WhenAll(requests.Select(r => plugin.FileSystem.MountParallelAsync(r, [], CancellationToken.None)));
+
+        Assert.All(results, r => Assert.True(r.IsMounted));
+        Assert.Equal(1, proxy.BlobGets(first.Layers[1].Digest));
+        Assert.Equal(TestLayers.BigContent, File.ReadAllText(Path.Combine(requests[2].Mountpoint, "data/big")));
+        Assert.Equal(TestLayers.BigContent, File.ReadAllText(Path.Combine(requests[3].Mountpoint, "data/big")));
+    }
+
+    [RootOnlyFact]
+    public async Task ExpireIdleAsync_JobNobodyClaims_IsStoppedAndItsStagingRemoved()
+    {
+        await using var plugin = await PluginHarness.StartAsync();
+        var image = await ImagePusher.PushAsync(Registry.Host, "idle/app:v1", TestLayers.Gzip(), TestLayers.Zstd());
+        Assert.True((await plugin.FileSystem.MountParallelAsync(plugin.Request(image, 0), [], CancellationToken.None)).IsMounted);
+        await WaitUntilAsync(() => plugin.Leftovers().Any(p => p.Contains("/staging/", StringComparison.Ordinal)));
+
+        await plugin.Jobs.ExpireIdleAsync(DateTimeOffset.UtcNow.AddHours(1));
+
+        Assert.Equal(0, plugin.Jobs.Count);
+        Assert.DoesNotContain(plugin.Leftovers(), p => p.Contains("/staging/", StringComparison.Ordinal) && p.Count(c => c == '/') > plugin.StateDirectory.Count(c => c == '/') + 1);
+    }
+
+    [RootOnlyFact]
+    public async Task MountParallelAsync_ExternalDecompressor_UnpacksThroughIt()
+    {
+        await using var plugin = await PluginHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["decompress_streams:gzip:path"] = "/usr/bin/unpigz",
+            ["decompress_streams:gzip:args:0"] = "-d",
+            ["decompress_streams:gzip:args:1"] = "-c",
+        });
+        var image = await ImagePusher.PushAsync(Registry.Host, "unpigz/app:v1", TestLayers.Gzip());
+        var request = plugin.Request(image, 0);
+
+        Assert.True((await plugin.FileSystem.MountParallelAsync(request, [], CancellationToken.None)).IsMounted);
+
+        Assert.Equal(TestLayers.BigContent, File.ReadAllText(Path.Combine(request.Mountpoint, "data/big")));
+    }
+
+    [RootOnlyFact]
+    public async Task StartAsync_StagingLeftByAnEarlierRun_IsWiped()
+    {
+        var leftover = Path.Combine(Path.GetTempPath(), "unused");
+        await using var plugin = await PluginHarness.StartAsync();
+        Directory.CreateDirectory(Path.Combine(plugin.StateDirectory, "staging", "old-job", "layer"));
+        File.WriteAllText(Path.Combine(plugin.StateDirectory, "blobs", "sha256-old"), leftover);
+
+        await using var restarted = await RestartOnAsync(plugin.StateDirectory);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(plugin.StateDirectory, "staging")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(plugin.StateDirectory, "blobs")));
+    }
+
+    // A second plugin instance on the same state directory, as after a daemon restart.
+    private static async Task<IAsyncDisposable> RestartOnAsync(string stateDirectory)
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        Microsoft.Extensions.DependencyInjection.LoggingServiceCollectionExtensions.AddLogging(services);
+        new ParallelPullPlugin().ConfigureServices(services, new PluginContext
+        {
+            Name = "parallel-pull",
+            Settings = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(),
+            SnapshotterRoot = Path.GetDirectoryName(stateDirectory)!,
+            StateDirectory = stateDirectory,
+        });
+        var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        foreach (var service in Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetServices<Microsoft.Extensions.Hosting.IHostedService>(provider))
+            await service.StartAsync(CancellationToken.None);
+        return provider;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!condition())
+        {
+            await Task.Delay(20, limit.Token);
+        }
+    }
+}
