@@ -49,8 +49,7 @@ internal static class CommonOptions
 
     public static Option<string[]> Platform() => new("--platform")
     {
-        Description = "Platform(s) to work on, os/arch[/variant] (default: this machine's)",
-        AllowMultipleArgumentsPerToken = true,
+        Description = "Platform to work on, os/arch[/variant]; repeat for several (default: this machine's)",
     };
 
     public static Option<bool> AllPlatforms() => new("--all-platforms")

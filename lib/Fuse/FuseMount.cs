@@ -35,6 +35,9 @@ public sealed class FuseMount : IAsyncDisposable
     /// <summary>Nodes the kernel currently holds references to (diagnostics; the root counts).</summary>
     public int KnownNodeCount => _session.Nodes.Count;
 
+    /// <summary>Bytes allocated while answering requests that completed synchronously (diagnostics for the hot path).</summary>
+    internal long RequestLoopAllocatedBytes => _session.SynchronousAllocatedBytes;
+
     /// <summary>Directories currently open (diagnostics).</summary>
     public int OpenDirectoryCount => _session.Directories.Count;
 

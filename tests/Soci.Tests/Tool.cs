@@ -18,14 +18,25 @@ public static class Tool
             start.ArgumentList.Add(a);
         }
         using Process p = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {file}");
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
+        var stderr = new System.Text.StringBuilder();
+        p.ErrorDataReceived += (_, e) =>
+        {
+            lock (stderr)
+            {
+                stderr.AppendLine(e.Data);
+            }
+        };
+        p.BeginErrorReadLine();
+        string stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         if (p.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {stderr}");
+            lock (stderr)
+            {
+                throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {stderr}");
+            }
         }
-        return stdout.Result;
+        return stdout;
     }
 
     /// <summary>Runs a shell pipeline (for redirections such as `gzip -c x &gt; y`).</summary>

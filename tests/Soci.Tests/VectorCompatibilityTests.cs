@@ -41,4 +41,19 @@ public class VectorCompatibilityTests
             ZtocAssert.SameFields(expected, actual);
         }
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4099)]
+    public async Task Build_SourceInTinyReads_SameFieldsAsSoci(int maxRead)
+    {
+        Ztoc expected = ZtocSerializer.Deserialize(await File.ReadAllBytesAsync(Vectors.PathOf("special-layer.span-64k.ztoc")));
+        byte[] blob = await File.ReadAllBytesAsync(Vectors.PathOf("special-layer.tar.gz"));
+
+        Ztoc built = await ZtocBuilder.BuildAsync(new TrickleStream(blob, maxRead), LayerCompression.Gzip,
+            new ZtocBuildOptions { SpanSize = 64 * 1024, BuildToolIdentifier = expected.BuildToolIdentifier }, CancellationToken.None);
+
+        ZtocAssert.SameFields(expected, built);
+    }
 }

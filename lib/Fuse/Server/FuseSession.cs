@@ -27,7 +27,7 @@ internal sealed class FuseSession
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _workerCount;
     private int _runningWorkers;
-    private static long s_readAlloc, s_dispatchAlloc, s_requests;
+    private long _synchronousAllocatedBytes;
 
     public FuseSession(SafeFileHandle device, FuseNode root, FuseMountOptions options, ILogger logger)
     {
@@ -46,6 +46,9 @@ internal sealed class FuseSession
     public Task Completion => _completion.Task;
 
     public NodeTable Nodes { get; }
+
+    /// <summary>Bytes allocated by requests answered synchronously on the workers (the hot path; should stay flat).</summary>
+    public long SynchronousAllocatedBytes => Interlocked.Read(ref _synchronousAllocatedBytes);
 
     public DirectoryHandles Directories { get; }
 
@@ -67,9 +70,7 @@ internal sealed class FuseSession
             while (true)
             {
                 context ??= _pool.Rent();
-                long a0 = GC.GetAllocatedBytesForCurrentThread();
                 nint read = Libc.Read(_device, context.InputPointer, (nuint)context.Input.Length);
-                long a1 = GC.GetAllocatedBytesForCurrentThread(); s_readAlloc += a1 - a0;
                 if (read < 0)
                 {
                     int errno = Libc.LastErrno;
@@ -95,14 +96,13 @@ internal sealed class FuseSession
                 }
 
                 context.InputLength = (int)read;
-                long b0 = GC.GetAllocatedBytesForCurrentThread();
+                long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 ValueTask pending = _dispatcher.DispatchAsync(context);
-                s_dispatchAlloc += GC.GetAllocatedBytesForCurrentThread() - b0; s_requests++;
-                if (s_requests % 2000 == 0) Console.Error.WriteLine($"ALLOC read={s_readAlloc} dispatch={s_dispatchAlloc} requests={s_requests} op={context.Header.Opcode}");
                 if (pending.IsCompleted)
                 {
                     pending.GetAwaiter().GetResult();
                     context.Reset();
+                    Interlocked.Add(ref _synchronousAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
                     continue;
                 }
 

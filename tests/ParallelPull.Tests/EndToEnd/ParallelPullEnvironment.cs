@@ -1,0 +1,136 @@
+using PluggableSnapshotter.Plugins.ParallelPull.Tests.Support;
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Containerd;
+using PluggableSnapshotter.TestSupport.Images;
+using PluggableSnapshotter.TestSupport.Mounts;
+using PluggableSnapshotter.TestSupport.Registry;
+using PluggableSnapshotter.TestSupport.Snapshotter;
+
+namespace PluggableSnapshotter.Plugins.ParallelPull.Tests.EndToEnd;
+
+/// <summary>
+/// Shared by the end-to-end tests (root only): a tmpfs, a loopback registry (and a throttling proxy in front of it), our
+/// daemon with the published parallel-pull plugin and the no-index lazy test plugin, and a private containerd 1.6 that
+/// loads the daemon as proxy snapshotter <see cref="Snapshotter"/>. Chains: images under <c>test/fallback</c> go through
+/// [no-index-lazy, parallel-pull]; all others through [parallel-pull].
+/// </summary>
+public sealed class ParallelPullEnvironment : IAsyncLifetime
+{
+    public const string Snapshotter = "pluggable";
+    public const string Message = "pulled in parallel\n";
+
+    private TmpfsDirectory? _directory;
+    private RegistryFixture? _registry;
+    private ThrottlingProxy? _proxy;
+    private SnapshotterDaemon? _daemon;
+    private ContainerdFixture? _containerd;
+
+    public TmpfsDirectory Directory => _directory ?? throw NotStarted();
+    public RegistryFixture Registry => _registry ?? throw NotStarted();
+    public ThrottlingProxy Proxy => _proxy ?? throw NotStarted();
+    public SnapshotterDaemon Daemon => _daemon ?? throw NotStarted();
+    public ContainerdFixture Containerd => _containerd ?? throw NotStarted();
+
+    /// <summary>The layered image (whiteouts, opaque dirs, hard links, devices, xattrs) and its OCI layout.</summary>
+    public string LayeredImage => Registry.Reference("test/layered", "v1");
+
+    /// <summary>Busybox with <see cref="Message"/> in /etc/message, pulled through the fallback chain.</summary>
+    public string FallbackImage => Registry.Reference("test/fallback", "v1");
+
+    /// <summary>The layered image again, reached through <see cref="Proxy"/> (for pulls a test interrupts).</summary>
+    public string ThrottledImage => $"{Proxy.Host}/test/layered:v1";
+
+    /// <summary>The parallel-pull plugin's state directory in the daemon's root.</summary>
+    public string PluginState => Path.Combine(Daemon.Root, "plugins", "parallel-pull");
+
+    /// <summary>Where the no-index plugin records the layers it was asked to mount lazily.</summary>
+    public string LazyAskedFile => Path.Combine(Daemon.Root, "plugins", "no-index-lazy", "asked");
+
+    /// <summary>The published plugin: $PSNAP_PARALLEL_PULL_PLUGIN, else out/plugins/parallel-pull (scripts/build.sh).</summary>
+    public static string PluginFolder =>
+        Environment.GetEnvironmentVariable("PSNAP_PARALLEL_PULL_PLUGIN") is { Length: > 0 } path
+            ? path
+            : Path.Combine(RepositoryPaths.Root, "out", "plugins", "parallel-pull");
+
+    public async Task InitializeAsync()
+    {
+        if (!RootOnlyFactAttribute.IsRoot) return;
+        var ct = TestContext.Token;
+        _directory = await TmpfsDirectory.CreateAsync("parallel-e2e", ct);
+        _registry = await RegistryFixture.StartAsync(ct, _directory.Path);
+        _proxy = new ThrottlingProxy(_registry.Port);
+        var layered = await TestImages.Layered(_directory.Combine("layered")).BuildAsync("v1", ct);
+        await layered.PushAsync(LayeredImage, ct);
+        var fallback = await TestImages.Busybox(_directory.Combine("fallback"), Message).BuildAsync("v1", ct);
+        await fallback.PushAsync(FallbackImage, ct);
+        var lazyPlugin = await NoIndexLazyPlugin.BuildAsync(_directory.Combine("lazy-plugin"), ct);
+        if (!File.Exists(Path.Combine(PluginFolder, "PluggableSnapshotter.Plugins.ParallelPull.dll")))
+            throw new FileNotFoundException($"the parallel-pull plugin is not published in {PluginFolder}: run scripts/build.sh (or set PSNAP_PARALLEL_PULL_PLUGIN)");
+
+        _daemon = await SnapshotterDaemon.StartAsync(new SnapshotterDaemonOptions
+        {
+            WorkDirectory = _directory.Path,
+            PluginsYaml = $"""
+                plugins:
+                  - name: parallel-pull
+                    path: {PluginFolder}
+                    assembly: PluggableSnapshotter.Plugins.ParallelPull.dll
+                    settings:
+                      concurrent_download_chunk_size: 256kb
+                      max_concurrent_downloads_per_image: 4
+                      max_concurrent_unpacks_per_image: 2
+                  - name: no-index-lazy
+                    path: {lazyPlugin}
+                    assembly: {NoIndexLazyPlugin.AssemblyName}.dll
+                chains:
+                  - name: fallback
+                    backends: [no-index-lazy, parallel-pull]
+                    images: ["*/test/fallback:*"]
+                  - name: parallel
+                    backends: [parallel-pull]
+                default_chain: parallel
+                """,
+        }, ct);
+        _containerd = await ContainerdFixture.StartAsync(new ContainerdOptions
+        {
+            WorkDirectory = _directory.Path,
+            ProxySnapshotters = new Dictionary<string, string> { [Snapshotter] = _daemon.Socket },
+        }, ct);
+    }
+
+    /// <summary>Files left in the plugin's staging and blob directories.</summary>
+    public IReadOnlyList<string> Leftovers() =>
+        [.. new[] { "staging", "blobs" }.Select(d => Path.Combine(PluginState, d)).Where(System.IO.Directory.Exists)
+            .SelectMany(d => System.IO.Directory.EnumerateFileSystemEntries(d, "*", SearchOption.AllDirectories))];
+
+    public string Describe() => $"{_daemon?.Describe()}\n{_containerd?.Describe()}";
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            if (_containerd is not null) await _containerd.DisposeAsync();
+        }
+        finally
+        {
+            try
+            {
+                if (_daemon is not null) await _daemon.DisposeAsync();
+            }
+            finally
+            {
+                _proxy?.Dispose();
+                try
+                {
+                    if (_registry is not null) await _registry.DisposeAsync();
+                }
+                finally
+                {
+                    if (_directory is not null) await _directory.DisposeAsync();
+                }
+            }
+        }
+    }
+
+    private static InvalidOperationException NotStarted() => new("the end-to-end environment was not started (not root?)");
+}
