@@ -41,7 +41,7 @@ internal sealed partial class ImageJob
         Touch();
     }
 
-    /// <summary>The job's key: the manifest digest label, else the reference and layer list.</summary>
+    /// <summary>The job's key: the manifest digest label, else the image reference.</summary>
     public string Key { get; }
 
     public ImageReference Reference { get; }

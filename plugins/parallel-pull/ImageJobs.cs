@@ -4,7 +4,8 @@ using PluggableSnapshotter.Sdk;
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
 /// <summary>
-/// The image jobs in flight, by key (the manifest digest label, else the reference and layer list). A job ends when all
+/// The image jobs in flight, by key: the manifest digest label, else the image reference (not with the layer list:
+/// ctr-remote's <c>stargz.layers</c> lists the layers from the one being prepared on, so it differs per Prepare). A job ends when all
 /// its layers are claimed, when CleanImage names its image, when the only Prepare waiting on it is cancelled, or when no
 /// Prepare has touched it for <c>unclaimed_job_timeout_seconds</c>.
 /// </summary>
@@ -73,7 +74,7 @@ internal sealed class ImageJobs(PullServices services)
     private ImageJob GetOrStart(LayerRequest layer)
     {
         var referenceText = layer.ImageReference!;
-        var key = layer.ManifestDigest ?? $"{referenceText}|{string.Join(',', layer.ImageLayers)}";
+        var key = layer.ManifestDigest ?? referenceText;
         lock (_lock)
         {
             if (_jobs.TryGetValue(key, out var existing) && !existing.Ready.IsFaulted && !existing.Ready.IsCanceled) return existing;

@@ -10,8 +10,9 @@ internal sealed record ImageMetadata(string ManifestDigest, ImageManifest Manife
 
     /// <summary>
     /// Fetches the manifest (pinned by <paramref name="manifestDigest"/> when the labels gave one) and config. The layers are
-    /// the label's list in its order (it may be truncated: the manifest's other layers follow), described by the manifest;
-    /// a label layer the manifest lacks gets a descriptor with no size or media type, fetched in one request and sniffed.
+    /// the manifest's, in its order, then any the labels list that it lacks (the tag moved): those get a descriptor with no
+    /// size or media type, fetched in one request and sniffed. The label lists themselves are no order to follow:
+    /// CRI's may be truncated and ctr-remote's starts at the layer being prepared.
     /// </summary>
     public static async Task<ImageMetadata> LoadAsync(
         RegistryClient registry, ImageReference reference, string? manifestDigest, IReadOnlyList<string> labelLayers, CancellationToken cancellationToken)
@@ -43,7 +44,7 @@ internal sealed record ImageMetadata(string ManifestDigest, ImageManifest Manife
 
         var layers = new List<Layer>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var layerDigest in labelLayers.Concat(manifest.Layers.Select(l => l.Digest)))
+        foreach (var layerDigest in manifest.Layers.Select(l => l.Digest).Concat(labelLayers))
         {
             if (!seen.Add(layerDigest)) continue;
             layers.Add(known.GetValueOrDefault(layerDigest) ?? Unlisted(layerDigest));

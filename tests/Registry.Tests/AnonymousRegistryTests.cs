@@ -122,6 +122,34 @@ public sealed class AnonymousRegistryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResolveAsync_ServiceUnavailableWithRetryAfter_RetriesAndSucceeds()
+    {
+        var (manifest, _) = await TestImages.PushAsync(_client, Ref("retry:v1"), TestImages.RandomBytes(100, 13));
+        using var proxy = new CuttingProxy(_server.Port);
+        using var client = new RegistryClient();
+        proxy.FailNext(1);
+
+        var resolved = await client.ResolveAsync(ImageReference.Parse($"{proxy.Host}/retry:v1"), null, CancellationToken.None);
+
+        Assert.Equal(manifest.Digest, resolved.ManifestDescriptor.Digest);
+        Assert.Equal(2, proxy.Requests.Split("GET /v2/retry/manifests/v1 ").Length - 1);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_ServiceUnavailableOnEveryAttempt_ThrowsWithStatus()
+    {
+        using var proxy = new CuttingProxy(_server.Port);
+        using var client = new RegistryClient(new RegistryClientOptions { MaxAttempts = 2, RetryMaxDelay = TimeSpan.FromMilliseconds(50) });
+        proxy.FailNext(100);
+
+        var error = await Assert.ThrowsAsync<RegistryException>(() =>
+            client.ResolveAsync(ImageReference.Parse($"{proxy.Host}/retry:v1"), null, CancellationToken.None));
+
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, error.StatusCode);
+        Assert.Equal(2, proxy.Requests.Split("GET /v2/retry/manifests/v1 ").Length - 1);
+    }
+
+    [Fact]
     public async Task GetBlobRangesAsync_MultiRange_ReturnsEachRange()
     {
         var content = TestImages.RandomBytes(100_000, 8);

@@ -105,7 +105,7 @@ public class CorruptZtocTests
     public void Deserialize_RandomByteFlips_OnlyInvalidDataOrValid()
     {
         var random = new Random(42);
-        for (int i = 0; i < 300; i++)
+        for (int i = 0; i < 2000; i++)
         {
             byte[] copy = (byte[])Vector.Clone();
             for (int j = 0; j < 4; j++)
@@ -150,6 +150,22 @@ public class CorruptZtocTests
 
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => reader.VerifyTarHeaderAsync(moved.Files[^1], CancellationToken.None));
         Assert.Contains("tar header", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadSpan_HugeUncompressedSpanClaimed_RejectedWithoutAllocating()
+    {
+        byte[] blob = File.ReadAllBytes(Vectors.PathOf("special-layer.tar.gz"));
+        Ztoc ztoc = ZtocSerializer.Deserialize(Vector);
+        byte[] checkpoints = (byte[])ztoc.CompressionInfo.Checkpoints.Clone();
+        BinaryPrimitives.WriteInt64LittleEndian(checkpoints.AsSpan(4), long.MaxValue / 2);
+        int last = Gzip.GzipCheckpointTable.HeaderSize + (ztoc.CompressionInfo.MaxSpanId * Gzip.GzipCheckpointTable.RecordSize);
+        BinaryPrimitives.WriteInt64LittleEndian(checkpoints.AsSpan(last + 8), 1L << 40);
+        Ztoc hostile = Reserialize(ztoc with { CompressionInfo = ztoc.CompressionInfo with { Checkpoints = checkpoints } });
+        var reader = new ZtocSpanReader(hostile, LayerFile.RangeReader(blob));
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => reader.ReadSpanAsync(hostile.CompressionInfo.MaxSpanId - 1, CancellationToken.None));
+        Assert.Contains("uncompressed bytes", e.Message, StringComparison.Ordinal);
     }
 
     private static Ztoc Reserialize(Ztoc ztoc) => ZtocSerializer.Deserialize(ZtocSerializer.Serialize(ztoc));

@@ -16,7 +16,7 @@ internal sealed class ImageConverter(RegistryClient client, Reporter reporter, B
     {
         ImageSelection selection = await ImageSelection.LoadAsync(client, source, choice, cancellationToken).ConfigureAwait(false);
         bool sameRepository = References.SameRepository(source, destination);
-        var copier = new BlobCopier(client);
+        var copier = new BlobCopier(client, reporter);
         var indexer = new ManifestIndexer(client, reporter, settings);
         var sink = new RegistrySink(client, destination);
         var converted = new List<ConvertedManifest>();

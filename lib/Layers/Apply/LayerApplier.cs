@@ -42,7 +42,16 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
         try
         {
             Libc.Check(Libc.chmod(staging, Libc.Mode0755), "chmod", staging);
-            var result = await UnpackAsync(blob, staging, options, cancellationToken).ConfigureAwait(false);
+            LayerApplyResult result;
+            try
+            {
+                result = await UnpackAsync(blob, staging, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException ex)
+            {
+                throw new InvalidDataException($"layer archive ends in the middle of an entry (truncated): {ex.Message}", ex);
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             MoveIntoPlace(staging, target);
             result = result with { TotalTime = Stopwatch.GetElapsedTime(started) };

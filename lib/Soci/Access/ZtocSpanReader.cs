@@ -14,6 +14,9 @@ public sealed class ZtocSpanReader
     /// <summary>How far past the span size a span may run: a deflate block can end well after the span boundary.</summary>
     private const long MaxSpanOvershoot = 64L * 1024 * 1024;
 
+    /// <summary>No span is decompressed into more than this, whatever span size a zTOC states.</summary>
+    private const long MaxSpanBytes = 1L << 30;
+
     private readonly Ztoc _ztoc;
     private readonly CompressedRangeReader _read;
     private readonly GzipCheckpointTable? _checkpoints;
@@ -83,7 +86,7 @@ public sealed class ZtocSpanReader
     public async Task<byte[]> ReadSpanAsync(int spanId, CancellationToken cancellationToken)
     {
         (long uStart, long uEnd) = UncompressedSpanRange(spanId);
-        if (uEnd - uStart > _spanSize + MaxSpanOvershoot)
+        if (uEnd - uStart > Math.Min(_spanSize + MaxSpanOvershoot, MaxSpanBytes))
         {
             throw new InvalidDataException($"zTOC span {spanId} claims {uEnd - uStart} uncompressed bytes, far beyond its span size {_spanSize}");
         }

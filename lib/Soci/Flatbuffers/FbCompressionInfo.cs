@@ -24,13 +24,13 @@ internal static class FbCompressionInfo
         };
     }
 
-    public static bool Verify(Verifier v, uint pos) =>
-        v.VerifyTableStart(pos)
-        && v.VerifyField(pos, (short)FbTableExtensions.Slot(Algorithm), 1, 1, false)
-        && v.VerifyField(pos, (short)FbTableExtensions.Slot(MaxSpanId), 4, 4, false)
-        && v.VerifyVectorOfStrings(pos, (short)FbTableExtensions.Slot(SpanDigests), false)
-        && v.VerifyVectorOfData(pos, (short)FbTableExtensions.Slot(Checkpoints), 1, false)
-        && v.VerifyTableEnd(pos);
+    public static void Verify(FbVerifier v, int table)
+    {
+        v.Scalar(table, Algorithm, 1);
+        v.Scalar(table, MaxSpanId, 4);
+        v.StringVector(table, SpanDigests);
+        v.ByteVector(table, Checkpoints);
+    }
 
     public static int Write(FlatBufferBuilder b, CompressionInfo info)
     {

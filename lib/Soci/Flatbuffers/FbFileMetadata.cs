@@ -37,16 +37,20 @@ internal static class FbFileMetadata
         };
     }
 
-    public static bool Verify(Verifier v, uint pos) =>
-        v.VerifyTableStart(pos)
-        && VerifyString(v, pos, Name) && VerifyString(v, pos, Type)
-        && VerifyScalar(v, pos, UncompressedOffset, 8) && VerifyScalar(v, pos, UncompressedSize, 8)
-        && VerifyString(v, pos, LinkName) && VerifyScalar(v, pos, Mode, 8)
-        && VerifyScalar(v, pos, Uid, 4) && VerifyScalar(v, pos, Gid, 4)
-        && VerifyString(v, pos, Uname) && VerifyString(v, pos, Gname) && VerifyString(v, pos, ModTime)
-        && VerifyScalar(v, pos, DevMajor, 8) && VerifyScalar(v, pos, DevMinor, 8)
-        && v.VerifyVectorOfTables(pos, (short)FbTableExtensions.Slot(Xattrs), FbXattr.Verify, false)
-        && v.VerifyTableEnd(pos);
+    public static void Verify(FbVerifier v, int table)
+    {
+        foreach (int id in new[] { Name, Type, LinkName, Uname, Gname, ModTime })
+        {
+            v.String(table, id);
+        }
+        foreach (int id in new[] { UncompressedOffset, UncompressedSize, Mode, DevMajor, DevMinor })
+        {
+            v.Scalar(table, id, 8);
+        }
+        v.Scalar(table, Uid, 4);
+        v.Scalar(table, Gid, 4);
+        v.TableVector(table, Xattrs, x => FbXattr.Verify(v, x));
+    }
 
     /// <summary>Builds the table in SOCI's order: strings and xattrs first, then the fields.</summary>
     public static int Write(FlatBufferBuilder b, FileMetadata m)
@@ -81,9 +85,4 @@ internal static class FbFileMetadata
         b.AddOffset(Xattrs, xattrs.Value, 0);
         return b.EndTable();
     }
-
-    private static bool VerifyString(Verifier v, uint pos, int id) => v.VerifyString(pos, (short)FbTableExtensions.Slot(id), false);
-
-    private static bool VerifyScalar(Verifier v, uint pos, int id, ulong size) =>
-        v.VerifyField(pos, (short)FbTableExtensions.Slot(id), size, size, false);
 }

@@ -9,22 +9,15 @@ internal static class FbTarZinfo
 
     public static (int Version, long SpanSize, long Size) Read(byte[] bytes)
     {
+        var v = new FbVerifier(bytes, "uncompressed-layer zinfo (TarZinfo)");
+        int root = v.Root();
+        v.Scalar(root, Version, 4);
+        v.Scalar(root, SpanSize, 8);
+        v.Scalar(root, Size, 8);
         var bb = new ByteBuffer(bytes);
-        var verifier = new Verifier(bb);
-        if (!verifier.VerifyBuffer(null, false, Verify))
-        {
-            throw new InvalidDataException("uncompressed-layer checkpoints are not a valid TarZinfo flatbuffer");
-        }
-        var t = new Table(bb.GetInt(bb.Position) + bb.Position, bb);
+        var t = new Table(root, bb);
         return (t.Int(Version), t.Long(SpanSize), t.Long(Size));
     }
-
-    private static bool Verify(Verifier v, uint pos) =>
-        v.VerifyTableStart(pos)
-        && v.VerifyField(pos, (short)FbTableExtensions.Slot(Version), 4, 4, false)
-        && v.VerifyField(pos, (short)FbTableExtensions.Slot(SpanSize), 8, 8, false)
-        && v.VerifyField(pos, (short)FbTableExtensions.Slot(Size), 8, 8, false)
-        && v.VerifyTableEnd(pos);
 
     /// <summary>Builds the buffer in the order SOCI does (version, span_size, size), which gives its exact bytes.</summary>
     public static byte[] Write(int version, long spanSize, long size)

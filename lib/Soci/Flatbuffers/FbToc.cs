@@ -18,10 +18,7 @@ internal static class FbToc
         return files;
     }
 
-    public static bool Verify(Verifier v, uint pos) =>
-        v.VerifyTableStart(pos)
-        && v.VerifyVectorOfTables(pos, (short)FbTableExtensions.Slot(Metadata), FbFileMetadata.Verify, false)
-        && v.VerifyTableEnd(pos);
+    public static void Verify(FbVerifier v, int table) => v.TableVector(table, Metadata, m => FbFileMetadata.Verify(v, m));
 
     public static int Write(FlatBufferBuilder b, IReadOnlyList<FileMetadata> files)
     {

@@ -10,11 +10,11 @@ internal static class FbXattr
 
     public static PaxRecord Read(Table t) => new(t.String(Key), t.Bytes(Value));
 
-    public static bool Verify(Verifier v, uint pos) =>
-        v.VerifyTableStart(pos)
-        && v.VerifyString(pos, (short)FbTableExtensions.Slot(Key), false)
-        && v.VerifyString(pos, (short)FbTableExtensions.Slot(Value), false)
-        && v.VerifyTableEnd(pos);
+    public static void Verify(FbVerifier v, int table)
+    {
+        v.String(table, Key);
+        v.String(table, Value);
+    }
 
     public static int Write(FlatBufferBuilder b, PaxRecord record)
     {

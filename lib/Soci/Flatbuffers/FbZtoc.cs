@@ -28,15 +28,18 @@ internal static class FbZtoc
         };
     }
 
-    public static bool Verify(Verifier v, uint pos) =>
-        v.VerifyTableStart(pos)
-        && v.VerifyString(pos, (short)FbTableExtensions.Slot(Version), false)
-        && v.VerifyString(pos, (short)FbTableExtensions.Slot(BuildToolIdentifier), false)
-        && v.VerifyField(pos, (short)FbTableExtensions.Slot(CompressedArchiveSize), 8, 8, false)
-        && v.VerifyField(pos, (short)FbTableExtensions.Slot(UncompressedArchiveSize), 8, 8, false)
-        && v.VerifyTable(pos, (short)FbTableExtensions.Slot(Toc), FbToc.Verify, false)
-        && v.VerifyTable(pos, (short)FbTableExtensions.Slot(CompressionInfo), FbCompressionInfo.Verify, false)
-        && v.VerifyTableEnd(pos);
+    /// <summary>Proves every offset of the whole zTOC lies inside the buffer, before anything reads it.</summary>
+    public static void Verify(byte[] buffer)
+    {
+        var v = new FbVerifier(buffer, "zTOC");
+        int root = v.Root();
+        v.String(root, Version);
+        v.String(root, BuildToolIdentifier);
+        v.Scalar(root, CompressedArchiveSize, 8);
+        v.Scalar(root, UncompressedArchiveSize, 8);
+        v.SubTable(root, Toc, t => FbToc.Verify(v, t));
+        v.SubTable(root, CompressionInfo, c => FbCompressionInfo.Verify(v, c));
+    }
 
     /// <summary>Builds the whole buffer in the order SOCI's marshaler uses.</summary>
     public static byte[] Write(Ztoc ztoc)

@@ -37,17 +37,73 @@ public sealed class LocalChainEndToEndTests(LocalChainEnvironment env) : IClassF
         Assert.DoesNotContain(ours, e => e.Path.StartsWith("/data/dir-to-delete", StringComparison.Ordinal));
     }
 
-    private async Task<IReadOnlyList<RootfsEntry>> ListAsync(string snapshotter, string name, CancellationToken ct)
+    [RootOnlyFact]
+    public async Task CriPullImage_LocalChain_DaemonUnpacksFromCriLabelsAndRootfsMatchesOverlayfs()
+    {
+        var ct = LocalChainEnvironment.Timeout;
+        // Its own daemon: containerd's garbage collection removes snapshots it does not know, so two containerds must not share one.
+        var work = System.IO.Directory.CreateDirectory(env.Directory.Combine("cri-work")).FullName;
+        await using var daemon = await LocalChainEnvironment.StartDaemonAsync(work, ct);
+        await using var cri = await CriContainerd.StartAsync(work, daemon.Socket, env.RegistryHost, ct);
+        await WaitForCriProxyAsync(cri, ct);
+
+        await cri.PullImageAsync(env.LayeredImage, ct);
+
+        using var registry = new RegistryClient();
+        var resolved = await registry.ResolveAsync(ImageReference.Parse(env.LayeredImage), null, ct);
+        var content = (await cri.CtrAsync(["content", "ls", "-q"], ct)).StandardOutput;
+        foreach (var layer in resolved.Manifest.Layers)
+            Assert.False(content.Contains(layer.Digest, StringComparison.Ordinal), $"CRI's content store holds layer {layer.Digest}\n{cri.Describe()}");
+        Console.WriteLine("DEBUG snapshots:\n" + (await cri.CtrAsync(["snapshots", "--snapshotter", LocalChainEnvironment.Snapshotter, "ls"], ct)).StandardOutput);
+        Console.WriteLine("DEBUG content:\n" + (await cri.CtrAsync(["content", "ls"], ct)).StandardOutput);
+        Console.WriteLine("DEBUG images:\n" + (await cri.CtrAsync(["images", "ls"], ct)).StandardOutput);
+        foreach (var line in (await cri.CtrAsync(["snapshots", "--snapshotter", LocalChainEnvironment.Snapshotter, "ls"], ct)).StandardOutput.Split('\n').Skip(1).Where(l => l.Length > 0))
+        {
+            var key = line.Split(' ')[0];
+            var info = await TestSupport.Processes.ProcessRunner.RunAsync("ctr", ["--address", cri.Address, "-n", "k8s.io", "snapshots", "--snapshotter", "pluggable", "info", key], ct);
+            Console.WriteLine($"DEBUG info {key}: {info.ExitCode} {info.StandardOutput} {info.StandardError}");
+        }
+        IReadOnlyList<RootfsEntry> ours;
+        try { ours = await ListAsync(cri.CtrAsync, LocalChainEnvironment.Snapshotter, "cri-ours", ct); }
+        catch { Console.WriteLine("DEBUG daemon:\n" + daemon.Describe()); throw; }
+
+        await cri.CtrAsync(["image", "pull", "--plain-http", "--snapshotter", "overlayfs", env.LayeredImage], ct);
+        var theirs = await ListAsync(cri.CtrAsync, "overlayfs", "cri-theirs", ct);
+        var differences = RootfsListing.Compare(theirs, ours);
+        Assert.True(differences.Count == 0, string.Join('\n', differences));
+    }
+
+    private static async Task WaitForCriProxyAsync(CriContainerd cri, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await cri.CtrAsync(["snapshots", "--snapshotter", LocalChainEnvironment.Snapshotter, "ls"], ct);
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 20)
+            {
+                await Task.Delay(250, ct);
+            }
+        }
+    }
+
+    private Task<IReadOnlyList<RootfsEntry>> ListAsync(string snapshotter, string name, CancellationToken ct) =>
+        ListAsync(env.Containerd.CtrAsync, snapshotter, name, ct);
+
+    private async Task<IReadOnlyList<RootfsEntry>> ListAsync(
+        Func<IEnumerable<string>, CancellationToken, Task<TestSupport.Processes.ProcessResult>> ctr, string snapshotter, string name, CancellationToken ct)
     {
         var target = System.IO.Directory.CreateDirectory(env.Directory.Combine("mount-" + name)).FullName;
-        await env.Containerd.CtrAsync(["images", "mount", "--snapshotter", snapshotter, env.LayeredImage, target], ct);
+        await ctr(["images", "mount", "--snapshotter", snapshotter, env.LayeredImage, target], ct);
         try
         {
             return RootfsListing.Capture(target);
         }
         finally
         {
-            await env.Containerd.CtrAsync(["images", "unmount", "--rm", target], ct);
+            await ctr(["images", "unmount", "--rm", target], ct);
         }
     }
 }

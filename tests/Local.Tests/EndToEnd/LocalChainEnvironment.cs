@@ -23,6 +23,7 @@ public sealed class LocalChainEnvironment : IAsyncLifetime
     public static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromMinutes(5)).Token;
 
     public string LayeredImage => _registry!.Reference("test/layered", "v1");
+    public string RegistryHost => _registry!.Host;
     public OciImage LayeredLayout { get; private set; } = null!;
     public ContainerdFixture Containerd => _containerd ?? throw new InvalidOperationException("environment not started (not root?)");
     public TmpfsDirectory Directory => _directory!;
@@ -37,20 +38,7 @@ public sealed class LocalChainEnvironment : IAsyncLifetime
         _registry = await RegistryFixture.StartAsync(ct, _directory.Path);
         LayeredLayout = await TestImages.Layered(_directory.Combine("layered")).BuildAsync("v1", ct);
         await LayeredLayout.PushAsync(LayeredImage, ct);
-        _daemon = await SnapshotterDaemon.StartAsync(new SnapshotterDaemonOptions
-        {
-            WorkDirectory = _directory.Path,
-            PluginsYaml = $"""
-                plugins:
-                  - name: local
-                    path: {PluginDirectory}
-                    settings: {"{}"}
-                chains:
-                  - name: default
-                    backends: [local]
-                default_chain: default
-                """,
-        }, ct);
+        _daemon = await StartDaemonAsync(_directory.Path, ct);
         _containerd = await ContainerdFixture.StartAsync(new ContainerdOptions
         {
             WorkDirectory = _directory.Path,
@@ -73,6 +61,23 @@ public sealed class LocalChainEnvironment : IAsyncLifetime
             await Task.Delay(250, ct);
         }
     }
+
+    /// <summary>Starts a daemon whose only chain is the local backend, working in <paramref name="workDirectory"/>.</summary>
+    public static Task<SnapshotterDaemon> StartDaemonAsync(string workDirectory, CancellationToken ct) =>
+        SnapshotterDaemon.StartAsync(new SnapshotterDaemonOptions
+        {
+            WorkDirectory = workDirectory,
+            PluginsYaml = $"""
+                plugins:
+                  - name: local
+                    path: {PluginDirectory}
+                    settings: {"{}"}
+                chains:
+                  - name: default
+                    backends: [local]
+                default_chain: default
+                """,
+        }, ct);
 
     public string Describe() => $"{_daemon?.Describe()}\n{_containerd?.Describe()}\n--- docker-registry ---\n{_registry?.Log}";
 

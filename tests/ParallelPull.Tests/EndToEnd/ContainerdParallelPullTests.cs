@@ -27,7 +27,8 @@ public sealed partial class ContainerdParallelPullTests(ParallelPullEnvironment 
         Assert.True(ours.Count > 100, $"only {ours.Count} entries: busybox is missing");
         Assert.Equal("deep\n", output);
         Assert.All(await CommittedLabelsAsync(ct), labels => Assert.Contains("\"containerd.io/snapshot/pluggable.role\": \"parallel\"", labels));
-        Assert.DoesNotContain(env.Leftovers(), p => p.Contains("/staging/", StringComparison.Ordinal) && Directory.Exists(p) && Directory.EnumerateFileSystemEntries(p).Any());
+        var staged = env.Leftovers().Where(p => p.Contains("/staging/", StringComparison.Ordinal)).ToList();
+        Assert.True(staged.Count == 0, $"left in staging: {string.Join('\n', staged)}\n{env.Describe()}");
     }
 
     [RootOnlyFact]
@@ -39,9 +40,11 @@ public sealed partial class ContainerdParallelPullTests(ParallelPullEnvironment 
         var output = await env.Containerd.RunContainerAsync(env.FallbackImage, ParallelPullEnvironment.Snapshotter, ["cat", "/etc/message"], ct);
 
         Assert.Equal(ParallelPullEnvironment.Message, output);
-        Assert.Equal(2, File.ReadAllLines(env.LazyAskedFile).Distinct().Count()); // both layers were offered to the lazy backend first
+        // Every layer containerd lacked (busybox's may be there from another test) went to the lazy backend first, then to parallel pull.
+        var asked = File.ReadAllLines(env.LazyAskedFile).Distinct().Count();
         var fallbackSnapshots = (await CommittedLabelsAsync(ct)).Where(l => l.Contains("\"containerd.io/snapshot/pluggable.chain\": \"fallback\"")).ToList();
-        Assert.Equal(2, fallbackSnapshots.Count);
+        Assert.InRange(asked, 1, 2);
+        Assert.Equal(asked, fallbackSnapshots.Count);
         Assert.All(fallbackSnapshots, labels => Assert.Contains("\"containerd.io/snapshot/pluggable.role\": \"parallel\"", labels));
     }
 
@@ -49,17 +52,19 @@ public sealed partial class ContainerdParallelPullTests(ParallelPullEnvironment 
     public async Task CtrRemoteRpull_ClientKilledMidPull_LeavesNoStagingJobOrMountAndTheNextPullSucceeds()
     {
         var ct = TestContext.Token;
+        var keptBlobs = Blobs();
         env.Proxy.DelayPer16KiB = TimeSpan.FromMilliseconds(50);
         using var kill = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var pull = env.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", ParallelPullEnvironment.Snapshotter, env.ThrottledImage], kill.Token);
         try
         {
-            await WaitUntilAsync(() => env.Leftovers().Any(p => p.Contains("/blobs/", StringComparison.Ordinal)) || pull.IsCompleted, ct);
+            await WaitUntilAsync(() => Blobs().Except(keptBlobs).Any() || pull.IsCompleted, ct);
             Assert.False(pull.IsCompleted, $"the throttled pull finished before it could be interrupted\n{env.Describe()}");
             await kill.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pull);
 
-            await WaitUntilAsync(() => env.Leftovers().Count == 0, ct);
+            // The abandoned job is stopped: its staging and its unfinished blob go; blobs kept from earlier pulls stay.
+            await WaitUntilAsync(() => !env.Leftovers().Any(p => p.Contains("/staging/", StringComparison.Ordinal)) && Blobs().SetEquals(keptBlobs), ct);
             Assert.Empty(MountTable.MountPointsUnder(env.Daemon.Root));
         }
         finally
@@ -100,6 +105,8 @@ public sealed partial class ContainerdParallelPullTests(ParallelPullEnvironment 
 
         return result;
     }
+
+    private HashSet<string> Blobs() => [.. env.Leftovers().Where(p => p.Contains("/blobs/", StringComparison.Ordinal))];
 
     private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
     {

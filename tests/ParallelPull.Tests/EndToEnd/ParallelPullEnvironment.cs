@@ -37,8 +37,8 @@ public sealed class ParallelPullEnvironment : IAsyncLifetime
     /// <summary>Busybox with <see cref="Message"/> in /etc/message, pulled through the fallback chain.</summary>
     public string FallbackImage => Registry.Reference("test/fallback", "v1");
 
-    /// <summary>The layered image again, reached through <see cref="Proxy"/> (for pulls a test interrupts).</summary>
-    public string ThrottledImage => $"{Proxy.Host}/test/layered:v1";
+    /// <summary>Busybox and 6 MB of random bytes in /data/random, reached through <see cref="Proxy"/> (for pulls a test interrupts).</summary>
+    public string ThrottledImage => $"{Proxy.Host}/test/slow:v1";
 
     /// <summary>The parallel-pull plugin's state directory in the daemon's root.</summary>
     public string PluginState => Path.Combine(Daemon.Root, "plugins", "parallel-pull");
@@ -63,6 +63,10 @@ public sealed class ParallelPullEnvironment : IAsyncLifetime
         await layered.PushAsync(LayeredImage, ct);
         var fallback = await TestImages.Busybox(_directory.Combine("fallback"), Message).BuildAsync("v1", ct);
         await fallback.PushAsync(FallbackImage, ct);
+        var random = new byte[6 * 1024 * 1024];
+        new Random(7).NextBytes(random);
+        var slow = await new TestImageBuilder(_directory.Combine("slow")).AddBusyboxLayer().AddLayer(l => l.File("/data/random", random)).BuildAsync("v1", ct);
+        await slow.PushAsync(Registry.Reference("test/slow", "v1"), ct);
         var lazyPlugin = await NoIndexLazyPlugin.BuildAsync(_directory.Combine("lazy-plugin"), ct);
         if (!File.Exists(Path.Combine(PluginFolder, "PluggableSnapshotter.Plugins.ParallelPull.dll")))
             throw new FileNotFoundException($"the parallel-pull plugin is not published in {PluginFolder}: run scripts/build.sh (or set PSNAP_PARALLEL_PULL_PLUGIN)");

@@ -16,6 +16,7 @@ public sealed class CuttingProxy : IDisposable
     private readonly StringBuilder _requests = new();
     private long _cutAfter = -1;
     private int _armGeneration;
+    private int _failNext;
 
     public CuttingProxy(int upstreamPort)
     {
@@ -35,6 +36,9 @@ public sealed class CuttingProxy : IDisposable
         Interlocked.Increment(ref _armGeneration);
         Interlocked.Exchange(ref _cutAfter, bytes);
     }
+
+    /// <summary>Answers the next <paramref name="count"/> requests itself with <c>503</c> and <c>Retry-After: 1</c>.</summary>
+    public void FailNext(int count) => Interlocked.Exchange(ref _failNext, count);
 
     public string Requests
     {
@@ -66,12 +70,12 @@ public sealed class CuttingProxy : IDisposable
         await upstream.ConnectAsync(IPAddress.Loopback, _upstreamPort);
         var clientStream = client.GetStream();
         var upstreamStream = upstream.GetStream();
-        var toServer = PumpRequestsAsync(clientStream, upstreamStream);
+        var toServer = PumpRequestsAsync(clientStream, upstreamStream, clientStream);
         var toClient = PumpResponsesAsync(upstreamStream, clientStream, client, upstream);
         await Task.WhenAny(toServer, toClient);
     }
 
-    private async Task PumpRequestsAsync(NetworkStream from, NetworkStream to)
+    private async Task PumpRequestsAsync(NetworkStream from, NetworkStream to, NetworkStream reply)
     {
         var buffer = new byte[65536];
         try
@@ -81,6 +85,12 @@ public sealed class CuttingProxy : IDisposable
             {
                 var text = Encoding.Latin1.GetString(buffer, 0, read);
                 lock (_requests) _requests.Append(text);
+                if (text.Contains(" HTTP/1.1\r\n", StringComparison.Ordinal) && Interlocked.Decrement(ref _failNext) >= 0)
+                {
+                    await reply.WriteAsync("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+                    continue;
+                }
+
                 if (HideMultiRange && text.Contains("\r\nRange: bytes=", StringComparison.Ordinal))
                 {
                     var start = text.IndexOf("\r\nRange: bytes=", StringComparison.Ordinal) + 2;
