@@ -54,18 +54,7 @@ public sealed class LocalChainEndToEndTests(LocalChainEnvironment env) : IClassF
         var content = (await cri.CtrAsync(["content", "ls", "-q"], ct)).StandardOutput;
         foreach (var layer in resolved.Manifest.Layers)
             Assert.False(content.Contains(layer.Digest, StringComparison.Ordinal), $"CRI's content store holds layer {layer.Digest}\n{cri.Describe()}");
-        Console.WriteLine("DEBUG snapshots:\n" + (await cri.CtrAsync(["snapshots", "--snapshotter", LocalChainEnvironment.Snapshotter, "ls"], ct)).StandardOutput);
-        Console.WriteLine("DEBUG content:\n" + (await cri.CtrAsync(["content", "ls"], ct)).StandardOutput);
-        Console.WriteLine("DEBUG images:\n" + (await cri.CtrAsync(["images", "ls"], ct)).StandardOutput);
-        foreach (var line in (await cri.CtrAsync(["snapshots", "--snapshotter", LocalChainEnvironment.Snapshotter, "ls"], ct)).StandardOutput.Split('\n').Skip(1).Where(l => l.Length > 0))
-        {
-            var key = line.Split(' ')[0];
-            var info = await TestSupport.Processes.ProcessRunner.RunAsync("ctr", ["--address", cri.Address, "-n", "k8s.io", "snapshots", "--snapshotter", "pluggable", "info", key], ct);
-            Console.WriteLine($"DEBUG info {key}: {info.ExitCode} {info.StandardOutput} {info.StandardError}");
-        }
-        IReadOnlyList<RootfsEntry> ours;
-        try { ours = await ListAsync(cri.CtrAsync, LocalChainEnvironment.Snapshotter, "cri-ours", ct); }
-        catch { Console.WriteLine("DEBUG daemon:\n" + daemon.Describe()); throw; }
+        var ours = await ListAsync(cri.CtrAsync, LocalChainEnvironment.Snapshotter, "cri-ours", ct);
 
         await cri.CtrAsync(["image", "pull", "--plain-http", "--snapshotter", "overlayfs", env.LayeredImage], ct);
         var theirs = await ListAsync(cri.CtrAsync, "overlayfs", "cri-theirs", ct);
@@ -96,14 +85,15 @@ public sealed class LocalChainEndToEndTests(LocalChainEnvironment env) : IClassF
         Func<IEnumerable<string>, CancellationToken, Task<TestSupport.Processes.ProcessResult>> ctr, string snapshotter, string name, CancellationToken ct)
     {
         var target = System.IO.Directory.CreateDirectory(env.Directory.Combine("mount-" + name)).FullName;
-        await ctr(["images", "mount", "--snapshotter", snapshotter, env.LayeredImage, target], ct);
+        // ctr's --snapshotter is a global flag: after "images mount" it would be ignored and overlayfs used.
+        await ctr(["--snapshotter", snapshotter, "images", "mount", env.LayeredImage, target], ct);
         try
         {
             return RootfsListing.Capture(target);
         }
         finally
         {
-            await ctr(["images", "unmount", "--rm", target], ct);
+            await ctr(["--snapshotter", snapshotter, "images", "unmount", "--rm", target], ct);
         }
     }
 }

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Configuration;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.Soci;
+
+/// <summary>
+/// The soci backend's <c>settings</c> in plugins.yaml (snake_case keys, all optional). The names follow SOCI's own
+/// config.toml where SOCI has the setting (<c>pull_modes.soci_v1.enable</c>, <c>fuse.attr_timeout</c>, ...).
+/// </summary>
+public sealed record SociBackendOptions
+{
+    /// <summary>Which index versions may be used (SOCI's <c>[pull_modes]</c>).</summary>
+    [ConfigurationKeyName("pull_modes")]
+    public SociPullModes PullModes { get; init; } = new();
+
+    /// <summary>Kernel cache timeouts of the FUSE mounts (SOCI's <c>[fuse]</c>).</summary>
+    [ConfigurationKeyName("fuse")]
+    public SociFuseOptions Fuse { get; init; } = new();
+
+    /// <summary>The cache of decompressed spans (SOCI's <c>[directory_cache]</c>, kept in memory here).</summary>
+    [ConfigurationKeyName("directory_cache")]
+    public SociCacheOptions Cache { get; init; } = new();
+
+    /// <summary>Registries (<c>host[:port]</c>) reached over plain HTTP; loopback registries always are.</summary>
+    [ConfigurationKeyName("insecure_hosts")]
+    public List<string> InsecureHosts { get; init; } = [];
+
+    /// <summary>containerd's registry host configuration directory (<c>&lt;host&gt;/hosts.toml</c>), for mirrors.</summary>
+    [ConfigurationKeyName("hosts_dir")]
+    public string? HostsDirectory { get; init; } = "/etc/containerd/certs.d";
+
+    /// <summary>The docker config.json to read credentials from (default: <c>$DOCKER_CONFIG</c> or <c>~/.docker/config.json</c>).</summary>
+    [ConfigurationKeyName("docker_config")]
+    public string? DockerConfig { get; init; }
+
+    /// <summary>Mark opaque directories with <c>user.overlay.opaque</c> (for overlay mounted with <c>userxattr</c>).</summary>
+    [ConfigurationKeyName("userxattr")]
+    public bool UserXattr { get; init; }
+
+    /// <summary>Reads the options from a plugin's settings section and checks them.</summary>
+    /// <exception cref="InvalidDataException">A setting is out of range.</exception>
+    public static SociBackendOptions From(IConfiguration settings)
+    {
+        var options = settings.Get<SociBackendOptions>() ?? new SociBackendOptions();
+        if (options.Cache.MaxLruCacheEntry < 1)
+            throw new InvalidDataException($"soci settings: directory_cache.max_lru_cache_entry must be at least 1 (got {options.Cache.MaxLruCacheEntry})");
+        if (options.Fuse.AttrTimeout < 0 || options.Fuse.EntryTimeout < 0 || options.Fuse.NegativeTimeout < 0)
+            throw new InvalidDataException("soci settings: fuse timeouts must not be negative");
+        return options;
+    }
+
+    /// <summary>The registry client settings these options imply.</summary>
+    public RegistryClientOptions ToRegistryOptions() => new()
+    {
+        InsecureHosts = new HashSet<string>(InsecureHosts, StringComparer.OrdinalIgnoreCase),
+        HostsDirectory = HostsDirectory is { Length: > 0 } dir && Directory.Exists(dir) ? dir : null,
+    };
+}
