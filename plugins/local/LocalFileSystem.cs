@@ -35,6 +35,7 @@ internal sealed class LocalFileSystem(
             MediaType = found.Descriptor.MediaType,
             ExpectedDiffId = options.VerifyDiffIds ? found.DiffId : null,
             UserXattr = options.UserXattr,
+            ParentDirectories = LowerDirectories(mounts),
         }, cancellationToken).ConfigureAwait(false);
         LocalLog.LayerUnpacked(_logger, found.Descriptor.Digest, result.DiffId, found.Descriptor.Size, result.Entries, (long)result.TotalTime.TotalMilliseconds);
         return MountResult.Mounted;
@@ -84,6 +85,14 @@ internal sealed class LocalFileSystem(
     /// <summary>The local backend makes no lazy mounts to id-map; see <see cref="IdMapMountLocalAsync"/>.</summary>
     public Task<string> IdMapMountAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken) =>
         Task.FromException<string>(new InvalidOperationException("the local backend makes no lazy mounts; use IdMapMountLocal"));
+
+    // The overlay mount's lowerdir list (top-most first), as containerd's applier takes its parents from it.
+    private static string[] LowerDirectories(IReadOnlyList<MountSpec> mounts) =>
+        mounts.Where(m => m.Type == "overlay")
+            .SelectMany(m => m.Options)
+            .Where(o => o.StartsWith("lowerdir=", StringComparison.Ordinal))
+            .SelectMany(o => o["lowerdir=".Length..].Split(':', StringSplitOptions.RemoveEmptyEntries))
+            .ToArray();
 
     private static string SafeName(string id) => string.Concat(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 }

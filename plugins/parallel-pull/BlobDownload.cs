@@ -20,14 +20,18 @@ internal sealed partial class BlobDownload : IDisposable
     private long _watermark;
     private long _size;
 
-    public BlobDownload(Descriptor blob, string path)
+    private BlobDownload(Descriptor blob, string path, SafeFileHandle file)
     {
         Blob = blob;
         Path = path;
         _size = blob.Size;
-        _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete,
-            FileOptions.None, Math.Max(0, blob.Size));
+        _file = file;
     }
+
+    /// <summary>Creates the (empty, preallocated) file at <paramref name="path"/> for <paramref name="blob"/>.</summary>
+    public static BlobDownload Create(Descriptor blob, string path) =>
+        new(blob, path, File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete,
+            FileOptions.None, Math.Max(0, blob.Size)));
 
     /// <summary>The blob's descriptor.</summary>
     public Descriptor Blob { get; }

@@ -25,7 +25,7 @@ internal sealed class BlobStore(StateLayout layout, ParallelPullOptions options,
             if (!_blobs.TryGetValue(blob.Digest, out var download) || download.IsBroken)
             {
                 if (download is { References: 0 }) download.Dispose();
-                download = new BlobDownload(blob, layout.NewBlobPath(blob.ParsedDigest));
+                download = BlobDownload.Create(blob, layout.NewBlobPath(blob.ParsedDigest));
                 _blobs[blob.Digest] = download;
                 created = true;
             }

@@ -18,7 +18,7 @@ internal sealed partial class ImageJob
     private readonly List<Task> _unpacks = [];
     private readonly Limiter _downloadsPerImage;
     private readonly Limiter _unpacksPerImage;
-    private readonly string _staging;
+    private string _staging = "";
     private readonly string? _manifestDigestLabel;
     private readonly IReadOnlyList<string> _labelLayers;
     private DownloadPlan? _plan;
@@ -37,7 +37,6 @@ internal sealed partial class ImageJob
         _services = services;
         _downloadsPerImage = new Limiter(services.Options.MaxConcurrentDownloadsPerImage);
         _unpacksPerImage = new Limiter(services.Options.MaxConcurrentUnpacksPerImage);
-        _staging = services.Layout.NewJobDirectory();
         Touch();
     }
 
@@ -74,7 +73,11 @@ internal sealed partial class ImageJob
     public bool Matches(string image) => image == Key || image == ReferenceText || image == ManifestDigest || image == _manifestDigestLabel;
 
     /// <summary>Starts resolving and fetching, from <paramref name="firstLayer"/> on.</summary>
-    public void Start(string firstLayer) => Ready = RunAsync(firstLayer, _stop.Token);
+    public void Start(string firstLayer)
+    {
+        _staging = _services.Layout.NewJobDirectory();
+        Ready = RunAsync(firstLayer, _stop.Token);
+    }
 
     private async Task RunAsync(string firstLayer, CancellationToken cancellationToken)
     {
@@ -115,6 +118,10 @@ internal sealed partial class ImageJob
             catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception ex)
+            {
+                slot.Download.TrySetException(ex); // this layer's Prepare gets the error; the others go on
             }
         }
     }

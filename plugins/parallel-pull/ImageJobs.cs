@@ -95,8 +95,8 @@ internal sealed class ImageJobs(PullServices services)
             }
 
             var job = new ImageJob(key, reference, referenceText, layer.ManifestDigest, layer.ImageLayers, services);
-            _jobs[key] = job;
             job.Start(layer.LayerDigest!);
+            _jobs[key] = job;
             return job;
         }
     }

@@ -192,6 +192,27 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Equal("now a file", File.ReadAllText(Path.Combine(Target, "d")));
     }
 
+    [Fact]
+    public async Task ApplyAsync_ImplicitDirectory_TakesOwnerModeAndXattrsFromLowerLayer()
+    {
+        var lower = Directory.CreateDirectory(_tmpfs.PathOf("lower/data")).FullName;
+        Tmpfs.Run("chown", "1000:1000", lower);
+        Tmpfs.Run("chmod", "0750", lower);
+        Xattrs.SetNoFollow(lower, "user.kept", "v"u8);
+        Xattrs.SetNoFollow(lower, "trusted.overlay.opaque", "y"u8);
+        Directory.CreateDirectory(_tmpfs.PathOf("lower2"));
+        File.CreateSymbolicLink(_tmpfs.PathOf("lower2/linked"), "/etc");
+        var tar = new LayerBuilder().File("data/file", "x").File("linked/file", "y").File("nowhere/file", "z").Tar();
+
+        await ApplyAsync(tar, new LayerApplyOptions { ParentDirectories = [_tmpfs.PathOf("lower2"), _tmpfs.PathOf("lower")] });
+
+        Assert.Equal(("750", 1000, 1000), Summary("data"));
+        Assert.Equal("v"u8.ToArray(), Xattrs.Get(Path.Combine(Target, "data"), "user.kept"));
+        Assert.Null(Xattrs.Get(Path.Combine(Target, "data"), "trusted.overlay.opaque"));
+        Assert.Equal(("755", 0, 0), Summary("linked")); // a link in the lower layer is not followed
+        Assert.Equal(("755", 0, 0), Summary("nowhere"));
+    }
+
     private (string Mode, int Uid, int Gid) Summary(string path)
     {
         var stat = FileStat.Of(Path.Combine(Target, path));

@@ -13,11 +13,17 @@ namespace PluggableSnapshotter.Fuse.Server;
 /// </summary>
 internal sealed class FuseSession
 {
-    /// <summary>Largest WRITE payload announced at INIT; the read buffer must hold it (fs/fuse/dev.c, fuse_dev_do_read).</summary>
-    public const uint MaxWrite = 128 * 1024;
+    /// <summary>
+    /// Largest WRITE payload announced at INIT; the request buffer must hold it (fs/fuse/dev.c, fuse_dev_do_read).
+    /// Writes are refused anyway, so it is kept small, and so is every buffer a worker holds while it waits.
+    /// </summary>
+    public const uint MaxWrite = 4096;
 
-    private const int InputSize = (int)MaxWrite + 8192;
-    private const int OutputSize = 256 * 4096 + 4096;
+    // Requests: at least FUSE_MIN_READ_BUFFER and header + fuse_write_in + max_write; names are at most 255 bytes.
+    private const int InputSize = 16 * 1024;
+
+    // Replies other than READ: XATTR_SIZE_MAX (64 KiB) values and lists, READDIR pages, READLINK's PATH_MAX.
+    private const int OutputSize = 64 * 1024 + 4096;
 
     private readonly SafeFileHandle _device;
     private readonly ILogger _logger;

@@ -10,20 +10,31 @@ namespace PluggableSnapshotter.Fuse.Server;
 /// </summary>
 internal sealed class RequestContext
 {
+    private readonly byte[] _smallOutput;
     private CancellationTokenSource _cancellation = new();
 
     public RequestContext(int inputSize, int outputSize)
     {
         // Pinned so read(2) and write(2) can use the arrays directly, with no copy and no fixed statement cost.
         Input = GC.AllocateUninitializedArray<byte>(inputSize, pinned: true);
-        Output = GC.AllocateUninitializedArray<byte>(outputSize, pinned: true);
+        _smallOutput = GC.AllocateUninitializedArray<byte>(outputSize, pinned: true);
+        Output = _smallOutput;
     }
 
     /// <summary>The request as read from /dev/fuse.</summary>
     public byte[] Input { get; }
 
     /// <summary>The reply: an out header followed by the payload.</summary>
-    public byte[] Output { get; }
+    public byte[] Output { get; private set; }
+
+    /// <summary>Switches the reply to a borrowed buffer that holds the largest READ, until <see cref="Reset"/>.</summary>
+    public void UseLargeOutput()
+    {
+        if (ReferenceEquals(Output, _smallOutput))
+        {
+            Output = LargeBufferPool.Rent();
+        }
+    }
 
     /// <summary>Bytes of <see cref="Input"/> holding the current request.</summary>
     public int InputLength { get; set; }
@@ -72,6 +83,12 @@ internal sealed class RequestContext
         lock (this)
         {
             Unique = 0;
+            if (!ReferenceEquals(Output, _smallOutput))
+            {
+                LargeBufferPool.Return(Output);
+                Output = _smallOutput;
+            }
+
             if (!_cancellation.TryReset())
             {
                 _cancellation.Dispose();

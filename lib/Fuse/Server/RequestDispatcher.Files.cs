@@ -55,6 +55,7 @@ internal sealed partial class RequestDispatcher
         }
 
         int size = (int)Math.Min(request.Size, (uint)_maxRead);
+        context.UseLargeOutput();
         FuseResult<int> read = await reader.ReadAsync((long)request.Offset, context.Payload[..size], token).ConfigureAwait(false);
         if (!read.IsSuccess)
         {

@@ -37,7 +37,7 @@ internal sealed partial class RequestDispatcher
 
         InitFlags granted = Wanted & (InitFlags)request.Flags;
         int maxPages = (granted & InitFlags.MaxPages) != 0 ? Math.Clamp(options.MaxPages, 1, 256) : 32;
-        _maxRead = Math.Min(maxPages * 4096, context.Output.Length - OutHeader.Size);
+        _maxRead = Math.Min(maxPages * 4096, LargeBufferPool.Size - OutHeader.Size);
         var reply = new InitOut
         {
             Major = 7,

@@ -12,6 +12,13 @@ public sealed record LayerApplyOptions
     /// </summary>
     public bool UserXattr { get; init; }
 
+    /// <summary>
+    /// The lower layers' directories, top-most first (an overlay mount's <c>lowerdir</c>). A directory the archive needs but
+    /// does not contain takes its owner, mode, times and non-trusted xattrs from the first lower layer that has it, as
+    /// containerd's applier does; without one it is created root-owned 0755.
+    /// </summary>
+    public IReadOnlyList<string> ParentDirectories { get; init; } = [];
+
     /// <summary>The layer blob's media type; picks the decompressor (null: sniff the magic bytes).</summary>
     public string? MediaType { get; init; }
 }

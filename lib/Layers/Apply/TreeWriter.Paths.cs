@@ -25,6 +25,7 @@ internal sealed partial class TreeWriter
                 case Kind.Missing:
                     Libc.Check(Libc.mkdir(path, Libc.Mode0755), "mkdir", path);
                     Libc.Check(Libc.chmod(path, Libc.Mode0755), "chmod", path);
+                    CopyFromLowerLayer(relative, path);
                     _kinds[relative] = Kind.Directory;
                     break;
                 case Kind.Symlink:
@@ -33,6 +34,52 @@ internal sealed partial class TreeWriter
                     throw new InvalidDataException($"layer entry '{entryName}' needs '{relative}' to be a directory, but the layer made it something else");
             }
         }
+    }
+
+    // containerd's mkparent: an implicit directory looks like the same directory in the first lower layer that has one.
+    private void CopyFromLowerLayer(string relative, string path)
+    {
+        foreach (var parent in parents)
+        {
+            var lower = LowerDirectory(parent, relative);
+            if (lower is null) continue;
+            if (lower.Value.Status is not { IsDirectory: true } status) return; // replaced by a non-directory: keep the defaults
+            Libc.Check(Libc.lchown(path, status.Uid, status.Gid), "lchown", path);
+            Libc.Check(Libc.chmod(path, status.Permissions), "chmod", path);
+            foreach (var name in Xattrs.List(lower.Value.Path).Where(n => !n.StartsWith("trusted.", StringComparison.Ordinal)))
+            {
+                if (Xattrs.Get(lower.Value.Path, name) is { } value) Xattrs.SetNoFollow(path, name, value);
+            }
+
+            _directoryTimes.Add((path, status.Accessed, status.Modified));
+            return;
+        }
+    }
+
+    // The lower layer's entry at relative, looked up component by component without following links (a link in the
+    // lower layer counts as "not a directory", so nothing outside that layer is ever consulted). Null when absent.
+    private static (string Path, FileStatus? Status)? LowerDirectory(string parent, string relative)
+    {
+        var path = parent;
+        var parts = relative.Split('/');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            path = Path.Combine(path, parts[i]);
+            FileStatus status;
+            try
+            {
+                status = FileStatus.Of(path);
+            }
+            catch (IOException ex) when (ex.HResult is 2 or 20) // ENOENT, ENOTDIR
+            {
+                return null;
+            }
+
+            if (!status.IsDirectory) return (path, null);
+            if (i == parts.Length - 1) return (path, status);
+        }
+
+        return null;
     }
 
     private void CheckNoLinkInParents(string[] parts, string entryName)

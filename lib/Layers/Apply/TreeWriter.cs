@@ -10,7 +10,7 @@ namespace PluggableSnapshotter.Layers.Apply;
 /// Writes tar entries into a (staging) layer directory with the overlay conventions: whiteouts become 0:0 character
 /// devices, opaque markers an <c>overlay.opaque</c> xattr. Nothing is written through a symbolic link or outside the root.
 /// </summary>
-internal sealed partial class TreeWriter(string root, bool userXattr, TarXattrTap tap)
+internal sealed partial class TreeWriter(string root, bool userXattr, TarXattrTap tap, IReadOnlyList<string> parents)
 {
     private const string WhiteoutPrefix = ".wh.";
     private const string OpaqueMarker = ".wh..wh..opq";

@@ -52,8 +52,18 @@ internal sealed class ReadAheadStream : Stream
         }
         finally
         {
+            // The producer owns the source (it is the only one reading it). Dispose it before signalling the end, so the
+            // reader, once it sees the end, finds the source (and whatever it computed, like a hash) settled.
+            try
+            {
+                await _source.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (_error is null)
+            {
+                _error = ExceptionDispatchInfo.Capture(ex);
+            }
+
             _chunks.Writer.TryComplete();
-            await _source.DisposeAsync().ConfigureAwait(false); // the producer owns the source: it is the only one reading it
         }
     }
 

@@ -81,19 +81,38 @@ public sealed class LocalChainEndToEndTests(LocalChainEnvironment env) : IClassF
     private Task<IReadOnlyList<RootfsEntry>> ListAsync(string snapshotter, string name, CancellationToken ct) =>
         ListAsync(env.Containerd.CtrAsync, snapshotter, name, ct);
 
+    /// <summary>
+    /// Lists the image's root filesystem as <paramref name="snapshotter"/> holds it: a view of the top layer's chain ID,
+    /// mounted with the mounts the snapshotter gives. (ctr 1.6's <c>images mount</c> ignores its --snapshotter flag.)
+    /// </summary>
     private async Task<IReadOnlyList<RootfsEntry>> ListAsync(
         Func<IEnumerable<string>, CancellationToken, Task<TestSupport.Processes.ProcessResult>> ctr, string snapshotter, string name, CancellationToken ct)
     {
+        using var registry = new RegistryClient();
+        var reference = ImageReference.Parse(env.LayeredImage);
+        var resolved = await registry.ResolveAsync(reference, null, ct);
+        var config = await registry.GetConfigAsync(reference, resolved.Manifest.Config, ct);
+        var chainId = config.RootFs!.DiffIds.Aggregate((parent, diffId) =>
+            "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(parent + " " + diffId))));
         var target = System.IO.Directory.CreateDirectory(env.Directory.Combine("mount-" + name)).FullName;
-        // ctr's --snapshotter is a global flag: after "images mount" it would be ignored and overlayfs used.
-        await ctr(["--snapshotter", snapshotter, "images", "mount", env.LayeredImage, target], ct);
+        var key = "view-" + name;
+        await ctr(["snapshots", "--snapshotter", snapshotter, "view", key, chainId], ct);
         try
         {
-            return RootfsListing.Capture(target);
+            var mount = (await ctr(["snapshots", "--snapshotter", snapshotter, "mounts", target, key], ct)).StandardOutput.Trim();
+            await TestSupport.Processes.ProcessRunner.RunCheckedAsync("sh", ["-c", mount], ct);
+            try
+            {
+                return RootfsListing.Capture(target);
+            }
+            finally
+            {
+                await TestSupport.Processes.ProcessRunner.RunCheckedAsync("umount", [target], ct);
+            }
         }
         finally
         {
-            await ctr(["--snapshotter", snapshotter, "images", "unmount", "--rm", target], ct);
+            await ctr(["snapshots", "--snapshotter", snapshotter, "rm", key], ct);
         }
     }
 }

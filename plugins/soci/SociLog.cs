@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Logging;
+
+namespace PluggableSnapshotter.Plugins.Soci;
+
+/// <summary>The soci backend's log messages (source-generated).</summary>
+internal static partial class SociLog
+{
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information,
+        Message = "Serving layer {LayerDigest} lazily at {Mountpoint}: {Entries} entries, zTOC {ZtocDigest} of SOCI index {IndexDigest}")]
+    public static partial void LayerMounted(ILogger logger, string layerDigest, string mountpoint, int entries, string ztocDigest, string? indexDigest);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Unmounted layer {LayerDigest} from {Mountpoint}")]
+    public static partial void LayerUnmounted(ILogger logger, string layerDigest, string mountpoint);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Mounted an id-mapped view of layer {LayerDigest} at {Mountpoint}")]
+    public static partial void IdMappedViewMounted(ILogger logger, string layerDigest, string mountpoint);
+}

@@ -1,0 +1,107 @@
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Rootfs;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
+
+/// <summary>
+/// ctr-remote rpull through a real containerd 1.6 into our daemon with the chain [soci, local] (root only): indexed layers
+/// are served lazily over FUSE, unindexed images are pulled by containerd, and a restart mounts the lazy layers again.
+/// </summary>
+public sealed class SociChainEndToEndTests(SociImages images) : IClassFixture<SociImages>
+{
+    [RootOnlyFact]
+    public async Task Rpull_ConvertedImage_LayersMountedLazilyOverFuseAndRootfsMatchesOverlayfs()
+    {
+        var ct = SociImages.Timeout;
+        await using var node = await SociNode.StartAsync(images.Directory.Combine("lazy"), ct);
+        var layers = await LayersOfAsync(images.Original, ct);
+        var before = images.Registry.Log.Length;
+
+        await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", SociNode.Snapshotter, images.Converted], ct);
+
+        // Lazy: every layer is a FUSE mount of the soci backend, and hardly any layer bytes came from the registry yet.
+        var committed = await node.CommittedLabelsAsync(ct);
+        Assert.Equal(layers.Count, committed.Count);
+        foreach (var (name, labels) in committed)
+        {
+            Assert.True(labels.GetValueOrDefault(SnapshotLabels.BackendRole) == "lazy" && labels.GetValueOrDefault(SnapshotLabels.Backend) == "soci",
+                $"snapshot {name}: {string.Join(", ", labels)}\n{node.Describe()}");
+        }
+        Assert.Equal(layers.Count, node.SociMounts().Count);
+        var layerBytes = layers.Sum(l => l.Size);
+        var served = RegistryTraffic.BlobBytes(images.Registry.Log[before..], [.. layers.Select(l => l.Digest)]);
+        Assert.True(served < layerBytes / 2, $"the registry served {served} of {layerBytes} layer bytes before any file was read");
+        var content = (await node.Containerd.CtrAsync(["content", "ls", "-q"], ct)).StandardOutput;
+        Assert.DoesNotContain(layers, l => content.Contains(l.Digest, StringComparison.Ordinal));
+
+        var output = await node.Containerd.RunContainerAsync(images.Converted, SociNode.Snapshotter, ["cat", "/data/opaque/visible", "/data/replaced"], ct);
+        Assert.Equal("upper\nnew content, longer than before\n", output);
+
+        await node.Containerd.CtrAsync(["image", "pull", "--plain-http", "--snapshotter", "overlayfs", images.Original], ct);
+        var ours = await ListAsync(node, SociNode.Snapshotter, images.Converted, "ours", ct);
+        var theirs = await ListAsync(node, "overlayfs", images.Original, "theirs", ct);
+        var differences = RootfsListing.Compare(theirs, ours);
+        Assert.True(differences.Count == 0, string.Join('\n', differences));
+        Assert.Contains(ours, e => e.Path == "/data/hardlink" && e.LinkCount == 2);
+        Assert.Contains(ours, e => e.Path == "/data/with-xattr" && e.Xattrs.Contains("user.pluggable.test", StringComparison.Ordinal));
+        Assert.DoesNotContain(ours, e => e.Path.StartsWith("/data/dir-to-delete", StringComparison.Ordinal));
+    }
+
+    [RootOnlyFact]
+    public async Task Rpull_UnindexedImage_NoIndexSoContainerdPullsAndRuns()
+    {
+        var ct = SociImages.Timeout;
+        await using var node = await SociNode.StartAsync(images.Directory.Combine("plain"), ct);
+        var layers = await LayersOfAsync(images.Plain, ct);
+
+        await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", SociNode.Snapshotter, images.Plain], ct);
+
+        Assert.Empty(node.SociMounts());
+        var committed = await node.CommittedLabelsAsync(ct);
+        Assert.DoesNotContain(committed.Values, labels => labels.ContainsKey(SnapshotLabels.BackendRole));
+        var content = (await node.Containerd.CtrAsync(["content", "ls", "-q"], ct)).StandardOutput;
+        Assert.All(layers, l => Assert.Contains(l.Digest, content, StringComparison.Ordinal));
+        var output = await node.Containerd.RunContainerAsync(images.Plain, SociNode.Snapshotter, [], ct);
+        Assert.Equal(SociImages.PlainMessage, output);
+    }
+
+    [RootOnlyFact]
+    public async Task DaemonRestart_LazyLayers_AreMountedAgainAndContainerRuns()
+    {
+        var ct = SociImages.Timeout;
+        await using var node = await SociNode.StartAsync(images.Directory.Combine("restart"), ct);
+        await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", SociNode.Snapshotter, images.Converted], ct);
+        var mounted = node.SociMounts().Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(mounted);
+
+        await node.Daemon.RestartAsync(ct);
+        await node.WaitForProxyAsync(ct);
+
+        Assert.Equal(mounted, node.SociMounts().Order(StringComparer.Ordinal));
+        var output = await node.Containerd.RunContainerAsync(images.Converted, SociNode.Snapshotter, ["cat", "/data/nested/deeper/file"], ct);
+        Assert.Equal("deep\n", output);
+        Assert.True(node.Daemon.IsRunning, node.Describe());
+    }
+
+    private static async Task<IReadOnlyList<Descriptor>> LayersOfAsync(string image, CancellationToken ct)
+    {
+        using var registry = new RegistryClient();
+        return (await registry.ResolveAsync(ImageReference.Parse(image), null, ct)).Manifest.Layers;
+    }
+
+    private static async Task<IReadOnlyList<RootfsEntry>> ListAsync(SociNode node, string snapshotter, string image, string name, CancellationToken ct)
+    {
+        var target = System.IO.Directory.CreateDirectory(Path.Combine(node.Daemon.Root, "..", "mount-" + name)).FullName;
+        await node.Containerd.CtrAsync(["images", "mount", "--snapshotter", snapshotter, image, target], ct);
+        try
+        {
+            return RootfsListing.Capture(target);
+        }
+        finally
+        {
+            await node.Containerd.CtrAsync(["images", "unmount", "--snapshotter", snapshotter, "--rm", target], ct);
+        }
+    }
+}

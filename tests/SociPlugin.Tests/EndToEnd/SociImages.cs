@@ -1,0 +1,64 @@
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Images;
+using PluggableSnapshotter.TestSupport.Mounts;
+using PluggableSnapshotter.TestSupport.Processes;
+using PluggableSnapshotter.TestSupport.Registry;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
+
+/// <summary>
+/// Shared by the end-to-end tests (root only; needs scripts/build.sh's out/): a tmpfs, a loopback registry holding the
+/// layered test image, its SOCI-enabled conversion made by <c>out/cli/psoci convert</c> (every layer indexed, 64 KiB
+/// spans), and a plain busybox image with no index. Each test starts its own daemon and containerd.
+/// </summary>
+public sealed class SociImages : IAsyncLifetime
+{
+    public const long SpanSize = 64 * 1024;
+    private TmpfsDirectory? _directory;
+    private RegistryFixture? _registry;
+
+    public static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromMinutes(6)).Token;
+
+    public TmpfsDirectory Directory => _directory ?? throw new InvalidOperationException("environment not started (not root?)");
+    public RegistryFixture Registry => _registry!;
+
+    /// <summary>The layered image as built (no index).</summary>
+    public string Original => _registry!.Reference("test/layered", "v1");
+
+    /// <summary>The SOCI-enabled (v2) image psoci made of <see cref="Original"/>.</summary>
+    public string Converted => _registry!.Reference("test/layered", "soci");
+
+    /// <summary>An image with no SOCI index; its Cmd prints <see cref="PlainMessage"/>.</summary>
+    public string Plain => _registry!.Reference("test/plain", "v1");
+
+    public const string PlainMessage = "not indexed\n";
+
+    public async Task InitializeAsync()
+    {
+        if (!RootOnlyFactAttribute.IsRoot) return;
+        var ct = Timeout;
+        _directory = await TmpfsDirectory.CreateAsync("soci-e2e", ct);
+        _registry = await RegistryFixture.StartAsync(ct, _directory.Path);
+        var layered = await TestImages.Layered(_directory.Combine("layered")).BuildAsync("v1", ct);
+        await layered.PushAsync(Original, ct);
+        var plain = await TestImages.Busybox(_directory.Combine("plain"), PlainMessage).BuildAsync("v1", ct);
+        await plain.PushAsync(Plain, ct);
+        var psoci = Path.Combine(RepositoryPaths.Root, "out", "cli", "psoci");
+        var result = await ProcessRunner.RunAsync(psoci,
+            ["convert", "--plain-http", "--quiet", "--min-layer-size", "0", "--span-size", SpanSize.ToString(System.Globalization.CultureInfo.InvariantCulture), Original, Converted], ct);
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"`{result.Command}` exited with {result.ExitCode}\n{result.StandardOutput}\n{result.StandardError}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            if (_registry is not null) await _registry.DisposeAsync();
+        }
+        finally
+        {
+            if (_directory is not null) await _directory.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Text.Json;
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Containerd;
+using PluggableSnapshotter.TestSupport.Snapshotter;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
+
+/// <summary>
+/// One node of a test: our daemon with the chain <c>[soci, local]</c> (the published plugins in out/plugins) and a private
+/// containerd that knows it as <see cref="Snapshotter"/> beside its own overlayfs.
+/// </summary>
+public sealed class SociNode : IAsyncDisposable
+{
+    public const string Snapshotter = "pluggable";
+
+    private SociNode(SnapshotterDaemon daemon, ContainerdFixture containerd) => (Daemon, Containerd) = (daemon, containerd);
+
+    public SnapshotterDaemon Daemon { get; }
+    public ContainerdFixture Containerd { get; }
+
+    public static async Task<SociNode> StartAsync(string workDirectory, CancellationToken ct)
+    {
+        System.IO.Directory.CreateDirectory(workDirectory);
+        var plugins = Path.Combine(RepositoryPaths.Root, "out", "plugins");
+        var daemon = await SnapshotterDaemon.StartAsync(new SnapshotterDaemonOptions
+        {
+            WorkDirectory = workDirectory,
+            PluginsYaml = $"""
+                plugins:
+                  - name: soci
+                    path: {plugins}/soci
+                    settings: {"{}"}
+                  - name: local
+                    path: {plugins}/local
+                    settings: {"{}"}
+                chains:
+                  - name: default
+                    backends: [soci, local]
+                default_chain: default
+                """,
+        }, ct);
+        try
+        {
+            var containerd = await ContainerdFixture.StartAsync(new ContainerdOptions
+            {
+                WorkDirectory = workDirectory,
+                ProxySnapshotters = new Dictionary<string, string> { [Snapshotter] = daemon.Socket },
+            }, ct);
+            var node = new SociNode(daemon, containerd);
+            await node.WaitForProxyAsync(ct);
+            return node;
+        }
+        catch
+        {
+            await daemon.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Waits until containerd talks to the daemon (its first handshake with a fresh daemon may time out and back off).</summary>
+    public async Task WaitForProxyAsync(CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = await Containerd.TryCtrAsync(["snapshots", "--snapshotter", Snapshotter, "ls"], ct);
+            if (result.ExitCode == 0) return;
+            if (attempt == 40) result.EnsureSuccess();
+            await Task.Delay(250, ct);
+        }
+    }
+
+    /// <summary>The labels of every committed snapshot of our snapshotter, by name.</summary>
+    public async Task<Dictionary<string, Dictionary<string, string>>> CommittedLabelsAsync(CancellationToken ct)
+    {
+        var list = await Containerd.CtrAsync(["snapshots", "--snapshotter", Snapshotter, "ls"], ct);
+        var result = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var line in list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))
+        {
+            var columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (columns.Length < 2 || columns[^1] != "Committed") continue; // KEY [PARENT] KIND: a base layer has no parent
+            var info = await Containerd.CtrAsync(["snapshots", "--snapshotter", Snapshotter, "info", columns[0]], ct);
+            using var json = JsonDocument.Parse(info.StandardOutput);
+            var labels = json.RootElement.TryGetProperty("Labels", out var element) && element.ValueKind == JsonValueKind.Object
+                ? element.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal)
+                : new Dictionary<string, string>(StringComparer.Ordinal);
+            result[columns[0]] = labels;
+        }
+        return result;
+    }
+
+    /// <summary>The live FUSE mounts our soci backend made under the daemon's root.</summary>
+    public IReadOnlyList<string> SociMounts() =>
+        [.. File.ReadAllLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' '))
+            .Where(f => f.Length > 9 && f[Array.IndexOf(f, "-") + 1] == "fuse.pluggable-soci" && f[4].StartsWith(Daemon.Root, StringComparison.Ordinal))
+            .Select(f => f[4])];
+
+    public string Describe() => $"{Daemon.Describe()}\n{Containerd.Describe()}";
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Containerd.DisposeAsync();
+        }
+        finally
+        {
+            await Daemon.DisposeAsync();
+        }
+    }
+}
