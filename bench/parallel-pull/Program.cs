@@ -16,7 +16,7 @@ var largeMegabytes = IntOption("--large-mb", 1024);
 var layerCount = IntOption("--layers", 10);
 var settings = new Dictionary<string, string>
 {
-    ["concurrent_download_chunk_size"] = Option("--chunk") ?? "8mb",
+    ["concurrent_download_chunk_size"] = Option("--chunk") ?? "8mb", // "0" = one request per layer
     ["max_concurrent_downloads_per_image"] = Option("--downloads") ?? "6",
     ["max_concurrent_unpacks_per_image"] = Option("--unpacks") ?? "2",
     ["discard_unpacked_layers"] = "true",

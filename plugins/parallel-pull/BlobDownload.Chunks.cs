@@ -9,6 +9,7 @@ internal sealed partial class BlobDownload
     private bool[] _chunkDone = [];
     private int _contiguousChunks;
     private long _chunkSize;
+    private const long HashBatch = 4L * 1024 * 1024;
 
     /// <summary>
     /// SOCI's chunked parallel download: range requests of <paramref name="chunk"/> bytes, in blob order, as many at once as
@@ -95,7 +96,7 @@ internal sealed partial class BlobDownload
             long hashed = 0;
             while (hashed < Size)
             {
-                await WaitBeyondAsync(hashed, cancellationToken).ConfigureAwait(false);
+                await WaitForAsync(hashed + HashBatch, cancellationToken).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
                 var watermark = Watermark;
                 while (hashed < watermark)

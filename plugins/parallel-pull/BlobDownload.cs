@@ -19,6 +19,7 @@ internal sealed partial class BlobDownload : IDisposable
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _watermark;
     private long _size;
+    private long _wakeAt = long.MaxValue;
 
     private BlobDownload(Descriptor blob, string path, SafeFileHandle file)
     {
@@ -76,12 +77,32 @@ internal sealed partial class BlobDownload : IDisposable
 
     internal int ReadAt(Span<byte> buffer, long offset) => RandomAccess.Read(_file, buffer, offset);
 
-    /// <summary>Waits until the watermark passes <paramref name="position"/> or the download ends.</summary>
-    internal async Task WaitBeyondAsync(long position, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the watermark reaches <paramref name="target"/> (clamped to the size) or the download ends. Waiters say
+    /// how far they want to get, so a reader is woken once per batch of bytes rather than at every write: on a loaded
+    /// machine each wake-up costs a scheduling delay.
+    /// </summary>
+    internal async Task WaitForAsync(long target, CancellationToken cancellationToken)
     {
-        var signal = Volatile.Read(ref _advanced).Task;
-        if (Watermark > position || _completed.Task.IsCompleted) return;
-        await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Size >= 0) target = Math.Min(target, Size);
+        while (true)
+        {
+            var signal = Volatile.Read(ref _advanced).Task;
+            LowerWakeAt(target);
+            if (Watermark >= target || _completed.Task.IsCompleted) return;
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void LowerWakeAt(long target)
+    {
+        var current = Interlocked.Read(ref _wakeAt);
+        while (target < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _wakeAt, target, current);
+            if (seen == current) return;
+            current = seen;
+        }
     }
 
     private async Task RunAsync(DownloadPlan plan, TaskCompletionSource admitted, CancellationToken cancellationToken)
@@ -102,7 +123,7 @@ internal sealed partial class BlobDownload : IDisposable
         finally
         {
             admitted.TrySetResult();
-            Advance(Watermark);
+            Advance(Watermark, force: true); // wake every waiter: the download ended
         }
     }
 
@@ -133,9 +154,11 @@ internal sealed partial class BlobDownload : IDisposable
         }
     }
 
-    private void Advance(long watermark)
+    private void Advance(long watermark, bool force = false)
     {
         Volatile.Write(ref _watermark, watermark);
+        if (!force && watermark < Interlocked.Read(ref _wakeAt)) return; // nobody waits for this much yet
+        Interlocked.Exchange(ref _wakeAt, long.MaxValue);
         Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 

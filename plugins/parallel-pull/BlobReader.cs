@@ -6,6 +6,7 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 /// </summary>
 internal sealed class BlobReader(BlobDownload download) : Stream
 {
+    private const int ReadBatch = 4 * 1024 * 1024;
     private long _position;
 
     public override bool CanRead => true;
@@ -37,7 +38,7 @@ internal sealed class BlobReader(BlobDownload download) : Stream
                 return 0;
             }
 
-            await download.WaitBeyondAsync(_position, cancellationToken).ConfigureAwait(false);
+            await download.WaitForAsync(_position + Math.Max(buffer.Length, ReadBatch), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -41,7 +41,7 @@ public sealed class AllocationTests
         new Random(5).NextBytes(content);
         var root = new MemoryDirectory();
         // MemoryFile replies from its own memory (INodeMemoryReader); CopyingFile fills a borrowed reply buffer.
-        root.Add("data", copying ? new CopyingFile(content) : new MemoryFile(content));
+        root.Add<MemoryNode>("data", copying ? new CopyingFile(content) : new MemoryFile(content));
         await using TestMount mount = await TestMount.StartAsync(root);
         string path = mount.PathOf("data");
         // O_DIRECT: every 64 KiB read is a READ request, none served from the page cache.

@@ -9,7 +9,8 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 /// ctr-remote rpull through a real containerd 1.6 into our daemon with the chain [soci, local] (root only): indexed layers
 /// are served lazily over FUSE, unindexed images are pulled by containerd, and a restart mounts the lazy layers again.
 /// </summary>
-public sealed class SociChainEndToEndTests(SociImages images) : IClassFixture<SociImages>
+[Collection(SociImagesCollection.Name)]
+public sealed class SociChainEndToEndTests(SociImages images)
 {
     [RootOnlyFact]
     public async Task Rpull_ConvertedImage_LayersMountedLazilyOverFuseAndRootfsMatchesOverlayfs()
@@ -39,8 +40,14 @@ public sealed class SociChainEndToEndTests(SociImages images) : IClassFixture<So
         var output = await node.Containerd.RunContainerAsync(images.Converted, SociNode.Snapshotter, ["cat", "/data/opaque/visible", "/data/replaced"], ct);
         Assert.Equal("upper\nnew content, longer than before\n", output);
 
-        await node.Containerd.CtrAsync(["image", "pull", "--plain-http", "--snapshotter", "overlayfs", images.Original], ct);
+        using (var dbg = new RegistryClient()) File.WriteAllText("/tmp/soci-index.json", System.Text.Encoding.UTF8.GetString((await dbg.GetManifestAsync(ImageReference.Parse(images.Converted), ct)).Bytes) + "\n" + string.Join("\n", layers.Select(l => l.Digest)));
+        File.WriteAllText("/tmp/soci-debug.txt", (await node.Containerd.CtrAsync(["snapshots", "--snapshotter", SociNode.Snapshotter, "ls"], ct)).StandardOutput + "\n" + string.Join("\n", committed.Keys) + "\n" + node.Daemon.Log);
         var ours = await ListAsync(node, SociNode.Snapshotter, images.Converted, "ours", ct);
+        // Reading every file fetched spans by range requests (which also shows the traffic count above counts).
+        var servedAfterReading = RegistryTraffic.BlobBytes(images.Registry.Log[before..], [.. layers.Select(l => l.Digest)]);
+        Assert.True(servedAfterReading > served, $"no layer bytes were served while the files were read ({served} before, {servedAfterReading} after)");
+
+        await node.Containerd.CtrAsync(["image", "pull", "--plain-http", "--snapshotter", "overlayfs", images.Original], ct);
         var theirs = await ListAsync(node, "overlayfs", images.Original, "theirs", ct);
         var differences = RootfsListing.Compare(theirs, ours);
         Assert.True(differences.Count == 0, string.Join('\n', differences));

@@ -1,3 +1,6 @@
+using System.Globalization;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Soci;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Images;
 using PluggableSnapshotter.TestSupport.Mounts;
@@ -9,7 +12,8 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 /// <summary>
 /// Shared by the end-to-end tests (root only; needs scripts/build.sh's out/): a tmpfs, a loopback registry holding the
 /// layered test image, its SOCI-enabled conversion made by <c>out/cli/psoci convert</c> (every layer indexed, 64 KiB
-/// spans), and a plain busybox image with no index. Each test starts its own daemon and containerd.
+/// spans) and other conversions, and a plain busybox image with no index. Each test starts its own daemon and containerd;
+/// the test classes that share these run one after another (<see cref="SociImagesCollection"/>), as they share the registry log.
 /// </summary>
 public sealed class SociImages : IAsyncLifetime
 {
@@ -33,6 +37,12 @@ public sealed class SociImages : IAsyncLifetime
 
     public const string PlainMessage = "not indexed\n";
 
+    /// <summary>A conversion of <see cref="Original"/> whose index holds a zTOC for the busybox layer only (a sparse index).</summary>
+    public string Sparse => _registry!.Reference("test/layered", "sparse");
+
+    /// <summary>A conversion of <see cref="Original"/> whose SOCI index was deleted from the registry afterwards.</summary>
+    public string MissingIndex => _registry!.Reference("test/layered", "missing-index");
+
     public async Task InitializeAsync()
     {
         if (!RootOnlyFactAttribute.IsRoot) return;
@@ -43,9 +53,23 @@ public sealed class SociImages : IAsyncLifetime
         await layered.PushAsync(Original, ct);
         var plain = await TestImages.Busybox(_directory.Combine("plain"), PlainMessage).BuildAsync("v1", ct);
         await plain.PushAsync(Plain, ct);
+        await ConvertAsync(Converted, 0, SpanSize, ct);
+        await ConvertAsync(Sparse, 1_000_000, SpanSize, ct); // the busybox layer is about 1 MB, the others a few KB
+        await ConvertAsync(MissingIndex, 0, 2 * SpanSize, ct); // another span size: an index of its own, deleted below
+        using var registry = new RegistryClient();
+        var image = await registry.ResolveAsync(ImageReference.Parse(MissingIndex), null, ct);
+        var index = image.Manifest.Annotations![SociAnnotations.IndexDigest];
+        using var http = new HttpClient();
+        using var deleted = await http.DeleteAsync(new Uri($"http://{_registry.Host}/v2/test/layered/manifests/{index}"), ct);
+        deleted.EnsureSuccessStatusCode();
+    }
+
+    private async Task ConvertAsync(string destination, long minLayerSize, long spanSize, CancellationToken ct)
+    {
         var psoci = Path.Combine(RepositoryPaths.Root, "out", "cli", "psoci");
-        var result = await ProcessRunner.RunAsync(psoci,
-            ["convert", "--plain-http", "--quiet", "--min-layer-size", "0", "--span-size", SpanSize.ToString(System.Globalization.CultureInfo.InvariantCulture), Original, Converted], ct);
+        var result = await ProcessRunner.RunAsync(psoci, ["convert", "--plain-http", "--quiet",
+            "--min-layer-size", minLayerSize.ToString(CultureInfo.InvariantCulture), "--span-size", spanSize.ToString(CultureInfo.InvariantCulture),
+            Original, destination], ct);
         if (result.ExitCode != 0)
             throw new InvalidOperationException($"`{result.Command}` exited with {result.ExitCode}\n{result.StandardOutput}\n{result.StandardError}");
     }

@@ -1,0 +1,151 @@
+using Mono.Unix.Native;
+using PluggableSnapshotter.Plugins.Soci.Content;
+using PluggableSnapshotter.Plugins.Soci.Discovery;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Mounts;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
+
+/// <summary>The backend on its own against the loopback registry (root only: real FUSE mounts): discovery outcomes, reads, id-mapped views.</summary>
+[Collection(SociImagesCollection.Name)]
+public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
+{
+    private static readonly string ZeroDigest = "sha256:" + new string('0', 64);
+    private readonly RegistryClient _registry = new();
+    private SociFileSystem _fileSystem = null!;
+    private string _root = "";
+
+    public Task InitializeAsync()
+    {
+        if (!RootOnlyFactAttribute.IsRoot) return Task.CompletedTask;
+        _root = System.IO.Directory.CreateDirectory(images.Directory.Combine("fs-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        var options = new SociBackendOptions();
+        _fileSystem = new SociFileSystem(_registry, new DiscoveredIndexCache(new SociIndexFinder(_registry, options.PullModes)), new SpanCache(8), options);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_fileSystem is not null) await _fileSystem.DisposeAsync();
+        if (_root.Length > 0) MountTable.UnmountUnder(_root);
+        _registry.Dispose();
+    }
+
+    [RootOnlyFact]
+    public async Task MountAsync_IndexedLayer_ServesFilesWithOwnersAndContentAndLabelsTheIndex()
+    {
+        var ct = SociImages.Timeout;
+        var layer = await RequestAsync(images.Converted, layerIndex: 1, ct);
+
+        var result = await _fileSystem.MountAsync(layer, ct);
+
+        Assert.Equal(MountOutcome.Mounted, result.Outcome);
+        Assert.StartsWith("sha256:", result.Labels![SnapshotLabels.SociIndexDigest], StringComparison.Ordinal);
+        var file = Path.Combine(layer.Mountpoint, "data/nested/deeper/file");
+        Assert.Equal("deep\n", await File.ReadAllTextAsync(file, ct));
+        Assert.Equal(0, Syscall.lstat(file, out var stat));
+        Assert.Equal((1000u, 100u), (stat.st_uid, stat.st_gid));
+        var big = await File.ReadAllLinesAsync(Path.Combine(layer.Mountpoint, "data/big"), ct);
+        Assert.Equal(Enumerable.Range(0, big.Length).Select(i => $"line {i} of a large file in a test layer"), big);
+        await _fileSystem.CheckAsync(layer, ct);
+
+        await _fileSystem.UnmountAsync(layer.Mountpoint, ct);
+        Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(layer.Mountpoint));
+    }
+
+    [RootOnlyFact]
+    public async Task MountAsync_LayerMissingFromSparseIndex_ReturnsNoZtocAndLeavesMountpointEmpty()
+    {
+        var ct = SociImages.Timeout;
+        var layer = await RequestAsync(images.Sparse, layerIndex: 2, ct);
+
+        var result = await _fileSystem.MountAsync(layer, ct);
+
+        Assert.Equal(MountOutcome.NoZtoc, result.Outcome);
+        Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(layer.Mountpoint));
+        Assert.Equal(MountOutcome.Mounted, (await _fileSystem.MountAsync(await RequestAsync(images.Sparse, layerIndex: 0, ct), ct)).Outcome);
+    }
+
+    [RootOnlyFact]
+    public async Task MountAsync_UnindexedImage_ReturnsNoIndex()
+    {
+        var ct = SociImages.Timeout;
+
+        var result = await _fileSystem.MountAsync(await RequestAsync(images.Plain, layerIndex: 0, ct), ct);
+
+        Assert.Equal(MountOutcome.NoIndex, result.Outcome);
+    }
+
+    [RootOnlyFact]
+    public async Task MountAsync_V2AnnotationNamesMissingIndex_ReturnsNoIndex()
+    {
+        var ct = SociImages.Timeout;
+
+        var result = await _fileSystem.MountAsync(await RequestAsync(images.MissingIndex, layerIndex: 1, ct), ct);
+
+        Assert.Equal(MountOutcome.NoIndex, result.Outcome);
+        Assert.Contains("not in the registry", result.Reason, StringComparison.Ordinal);
+    }
+
+    [RootOnlyFact]
+    public async Task MountAsync_ExplicitIndexDigestLabel_WinsOverTheManifestAnnotation()
+    {
+        var ct = SociImages.Timeout;
+        var layer = await RequestAsync(images.Converted, layerIndex: 1, ct);
+        var labels = new Dictionary<string, string>(layer.Labels) { [SnapshotLabels.SociIndexDigest] = ZeroDigest };
+
+        var result = await _fileSystem.MountAsync(layer with { Labels = labels }, ct);
+
+        Assert.Equal(MountOutcome.NoIndex, result.Outcome);
+        Assert.Contains(ZeroDigest, result.Reason, StringComparison.Ordinal);
+    }
+
+    [RootOnlyFact]
+    public async Task IdMapMountAsync_MountedLayer_ShowsOwnersShiftedBesideTheLayer()
+    {
+        var ct = SociImages.Timeout;
+        var layer = await RequestAsync(images.Converted, layerIndex: 1, ct);
+        Assert.True((await _fileSystem.MountAsync(layer, ct)).IsMounted);
+        var map = new IdMap([new IdMapping(0, 100000, 65536)], [new IdMapping(0, 200000, 65536)]);
+
+        var view = await _fileSystem.IdMapMountAsync(layer.Mountpoint, "42", map, ct);
+
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(layer.Mountpoint)!, "idmap", "42"), view);
+        Assert.Equal(0, Syscall.lstat(Path.Combine(view, "data/nested/deeper/file"), out var stat));
+        Assert.Equal((101000u, 200100u), (stat.st_uid, stat.st_gid));
+        Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(view, "data/nested/deeper/file"), ct));
+        await _fileSystem.UnmountAsync(view, ct);
+        Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(view));
+    }
+
+    [RootOnlyFact]
+    public async Task CheckAsync_LayerNotMounted_Throws()
+    {
+        var ct = SociImages.Timeout;
+        var layer = await RequestAsync(images.Converted, layerIndex: 0, ct);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _fileSystem.CheckAsync(layer, ct));
+    }
+
+    /// <summary>A Prepare of layer <paramref name="layerIndex"/> of <paramref name="image"/> as ctr-remote rpull labels it, on a fresh snapshots/&lt;id&gt;/fs.</summary>
+    private async Task<LayerRequest> RequestAsync(string image, int layerIndex, CancellationToken ct)
+    {
+        var resolved = await _registry.ResolveAsync(ImageReference.Parse(image), null, ct);
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var mountpoint = System.IO.Directory.CreateDirectory(Path.Combine(_root, "snapshots", id, "fs")).FullName;
+        return new LayerRequest
+        {
+            Mountpoint = mountpoint,
+            Key = $"test/{id}/extract",
+            Namespace = "test",
+            Labels = new Dictionary<string, string>
+            {
+                [SnapshotLabels.StargzReference] = image,
+                [SnapshotLabels.StargzDigest] = resolved.Manifest.Layers[layerIndex].Digest,
+                [SnapshotLabels.StargzLayers] = string.Join(',', resolved.Manifest.Layers.Select(l => l.Digest)),
+            },
+        };
+    }
+}
