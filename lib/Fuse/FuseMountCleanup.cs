@@ -43,7 +43,7 @@ public static class FuseMountCleanup
     }
 
     /// <summary>Unmounts <paramref name="mountPoint"/> (umount2(2)).</summary>
-    /// <exception cref="IOException">The kernel refused, e.g. EBUSY for <see cref="UnmountMode.Normal"/> with files open.</exception>
+    /// <exception cref="IOException">The kernel refused, e.g. EBUSY for <see cref="UnmountMode.Normal"/> with files open; <see cref="Exception.HResult"/> holds the errno.</exception>
     public static void Unmount(string mountPoint, UnmountMode mode)
     {
         int flags = mode switch

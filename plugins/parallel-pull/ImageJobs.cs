@@ -37,6 +37,12 @@ internal sealed class ImageJobs(PullServices services)
             if (job.Waiters == 0) await EndAsync(job, "the Prepare waiting for it was cancelled").ConfigureAwait(false);
             throw;
         }
+        catch (Exception) when (job.Ready.IsFaulted)
+        {
+            // The image could not be resolved: this Prepare has the error; the next one starts afresh.
+            await EndAsync(job, "resolving the image failed").ConfigureAwait(false);
+            throw;
+        }
 
         if (job.AllClaimed)
         {

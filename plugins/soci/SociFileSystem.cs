@@ -45,6 +45,7 @@ internal sealed partial class SociFileSystem(
         var ztoc = await FetchZtocAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc, layer.LayerDigest!);
         var tree = LayerTreeBuilder.Build(ztoc, options.UserXattr);
+        LowerDirectoryAttributes.Apply(tree, LowerTrees(image, layer));
         var content = new LayerContent(registry, image.Repository, descriptor, ztoc, spans);
         var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
         var mountpoint = Normalize(layer.Mountpoint);
@@ -152,6 +153,22 @@ internal sealed partial class SociFileSystem(
         {
             throw new InvalidDataException($"zTOC {ztocDescriptor.Digest} is invalid: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The trees of the layers below <paramref name="layer"/> that this backend serves, nearest first. containerd prepares
+    /// an image's layers bottom-up (and the host remounts them in that order), so lazily served lowers are mounted already.
+    /// </summary>
+    private List<LayerInode> LowerTrees(DiscoveredIndex image, LayerRequest layer)
+    {
+        var order = image.Manifest?.Layers.Select(l => l.Digest).ToList() ?? [.. layer.ImageLayers];
+        var position = order.IndexOf(layer.LayerDigest!);
+        var lowers = new List<LayerInode>();
+        for (var i = position - 1; i >= 0; i--)
+        {
+            if (_layers.Values.FirstOrDefault(l => l.Layer.Digest == order[i]) is { } lower) lowers.Add(lower.Root);
+        }
+        return lowers;
     }
 
     /// <summary>The layer's descriptor from the image manifest, or (with an explicit index and no manifest) from the zTOC's annotations.</summary>

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using PluggableSnapshotter.Layers.Tests.Support;
 using PluggableSnapshotter.Plugins.ParallelPull.Tests.Support;
 using PluggableSnapshotter.Registry.Tests.Support;
@@ -117,6 +120,23 @@ public sealed class ParallelPullFileSystemTests : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public async Task MountParallelAsync_ImageMissingFromRegistry_FailsWithTheRegistryErrorAndKeepsNoJob()
+    {
+        await using var plugin = await PluginHarness.StartAsync();
+        var image = await ImagePusher.PushAsync(Registry.Host, "present/app:v1", TestLayers.Plain());
+        var missing = image with { Reference = $"{Registry.Host}/absent/app:v1", ManifestDigest = "sha256:" + new string('a', 64) };
+        var request = plugin.Request(missing, 0);
+
+        var error = await Assert.ThrowsAsync<PluggableSnapshotter.Registry.RegistryException>(
+            () => plugin.FileSystem.MountParallelAsync(request, [], CancellationToken.None));
+
+        Assert.True(error.IsNotFound, error.Message);
+        Assert.Equal(0, plugin.Jobs.Count);
+        Assert.Empty(plugin.Leftovers());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(request.Mountpoint));
+    }
+
+    [RootOnlyFact]
     public async Task CleanImageAsync_MidPull_StopsTheJobRemovesStagingAndTheNextPullSucceeds()
     {
         using var proxy = new ThrottlingProxy(Registry.Port);
@@ -190,7 +210,7 @@ public sealed class ParallelPullFileSystemTests : IAsyncLifetime
         await plugin.Jobs.ExpireIdleAsync(DateTimeOffset.UtcNow.AddHours(1));
 
         Assert.Equal(0, plugin.Jobs.Count);
-        Assert.DoesNotContain(plugin.Leftovers(), p => p.Contains("/staging/", StringComparison.Ordinal) && p.Count(c => c == '/') > plugin.StateDirectory.Count(c => c == '/') + 1);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(plugin.StateDirectory, "staging")));
     }
 
     [RootOnlyFact]
@@ -213,10 +233,9 @@ public sealed class ParallelPullFileSystemTests : IAsyncLifetime
     [RootOnlyFact]
     public async Task StartAsync_StagingLeftByAnEarlierRun_IsWiped()
     {
-        var leftover = Path.Combine(Path.GetTempPath(), "unused");
         await using var plugin = await PluginHarness.StartAsync();
         Directory.CreateDirectory(Path.Combine(plugin.StateDirectory, "staging", "old-job", "layer"));
-        File.WriteAllText(Path.Combine(plugin.StateDirectory, "blobs", "sha256-old"), leftover);
+        File.WriteAllText(Path.Combine(plugin.StateDirectory, "blobs", "sha256-old"), "a blob from an earlier run");
 
         await using var restarted = await RestartOnAsync(plugin.StateDirectory);
 
@@ -227,18 +246,16 @@ public sealed class ParallelPullFileSystemTests : IAsyncLifetime
     // A second plugin instance on the same state directory, as after a daemon restart.
     private static async Task<IAsyncDisposable> RestartOnAsync(string stateDirectory)
     {
-        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
-        Microsoft.Extensions.DependencyInjection.LoggingServiceCollectionExtensions.AddLogging(services);
+        var services = new ServiceCollection().AddLogging();
         new ParallelPullPlugin().ConfigureServices(services, new PluginContext
         {
             Name = "parallel-pull",
-            Settings = new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(),
+            Settings = new ConfigurationBuilder().Build(),
             SnapshotterRoot = Path.GetDirectoryName(stateDirectory)!,
             StateDirectory = stateDirectory,
         });
-        var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
-        foreach (var service in Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetServices<Microsoft.Extensions.Hosting.IHostedService>(provider))
-            await service.StartAsync(CancellationToken.None);
+        var provider = services.BuildServiceProvider();
+        foreach (var service in provider.GetServices<IHostedService>()) await service.StartAsync(CancellationToken.None);
         return provider;
     }
 

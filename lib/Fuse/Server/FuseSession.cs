@@ -121,6 +121,11 @@ internal sealed class FuseSession
         {
             // The device was closed under us: the mount is being torn down.
         }
+        catch (Exception exception)
+        {
+            // Dispatch never throws; this is a bug in the loop itself. The other workers carry on.
+            _logger.LogCritical(exception, "A FUSE worker stopped unexpectedly");
+        }
         finally
         {
             if (context is not null)

@@ -20,6 +20,7 @@ internal sealed class RegistryAuthenticator(
     TimeProvider time)
 {
     private const string ClientId = "pluggable-snapshotter";
+    private const int TokenAttempts = 3;
     private static readonly TimeSpan DefaultTokenLifetime = TimeSpan.FromSeconds(60);
     private readonly ConcurrentDictionary<string, AuthChallenge> _challenges = new(StringComparer.OrdinalIgnoreCase);
     private readonly TokenCache _tokens = new(time);
@@ -65,10 +66,14 @@ internal sealed class RegistryAuthenticator(
 
         var creds = await credentials.LookupAsync(host, cancellationToken).ConfigureAwait(false);
         var service = challenge["service"];
+        // A challenge may name the scope it wants (e.g. after insufficient_scope); ask for it too, as containerd does,
+        // when it is about the same repository (the stored challenge may come from a request for another one).
+        var repositoryPrefix = scope[..(scope.LastIndexOf(':') + 1)];
+        string[] scopes = challenge["scope"] is { Length: > 0 } asked && asked != scope && asked.StartsWith(repositoryPrefix, StringComparison.Ordinal)
+            ? [scope, asked]
+            : [scope];
         var client = clientFor(realm);
-        using var response = creds?.IdentityToken is not null
-            ? await client.PostAsync(realm, RefreshForm(creds.IdentityToken, service, scope), cancellationToken).ConfigureAwait(false)
-            : await GetTokenAsync(client, realm, service, scope, creds, cancellationToken).ConfigureAwait(false);
+        using var response = await SendTokenRequestAsync(client, realm, service, scopes, creds, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
             throw new RegistryException($"token server {realm.GetLeftPart(UriPartial.Path)} refused a token for {scope} on {host}: {(int)response.StatusCode} {response.ReasonPhrase}", response.StatusCode == HttpStatusCode.Unauthorized ? HttpStatusCode.Unauthorized : response.StatusCode);
 
@@ -79,11 +84,34 @@ internal sealed class RegistryAuthenticator(
         return token;
     }
 
-    private static async Task<HttpResponseMessage> GetTokenAsync(HttpClient client, Uri realm, string? service, string scope, RegistryCredentials? creds, CancellationToken cancellationToken)
+    // Token servers fail like registries do: retry connection errors, 429 and 5xx a few times with a short backoff.
+    private static async Task<HttpResponseMessage> SendTokenRequestAsync(
+        HttpClient client, Uri realm, string? service, string[] scopes, RegistryCredentials? creds, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage? response = null;
+            try
+            {
+                response = creds?.IdentityToken is not null
+                    ? await client.PostAsync(realm, RefreshForm(creds.IdentityToken, service, string.Join(' ', scopes)), cancellationToken).ConfigureAwait(false)
+                    : await GetTokenAsync(client, realm, service, scopes, creds, cancellationToken).ConfigureAwait(false);
+                if (attempt >= TokenAttempts || !Transport.RetryPolicy.IsTransient(response.StatusCode)) return response;
+            }
+            catch (HttpRequestException) when (attempt < TokenAttempts)
+            {
+            }
+
+            response?.Dispose();
+            await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<HttpResponseMessage> GetTokenAsync(HttpClient client, Uri realm, string? service, string[] scopes, RegistryCredentials? creds, CancellationToken cancellationToken)
     {
         var query = new StringBuilder(realm.Query.Length > 1 ? realm.Query[1..] + "&" : "");
         if (service is not null) query.Append("service=").Append(Uri.EscapeDataString(service)).Append('&');
-        query.Append("scope=").Append(Uri.EscapeDataString(scope));
+        query.AppendJoin('&', scopes.Select(s => "scope=" + Uri.EscapeDataString(s)));
         var uri = new UriBuilder(realm) { Query = query.ToString() }.Uri;
         using var request = new HttpRequestMessage(HttpMethod.Get, uri);
         if (creds?.Username is not null) request.Headers.Authorization = BasicHeader(creds);

@@ -45,6 +45,12 @@ internal sealed class LayerInode
 
     public bool IsDirectory => Type == LayerInodeType.Directory;
 
+    /// <summary>
+    /// A directory the archive does not list but holds entries below: containerd's applier gives such a directory the
+    /// attributes the layers below have for it (see <see cref="LowerDirectoryAttributes"/>).
+    /// </summary>
+    public bool Implicit { get; set; }
+
     public void SetXattr(string name, byte[] value) => (Xattrs ??= new SortedDictionary<string, byte[]>(StringComparer.Ordinal))[name] = value;
 
     public static LayerInode NewDirectory(uint permissions) =>

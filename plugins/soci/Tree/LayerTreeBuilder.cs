@@ -16,6 +16,18 @@ internal static class LayerTreeBuilder
     private const string OpaqueMarker = ".wh..wh..opq";
     private const uint DefaultDirectoryPermissions = 0x1ED; // 0755
 
+    /// <summary>Finds the inode at <paramref name="path"/> (components without "/"), or null.</summary>
+    public static LayerInode? Find(LayerInode root, IEnumerable<string> path)
+    {
+        var current = root;
+        foreach (var part in path)
+        {
+            if (current.Children is null || !current.Children.TryGetValue(part, out var next)) return null;
+            current = next;
+        }
+        return current;
+    }
+
     /// <summary>Builds the tree of <paramref name="ztoc"/>'s entries (in archive order).</summary>
     /// <param name="ztoc">A validated zTOC.</param>
     /// <param name="userXattr">Mark opaque directories with <c>user.overlay.opaque</c> instead of <c>trusted.overlay.opaque</c>.</param>
@@ -89,23 +101,13 @@ internal static class LayerTreeBuilder
             if (!current.Children!.TryGetValue(part, out var next))
             {
                 next = LayerInode.NewDirectory(DefaultDirectoryPermissions);
+                next.Implicit = true;
                 Place(current, part, next, entryName);
             }
             else if (!next.IsDirectory)
             {
                 throw new InvalidDataException($"zTOC entry {entryName} lies below {part}, which is not a directory");
             }
-            current = next;
-        }
-        return current;
-    }
-
-    private static LayerInode? Find(LayerInode root, string[] path)
-    {
-        var current = root;
-        foreach (var part in path)
-        {
-            if (current.Children is null || !current.Children.TryGetValue(part, out var next)) return null;
             current = next;
         }
         return current;
@@ -131,6 +133,7 @@ internal static class LayerTreeBuilder
 
     private static void CopyAttributes(FileMetadata file, LayerInode inode)
     {
+        inode.Implicit = false;
         inode.Permissions = (uint)(file.Mode & 0xFFF);
         inode.Uid = file.Uid;
         inode.Gid = file.Gid;

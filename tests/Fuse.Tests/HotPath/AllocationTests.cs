@@ -4,6 +4,7 @@ using PluggableSnapshotter.Fuse.Tests.Support;
 namespace PluggableSnapshotter.Fuse.Tests.HotPath;
 
 /// <summary>The request loop allocates nothing per GETATTR or READ (root only).</summary>
+[Collection(KernelCacheCollection.Name)]
 public sealed class AllocationTests
 {
     private const int ManyFiles = 4000;

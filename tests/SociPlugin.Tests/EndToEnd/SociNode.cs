@@ -1,6 +1,8 @@
 using System.Text.Json;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Containerd;
+using PluggableSnapshotter.TestSupport.Processes;
+using PluggableSnapshotter.TestSupport.Rootfs;
 using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
@@ -94,6 +96,52 @@ public sealed class SociNode : IAsyncDisposable
             .Select(line => line.Split(' '))
             .Where(f => f.Length > 9 && f[Array.IndexOf(f, "-") + 1] == "fuse.pluggable-soci" && f[4].StartsWith(Daemon.Root, StringComparison.Ordinal))
             .Select(f => f[4])];
+
+    /// <summary>
+    /// Lists the root filesystem of the one image unpacked in <paramref name="snapshotter"/>: a view of its top snapshot, mounted
+    /// here as the snapshotter returns it. (<c>ctr images mount</c> is not used: containerd 1.6's ctr unpacks through its
+    /// default snapshotter there, which cannot apply lazily pulled layers whose blobs it never fetched.)
+    /// </summary>
+    public async Task<IReadOnlyList<RootfsEntry>> ListRootfsAsync(string snapshotter, CancellationToken ct)
+    {
+        var top = await TopSnapshotAsync(snapshotter, ct);
+        var key = "listing-" + Guid.NewGuid().ToString("N")[..8];
+        var view = await Containerd.CtrAsync(["snapshots", "--snapshotter", snapshotter, "view", "--mounts", key, top], ct);
+        var target = System.IO.Directory.CreateDirectory(Path.Combine(Daemon.Root, "..", key)).FullName;
+        try
+        {
+            using var mounts = JsonDocument.Parse(view.StandardOutput);
+            var mount = mounts.RootElement.EnumerateArray().Single();
+            var options = string.Join(',', Property(mount, "options").EnumerateArray().Select(o => o.GetString()));
+            (await ProcessRunner.RunAsync("mount", ["-t", Property(mount, "type").GetString()!, "-o", options, Property(mount, "source").GetString()!, target], ct)).EnsureSuccess();
+            try
+            {
+                return RootfsListing.Capture(target);
+            }
+            finally
+            {
+                (await ProcessRunner.RunAsync("umount", [target], ct)).EnsureSuccess();
+            }
+        }
+        finally
+        {
+            await Containerd.CtrAsync(["snapshots", "--snapshotter", snapshotter, "rm", key], ct);
+        }
+    }
+
+    /// <summary>The committed snapshot no other committed snapshot has as parent (one image unpacked: its top layer).</summary>
+    private async Task<string> TopSnapshotAsync(string snapshotter, CancellationToken ct)
+    {
+        var list = await Containerd.CtrAsync(["snapshots", "--snapshotter", snapshotter, "ls"], ct);
+        var rows = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(columns => columns.Length >= 2 && columns[^1] == "Committed")
+            .Select(columns => (Name: columns[0], Parent: columns.Length == 3 ? columns[1] : null)).ToList();
+        return rows.Single(row => !rows.Any(other => other.Parent == row.Name)).Name;
+    }
+
+    private static JsonElement Property(JsonElement element, string name) =>
+        element.EnumerateObject().First(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)).Value;
 
     public string Describe() => $"{Daemon.Describe()}\n{Containerd.Describe()}";
 

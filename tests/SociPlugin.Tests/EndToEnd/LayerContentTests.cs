@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.Fuse;
+using PluggableSnapshotter.Plugins.Soci.Content;
+using PluggableSnapshotter.Plugins.Soci.Nodes;
+using PluggableSnapshotter.Plugins.Soci.Tree;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Soci;
+using PluggableSnapshotter.TestSupport;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
+
+/// <summary>On-demand reads against the loopback registry: spans are verified before a byte is served (root only: the registry fixture).</summary>
+[Collection(SociImagesCollection.Name)]
+public sealed class LayerContentTests(SociImages images)
+{
+    [RootOnlyFact]
+    public async Task ReadAsync_IntactSpans_ReturnsTheFileAndFetchesOnlyWhatItNeeds()
+    {
+        var ct = SociImages.Timeout;
+        using var registry = new RegistryClient();
+        var (layer, ztoc) = await DataLayerAsync(registry, ct);
+        var content = new LayerContent(registry, ImageReference.Parse(images.Converted), layer, ztoc, new SpanCache(4));
+        var file = LayerTreeBuilder.Find(LayerTreeBuilder.Build(ztoc, userXattr: false), ["data", "nested", "deeper", "file"])!;
+
+        var bytes = new byte[file.Size];
+        await content.ReadAsync(file.DataOffset, bytes, ct);
+
+        Assert.Equal("deep\n"u8.ToArray(), bytes);
+        Assert.InRange(content.FetchedBytes, 1, layer.Size - 1);
+    }
+
+    [RootOnlyFact]
+    public async Task ReadAsync_SpanDigestDisagrees_ThrowsInvalidDataAndTheFileAnswersEio()
+    {
+        var ct = SociImages.Timeout;
+        using var registry = new RegistryClient();
+        var (layer, ztoc) = await DataLayerAsync(registry, ct);
+        var wrong = "sha256:" + new string('0', 64);
+        var tampered = ztoc with
+        {
+            CompressionInfo = ztoc.CompressionInfo with { SpanDigests = [.. ztoc.CompressionInfo.SpanDigests.Select(_ => wrong)] },
+        };
+        var content = new LayerContent(registry, ImageReference.Parse(images.Converted), layer, tampered, new SpanCache(4));
+        var inode = LayerTreeBuilder.Find(LayerTreeBuilder.Build(tampered, userXattr: false), ["data", "big"])!;
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => content.ReadAsync(inode.DataOffset, new byte[16], ct));
+        var node = new LayerFileNode(inode, OwnerMapping.Identity, content, NullLogger.Instance);
+        var read = await node.ReadAsync(0, new byte[4096], ct);
+
+        Assert.Equal(Errno.EIO, read.Error);
+    }
+
+    /// <summary>The converted image's second layer (the one with /data) and its zTOC, found through the v2 index.</summary>
+    private async Task<(Descriptor Layer, Ztoc Ztoc)> DataLayerAsync(RegistryClient registry, CancellationToken ct)
+    {
+        var reference = ImageReference.Parse(images.Converted);
+        var index = await registry.GetManifestAsync(reference, ct);
+        var manifest = Discovery.SociIndexFinder.SelectPlatformManifest(OciJson.Parse<ImageIndex>(index.Bytes, "index"))!;
+        var image = OciJson.Parse<ImageManifest>((await registry.GetManifestAsync(reference.WithSelector(manifest.Digest), ct)).Bytes, "manifest");
+        var soci = SociIndexManifest.Parse((await registry.GetManifestAsync(reference.WithSelector(image.Annotations![SociAnnotations.IndexDigest]), ct)).Bytes);
+        var layer = image.Layers[1];
+        var ztocDescriptor = soci.ZtocFor(layer.Digest)!;
+        var bytes = await registry.GetBlobAsync(reference, new Descriptor { MediaType = ztocDescriptor.MediaType, Digest = ztocDescriptor.Digest, Size = ztocDescriptor.Size }, 1 << 24, ct);
+        return (layer, ZtocSerializer.Deserialize(bytes));
+    }
+}
