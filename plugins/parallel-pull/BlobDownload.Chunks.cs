@@ -9,7 +9,7 @@ internal sealed partial class BlobDownload
     private bool[] _chunkDone = [];
     private int _contiguousChunks;
     private long _chunkSize;
-    private const long HashBatch = 4L * 1024 * 1024;
+    private const long HashBatch = 16L * 1024 * 1024;
 
     /// <summary>
     /// SOCI's chunked parallel download: range requests of <paramref name="chunk"/> bytes, in blob order, as many at once as

@@ -103,6 +103,31 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public async Task MountAsync_V1IndexWithV1DiscoveryOff_ReturnsNoIndexAsSociDoesByDefault()
+    {
+        var ct = SociImages.Timeout;
+
+        var result = await _fileSystem.MountAsync(await RequestAsync(images.V1Indexed, layerIndex: 1, ct), ct);
+
+        Assert.Equal(MountOutcome.NoIndex, result.Outcome);
+        Assert.Contains("v1 discovery is off", result.Reason, StringComparison.Ordinal);
+    }
+
+    [RootOnlyFact]
+    public async Task MountAsync_V1IndexWithV1DiscoveryOn_FindsItThroughReferrersAndMounts()
+    {
+        var ct = SociImages.Timeout;
+        var options = new SociBackendOptions { PullModes = new SociPullModes { SociV1 = new SociPullMode { Enable = true } } };
+        await using var v1 = new SociFileSystem(_registry, new DiscoveredIndexCache(new SociIndexFinder(_registry, options.PullModes)), new SpanCache(8), options);
+        var layer = await RequestAsync(images.V1Indexed, layerIndex: 1, ct);
+
+        var result = await v1.MountAsync(layer, ct);
+
+        Assert.Equal(MountOutcome.Mounted, result.Outcome);
+        Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(layer.Mountpoint, "data/nested/deeper/file"), ct));
+    }
+
+    [RootOnlyFact]
     public async Task IdMapMountAsync_MountedLayer_ShowsOwnersShiftedBesideTheLayer()
     {
         var ct = SociImages.Timeout;

@@ -40,6 +40,9 @@ public sealed class SociImages : IAsyncLifetime
     /// <summary>A conversion of <see cref="Original"/> whose index holds a zTOC for the busybox layer only (a sparse index).</summary>
     public string Sparse => _registry!.Reference("test/layered", "sparse");
 
+    /// <summary>The layered image in a repository of its own with a v1 SOCI index (psoci create + push), found only through referrers.</summary>
+    public string V1Indexed => _registry!.Reference("test/v1", "v1");
+
     /// <summary>A conversion of <see cref="Original"/> whose SOCI index was deleted from the registry afterwards.</summary>
     public string MissingIndex => _registry!.Reference("test/layered", "missing-index");
 
@@ -51,11 +54,15 @@ public sealed class SociImages : IAsyncLifetime
         _registry = await RegistryFixture.StartAsync(ct, _directory.Path);
         var layered = await TestImages.Layered(_directory.Combine("layered")).BuildAsync("v1", ct);
         await layered.PushAsync(Original, ct);
+        await layered.PushAsync(V1Indexed, ct);
         var plain = await TestImages.Busybox(_directory.Combine("plain"), PlainMessage).BuildAsync("v1", ct);
         await plain.PushAsync(Plain, ct);
         await ConvertAsync(Converted, 0, SpanSize, ct);
         await ConvertAsync(Sparse, 1_000_000, SpanSize, ct); // the busybox layer is about 1 MB, the others a few KB
         await ConvertAsync(MissingIndex, 0, 2 * SpanSize, ct); // another span size: an index of its own, deleted below
+        var store = _directory.Combine("psoci-store");
+        await PsociAsync(["create", "--store", store, "--min-layer-size", "0", "--span-size", "65536", V1Indexed], ct);
+        await PsociAsync(["push", "--store", store, V1Indexed], ct);
         using var registry = new RegistryClient();
         var image = await registry.ResolveAsync(ImageReference.Parse(MissingIndex), null, ct);
         var index = image.Manifest.Annotations![SociAnnotations.IndexDigest];
@@ -64,12 +71,14 @@ public sealed class SociImages : IAsyncLifetime
         deleted.EnsureSuccessStatusCode();
     }
 
-    private async Task ConvertAsync(string destination, long minLayerSize, long spanSize, CancellationToken ct)
+    private Task ConvertAsync(string destination, long minLayerSize, long spanSize, CancellationToken ct) =>
+        PsociAsync(["convert", "--min-layer-size", minLayerSize.ToString(CultureInfo.InvariantCulture),
+            "--span-size", spanSize.ToString(CultureInfo.InvariantCulture), Original, destination], ct);
+
+    private static async Task PsociAsync(IEnumerable<string> arguments, CancellationToken ct)
     {
         var psoci = Path.Combine(RepositoryPaths.Root, "out", "cli", "psoci");
-        var result = await ProcessRunner.RunAsync(psoci, ["convert", "--plain-http", "--quiet",
-            "--min-layer-size", minLayerSize.ToString(CultureInfo.InvariantCulture), "--span-size", spanSize.ToString(CultureInfo.InvariantCulture),
-            Original, destination], ct);
+        var result = await ProcessRunner.RunAsync(psoci, [.. arguments, "--plain-http", "--quiet"], ct);
         if (result.ExitCode != 0)
             throw new InvalidOperationException($"`{result.Command}` exited with {result.ExitCode}\n{result.StandardOutput}\n{result.StandardError}");
     }
