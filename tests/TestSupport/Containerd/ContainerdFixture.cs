@@ -92,6 +92,35 @@ public sealed class ContainerdFixture : IAsyncDisposable
         return result.StandardOutput;
     }
 
+    /// <summary>
+    /// Lists <paramref name="image"/>'s root filesystem as <paramref name="snapshotter"/> holds it: a container's snapshot
+    /// (an empty active layer over the image's chain) mounted with the mounts the snapshotter returns, at
+    /// <paramref name="target"/>. (ctr 1.6's <c>images mount</c> ignores its --snapshotter flag, so it is not used.)
+    /// </summary>
+    public async Task<IReadOnlyList<Rootfs.RootfsEntry>> CaptureImageRootfsAsync(string image, string snapshotter, string target, CancellationToken cancellationToken)
+    {
+        var id = $"rootfs-{Guid.NewGuid():N}"[..20];
+        Directory.CreateDirectory(target);
+        await CtrAsync(["containers", "create", "--snapshotter", snapshotter, image, id], cancellationToken);
+        try
+        {
+            var mount = (await CtrAsync(["snapshots", "--snapshotter", snapshotter, "mounts", target, id], cancellationToken)).StandardOutput.Trim();
+            await ProcessRunner.RunCheckedAsync("sh", ["-c", mount], cancellationToken);
+            try
+            {
+                return Rootfs.RootfsListing.Capture(target);
+            }
+            finally
+            {
+                await ProcessRunner.RunCheckedAsync("umount", [target], cancellationToken);
+            }
+        }
+        finally
+        {
+            await CtrAsync(["containers", "delete", id], cancellationToken);
+        }
+    }
+
     private async Task<ProcessResult> CheckedAsync(string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
         var result = await ProcessRunner.RunAsync(tool, ["--address", Address, "-n", Namespace, .. arguments], cancellationToken);
