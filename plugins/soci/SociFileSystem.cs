@@ -45,7 +45,7 @@ internal sealed partial class SociFileSystem(
         var ztoc = await FetchZtocAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc, layer.LayerDigest!);
         var tree = LayerTreeBuilder.Build(ztoc, options.UserXattr);
-        LowerDirectoryAttributes.Apply(tree, LowerTrees(image, layer));
+        LowerDirectoryAttributes.Apply(tree, LowerTrees(image.Index, layer.LayerDigest!));
         var content = new LayerContent(registry, image.Repository, descriptor, ztoc, spans);
         var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
         var mountpoint = Normalize(layer.Mountpoint);
@@ -156,15 +156,16 @@ internal sealed partial class SociFileSystem(
     }
 
     /// <summary>
-    /// The trees of the layers below <paramref name="layer"/> that this backend serves, nearest first. containerd prepares
-    /// an image's layers bottom-up (and the host remounts them in that order), so lazily served lowers are mounted already.
+    /// The trees of the layers below <paramref name="layerDigest"/> that this backend serves, nearest first, in the index's
+    /// layer order (image-layer order; every lazily served layer has a zTOC there). The Prepare labels cannot tell: their
+    /// layer lists start at the layer being prepared. containerd prepares an image's layers bottom-up, and the host
+    /// remounts them in that order, so lazily served lowers are mounted already.
     /// </summary>
-    private List<LayerInode> LowerTrees(DiscoveredIndex image, LayerRequest layer)
+    private List<LayerInode> LowerTrees(SociIndexManifest index, string layerDigest)
     {
-        var order = image.Manifest?.Layers.Select(l => l.Digest).ToList() ?? [.. layer.ImageLayers];
-        var position = order.IndexOf(layer.LayerDigest!);
+        var order = index.Ztocs.Select(z => z.Annotation(SociAnnotations.ImageLayerDigest)).ToList();
         var lowers = new List<LayerInode>();
-        for (var i = position - 1; i >= 0; i--)
+        for (var i = order.IndexOf(layerDigest) - 1; i >= 0; i--)
         {
             if (_layers.Values.FirstOrDefault(l => l.Layer.Digest == order[i]) is { } lower) lowers.Add(lower.Root);
         }

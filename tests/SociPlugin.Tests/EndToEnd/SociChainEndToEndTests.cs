@@ -80,11 +80,14 @@ public sealed class SociChainEndToEndTests(SociImages images)
         await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", SociNode.Snapshotter, images.Converted], ct);
         var mounted = node.SociMounts().Order(StringComparer.Ordinal).ToList();
         Assert.NotEmpty(mounted);
+        var before = await node.ListRootfsAsync(SociNode.Snapshotter, ct);
 
         await node.Daemon.RestartAsync(ct);
         await node.WaitForProxyAsync(ct);
 
         Assert.Equal(mounted, node.SociMounts().Order(StringComparer.Ordinal));
+        var differences = RootfsListing.Compare(before, await node.ListRootfsAsync(SociNode.Snapshotter, ct));
+        Assert.True(differences.Count == 0, string.Join('\n', differences));
         var output = await node.Containerd.RunContainerAsync(images.Converted, SociNode.Snapshotter, ["cat", "/data/nested/deeper/file"], ct);
         Assert.Equal("deep\n", output);
         Assert.True(node.Daemon.IsRunning, node.Describe());

@@ -146,6 +146,43 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public async Task IdMapMountAsync_LayerNotMounted_ThrowsAndCreatesNothing()
+    {
+        var ct = SociImages.Timeout;
+        var layer = await RequestAsync(images.Converted, layerIndex: 0, ct);
+        var map = new IdMap([new IdMapping(0, 100000, 65536)], [new IdMapping(0, 100000, 65536)]);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _fileSystem.IdMapMountAsync(layer.Mountpoint, "7", map, ct));
+
+        Assert.False(System.IO.Directory.Exists(Path.Combine(Path.GetDirectoryName(layer.Mountpoint)!, "idmap")));
+    }
+
+    [RootOnlyFact]
+    public async Task CleanImageAsync_AfterMount_NextLayerDiscoversTheIndexAgainAndMounts()
+    {
+        var ct = SociImages.Timeout;
+        Assert.True((await _fileSystem.MountAsync(await RequestAsync(images.Converted, layerIndex: 0, ct), ct)).IsMounted);
+
+        await _fileSystem.CleanImageAsync(images.Converted, ct);
+        await _fileSystem.CleanImageAsync("sha256:" + new string('9', 64), ct); // an image the backend never saw
+
+        Assert.True((await _fileSystem.MountAsync(await RequestAsync(images.Converted, layerIndex: 1, ct), ct)).IsMounted);
+    }
+
+    [RootOnlyFact]
+    public async Task MountAsync_MountFails_ThrowsAndLeavesNothingMounted()
+    {
+        var ct = SociImages.Timeout;
+        var layer = await RequestAsync(images.Converted, layerIndex: 1, ct);
+        System.IO.Directory.Delete(layer.Mountpoint);
+
+        await Assert.ThrowsAsync<IOException>(() => _fileSystem.MountAsync(layer, ct));
+
+        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), line => line.Contains(_root, StringComparison.Ordinal));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _fileSystem.CheckAsync(layer, ct));
+    }
+
+    [RootOnlyFact]
     public async Task CheckAsync_LayerNotMounted_Throws()
     {
         var ct = SociImages.Timeout;
