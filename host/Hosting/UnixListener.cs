@@ -36,13 +36,25 @@ internal sealed class UnixListener(Socket socket, string temporaryPath, string p
         }
     }
 
+    private ulong _publishedInode;
+
     /// <summary>Moves the socket to its path, replacing a stale one a previous run left behind.</summary>
-    public void Publish() => File.Move(temporaryPath, path, overwrite: true);
+    public void Publish()
+    {
+        File.Move(temporaryPath, path, overwrite: true);
+        _publishedInode = Inode(path);
+    }
 
     public void Dispose()
     {
         Socket.Dispose();
         File.Delete(temporaryPath);
-        File.Delete(path);
+        // Only our own socket: a daemon started after us may already serve at this path.
+        if (_publishedInode != 0 && Inode(path) == _publishedInode)
+        {
+            File.Delete(path);
+        }
     }
+
+    private static ulong Inode(string file) => Mono.Unix.Native.Syscall.lstat(file, out var stat) == 0 ? stat.st_ino : 0;
 }

@@ -25,7 +25,8 @@ public sealed partial class RegistryClient
         {
             index = descriptor;
             var parsed = OciJson.Parse<ImageIndex>(bytes, $"image index {descriptor.Digest}");
-            var selected = parsed.Manifests.FirstOrDefault(m => MediaTypes.IsManifest(m.MediaType) && platform.Accepts(m.Platform))
+            // Artifacts listed beside the images (a SOCI v2 index carries an artifactType and the image's platform) are skipped.
+            var selected = parsed.Manifests.FirstOrDefault(m => MediaTypes.IsManifest(m.MediaType) && string.IsNullOrEmpty(m.ArtifactType) && platform.Accepts(m.Platform))
                 ?? throw new RegistryException($"image {reference} has no manifest for platform {platform}");
             (descriptor, bytes) = await GetManifestAsync(reference.WithSelector(selected.Digest), cancellationToken).ConfigureAwait(false);
         }

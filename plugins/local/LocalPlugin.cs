@@ -16,10 +16,7 @@ public sealed class LocalPlugin : ISnapshotterPlugin
         ArgumentNullException.ThrowIfNull(context);
         var options = LocalBackendOptions.From(context.Settings);
         services.AddSingleton(options);
-        services.AddSingleton(provider => new RegistryClient(
-            options.ToRegistryOptions(),
-            new DockerConfigCredentialProvider(options.DockerConfig ?? DockerConfigCredentialProvider.DefaultPath),
-            provider.GetService<ILogger<RegistryClient>>()));
+        services.AddSingleton(provider => options.CreateClient(provider.GetService<ILogger<RegistryClient>>()));
         services.AddSingleton(provider => new LayerApplier(provider.GetService<ILogger<LayerApplier>>()));
         services.AddSingleton<ImageMetadataCache>();
         services.AddSingleton<IFileSystem, LocalFileSystem>();

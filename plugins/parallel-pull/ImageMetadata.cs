@@ -17,22 +17,11 @@ internal sealed record ImageMetadata(string ManifestDigest, ImageManifest Manife
     public static async Task<ImageMetadata> LoadAsync(
         RegistryClient registry, ImageReference reference, string? manifestDigest, IReadOnlyList<string> labelLayers, CancellationToken cancellationToken)
     {
-        ImageManifest manifest;
-        string digest;
-        if (manifestDigest is not null && OciDigest.TryParse(manifestDigest, out _))
-        {
-            var (descriptor, bytes) = await registry.GetManifestAsync(reference.WithSelector(manifestDigest), cancellationToken).ConfigureAwait(false);
-            if (!MediaTypes.IsManifest(descriptor.MediaType))
-                throw new InvalidDataException($"manifest {manifestDigest} of {reference} is a '{descriptor.MediaType}', not an image manifest");
-            manifest = OciJson.Parse<ImageManifest>(bytes, $"image manifest {manifestDigest}");
-            digest = descriptor.Digest;
-        }
-        else
-        {
-            var resolved = await registry.ResolveAsync(reference, null, cancellationToken).ConfigureAwait(false);
-            manifest = resolved.Manifest;
-            digest = resolved.ManifestDescriptor.Digest;
-        }
+        // A digest from the labels pins the manifest; otherwise the reference resolves for this platform.
+        var pinned = manifestDigest is not null && OciDigest.TryParse(manifestDigest, out _) ? reference.WithSelector(manifestDigest) : reference;
+        var resolved = await registry.ResolveAsync(pinned, null, cancellationToken).ConfigureAwait(false);
+        var manifest = resolved.Manifest;
+        var digest = resolved.ManifestDescriptor.Digest;
 
         var config = await registry.GetConfigAsync(reference, manifest.Config, cancellationToken).ConfigureAwait(false);
         var diffIds = config.RootFs?.DiffIds ?? [];

@@ -9,7 +9,7 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 /// The parallel-pull backend's <c>settings</c> in plugins.yaml. The first seven keys are SOCI's
 /// (<c>[pull_modes.parallel_pull_unpack]</c>, docs/parallel-mode.md) with SOCI's defaults; a negative limit means unbounded.
 /// </summary>
-public sealed partial record ParallelPullOptions
+public sealed partial record ParallelPullOptions : RegistrySettings
 {
     /// <summary>Range requests in flight across all images (SOCI default -1: unbounded).</summary>
     [ConfigurationKeyName("max_concurrent_downloads")]
@@ -41,18 +41,6 @@ public sealed partial record ParallelPullOptions
     /// </summary>
     [ConfigurationKeyName("decompress_streams")]
     public Dictionary<string, DecompressStreamOptions> DecompressStreams { get; init; } = new(StringComparer.Ordinal);
-
-    /// <summary>Registries (<c>host[:port]</c>) reached over plain HTTP; loopback registries always are.</summary>
-    [ConfigurationKeyName("insecure_hosts")]
-    public List<string> InsecureHosts { get; init; } = [];
-
-    /// <summary>containerd's registry host configuration directory (<c>&lt;host&gt;/hosts.toml</c>), for mirrors.</summary>
-    [ConfigurationKeyName("hosts_dir")]
-    public string? HostsDirectory { get; init; } = "/etc/containerd/certs.d";
-
-    /// <summary>The docker config.json to read credentials from (default: <c>$DOCKER_CONFIG</c> or <c>~/.docker/config.json</c>).</summary>
-    [ConfigurationKeyName("docker_config")]
-    public string? DockerConfig { get; init; }
 
     /// <summary>Mark opaque directories with <c>user.overlay.opaque</c> (for overlay mounted with <c>userxattr</c>).</summary>
     [ConfigurationKeyName("userxattr")]
@@ -123,13 +111,6 @@ public sealed partial record ParallelPullOptions
 
         return errors;
     }
-
-    /// <summary>The registry client settings these options imply.</summary>
-    public RegistryClientOptions ToRegistryOptions() => new()
-    {
-        InsecureHosts = new HashSet<string>(InsecureHosts, StringComparer.OrdinalIgnoreCase),
-        HostsDirectory = HostsDirectory is { Length: > 0 } dir && Directory.Exists(dir) ? dir : null,
-    };
 
     private static void CheckLimit(List<string> errors, string name, int value)
     {

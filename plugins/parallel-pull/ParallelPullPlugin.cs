@@ -22,10 +22,7 @@ public sealed class ParallelPullPlugin : ISnapshotterPlugin
         var options = ParallelPullOptions.From(context.Settings);
         services.AddSingleton(options);
         services.TryAddSingleton(context); // the host registers both; these are for a plain service collection
-        services.AddSingleton(provider => new RegistryClient(
-            options.ToRegistryOptions(),
-            new DockerConfigCredentialProvider(options.DockerConfig ?? DockerConfigCredentialProvider.DefaultPath),
-            provider.GetService<ILogger<RegistryClient>>()));
+        services.AddSingleton(provider => options.CreateClient(provider.GetService<ILogger<RegistryClient>>()));
         services.AddSingleton(provider => new LayerApplier(provider.GetService<ILogger<LayerApplier>>()));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<StateLayout>();

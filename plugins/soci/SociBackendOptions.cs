@@ -7,7 +7,7 @@ namespace PluggableSnapshotter.Plugins.Soci;
 /// The soci backend's <c>settings</c> in plugins.yaml (snake_case keys, all optional). The names follow SOCI's own
 /// config.toml where SOCI has the setting (<c>pull_modes.soci_v1.enable</c>, <c>fuse.attr_timeout</c>, ...).
 /// </summary>
-public sealed record SociBackendOptions
+public sealed record SociBackendOptions : RegistrySettings
 {
     /// <summary>Which index versions may be used (SOCI's <c>[pull_modes]</c>).</summary>
     [ConfigurationKeyName("pull_modes")]
@@ -20,18 +20,6 @@ public sealed record SociBackendOptions
     /// <summary>The cache of decompressed spans (SOCI's <c>[directory_cache]</c>, kept in memory here).</summary>
     [ConfigurationKeyName("directory_cache")]
     public SociCacheOptions Cache { get; init; } = new();
-
-    /// <summary>Registries (<c>host[:port]</c>) reached over plain HTTP; loopback registries always are.</summary>
-    [ConfigurationKeyName("insecure_hosts")]
-    public List<string> InsecureHosts { get; init; } = [];
-
-    /// <summary>containerd's registry host configuration directory (<c>&lt;host&gt;/hosts.toml</c>), for mirrors.</summary>
-    [ConfigurationKeyName("hosts_dir")]
-    public string? HostsDirectory { get; init; } = "/etc/containerd/certs.d";
-
-    /// <summary>The docker config.json to read credentials from (default: <c>$DOCKER_CONFIG</c> or <c>~/.docker/config.json</c>).</summary>
-    [ConfigurationKeyName("docker_config")]
-    public string? DockerConfig { get; init; }
 
     /// <summary>Mark opaque directories with <c>user.overlay.opaque</c> (for overlay mounted with <c>userxattr</c>).</summary>
     [ConfigurationKeyName("userxattr")]
@@ -48,11 +36,4 @@ public sealed record SociBackendOptions
             throw new InvalidDataException("soci settings: fuse timeouts must not be negative");
         return options;
     }
-
-    /// <summary>The registry client settings these options imply.</summary>
-    public RegistryClientOptions ToRegistryOptions() => new()
-    {
-        InsecureHosts = new HashSet<string>(InsecureHosts, StringComparer.OrdinalIgnoreCase),
-        HostsDirectory = HostsDirectory is { Length: > 0 } dir && Directory.Exists(dir) ? dir : null,
-    };
 }

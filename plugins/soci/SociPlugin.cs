@@ -17,10 +17,7 @@ public sealed class SociPlugin : ISnapshotterPlugin
         ArgumentNullException.ThrowIfNull(context);
         var options = SociBackendOptions.From(context.Settings);
         services.AddSingleton(options);
-        services.AddSingleton(provider => new RegistryClient(
-            options.ToRegistryOptions(),
-            new DockerConfigCredentialProvider(options.DockerConfig ?? DockerConfigCredentialProvider.DefaultPath),
-            provider.GetService<ILogger<RegistryClient>>()));
+        services.AddSingleton(provider => options.CreateClient(provider.GetService<ILogger<RegistryClient>>()));
         services.AddSingleton(new SpanCache(options.Cache.MaxLruCacheEntry));
         services.AddSingleton(provider => new SociIndexFinder(provider.GetRequiredService<RegistryClient>(), options.PullModes));
         services.AddSingleton<DiscoveredIndexCache>();
