@@ -158,8 +158,30 @@ internal sealed partial class ImageJob
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            ParallelPullLog.LayerFailed(_services.Logger, slot.Descriptor.Digest, ReferenceText, ex.Message);
+            // Bad bytes usually break the gzip or tar stream before the digest is checked at the blob's end:
+            // report the digest mismatch, the cause, when the download ends in one.
+            var cause = await DownloadFailureAsync(download, cancellationToken).ConfigureAwait(false) ?? ex;
+            ParallelPullLog.LayerFailed(_services.Logger, slot.Descriptor.Digest, ReferenceText, cause.Message);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
             throw;
+        }
+    }
+
+    /// <summary>How the blob's download ended, waiting a bounded time for it: null when it completed or is still going.</summary>
+    private static async Task<Exception?> DownloadFailureAsync(BlobDownload download, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await download.Completion.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return ex;
         }
     }
 
