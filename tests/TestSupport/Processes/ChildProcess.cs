@@ -94,6 +94,9 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the process has exited and all it wrote has been read (so <see cref="Output"/> is complete).</summary>
+    public Task WaitForOutputAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
     /// <summary>Text for an assertion message: the name, state and full output.</summary>
     public string Describe() =>
         $"--- {Name} (pid {Id}, {(HasExited ? $"exited with {ExitCode}" : "running")}) output ---\n{Output}";

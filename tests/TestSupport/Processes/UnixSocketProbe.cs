@@ -37,6 +37,8 @@ public static class UnixSocketProbe
         {
             if (server.HasExited)
             {
+                // Its last words (a configuration error, say) may still be in the pipe.
+                await server.WaitForOutputAsync(cancellationToken);
                 throw new InvalidOperationException($"{server.Name} exited before serving {path}\n{server.Describe()}");
             }
             if (File.Exists(path) && await AcceptsAsync(path, cancellationToken))
