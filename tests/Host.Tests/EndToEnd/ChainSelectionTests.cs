@@ -2,9 +2,6 @@ using System.Text.Json;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Containerd;
 using PluggableSnapshotter.TestSupport.Images;
-using PluggableSnapshotter.TestSupport.Mounts;
-using PluggableSnapshotter.TestSupport.Registry;
-using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Host.Tests.EndToEnd;
 
@@ -15,7 +12,7 @@ namespace PluggableSnapshotter.Host.Tests.EndToEnd;
 /// </summary>
 public sealed class ChainSelectionTests
 {
-    private const string Snapshotter = "pluggable";
+    private const string Snapshotter = PullRig.Snapshotter;
 
     private static string PluginsYaml => $"""
         plugins:
@@ -34,25 +31,20 @@ public sealed class ChainSelectionTests
     public async Task Rpull_ImageRuleChoosesChain_LayersLabelledWithBackendAndBothRun()
     {
         var ct = TestContext.Token;
-        await using var directory = await TmpfsDirectory.CreateAsync("chains", ct);
-        await using var registry = await RegistryFixture.StartAsync(ct, directory.Path);
-        var canary = registry.Reference("test/canary", "v1");
-        var plain = registry.Reference("test/plain", "v1");
-        await (await TestImages.Busybox(directory.Combine("canary"), "canary\n").BuildAsync("v1", ct)).PushAsync(canary, ct);
-        await (await TestImages.Busybox(directory.Combine("plain"), "plain\n").BuildAsync("v1", ct)).PushAsync(plain, ct);
-        await using var daemon = await SnapshotterDaemon.StartAsync(new SnapshotterDaemonOptions { WorkDirectory = directory.Path, PluginsYaml = PluginsYaml }, ct);
-        await using var containerd = await ContainerdFixture.StartAsync(new ContainerdOptions
-        {
-            WorkDirectory = directory.Path,
-            ProxySnapshotters = new Dictionary<string, string> { [Snapshotter] = daemon.Socket },
-        }, ct);
+        await using var rig = await PullRig.StartRegistryAsync("chains", ct);
+        var canary = rig.Registry.Reference("test/canary", "v1");
+        var plain = rig.Registry.Reference("test/plain", "v1");
+        await (await TestImages.Busybox(rig.Directory.Combine("canary"), "canary\n").BuildAsync("v1", ct)).PushAsync(canary, ct);
+        await (await TestImages.Busybox(rig.Directory.Combine("plain"), "plain\n").BuildAsync("v1", ct)).PushAsync(plain, ct);
+        await rig.StartSnapshotterAsync(PluginsYaml, ct);
+        var containerd = rig.Containerd;
 
         await containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", Snapshotter, canary], ct);
         await containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", Snapshotter, plain], ct);
 
         var labels = await CommittedLabelsAsync(containerd, ct);
         var made = labels.Where(l => l.GetValueOrDefault("containerd.io/snapshot/pluggable.backend") == "local").ToList();
-        Assert.True(made.Count == 2, $"expected the canary image's 2 layers from the local backend:\n{string.Join('\n', labels.Select(l => string.Join(',', l)))}\n{daemon.Describe()}");
+        Assert.True(made.Count == 2, $"expected the canary image's 2 layers from the local backend:\n{string.Join('\n', labels.Select(l => string.Join(',', l)))}\n{rig.Describe()}");
         Assert.All(made, l => Assert.Equal("canary", l["containerd.io/snapshot/pluggable.chain"]));
         Assert.All(made, l => Assert.Equal("local", l["containerd.io/snapshot/pluggable.role"]));
         // The busybox layer is shared (one chain id); the plain image's own layer was applied by containerd.

@@ -1,9 +1,6 @@
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Containerd;
 using PluggableSnapshotter.TestSupport.Images;
-using PluggableSnapshotter.TestSupport.Mounts;
-using PluggableSnapshotter.TestSupport.Registry;
-using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Host.Tests.EndToEnd;
 
@@ -15,7 +12,7 @@ namespace PluggableSnapshotter.Host.Tests.EndToEnd;
 public sealed class PullEnvironment : IAsyncLifetime
 {
     /// <summary>The proxy plugin name containerd knows the daemon by.</summary>
-    public const string Snapshotter = "pluggable";
+    public const string Snapshotter = PullRig.Snapshotter;
 
     /// <summary>What <see cref="BusyboxImage"/> prints.</summary>
     public const string BusyboxMessage = "hello from pluggable-snapshotter\n";
@@ -23,31 +20,27 @@ public sealed class PullEnvironment : IAsyncLifetime
     /// <summary>What <see cref="RpullImage"/> prints.</summary>
     public const string RpullMessage = "hello through ctr-remote rpull\n";
 
-    private TmpfsDirectory? _directory;
-    private RegistryFixture? _registry;
-    private SnapshotterDaemon? _daemon;
-    private ContainerdFixture? _containerd;
+    private PullRig? _rig;
+
+    private PullRig Rig => _rig ?? throw new InvalidOperationException("the end-to-end environment was not started (not root?)");
 
     /// <summary>The shared tmpfs.</summary>
-    public TmpfsDirectory Directory => _directory ?? throw NotStarted();
-
-    /// <summary>The registry.</summary>
-    public RegistryFixture Registry => _registry ?? throw NotStarted();
+    public TestSupport.Mounts.TmpfsDirectory Directory => Rig.Directory;
 
     /// <summary>Our daemon.</summary>
-    public SnapshotterDaemon Daemon => _daemon ?? throw NotStarted();
+    public TestSupport.Snapshotter.SnapshotterDaemon Daemon => Rig.Daemon;
 
     /// <summary>The private containerd.</summary>
-    public ContainerdFixture Containerd => _containerd ?? throw NotStarted();
+    public ContainerdFixture Containerd => Rig.Containerd;
 
     /// <summary>Busybox with <see cref="BusyboxMessage"/> in /etc/message.</summary>
-    public string BusyboxImage => Registry.Reference("test/busybox", "v1");
+    public string BusyboxImage => Rig.Registry.Reference("test/busybox", "v1");
 
     /// <summary>Busybox with <see cref="RpullMessage"/> in /etc/message.</summary>
-    public string RpullImage => Registry.Reference("test/rpull", "v1");
+    public string RpullImage => Rig.Registry.Reference("test/rpull", "v1");
 
     /// <summary>The layered image of <see cref="TestImages.Layered"/>.</summary>
-    public string LayeredImage => Registry.Reference("test/layered", "v1");
+    public string LayeredImage => Rig.Registry.Reference("test/layered", "v1");
 
     /// <summary>The layered image's OCI layout, to unpack with umoci as the reference.</summary>
     public OciImage? LayeredLayout { get; private set; }
@@ -60,70 +53,25 @@ public sealed class PullEnvironment : IAsyncLifetime
             return;
         }
         var ct = TestContext.Token;
-        _directory = await TmpfsDirectory.CreateAsync("e2e", ct);
-        _registry = await RegistryFixture.StartAsync(ct, _directory.Path);
-
-        var busybox = await TestImages.Busybox(_directory.Combine("busybox"), BusyboxMessage).BuildAsync("v1", ct);
+        _rig = await PullRig.StartRegistryAsync("e2e", ct);
+        var busybox = await TestImages.Busybox(Directory.Combine("busybox"), BusyboxMessage).BuildAsync("v1", ct);
         await busybox.PushAsync(BusyboxImage, ct);
-        var rpull = await TestImages.Busybox(_directory.Combine("rpull"), RpullMessage).BuildAsync("v1", ct);
+        var rpull = await TestImages.Busybox(Directory.Combine("rpull"), RpullMessage).BuildAsync("v1", ct);
         await rpull.PushAsync(RpullImage, ct);
-        LayeredLayout = await TestImages.Layered(_directory.Combine("layered")).BuildAsync("v1", ct);
+        LayeredLayout = await TestImages.Layered(Directory.Combine("layered")).BuildAsync("v1", ct);
         await LayeredLayout.PushAsync(LayeredImage, ct);
-
-        _daemon = await SnapshotterDaemon.StartAsync(new SnapshotterDaemonOptions { WorkDirectory = _directory.Path }, ct);
-        _containerd = await ContainerdFixture.StartAsync(
-            new ContainerdOptions
-            {
-                WorkDirectory = _directory.Path,
-                ProxySnapshotters = new Dictionary<string, string> { [Snapshotter] = _daemon.Socket },
-            },
-            ct);
+        await _rig.StartSnapshotterAsync(pluginsYaml: null, ct);
     }
 
     /// <summary>Everything the servers logged, for assertion messages.</summary>
-    public string Describe() =>
-        $"{_daemon?.Describe()}\n{_containerd?.Describe()}\n--- docker-registry ---\n{_registry?.Log}";
+    public string Describe() => _rig?.Describe() ?? "";
 
     /// <summary>Stops containerd, the daemon and the registry; unmounts and removes the tmpfs.</summary>
     public async Task DisposeAsync()
     {
-        // Reverse order of start; each step runs even if an earlier one throws.
-        try
+        if (_rig is not null)
         {
-            if (_containerd is not null)
-            {
-                await _containerd.DisposeAsync();
-            }
-        }
-        finally
-        {
-            try
-            {
-                if (_daemon is not null)
-                {
-                    await _daemon.DisposeAsync();
-                }
-            }
-            finally
-            {
-                try
-                {
-                    if (_registry is not null)
-                    {
-                        await _registry.DisposeAsync();
-                    }
-                }
-                finally
-                {
-                    if (_directory is not null)
-                    {
-                        await _directory.DisposeAsync();
-                    }
-                }
-            }
+            await _rig.DisposeAsync();
         }
     }
-
-    private static InvalidOperationException NotStarted() =>
-        new("the end-to-end environment was not started (not root?)");
 }

@@ -16,20 +16,18 @@ namespace PluggableSnapshotter.Plugins.ParallelPull.Tests.EndToEnd;
 /// </summary>
 public sealed class ParallelPullEnvironment : IAsyncLifetime
 {
-    public const string Snapshotter = "pluggable";
+    public const string Snapshotter = PullRig.Snapshotter;
     public const string Message = "pulled in parallel\n";
 
-    private TmpfsDirectory? _directory;
-    private RegistryFixture? _registry;
+    private PullRig? _rig;
     private ThrottlingProxy? _proxy;
-    private SnapshotterDaemon? _daemon;
-    private ContainerdFixture? _containerd;
 
-    public TmpfsDirectory Directory => _directory ?? throw NotStarted();
-    public RegistryFixture Registry => _registry ?? throw NotStarted();
+    private PullRig Rig => _rig ?? throw NotStarted();
+    public TmpfsDirectory Directory => Rig.Directory;
+    public RegistryFixture Registry => Rig.Registry;
     public ThrottlingProxy Proxy => _proxy ?? throw NotStarted();
-    public SnapshotterDaemon Daemon => _daemon ?? throw NotStarted();
-    public ContainerdFixture Containerd => _containerd ?? throw NotStarted();
+    public SnapshotterDaemon Daemon => Rig.Daemon;
+    public ContainerdFixture Containerd => Rig.Containerd;
 
     /// <summary>The layered image (whiteouts, opaque dirs, hard links, devices, xattrs) and its OCI layout.</summary>
     public string LayeredImage => Registry.Reference("test/layered", "v1");
@@ -56,25 +54,21 @@ public sealed class ParallelPullEnvironment : IAsyncLifetime
     {
         if (!RootOnlyFactAttribute.IsRoot) return;
         var ct = TestContext.Token;
-        _directory = await TmpfsDirectory.CreateAsync("parallel-e2e", ct);
-        _registry = await RegistryFixture.StartAsync(ct, _directory.Path);
-        _proxy = new ThrottlingProxy(_registry.Port);
-        var layered = await TestImages.Layered(_directory.Combine("layered")).BuildAsync("v1", ct);
+        _rig = await PullRig.StartRegistryAsync("parallel-e2e", ct);
+        _proxy = new ThrottlingProxy(Registry.Port);
+        var layered = await TestImages.Layered(Directory.Combine("layered")).BuildAsync("v1", ct);
         await layered.PushAsync(LayeredImage, ct);
-        var fallback = await TestImages.Busybox(_directory.Combine("fallback"), Message).BuildAsync("v1", ct);
+        var fallback = await TestImages.Busybox(Directory.Combine("fallback"), Message).BuildAsync("v1", ct);
         await fallback.PushAsync(FallbackImage, ct);
         var random = new byte[6 * 1024 * 1024];
         new Random(7).NextBytes(random);
-        var slow = await new TestImageBuilder(_directory.Combine("slow")).AddBusyboxLayer().AddLayer(l => l.File("/data/random", random)).BuildAsync("v1", ct);
+        var slow = await new TestImageBuilder(Directory.Combine("slow")).AddBusyboxLayer().AddLayer(l => l.File("/data/random", random)).BuildAsync("v1", ct);
         await slow.PushAsync(Registry.Reference("test/slow", "v1"), ct);
-        var lazyPlugin = await NoIndexLazyPlugin.BuildAsync(_directory.Combine("lazy-plugin"), ct);
+        var lazyPlugin = await NoIndexLazyPlugin.BuildAsync(Directory.Combine("lazy-plugin"), ct);
         if (!File.Exists(Path.Combine(PluginFolder, "PluggableSnapshotter.Plugins.ParallelPull.dll")))
             throw new FileNotFoundException($"the parallel-pull plugin is not published in {PluginFolder}: run scripts/build.sh (or set PSNAP_PARALLEL_PULL_PLUGIN)");
 
-        _daemon = await SnapshotterDaemon.StartAsync(new SnapshotterDaemonOptions
-        {
-            WorkDirectory = _directory.Path,
-            PluginsYaml = $"""
+        await _rig.StartSnapshotterAsync($"""
                 plugins:
                   - name: parallel-pull
                     path: {PluginFolder}
@@ -93,13 +87,7 @@ public sealed class ParallelPullEnvironment : IAsyncLifetime
                   - name: parallel
                     backends: [parallel-pull]
                 default_chain: parallel
-                """,
-        }, ct);
-        _containerd = await ContainerdFixture.StartAsync(new ContainerdOptions
-        {
-            WorkDirectory = _directory.Path,
-            ProxySnapshotters = new Dictionary<string, string> { [Snapshotter] = _daemon.Socket },
-        }, ct);
+                """, ct);
     }
 
     /// <summary>Files left in the plugin's staging and blob directories.</summary>
@@ -107,32 +95,17 @@ public sealed class ParallelPullEnvironment : IAsyncLifetime
         [.. new[] { "staging", "blobs" }.Select(d => Path.Combine(PluginState, d)).Where(System.IO.Directory.Exists)
             .SelectMany(d => System.IO.Directory.EnumerateFileSystemEntries(d, "*", SearchOption.AllDirectories))];
 
-    public string Describe() => $"{_daemon?.Describe()}\n{_containerd?.Describe()}";
+    public string Describe() => _rig?.Describe() ?? "";
 
     public async Task DisposeAsync()
     {
         try
         {
-            if (_containerd is not null) await _containerd.DisposeAsync();
+            if (_rig is not null) await _rig.DisposeAsync();
         }
         finally
         {
-            try
-            {
-                if (_daemon is not null) await _daemon.DisposeAsync();
-            }
-            finally
-            {
-                _proxy?.Dispose();
-                try
-                {
-                    if (_registry is not null) await _registry.DisposeAsync();
-                }
-                finally
-                {
-                    if (_directory is not null) await _directory.DisposeAsync();
-                }
-            }
+            _proxy?.Dispose();
         }
     }
 

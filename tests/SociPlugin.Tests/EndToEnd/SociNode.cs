@@ -60,16 +60,7 @@ public sealed class SociNode : IAsyncDisposable
     }
 
     /// <summary>Waits until containerd talks to the daemon (its first handshake with a fresh daemon may time out and back off).</summary>
-    public async Task WaitForProxyAsync(CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var result = await Containerd.TryCtrAsync(["snapshots", "--snapshotter", Snapshotter, "ls"], ct);
-            if (result.ExitCode == 0) return;
-            if (attempt == 40) result.EnsureSuccess();
-            await Task.Delay(250, ct);
-        }
-    }
+    public Task WaitForProxyAsync(CancellationToken ct) => Containerd.WaitForSnapshotterAsync(Snapshotter, ct);
 
     /// <summary>The labels of every committed snapshot of our snapshotter, by name.</summary>
     public async Task<Dictionary<string, Dictionary<string, string>>> CommittedLabelsAsync(CancellationToken ct)

@@ -93,6 +93,28 @@ public sealed class ContainerdFixture : IAsyncDisposable
     }
 
     /// <summary>
+    /// Waits until containerd talks to the proxy snapshotter <paramref name="snapshotter"/>: its first handshake with a
+    /// just-started (or restarted) daemon may fail, and containerd's gRPC client then redials with backoff.
+    /// </summary>
+    public async Task WaitForSnapshotterAsync(string snapshotter, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var result = await TryCtrAsync(["snapshots", "--snapshotter", snapshotter, "ls"], cancellationToken);
+            if (result.ExitCode == 0)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                result.EnsureSuccess();
+            }
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Lists <paramref name="image"/>'s root filesystem as <paramref name="snapshotter"/> holds it: a container's snapshot
     /// (an empty active layer over the image's chain) mounted with the mounts the snapshotter returns, at
     /// <paramref name="target"/>. (ctr 1.6's <c>images mount</c> ignores its --snapshotter flag, so it is not used.)
