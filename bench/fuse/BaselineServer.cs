@@ -14,9 +14,9 @@ internal sealed class BaselineServer : IAsyncDisposable
         _mountPoint = mountPoint;
     }
 
-    public static async Task<BaselineServer> StartAsync(string binary, string mountPoint)
+    public static async Task<BaselineServer> StartAsync(string binary, string options, string mountPoint)
     {
-        Process process = Process.Start(new ProcessStartInfo(binary, mountPoint) { RedirectStandardOutput = true })!;
+        Process process = Process.Start(new ProcessStartInfo(binary, $"{options} {mountPoint}".Trim()) { RedirectStandardOutput = true })!;
         var server = new BaselineServer(process, mountPoint);
         if (await process.StandardOutput.ReadLineAsync() != "READY")
         {

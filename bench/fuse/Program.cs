@@ -11,15 +11,31 @@ const int Directories = 100;
 const int FilesPerDirectory = 1000;
 const int Repetitions = 3;
 int workers = 0;
+int readahead = new FuseMountOptions().ReadaheadKilobytes;
+string only = "all"; // read, stat or all
+bool uring = true; // also measure FUSE over io_uring, turning fuse.enable_uring on for the run
 string? baseline = null; // the C baseline server (baseline.c), if built
-for (int i = 0; i + 1 < args.Length; i += 2)
+for (int i = 0; i < args.Length; i++)
 {
+    string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
     switch (args[i])
     {
-        case "--workers": workers = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
-        case "--baseline": baseline = args[i + 1]; break;
-        default: throw new ArgumentException($"unknown option {args[i]} (use --workers N, --baseline PATH)");
+        case "--workers": workers = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--baseline": baseline = Value(); break;
+        case "--readahead": readahead = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--only": only = Value(); break;
+        case "--no-uring": uring = false; break;
+        default: throw new ArgumentException($"unknown option {args[i]} (use --workers N, --readahead KB, --only read|stat, --no-uring, --baseline PATH)");
     }
+}
+
+// FUSE over io_uring is off by default in the kernel (fuse.enable_uring); switch it on for this run only.
+const string UringParameter = "/sys/module/fuse/parameters/enable_uring";
+string? uringBefore = uring && File.Exists(UringParameter) ? File.ReadAllText(UringParameter).Trim() : null;
+uring = uringBefore is not null;
+if (uring)
+{
+    File.WriteAllText(UringParameter, "Y");
 }
 
 string work = Directory.CreateTempSubdirectory("fuse-bench-").FullName;
@@ -35,6 +51,7 @@ try
     var root = new MemoryDirectory();
     root.AddFile("big.bin", content);
     root.Add("big-copying.bin", new CopyingFile(content));
+    root.Add("big-repeating.bin", new RepeatingFile(content[..(1 << 20)], FileSize));
     var paths = new List<string>();
     for (int d = 0; d < Directories; d++)
     {
@@ -54,34 +71,68 @@ try
     // Each row runs tmpfs and FUSE alternately, so both see the same machine load (the CI VM is shared).
     Func<double> tmpfsRead = () => ReadAll(Path.Combine(tmpfs, "big.bin"));
     // Read: no keep_cache, so each open starts cold and every byte crosses the FUSE connection.
-    await using (FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers }, null, CancellationToken.None))
+    if (only is "all" or "read")
+    {
+    await using (FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers, ReadaheadKilobytes = readahead, Transport = FuseTransport.Device }, null, CancellationToken.None))
     {
         rows.Add(Row("sequential read 1 GiB, cold", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0.5));
         rows.Add(Row("  same through INodeReader (one more copy)", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big-copying.bin")), "MiB/s", 0));
+        rows.Add(Row("  1 MiB block repeated (as the C baseline)", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big-repeating.bin")), "MiB/s", 0));
+    }
+
+    if (uring)
+    {
+        await using FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers, ReadaheadKilobytes = readahead, Transport = FuseTransport.IoUring }, null, CancellationToken.None);
+        rows.Add(Row("  same over io_uring", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
     }
 
     // For reference: with keep_cache (the default) a second open reads from the page cache.
-    await using (FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { Workers = workers }, null, CancellationToken.None))
+    await using (FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { Workers = workers, Transport = FuseTransport.Device }, null, CancellationToken.None))
     {
         rows.Add(Row("sequential re-read 1 GiB, keep_cache", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
+    }
     }
 
     byte[][] tmpfsPaths = paths.Select(p => NativeStat.Encode(Path.Combine(tmpfs, p))).ToArray();
     byte[][] fusePaths = paths.Select(p => NativeStat.Encode(Path.Combine(fuse, p))).ToArray();
     Func<double> tmpfsStat = () => StatAll(tmpfsPaths);
-    foreach ((string label, TimeSpan entry) in new[] { ("attr cache off", TimeSpan.FromSeconds(60)), ("attr+entry cache off", TimeSpan.Zero) })
+    var statCases = new List<(string Label, FuseMountOptions Options, double Target)>
     {
-        var options = new FuseMountOptions { AttributeTimeout = TimeSpan.Zero, EntryTimeout = entry, Workers = workers };
+        ("stat, attr cache off, /dev/fuse", StatOptions(FuseTransport.Device, defaultPermissions: true), 0),
+        ("  same, no default_permissions", StatOptions(FuseTransport.Device, defaultPermissions: false), 0),
+        ("  same, entry cache off too", StatOptions(FuseTransport.Device, defaultPermissions: false) with { EntryTimeout = TimeSpan.Zero }, 0),
+    };
+    if (uring)
+    {
+        statCases.Add(("stat, attr cache off, io_uring", StatOptions(FuseTransport.IoUring, defaultPermissions: true), 0));
+        statCases.Add(("  same, no default_permissions", StatOptions(FuseTransport.IoUring, defaultPermissions: false), 0.3));
+    }
+
+    foreach ((string label, FuseMountOptions options, double target) in only is "read" ? [] : statCases)
+    {
         await using FuseMount mount = await FuseMount.MountAsync(fuse, root, options, null, CancellationToken.None);
-        rows.Add(Row($"stat 100k entries, {label}", tmpfsStat, () => StatAll(fusePaths), "stat/s", label == "attr cache off" ? 0.3 : 0));
+        rows.Add(Row(label, tmpfsStat, () => StatAll(fusePaths), "stat/s", target));
     }
 
     if (baseline is not null)
     {
-        await using BaselineServer server = await BaselineServer.StartAsync(baseline, fuse);
-        byte[][] baselinePaths = paths.Select(p => NativeStat.Encode(Path.Combine(fuse, p))).ToArray();
-        rows.Add(Row("C baseline server: sequential read, cold", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
-        rows.Add(Row("C baseline server: stat, attr cache off", tmpfsStat, () => StatAll(baselinePaths), "stat/s", 0));
+        foreach (string mode in uring ? new[] { "", "--uring" } : [""])
+        {
+            foreach (string permissions in new[] { "", "--no-default-permissions" })
+            {
+                await using BaselineServer server = await BaselineServer.StartAsync(baseline, $"{mode} {permissions}".Trim(), fuse);
+                string label = $"C baseline, {(mode == "" ? "/dev/fuse" : "io_uring")}{(permissions == "" ? "" : ", no default_perm.")}";
+                if (mode == "" && permissions == "" && only is not "stat")
+                {
+                    rows.Add(Row($"{label}: read", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
+                }
+
+                if (only is not "read")
+                {
+                    rows.Add(Row($"{label}: stat", tmpfsStat, () => StatAll(fusePaths), "stat/s", 0));
+                }
+            }
+        }
     }
 
     Console.WriteLine();
@@ -95,6 +146,11 @@ try
 }
 finally
 {
+    if (uringBefore is not null)
+    {
+        File.WriteAllText(UringParameter, uringBefore);
+    }
+
     NativeStat.Umount2(fuse, 2);
     NativeStat.Umount2(tmpfs, 2);
     Directory.Delete(work, recursive: true);
@@ -117,6 +173,15 @@ static (string, double, double, string, double) Row(string name, Func<double> tm
 
     return (name, tmpfsBest, fuseBest, unit, target);
 }
+
+FuseMountOptions StatOptions(FuseTransport transport, bool defaultPermissions) => new()
+{
+    AttributeTimeout = TimeSpan.Zero,
+    EntryTimeout = TimeSpan.FromSeconds(60),
+    Workers = workers,
+    Transport = transport,
+    DefaultPermissions = defaultPermissions,
+};
 
 static double ReadAll(string path)
 {

@@ -56,6 +56,9 @@ public enum Errno
     EOPNOTSUPP = 95,
     /// <summary>Transport endpoint is not connected (a FUSE mount whose server died).</summary>
     ENOTCONN = 107,
+
+    /// <summary>Operation canceled.</summary>
+    ECANCELED = 125,
     /// <summary>Connection timed out.</summary>
     ETIMEDOUT = 110,
     /// <summary>Stale file handle (a node id the server no longer knows).</summary>

@@ -38,6 +38,9 @@ public sealed class FuseMount : IAsyncDisposable
     /// <summary>Bytes allocated while answering requests that completed synchronously (diagnostics for the hot path).</summary>
     internal long RequestLoopAllocatedBytes => _session.SynchronousAllocatedBytes;
 
+    /// <summary>The transport INIT settled on: <see cref="FuseTransport.IoUring"/> or <see cref="FuseTransport.Device"/>.</summary>
+    public FuseTransport ActiveTransport => _session.UsesIoUring ? FuseTransport.IoUring : FuseTransport.Device;
+
     /// <summary>Directories currently open (diagnostics).</summary>
     public int OpenDirectoryCount => _session.Directories.Count;
 
@@ -161,7 +164,7 @@ public sealed class FuseMount : IAsyncDisposable
         // Mount options of fs/fuse/inode.c: the kernel talks to us through fd=; allow_other lets every user (and
         // overlayfs) in, default_permissions makes the kernel check modes itself.
         string data = string.Create(CultureInfo.InvariantCulture,
-            $"fd={device.DangerousGetHandle()},rootmode={Convert.ToString(rootMode & FileModes.TypeMask, 8)},user_id=0,group_id=0,allow_other,default_permissions");
+            $"fd={device.DangerousGetHandle()},rootmode={Convert.ToString(rootMode & FileModes.TypeMask, 8)},user_id=0,group_id=0,allow_other{(options.DefaultPermissions ? ",default_permissions" : "")}");
         string type = string.IsNullOrEmpty(options.Subtype) ? "fuse" : "fuse." + options.Subtype;
         ulong flags = options.ReadOnly ? (ulong)Libc.MS_RDONLY : 0;
         if (Libc.Mount(options.FsName, target, type, flags, data) != 0)

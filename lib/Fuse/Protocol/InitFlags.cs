@@ -11,6 +11,14 @@ internal enum InitFlags : uint
     ParallelDirops = 1 << 18,
     MaxPages = 1 << 22,
     CacheSymlinks = 1 << 23,
+    InitExt = 1 << 30, // flags2 in use (fuse_init_in/out.flags2 carry bits 32-63)
+}
+
+/// <summary>Capability bits 32-63 (fuse_init_in/out.flags2, FUSE_INIT_EXT).</summary>
+[Flags]
+internal enum InitFlags2 : uint
+{
+    OverIoUring = 1 << (41 - 32), // FUSE_OVER_IO_URING
 }
 
 /// <summary>Flags of fuse_open_out.open_flags (FOPEN_* in linux/fuse.h).</summary>

@@ -53,7 +53,9 @@ internal unsafe struct InitOut
     public ushort MaxPages;
     public ushort MapAlignment;
     public uint Flags2;
-    public fixed uint Unused[7];
+    public uint MaxStackDepth;
+    public ushort RequestTimeout;
+    public fixed ushort Unused[11];
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -32,6 +32,8 @@ internal sealed class FuseSession
     private readonly RequestDispatcher _dispatcher;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _workerCount;
+    private readonly FuseMountOptions _options;
+    private UringQueue[] _queues = [];
     private int _runningWorkers;
     private long _synchronousAllocatedBytes;
 
@@ -42,7 +44,11 @@ internal sealed class FuseSession
         _workerCount = options.Workers > 0 ? options.Workers : Math.Max(2, Environment.ProcessorCount);
         Nodes = new NodeTable(root);
         Directories = new DirectoryHandles();
-        _dispatcher = new RequestDispatcher(device, options, Nodes, Directories, _inflight, logger, Initialized);
+        _options = options;
+        _dispatcher = new RequestDispatcher(device, options, Nodes, Directories, _inflight, logger, Initialized)
+        {
+            InitAnswered = OnInitAnswered,
+        };
     }
 
     /// <summary>Completes when INIT has been answered (or faults when it could not be).</summary>
@@ -52,6 +58,9 @@ internal sealed class FuseSession
     public Task Completion => _completion.Task;
 
     public NodeTable Nodes { get; }
+
+    /// <summary>True once requests travel through io_uring queues (set before INIT completes).</summary>
+    public bool UsesIoUring { get; private set; }
 
     /// <summary>Bytes allocated by requests answered synchronously on the workers (the hot path; should stay flat).</summary>
     public long SynchronousAllocatedBytes => Interlocked.Read(ref _synchronousAllocatedBytes);
@@ -137,9 +146,70 @@ internal sealed class FuseSession
             {
                 _inflight.CancelAll();
                 Initialized.TrySetException(new IOException("The FUSE session ended before INIT"));
-                _completion.TrySetResult();
+                _ = CompleteWhenQueuesStopAsync();
             }
         }
+    }
+
+    /// <summary>
+    /// INIT is answered. Over io_uring the kernel now holds new requests until every CPU's queue has registered its
+    /// entries; the /dev/fuse workers stay, for FORGET and INTERRUPT (which never travel through the ring) and as
+    /// the kernel's fallback should registration fail.
+    /// </summary>
+    private void OnInitAnswered(bool uring)
+    {
+        if (!uring)
+        {
+            Initialized.TrySetResult();
+            return;
+        }
+
+        // The kernel's payload size: max(FUSE_MIN_READ_BUFFER, max_write, max_pages * PAGE_SIZE) (fs/fuse/dev_uring.c).
+        int maxPages = _dispatcher.MaxRead / 4096;
+        int payloadSize = Math.Max(8192, maxPages * Environment.SystemPageSize);
+        int depth = Math.Clamp(_options.UringQueueDepth, 2, 1024);
+        var queues = new UringQueue[IoUringSyscalls.PossibleCpuCount()];
+        for (int i = 0; i < queues.Length; i++)
+        {
+            queues[i] = new UringQueue(i, depth, payloadSize, InputSize, _device, _dispatcher, _inflight, _logger);
+        }
+
+        Volatile.Write(ref _queues, queues);
+        foreach (UringQueue queue in queues)
+        {
+            queue.Start();
+        }
+
+        _ = CompleteInitWhenRegisteredAsync(queues);
+    }
+
+    private async Task CompleteInitWhenRegisteredAsync(UringQueue[] queues)
+    {
+        try
+        {
+            await Task.WhenAll(queues.Select(queue => queue.Registered)).ConfigureAwait(false);
+            _logger.LogDebug("FUSE over io_uring: {Queues} queues registered", queues.Length);
+            UsesIoUring = true;
+            Initialized.TrySetResult();
+        }
+        catch (IOException exception)
+        {
+            if (_options.Transport == FuseTransport.IoUring)
+            {
+                Initialized.TrySetException(exception);
+                return;
+            }
+
+            // The kernel turns io_uring off for the connection when a registration fails; requests use /dev/fuse.
+            _logger.LogWarning("FUSE over io_uring could not be set up ({Error}); serving through /dev/fuse", exception.Message);
+            Initialized.TrySetResult();
+        }
+    }
+
+    private async Task CompleteWhenQueuesStopAsync()
+    {
+        await Task.WhenAll(Volatile.Read(ref _queues).Select(queue => queue.Completion)).ConfigureAwait(false);
+        _completion.TrySetResult();
     }
 
     private async Task FinishAsync(ValueTask pending, RequestContext context)

@@ -21,6 +21,18 @@ internal sealed class RequestContext
         Output = _smallOutput;
     }
 
+    /// <summary>A context bound to an io_uring entry: replies are built in the entry's registered payload buffer.</summary>
+    public RequestContext(int inputSize, byte[] ringOutput, RingEntry entry)
+    {
+        Input = GC.AllocateUninitializedArray<byte>(inputSize, pinned: true);
+        _smallOutput = ringOutput;
+        Output = ringOutput;
+        RingEntry = entry;
+    }
+
+    /// <summary>The io_uring entry this request arrived on; null for a request read from /dev/fuse.</summary>
+    public RingEntry? RingEntry { get; }
+
     /// <summary>The request as read from /dev/fuse.</summary>
     public byte[] Input { get; }
 
@@ -30,7 +42,8 @@ internal sealed class RequestContext
     /// <summary>Switches the reply to a borrowed buffer that holds the largest READ, until <see cref="Reset"/>.</summary>
     public void UseLargeOutput()
     {
-        if (ReferenceEquals(Output, _smallOutput))
+        // A ring entry's payload buffer already holds the largest reply the kernel accepts.
+        if (RingEntry is null && ReferenceEquals(Output, _smallOutput))
         {
             Output = LargeBufferPool.Rent();
         }

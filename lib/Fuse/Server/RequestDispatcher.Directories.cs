@@ -21,6 +21,13 @@ internal sealed partial class RequestDispatcher
             return;
         }
 
+        Errno denied = await CheckPermissionAsync(context, node, AccessRead, token).ConfigureAwait(false);
+        if (denied != Errno.None)
+        {
+            ReplyError(context, denied);
+            return;
+        }
+
         FuseResult<IReadOnlyList<FuseDirEntry>> entries = await readdirer.ReaddirAsync(token).ConfigureAwait(false);
         if (!entries.IsSuccess)
         {

@@ -7,19 +7,25 @@ internal sealed partial class RequestDispatcher
     /// <summary>PATH_MAX: the kernel's READLINK buffer (fs/fuse/dir.c reads one page).</summary>
     private const int LinkBufferSize = 4096;
 
-    private ValueTask OpenAsync(RequestContext context, FuseNode node)
+    private async ValueTask OpenAsync(RequestContext context, FuseNode node, CancellationToken token)
     {
         OpenIn request = context.Argument<OpenIn>();
         if ((request.Flags & AccessModeMask) != 0 || (request.Flags & OpenTruncate) != 0)
         {
             ReplyError(context, Errno.EROFS);
-            return Completed;
+            return;
+        }
+
+        Errno denied = await CheckPermissionAsync(context, node, AccessRead, token).ConfigureAwait(false);
+        if (denied != Errno.None)
+        {
+            ReplyError(context, denied);
+            return;
         }
 
         // No per-open state: reads go to the node by node id. Content never changes, so the page cache
         // may survive opens (FOPEN_KEEP_CACHE).
         SendStruct(context, new OpenOut { OpenFlags = options.KeepCache ? (uint)OpenReplyFlags.KeepCache : 0 });
-        return Completed;
     }
 
     private async ValueTask ReadAsync(RequestContext context, FuseNode node, CancellationToken token)

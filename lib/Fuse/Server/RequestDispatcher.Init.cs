@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Fuse.Protocol;
 
@@ -5,8 +6,11 @@ namespace PluggableSnapshotter.Fuse.Server;
 
 internal sealed partial class RequestDispatcher
 {
-    /// <summary>The newest protocol minor this server speaks (linux/fuse.h it was written against).</summary>
+    /// <summary>The newest protocol minor this server speaks over /dev/fuse (linux/fuse.h it was written against).</summary>
     public const uint ProtocolMinor = 38;
+
+    /// <summary>The minor answered when FUSE over io_uring is negotiated (7.42 introduced it).</summary>
+    private const uint UringProtocolMinor = 42;
 
     /// <summary>The oldest minor accepted: full-size entry/attr/init structures (Linux 3.15).</summary>
     private const uint OldestMinor = 23;
@@ -16,6 +20,12 @@ internal sealed partial class RequestDispatcher
 
     /// <summary>The largest READ payload the kernel will ask for, fixed at INIT.</summary>
     public int MaxRead => _maxRead;
+
+    /// <summary>
+    /// Called once INIT is answered, with whether requests will come through io_uring; the session then sets up the
+    /// ring queues and completes INIT itself. Without it, INIT completes at once.
+    /// </summary>
+    public Action<bool>? InitAnswered { get; set; }
 
     private void ReplyInit(RequestContext context)
     {
@@ -35,24 +45,51 @@ internal sealed partial class RequestDispatcher
             return;
         }
 
-        InitFlags granted = Wanted & (InitFlags)request.Flags;
+        // fuse_init_in.flags2 follows flags since 7.36; the kernel offers FUSE_OVER_IO_URING only when
+        // CONFIG_FUSE_IO_URING is built in and the fuse.enable_uring parameter is on.
+        Span<byte> body = context.Body;
+        uint offered2 = body.Length >= 20 && (request.Flags & (uint)InitFlags.InitExt) != 0 ? MemoryMarshal.Read<uint>(body[16..]) : 0;
+        bool uringOffered = (offered2 & (uint)InitFlags2.OverIoUring) != 0;
+        bool uring = uringOffered && options.Transport != FuseTransport.Device;
+        if (options.Transport == FuseTransport.IoUring && !uringOffered)
+        {
+            ReplyError(context, Errno.EPROTO);
+            initialized.TrySetException(new NotSupportedException(
+                "The kernel did not offer FUSE over io_uring (it needs CONFIG_FUSE_IO_URING and /sys/module/fuse/parameters/enable_uring set to Y)"));
+            return;
+        }
+
+        InitFlags granted = (Wanted | (uring ? InitFlags.InitExt : 0)) & (InitFlags)request.Flags;
         int maxPages = (granted & InitFlags.MaxPages) != 0 ? Math.Clamp(options.MaxPages, 1, 256) : 32;
         _maxRead = Math.Min(maxPages * 4096, LargeBufferPool.Size - OutHeader.Size);
         var reply = new InitOut
         {
             Major = 7,
-            Minor = Math.Min(request.Minor, ProtocolMinor),
+            Minor = Math.Min(request.Minor, uring ? UringProtocolMinor : ProtocolMinor),
             MaxReadahead = request.MaxReadahead,
             Flags = (uint)granted,
-            MaxBackground = 64,
-            CongestionThreshold = 48,
+            Flags2 = uring ? (uint)InitFlags2.OverIoUring : 0,
+            // Over io_uring each CPU's queue has a fixed number of entries: background reads may hold only part of
+            // them, so a slow READ never leaves a queue without an entry for LOOKUP or GETATTR.
+            MaxBackground = (ushort)(uring ? UringBackgroundLimit(options.UringQueueDepth) : 64),
+            CongestionThreshold = (ushort)(uring ? UringBackgroundLimit(options.UringQueueDepth) : 48),
             MaxWrite = FuseSession.MaxWrite,
             TimeGranularity = 1,
             MaxPages = (ushort)maxPages,
         };
         SendStruct(context, reply);
-        logger.LogDebug("FUSE INIT: kernel 7.{KernelMinor}, answered 7.{Minor}, flags {Flags}, max pages {MaxPages}",
-            request.Minor, reply.Minor, granted, maxPages);
-        initialized.TrySetResult();
+        logger.LogDebug("FUSE INIT: kernel 7.{KernelMinor}, answered 7.{Minor}, flags {Flags}, max pages {MaxPages}, io_uring {Uring}",
+            request.Minor, reply.Minor, granted, maxPages, uring);
+        if (InitAnswered is { } answered)
+        {
+            answered(uring);
+        }
+        else
+        {
+            initialized.TrySetResult();
+        }
     }
+
+    /// <summary>Background requests allowed at once over io_uring: three quarters of a queue's entries.</summary>
+    public static int UringBackgroundLimit(int queueDepth) => Math.Max(1, queueDepth * 3 / 4);
 }

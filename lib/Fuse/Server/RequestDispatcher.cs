@@ -56,7 +56,7 @@ internal sealed partial class RequestDispatcher(
                 FuseOpcode.Lookup => LookupAsync(context, node!, token),
                 FuseOpcode.Getattr => GetattrAsync(context, node!, token),
                 FuseOpcode.Readlink => ReadlinkAsync(context, node!, token),
-                FuseOpcode.Open => OpenAsync(context, node!),
+                FuseOpcode.Open => OpenAsync(context, node!, token),
                 FuseOpcode.Read => ReadAsync(context, node!, token),
                 FuseOpcode.Release => ReplyEmptyAsync(context),
                 FuseOpcode.Opendir => OpendirAsync(context, node!, token),
@@ -66,7 +66,7 @@ internal sealed partial class RequestDispatcher(
                 FuseOpcode.Statfs => StatfsAsync(context, node ?? nodes.Root, token),
                 FuseOpcode.Getxattr => GetxattrAsync(context, node!, token),
                 FuseOpcode.Listxattr => ListxattrAsync(context, node!, token),
-                FuseOpcode.Access => AccessAsync(context),
+                FuseOpcode.Access => AccessAsync(context, node!, token),
                 FuseOpcode.Destroy => ReplyEmptyAsync(context),
                 _ => ReplyUnsupportedAsync(context, header.Opcode),
             };
@@ -120,11 +120,12 @@ internal sealed partial class RequestDispatcher(
         return Completed;
     }
 
-    private ValueTask AccessAsync(RequestContext context)
+    private async ValueTask AccessAsync(RequestContext context, FuseNode node, CancellationToken token)
     {
         AccessIn access = context.Argument<AccessIn>();
-        ReplyError(context, (access.Mask & AccessWrite) != 0 ? Errno.EROFS : Errno.None);
-        return Completed;
+        ReplyError(context, (access.Mask & AccessWrite) != 0
+            ? Errno.EROFS
+            : await CheckPermissionAsync(context, node, access.Mask & (AccessRead | AccessExecute), token).ConfigureAwait(false));
     }
 
     private void HandleNoReply(RequestContext context, FuseOpcode opcode)
@@ -171,6 +172,12 @@ internal sealed partial class RequestDispatcher(
         header.Length = (uint)length;
         header.Error = -(int)error;
         header.Unique = context.Unique;
+        if (context.RingEntry is { } entry)
+        {
+            entry.StageReply(); // committed by the ring's thread with the next fetch
+            return;
+        }
+
         try
         {
             if (Libc.Write(device, context.OutputPointer, (nuint)length) >= 0)
@@ -193,6 +200,14 @@ internal sealed partial class RequestDispatcher(
         header.Length = (uint)(OutHeader.Size + data.Length);
         header.Error = 0;
         header.Unique = context.Unique;
+        if (context.RingEntry is { } entry)
+        {
+            // The kernel reads replies only from the registered payload buffer.
+            data.Span.CopyTo(context.Payload.Span);
+            entry.StageReply();
+            return;
+        }
+
         using System.Buffers.MemoryHandle pinned = data.Pin();
         Libc.IoVector* vectors = stackalloc Libc.IoVector[2];
         vectors[0] = new Libc.IoVector { Base = context.OutputPointer, Length = OutHeader.Size };

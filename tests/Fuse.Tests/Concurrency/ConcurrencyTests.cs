@@ -7,18 +7,6 @@ namespace PluggableSnapshotter.Fuse.Tests.Concurrency;
 /// <summary>Parallel readers, slow reads that must not hold up other requests, and INTERRUPT (root only).</summary>
 public sealed class ConcurrencyTests
 {
-    private const string DirectReader = """
-        import ctypes, mmap, os, signal, sys
-        signal.signal(signal.SIGINT, lambda signum, frame: None)
-        libc = ctypes.CDLL(None, use_errno=True)
-        fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
-        buffer = mmap.mmap(-1, 4096)
-        address = ctypes.addressof(ctypes.c_char.from_buffer(buffer))
-        print("reading", flush=True)
-        result = libc.read(fd, ctypes.c_void_p(address), ctypes.c_size_t(4096))
-        print("result", result, ctypes.get_errno(), flush=True)
-        """;
-
     [Fact]
     public async Task ReadInParallel_SixteenReaders_EachGetsTheWholeFile()
     {
@@ -74,7 +62,7 @@ public sealed class ConcurrencyTests
 
         // O_DIRECT: the read is a synchronous request of the reader itself, the kind the kernel interrupts (page
         // cache readahead runs in the background and is never interrupted).
-        using System.Diagnostics.Process reader = Tool.Start("python3", "-c", DirectReader, mount.PathOf("stuck"));
+        using System.Diagnostics.Process reader = Tool.Start("python3", "-c", DirectReadScript.Source, mount.PathOf("stuck"));
         reader.StandardInput.Close();
         Assert.Equal("reading", await reader.StandardOutput.ReadLineAsync().WaitAsync(Tool.HangLimit));
         await stuck.Entered.Task.WaitAsync(Tool.HangLimit);

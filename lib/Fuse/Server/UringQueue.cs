@@ -1,0 +1,276 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Fuse.Interop;
+
+namespace PluggableSnapshotter.Fuse.Server;
+
+/// <summary>
+/// One FUSE-over-io_uring queue (Documentation/filesystems/fuse-io-uring.rst): the kernel queues a request on the
+/// queue of the CPU the caller runs on, so each queue has a thread pinned to that CPU with its own ring. The
+/// caller and the server then hand over on one CPU, without the cross-CPU wake-ups of /dev/fuse. The thread waits
+/// in io_uring_enter(2); a request whose node completes synchronously is committed with the next fetch in the same
+/// call. One that waits (a READ on the network) keeps its entry, and its completion, on another thread, hands the
+/// entry back through a queue and an eventfd the ring also reads.
+/// </summary>
+internal sealed class UringQueue
+{
+    private const uint CommandRegister = 1; // FUSE_IO_URING_CMD_REGISTER
+    private const uint CommandCommitAndFetch = 2; // FUSE_IO_URING_CMD_COMMIT_AND_FETCH
+    private const ulong WakeTag = ulong.MaxValue;
+
+    private readonly int _queueId;
+    private readonly SafeHandle _device;
+    private readonly RequestDispatcher _dispatcher;
+    private readonly InflightRequests _inflight;
+    private readonly ILogger _logger;
+    private readonly RingEntry[] _entries;
+    private readonly ConcurrentQueue<RingEntry> _finished = new();
+    private readonly Lock _wakeLock = new();
+    private readonly byte[] _wakeBuffer = GC.AllocateArray<byte>(8, pinned: true);
+    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _eventFd = -1;
+
+    public UringQueue(int queueId, int depth, int payloadSize, int inputSize, SafeHandle device,
+        RequestDispatcher dispatcher, InflightRequests inflight, ILogger logger)
+    {
+        _queueId = queueId;
+        _device = device;
+        _dispatcher = dispatcher;
+        _inflight = inflight;
+        _logger = logger;
+        _entries = new RingEntry[depth];
+        for (int i = 0; i < depth; i++)
+        {
+            _entries[i] = new RingEntry(i, this, inputSize, payloadSize);
+        }
+    }
+
+    /// <summary>Completes once the entries are registered, or faults with the kernel's refusal.</summary>
+    public Task Registered => _registered.Task;
+
+    /// <summary>Completes when the queue's thread has stopped (the connection ended).</summary>
+    public Task Completion => _completion.Task;
+
+    public void Start()
+    {
+        var thread = new Thread(Run) { IsBackground = true, Name = $"fuse-uring-{_queueId}" };
+        thread.Start();
+    }
+
+    /// <summary>Hands an entry whose request finished off the ring thread back for commit (any thread).</summary>
+    public void PostCommit(RingEntry entry)
+    {
+        lock (_wakeLock)
+        {
+            if (_eventFd < 0)
+            {
+                return; // The queue has stopped: the connection is gone and nobody waits for this answer.
+            }
+
+            _finished.Enqueue(entry);
+            IoUringSyscalls.Signal(_eventFd);
+        }
+    }
+
+    private void Run()
+    {
+        bool addedReference = false;
+        IoUring? ring = null;
+        try
+        {
+            _device.DangerousAddRef(ref addedReference);
+            int device = (int)_device.DangerousGetHandle();
+            if (!IoUringSyscalls.PinCurrentThread(_queueId))
+            {
+                _logger.LogDebug("FUSE ring queue {Queue} could not be pinned to its CPU; it serves from any CPU", _queueId);
+            }
+
+            _eventFd = IoUringSyscalls.CreateEventFd();
+            ring = new IoUring(RingSize(_entries.Length + 1));
+            if (!Register(ring, device))
+            {
+                return;
+            }
+
+            Serve(ring, device);
+        }
+        catch (Exception exception)
+        {
+            if (!_registered.TrySetException(exception))
+            {
+                _logger.LogCritical(exception, "FUSE ring queue {Queue} stopped unexpectedly", _queueId);
+            }
+        }
+        finally
+        {
+            lock (_wakeLock)
+            {
+                if (_eventFd >= 0)
+                {
+                    IoUringSyscalls.Close(_eventFd);
+                    _eventFd = -1;
+                }
+            }
+
+            ring?.Dispose();
+            if (addedReference)
+            {
+                _device.DangerousRelease();
+            }
+
+            _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>Registers every entry; the kernel answers a refusal at once, success only when a request arrives.</summary>
+    private bool Register(IoUring ring, int device)
+    {
+        foreach (RingEntry entry in _entries)
+        {
+            PrepareCommand(ring, device, CommandRegister, entry, commitId: 0);
+        }
+
+        ArmWake(ring);
+        int result = ring.SubmitAndWait(0);
+        if (result < 0)
+        {
+            _registered.TrySetException(new IOException($"io_uring_enter failed: {Libc.Describe(-result)}", -result));
+            return false;
+        }
+
+        while (ring.TryTakeCompletion(out ulong userData, out int completion))
+        {
+            if (userData != WakeTag && completion < 0)
+            {
+                _registered.TrySetException(new IOException(
+                    $"FUSE_IO_URING_CMD_REGISTER on queue {_queueId} was refused: {Libc.Describe(-completion)}", -completion));
+                return false;
+            }
+        }
+
+        _registered.TrySetResult();
+        return true;
+    }
+
+    private void Serve(IoUring ring, int device)
+    {
+        int live = _entries.Length;
+        while (live > 0)
+        {
+            int result = ring.SubmitAndWait(1);
+            if (result < 0)
+            {
+                _logger.LogError("io_uring_enter on FUSE ring queue {Queue} failed: {Error}; stopping the queue", _queueId, Libc.Describe(-result));
+                return;
+            }
+
+            while (ring.TryTakeCompletion(out ulong userData, out int completion))
+            {
+                if (userData == WakeTag)
+                {
+                    if (completion < 0 && completion != -(int)Errno.EINTR && completion != -(int)Errno.EAGAIN)
+                    {
+                        _logger.LogError("Reading the wake-up eventfd of FUSE ring queue {Queue} failed: {Error}", _queueId, Libc.Describe(-completion));
+                        return;
+                    }
+
+                    ArmWake(ring);
+                    while (_finished.TryDequeue(out RingEntry? finished))
+                    {
+                        Commit(ring, device, finished);
+                    }
+
+                    continue;
+                }
+
+                RingEntry entry = _entries[(int)userData];
+                if (completion < 0)
+                {
+                    // ENOTCONN/ECANCELED: the connection ended and the kernel released the entry.
+                    live--;
+                    if (completion != -(int)Errno.ENOTCONN && completion != -(int)Errno.ECANCELED)
+                    {
+                        _logger.LogWarning("FUSE ring queue {Queue} lost entry {Entry}: {Error}", _queueId, entry.Index, Libc.Describe(-completion));
+                    }
+
+                    continue;
+                }
+
+                Handle(ring, device, entry);
+            }
+        }
+    }
+
+    private void Handle(IoUring ring, int device, RingEntry entry)
+    {
+        entry.LoadRequest();
+        RequestContext context = entry.Context;
+        ValueTask pending = _dispatcher.DispatchAsync(context);
+        if (pending.IsCompleted)
+        {
+            pending.GetAwaiter().GetResult();
+            Commit(ring, device, entry);
+            return;
+        }
+
+        _inflight.Track(context);
+        _ = FinishAsync(pending, entry);
+    }
+
+    private async Task FinishAsync(ValueTask pending, RingEntry entry)
+    {
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        finally
+        {
+            _inflight.Untrack(entry.Context);
+            PostCommit(entry);
+        }
+    }
+
+    private void Commit(IoUring ring, int device, RingEntry entry)
+    {
+        ulong unique = entry.Context.Unique;
+        if (!entry.EnsureReplyStaged(unique))
+        {
+            _logger.LogError("FUSE request {Unique} finished without a reply; answering EIO", unique);
+        }
+
+        entry.Context.Reset();
+        PrepareCommand(ring, device, CommandCommitAndFetch, entry, entry.CommitId);
+    }
+
+    private unsafe void PrepareCommand(IoUring ring, int device, uint command, RingEntry entry, ulong commitId)
+    {
+        // struct fuse_uring_cmd_req { u64 flags; u64 commit_id; u16 qid; u8 padding[6]; }
+        Span<byte> request = stackalloc byte[24];
+        request.Clear();
+        MemoryMarshal.Write(request[8..], in commitId);
+        ushort queue = (ushort)_queueId;
+        MemoryMarshal.Write(request[16..], in queue);
+        ring.PrepareUringCommand(device, command, entry.Vectors, 2, (ulong)entry.Index, request);
+    }
+
+    private unsafe void ArmWake(IoUring ring)
+    {
+        fixed (byte* buffer = _wakeBuffer)
+        {
+            ring.PrepareRead(_eventFd, buffer, (uint)_wakeBuffer.Length, WakeTag);
+        }
+    }
+
+    private static uint RingSize(int entries)
+    {
+        uint size = 1;
+        while (size < entries)
+        {
+            size <<= 1;
+        }
+
+        return size;
+    }
+}
