@@ -194,6 +194,9 @@ internal sealed class FuseSession
         }
         catch (IOException exception)
         {
+            // Queues that did register may never hear from the kernel again (it turned io_uring off for this
+            // connection); the session's end must not wait for them.
+            Volatile.Write(ref _queues, []);
             if (_options.Transport == FuseTransport.IoUring)
             {
                 Initialized.TrySetException(exception);
