@@ -39,61 +39,14 @@ public sealed class UringTransportTests
     }
 
     [Fact]
-    public async Task ReadInParallel_OverIoUring_EachReaderGetsTheWholeFile()
-    {
-        var content = new byte[8 * 1024 * 1024 + 777];
-        new Random(13).NextBytes(content);
-        var root = new MemoryDirectory();
-        for (int i = 0; i < 4; i++)
-        {
-            root.AddFile($"file{i}", content);
-        }
-
-        await using TestMount mount = await TestMount.StartAsync(root, Uring);
-        byte[][] hashes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
-        {
-            await using FileStream stream = File.OpenRead(mount.PathOf($"file{i % 4}"));
-            return await SHA256.HashDataAsync(stream);
-        })));
-
-        Assert.All(hashes, hash => Assert.Equal(SHA256.HashData(content), hash));
-    }
+    public Task ReadInParallel_OverIoUring_EachReaderGetsTheWholeFile() => ConcurrencyScenarios.ParallelReadersGetWholeFilesAsync(Uring);
 
     [Fact]
-    public async Task Stat_WhileAnotherFileReadBlocksOverIoUring_Completes()
-    {
-        var root = new MemoryDirectory();
-        GatedFile slow = root.Add("slow", new GatedFile("slow content"u8.ToArray()));
-        root.AddDirectory("other").AddFile("fast", "fast"u8.ToArray());
-        await using TestMount mount = await TestMount.StartAsync(root, Uring with { AttributeTimeout = TimeSpan.Zero, EntryTimeout = TimeSpan.Zero });
+    public Task Stat_WhileAnotherFileReadBlocksOverIoUring_Completes() => ConcurrencyScenarios.StatCompletesWhileReadBlocksAsync(Uring);
 
-        using System.Diagnostics.Process reader = Tool.Start("cat", mount.PathOf("slow"));
-        await slow.Entered.Task.WaitAsync(Tool.HangLimit);
-        ProcessResult stat = await Tool.RunAsync("stat", "-c", "%s", mount.PathOf("other/fast"));
-
-        Assert.False(reader.HasExited);
-        Assert.Equal("4\n", stat.Text);
-        slow.Release();
-        Assert.Equal("slow content", (await Tool.WaitAsync(reader)).Text);
-    }
-
+    // The request waits in a ring entry; INTERRUPT still comes through /dev/fuse and must find it.
     [Fact]
-    public async Task KillInt_ReaderWaitingOverIoUring_CancelsTokenAndReaderSeesEintr()
-    {
-        var root = new MemoryDirectory();
-        GatedFile stuck = root.Add("stuck", new GatedFile(new byte[8192]));
-        await using TestMount mount = await TestMount.StartAsync(root, Uring);
-
-        // The request waits in a ring entry; INTERRUPT still comes through /dev/fuse and must find it.
-        using System.Diagnostics.Process reader = Tool.Start("python3", "-c", DirectReadScript.Source, mount.PathOf("stuck"));
-        reader.StandardInput.Close();
-        Assert.Equal("reading", await reader.StandardOutput.ReadLineAsync().WaitAsync(Tool.HangLimit));
-        await stuck.Entered.Task.WaitAsync(Tool.HangLimit);
-        await Tool.CheckedAsync("kill", "-INT", reader.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-        await stuck.Cancelled.Task.WaitAsync(Tool.HangLimit);
-        Assert.Equal("result -1 4\n", (await Tool.WaitAsync(reader)).Text); // EINTR
-    }
+    public Task KillInt_ReaderWaitingOverIoUring_CancelsTokenAndReaderSeesEintr() => ConcurrencyScenarios.InterruptedReaderSeesEintrAsync(Uring);
 
     [Fact]
     public async Task Unmount_OverIoUring_EndsTheSessionAndEveryQueue()
