@@ -114,6 +114,12 @@ try
         rows.Add(Row(label, tmpfsStat, () => StatAll(fusePaths), "stat/s", target));
     }
 
+    if (baseline is not null && only is not "stat")
+    {
+        await using BaselineServer server = await BaselineServer.StartAsync(baseline, "--array", fuse);
+        rows.Add(Row("C baseline, /dev/fuse: read from 1 GiB array", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
+    }
+
     if (baseline is not null)
     {
         foreach (string mode in uring ? new[] { "", "--uring" } : [""])

@@ -4,8 +4,10 @@
  * directories; GETATTR has no attribute caching, so a stat costs kernel round trips and nothing else, and READ
  * replies straight from a static buffer. It shows the floor the managed server is measured against.
  *
- * Usage: baseline [--uring] [--no-default-permissions] <mount point>; prints READY once mounted.
+ * Usage: baseline [--uring] [--no-default-permissions] [--array] <mount point>; prints READY once mounted.
  *   default   one thread, read(2)/write(2) on /dev/fuse
+ *   --array   READ replies from a 1 GiB array instead of one cache-resident 1 MiB buffer, as the managed
+ *             server's in-memory file does
  *   --uring   FUSE over io_uring (needs fuse.enable_uring=Y): one queue per CPU, each served by a thread pinned to
  *             it with its own ring and one entry; /dev/fuse still carries INIT and FORGET.
  */
@@ -51,6 +53,7 @@ struct ring_command { uint64_t flags, commit_id; uint16_t qid; uint8_t padding[6
 static int fd;
 static uint64_t next_id = 4; /* the low two bits carry the kind */
 static char zeros[PAYLOAD_SIZE];
+static char *array; /* --array: the big file's bytes */
 
 static void fill_attr(struct fuse_attr *attr, uint64_t id)
 {
@@ -97,7 +100,7 @@ static int answer(const struct fuse_in_header *in, const void *arg, void *out, c
             count = read_in->size;
         if (count > sizeof zeros)
             count = sizeof zeros;
-        *data = zeros;
+        *data = array != NULL ? array + read_in->offset : zeros;
         return (int)count;
     }
     case FUSE_RELEASE:
@@ -192,11 +195,20 @@ int main(int argc, char **argv)
             uring = 1;
         else if (strcmp(argv[i], "--no-default-permissions") == 0)
             default_permissions = 0;
+        else if (strcmp(argv[i], "--array") == 0) {
+            array = malloc(BIG_SIZE);
+            if (array == NULL) {
+                perror("malloc");
+                return 1;
+            }
+            for (uint64_t i = 0; i < BIG_SIZE; i += 8)
+                *(uint64_t *)(array + i) = i * 0x9E3779B97F4A7C15ULL; /* touch every page, not zeros */
+        }
         else
             mount_point = argv[i];
     }
     if (mount_point == NULL) {
-        fprintf(stderr, "usage: %s [--uring] [--no-default-permissions] <mount point>\n", argv[0]);
+        fprintf(stderr, "usage: %s [--uring] [--no-default-permissions] [--array] <mount point>\n", argv[0]);
         return 2;
     }
     fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);

@@ -21,7 +21,11 @@ public sealed record FuseMountOptions
     /// <summary>Keep file content in the page cache across opens (FOPEN_KEEP_CACHE); right when content never changes.</summary>
     public bool KeepCache { get; init; } = true;
 
-    /// <summary>Threads that read requests from /dev/fuse; 0 picks one per processor, at least two.</summary>
+    /// <summary>
+    /// Threads that read requests from /dev/fuse; 0 picks half the processors (1 to 8). Requests that wait on their
+    /// node free the thread, so more threads only help with many readers of content answered synchronously; each
+    /// one copying competes with the readers for a CPU.
+    /// </summary>
     public int Workers { get; init; }
 
     /// <summary>The largest READ in 4 KiB pages (FUSE_MAX_PAGES, at most 256 = 1 MiB).</summary>

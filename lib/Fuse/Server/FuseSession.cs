@@ -41,7 +41,7 @@ internal sealed class FuseSession
     {
         _device = device;
         _logger = logger;
-        _workerCount = options.Workers > 0 ? options.Workers : Math.Max(2, Environment.ProcessorCount);
+        _workerCount = options.Workers > 0 ? options.Workers : DefaultWorkerCount(Environment.ProcessorCount);
         Nodes = new NodeTable(root);
         Directories = new DirectoryHandles();
         _options = options;
@@ -66,6 +66,9 @@ internal sealed class FuseSession
     public long SynchronousAllocatedBytes => Interlocked.Read(ref _synchronousAllocatedBytes);
 
     public DirectoryHandles Directories { get; }
+
+    /// <summary>Half the processors, 1 to 8: the other half runs the readers whose requests the workers answer.</summary>
+    public static int DefaultWorkerCount(int processors) => Math.Clamp(processors / 2, 1, 8);
 
     public void Start()
     {

@@ -18,6 +18,24 @@ public sealed class ConcurrencyTests
     public Task KillInt_ReaderWaitingOnRead_CancelsTokenAndReaderSeesEintr() => ConcurrencyScenarios.InterruptedReaderSeesEintrAsync(DeviceTransport);
 
     [Fact]
+    public async Task Stat_WhileAnotherWorkerIsBlockedInACallback_IsAnsweredByTheNextWorker()
+    {
+        var root = new MemoryDirectory();
+        SynchronouslyBlockingFile blocking = root.Add("blocking", new SynchronouslyBlockingFile("late"u8.ToArray()));
+        root.AddFile("fast", "fast"u8.ToArray());
+        await using TestMount mount = await TestMount.StartAsync(root, DeviceTransport with { Workers = 2, AttributeTimeout = TimeSpan.Zero });
+
+        using System.Diagnostics.Process reader = Tool.Start("cat", mount.PathOf("blocking"));
+        await blocking.Entered.Task.WaitAsync(Tool.HangLimit);
+        ProcessResult stat = await Tool.RunAsync("stat", "-c", "%s", mount.PathOf("fast"));
+
+        Assert.Equal("4\n", stat.Text);
+        Assert.False(reader.HasExited);
+        blocking.Release();
+        Assert.Equal("late", (await Tool.WaitAsync(reader)).Text);
+    }
+
+    [Fact]
     public async Task Getattr_NodeThrows_AnswersEioAndLogsOnce()
     {
         var root = new MemoryDirectory();
