@@ -52,6 +52,7 @@ try
     root.AddFile("big.bin", content);
     root.Add("big-copying.bin", new CopyingFile(content));
     root.Add("big-repeating.bin", new RepeatingFile(content[..(1 << 20)], FileSize));
+    root.Add("big-passthrough.bin", new PassthroughFile(Path.Combine(tmpfs, "big.bin")));
     var paths = new List<string>();
     for (int d = 0; d < Directories; d++)
     {
@@ -73,24 +74,29 @@ try
     // Read: no keep_cache, so each open starts cold and every byte crosses the FUSE connection.
     if (only is "all" or "read")
     {
-    await using (FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers, ReadaheadKilobytes = readahead, Transport = FuseTransport.Device }, null, CancellationToken.None))
-    {
-        rows.Add(Row("sequential read 1 GiB, cold", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0.5));
-        rows.Add(Row("  same through INodeReader (one more copy)", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big-copying.bin")), "MiB/s", 0));
-        rows.Add(Row("  1 MiB block repeated (as the C baseline)", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big-repeating.bin")), "MiB/s", 0));
-    }
+        await using (FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers, ReadaheadKilobytes = readahead, Transport = FuseTransport.Device }, null, CancellationToken.None))
+        {
+            rows.Add(Row("sequential read 1 GiB, cold", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0.5));
+            rows.Add(Row("  same through INodeReader (one more copy)", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big-copying.bin")), "MiB/s", 0));
+            rows.Add(Row("  1 MiB block repeated (as the C baseline)", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big-repeating.bin")), "MiB/s", 0));
+        }
 
-    if (uring)
-    {
-        await using FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers, ReadaheadKilobytes = readahead, Transport = FuseTransport.IoUring }, null, CancellationToken.None);
-        rows.Add(Row("cold read over io_uring (1 GiB array)", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
-    }
+        await using (FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers, Transport = FuseTransport.Device, Passthrough = true }, null, CancellationToken.None))
+        {
+            rows.Add(Row("cold read, passthrough to the tmpfs file", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big-passthrough.bin")), "MiB/s", 0));
+        }
 
-    // For reference: with keep_cache (the default) a second open reads from the page cache.
-    await using (FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { Workers = workers, Transport = FuseTransport.Device }, null, CancellationToken.None))
-    {
-        rows.Add(Row("sequential re-read 1 GiB, keep_cache", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
-    }
+        if (uring)
+        {
+            await using FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers, ReadaheadKilobytes = readahead, Transport = FuseTransport.IoUring }, null, CancellationToken.None);
+            rows.Add(Row("cold read over io_uring (1 GiB array)", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
+        }
+
+        // For reference: with keep_cache (the default) a second open reads from the page cache.
+        await using (FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { Workers = workers, Transport = FuseTransport.Device }, null, CancellationToken.None))
+        {
+            rows.Add(Row("sequential re-read 1 GiB, keep_cache", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
+        }
     }
 
     byte[][] tmpfsPaths = paths.Select(p => NativeStat.Encode(Path.Combine(tmpfs, p))).ToArray();

@@ -56,6 +56,14 @@ public sealed record FuseMountOptions
     public FuseTransport Transport { get; init; } = FuseTransport.Device;
 
     /// <summary>
+    /// Negotiate FUSE passthrough (Linux 6.9+, CONFIG_FUSE_PASSTHROUGH) so nodes implementing
+    /// <see cref="INodeBackingFile"/> are read by the kernel straight from their local file. The mount then counts
+    /// as one level of stacking: overlayfs on top of it still works, a stacked file system below a backing file
+    /// does not (that file is served through READ instead).
+    /// </summary>
+    public bool Passthrough { get; init; }
+
+    /// <summary>
     /// Entries per CPU queue over io_uring; each holds a reply buffer of <see cref="MaxPages"/> pages (touched only
     /// as far as replies reach). Background reads may hold three quarters of them.
     /// </summary>

@@ -31,6 +31,13 @@ internal static unsafe partial class Libc
         public nuint Length;
     }
 
+    // _IOW(229, 1, struct fuse_backing_map) and _IOW(229, 2, uint32_t) of linux/fuse.h.
+    public const uint FuseDevIocBackingOpen = 0x4010E501;
+    public const uint FuseDevIocBackingClose = 0x4004E502;
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(SafeHandle fd, nuint request, void* argument);
+
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Mount(string source, string target, string fileSystemType, ulong flags, string data);
 

@@ -18,6 +18,7 @@ internal enum InitFlags : uint
 [Flags]
 internal enum InitFlags2 : uint
 {
+    Passthrough = 1 << (37 - 32), // FUSE_PASSTHROUGH
     OverIoUring = 1 << (41 - 32), // FUSE_OVER_IO_URING
 }
 
@@ -27,4 +28,5 @@ internal enum OpenReplyFlags : uint
 {
     KeepCache = 1 << 1,
     CacheDir = 1 << 3,
+    Passthrough = 1 << 7, // FOPEN_PASSTHROUGH: backing_id names the file reads go to
 }

@@ -132,7 +132,16 @@ internal struct OpenOut
 {
     public ulong FileHandle;
     public uint OpenFlags;
-    public uint Padding;
+    public int BackingId; // with FOPEN_PASSTHROUGH (7.40)
+}
+
+/// <summary>struct fuse_backing_map, the argument of FUSE_DEV_IOC_BACKING_OPEN.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct BackingMap
+{
+    public int Fd;
+    public uint Flags;
+    public ulong Padding;
 }
 
 [StructLayout(LayoutKind.Sequential)]

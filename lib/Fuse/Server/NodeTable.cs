@@ -51,12 +51,12 @@ internal sealed class NodeTable
         return id;
     }
 
-    /// <summary>Drops <paramref name="count"/> kernel references (FORGET).</summary>
-    public void Forget(ulong nodeId, ulong count)
+    /// <summary>Drops <paramref name="count"/> kernel references (FORGET); true when the node left the table.</summary>
+    public bool Forget(ulong nodeId, ulong count)
     {
         if (nodeId == RootId)
         {
-            return;
+            return false;
         }
 
         lock (_countLock)
@@ -66,10 +66,12 @@ internal sealed class NodeTable
                 entry.LookupCount -= Math.Min(count, entry.LookupCount);
                 if (entry.LookupCount == 0)
                 {
-                    _nodes.TryRemove(nodeId, out _);
+                    return _nodes.TryRemove(nodeId, out _);
                 }
             }
         }
+
+        return false;
     }
 
     private sealed class Entry(FuseNode node)

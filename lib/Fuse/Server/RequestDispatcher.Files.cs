@@ -25,7 +25,18 @@ internal sealed partial class RequestDispatcher
 
         // No per-open state: reads go to the node by node id. Content never changes, so the page cache
         // may survive opens (FOPEN_KEEP_CACHE).
-        SendStruct(context, new OpenOut { OpenFlags = options.KeepCache ? (uint)OpenReplyFlags.KeepCache : 0 });
+        uint cacheFlags = options.KeepCache ? (uint)OpenReplyFlags.KeepCache : 0;
+        if (_passthrough && node is INodeBackingFile backing)
+        {
+            int backingId = await _backingFiles.OpenAsync(context.Header.NodeId, backing, token).ConfigureAwait(false);
+            SendStruct(context, backingId > 0
+                // The kernel refuses KEEP_CACHE with passthrough: the page cache is the backing file's.
+                ? new OpenOut { FileHandle = BackingFiles.PassthroughHandle, OpenFlags = (uint)OpenReplyFlags.Passthrough, BackingId = backingId }
+                : new OpenOut { FileHandle = BackingFiles.CachedHandle, OpenFlags = cacheFlags });
+            return;
+        }
+
+        SendStruct(context, new OpenOut { OpenFlags = cacheFlags });
     }
 
     private async ValueTask ReadAsync(RequestContext context, FuseNode node, CancellationToken token)
@@ -70,6 +81,17 @@ internal sealed partial class RequestDispatcher
         }
 
         Send(context, Math.Clamp(read.Value, 0, size), Errno.None);
+    }
+
+    private ValueTask ReleaseAsync(RequestContext context)
+    {
+        if (_passthrough)
+        {
+            _backingFiles.Release(context.Header.NodeId, context.Argument<ReleaseIn>().FileHandle);
+        }
+
+        Send(context, 0, Errno.None);
+        return Completed;
     }
 
     private async ValueTask ReadlinkAsync(RequestContext context, FuseNode node, CancellationToken token)

@@ -12,6 +12,9 @@ internal sealed partial class RequestDispatcher
     /// <summary>The minor answered when FUSE over io_uring is negotiated (7.42 introduced it).</summary>
     private const uint UringProtocolMinor = 42;
 
+    /// <summary>The minor answered when passthrough is negotiated (7.40: fuse_open_out.backing_id, max_stack_depth).</summary>
+    private const uint PassthroughProtocolMinor = 40;
+
     /// <summary>The oldest minor accepted: full-size entry/attr/init structures (Linux 3.15).</summary>
     private const uint OldestMinor = 23;
 
@@ -59,16 +62,22 @@ internal sealed partial class RequestDispatcher
             return;
         }
 
-        InitFlags granted = (Wanted | (uring ? InitFlags.InitExt : 0)) & (InitFlags)request.Flags;
+        // Passthrough: the mount counts as one level of stacking (max_stack_depth 1), so overlayfs may still sit on
+        // top of it and backing files must live on a file system that is not stacked itself.
+        bool passthrough = options.Passthrough && (offered2 & (uint)InitFlags2.Passthrough) != 0;
+        _passthrough = passthrough;
+        uint minor = uring ? UringProtocolMinor : passthrough ? PassthroughProtocolMinor : ProtocolMinor;
+        InitFlags granted = (Wanted | (uring || passthrough ? InitFlags.InitExt : 0)) & (InitFlags)request.Flags;
         int maxPages = (granted & InitFlags.MaxPages) != 0 ? Math.Clamp(options.MaxPages, 1, 256) : 32;
         _maxRead = Math.Min(maxPages * 4096, LargeBufferPool.Size - OutHeader.Size);
         var reply = new InitOut
         {
             Major = 7,
-            Minor = Math.Min(request.Minor, uring ? UringProtocolMinor : ProtocolMinor),
+            Minor = Math.Min(request.Minor, minor),
             MaxReadahead = request.MaxReadahead,
             Flags = (uint)granted,
-            Flags2 = uring ? (uint)InitFlags2.OverIoUring : 0,
+            Flags2 = (uring ? (uint)InitFlags2.OverIoUring : 0) | (passthrough ? (uint)InitFlags2.Passthrough : 0),
+            MaxStackDepth = passthrough ? 1u : 0,
             // Over io_uring each CPU's queue has a fixed number of entries: background reads may hold only part of
             // them, so a slow READ never leaves a queue without an entry for LOOKUP or GETATTR.
             MaxBackground = (ushort)(uring ? UringBackgroundLimit(options.UringQueueDepth) : 64),
@@ -78,8 +87,8 @@ internal sealed partial class RequestDispatcher
             MaxPages = (ushort)maxPages,
         };
         SendStruct(context, reply);
-        logger.LogDebug("FUSE INIT: kernel 7.{KernelMinor}, answered 7.{Minor}, flags {Flags}, max pages {MaxPages}, io_uring {Uring}",
-            request.Minor, reply.Minor, granted, maxPages, uring);
+        logger.LogDebug("FUSE INIT: kernel 7.{KernelMinor}, answered 7.{Minor}, flags {Flags}, max pages {MaxPages}, io_uring {Uring}, passthrough {Passthrough}",
+            request.Minor, reply.Minor, granted, maxPages, uring, passthrough);
         if (InitAnswered is { } answered)
         {
             answered(uring);

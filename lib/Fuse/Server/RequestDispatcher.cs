@@ -20,7 +20,9 @@ internal sealed partial class RequestDispatcher(
     private const uint OpenTruncate = 0x200;
     private const uint AccessWrite = 2; // W_OK
 
+    private readonly BackingFiles _backingFiles = new(device, logger);
     private int _maxRead = 32 * 4096;
+    private bool _passthrough;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DispatchAsync(RequestContext context)
@@ -58,7 +60,7 @@ internal sealed partial class RequestDispatcher(
                 FuseOpcode.Readlink => ReadlinkAsync(context, node!, token),
                 FuseOpcode.Open => OpenAsync(context, node!, token),
                 FuseOpcode.Read => ReadAsync(context, node!, token),
-                FuseOpcode.Release => ReplyEmptyAsync(context),
+                FuseOpcode.Release => ReleaseAsync(context),
                 FuseOpcode.Opendir => OpendirAsync(context, node!, token),
                 FuseOpcode.Readdir => ReaddirAsync(context, plus: false, token),
                 FuseOpcode.Readdirplus => ReaddirAsync(context, plus: true, token),
@@ -133,7 +135,7 @@ internal sealed partial class RequestDispatcher(
         switch (opcode)
         {
             case FuseOpcode.Forget:
-                nodes.Forget(context.Header.NodeId, context.Argument<ForgetIn>().Nlookup);
+                Forget(context.Header.NodeId, context.Argument<ForgetIn>().Nlookup);
                 break;
             case FuseOpcode.BatchForget:
                 BatchForget(context);
@@ -158,7 +160,15 @@ internal sealed partial class RequestDispatcher(
         ReadOnlySpan<ForgetOne> items = MemoryMarshal.Cast<byte, ForgetOne>(body[Unsafe.SizeOf<BatchForgetIn>()..]);
         foreach (ForgetOne item in items[..(int)Math.Min(count, (uint)items.Length)])
         {
-            nodes.Forget(item.NodeId, item.Nlookup);
+            Forget(item.NodeId, item.Nlookup);
+        }
+    }
+
+    private void Forget(ulong nodeId, ulong count)
+    {
+        if (nodes.Forget(nodeId, count) && _passthrough)
+        {
+            _backingFiles.Forget(nodeId);
         }
     }
 
