@@ -35,7 +35,7 @@ internal sealed class FuseSession
     private readonly FuseMountOptions _options;
     private UringQueue[] _queues = [];
     private int _runningWorkers;
-    private long _synchronousAllocatedBytes;
+    private readonly AllocationCounter _synchronousAllocations = new();
 
     public FuseSession(SafeFileHandle device, FuseNode root, FuseMountOptions options, ILogger logger)
     {
@@ -63,7 +63,7 @@ internal sealed class FuseSession
     public bool UsesIoUring { get; private set; }
 
     /// <summary>Bytes allocated by requests answered synchronously on the workers (the hot path; should stay flat).</summary>
-    public long SynchronousAllocatedBytes => Interlocked.Read(ref _synchronousAllocatedBytes);
+    public long SynchronousAllocatedBytes => _synchronousAllocations.Bytes;
 
     public DirectoryHandles Directories { get; }
 
@@ -120,7 +120,7 @@ internal sealed class FuseSession
                 {
                     pending.GetAwaiter().GetResult();
                     context.Reset();
-                    Interlocked.Add(ref _synchronousAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+                    _synchronousAllocations.AddSince(allocatedBefore);
                     continue;
                 }
 
@@ -174,7 +174,7 @@ internal sealed class FuseSession
         var queues = new UringQueue[IoUringSyscalls.PossibleCpuCount()];
         for (int i = 0; i < queues.Length; i++)
         {
-            queues[i] = new UringQueue(i, depth, payloadSize, InputSize, _device, _dispatcher, _inflight, _logger);
+            queues[i] = new UringQueue(i, depth, payloadSize, InputSize, _device, _dispatcher, _inflight, _synchronousAllocations, _logger);
         }
 
         Volatile.Write(ref _queues, queues);

@@ -23,6 +23,7 @@ internal sealed class UringQueue
     private readonly SafeHandle _device;
     private readonly RequestDispatcher _dispatcher;
     private readonly InflightRequests _inflight;
+    private readonly AllocationCounter _allocations;
     private readonly ILogger _logger;
     private readonly RingEntry[] _entries;
     private readonly ConcurrentQueue<RingEntry> _finished = new();
@@ -33,8 +34,9 @@ internal sealed class UringQueue
     private int _eventFd = -1;
 
     public UringQueue(int queueId, int depth, int payloadSize, int inputSize, SafeHandle device,
-        RequestDispatcher dispatcher, InflightRequests inflight, ILogger logger)
+        RequestDispatcher dispatcher, InflightRequests inflight, AllocationCounter allocations, ILogger logger)
     {
+        _allocations = allocations;
         _queueId = queueId;
         _device = device;
         _dispatcher = dispatcher;
@@ -205,6 +207,7 @@ internal sealed class UringQueue
 
     private void Handle(IoUring ring, int device, RingEntry entry)
     {
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         entry.LoadRequest();
         RequestContext context = entry.Context;
         ValueTask pending = _dispatcher.DispatchAsync(context);
@@ -212,6 +215,7 @@ internal sealed class UringQueue
         {
             pending.GetAwaiter().GetResult();
             Commit(ring, device, entry);
+            _allocations.AddSince(allocatedBefore);
             return;
         }
 

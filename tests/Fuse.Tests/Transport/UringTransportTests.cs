@@ -49,6 +49,14 @@ public sealed class UringTransportTests
     public Task KillInt_ReaderWaitingOverIoUring_CancelsTokenAndReaderSeesEintr() => ConcurrencyScenarios.InterruptedReaderSeesEintrAsync(Uring);
 
     [Fact]
+    public Task Getattr_ThousandsOfStatsOverIoUring_AllocateNothingPerRequest() => AllocationScenarios.GetattrAllocatesNothingAsync(Uring);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public Task Read_ManyDirectReadsOverIoUring_AllocateNothingPerRequest(bool copying) => AllocationScenarios.ReadAllocatesNothingAsync(Uring, copying);
+
+    [Fact]
     public async Task Unmount_OverIoUring_EndsTheSessionAndEveryQueue()
     {
         var root = new MemoryDirectory();
