@@ -33,9 +33,9 @@ internal sealed class FuseSession
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _workerCount;
     private readonly FuseMountOptions _options;
+    private readonly AllocationCounter _synchronousAllocations = new();
     private UringQueue[] _queues = [];
     private int _runningWorkers;
-    private readonly AllocationCounter _synchronousAllocations = new();
 
     public FuseSession(SafeFileHandle device, FuseNode root, FuseMountOptions options, ILogger logger)
     {
@@ -195,7 +195,7 @@ internal sealed class FuseSession
             UsesIoUring = true;
             Initialized.TrySetResult();
         }
-        catch (IOException exception)
+        catch (Exception exception)
         {
             // Queues that did register may never hear from the kernel again (it turned io_uring off for this
             // connection); the session's end must not wait for them.
