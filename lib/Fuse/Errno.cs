@@ -54,6 +54,9 @@ public enum Errno
     EOVERFLOW = 75,
     /// <summary>Operation not supported.</summary>
     EOPNOTSUPP = 95,
+    /// <summary>Software caused connection abort.</summary>
+    ECONNABORTED = 103,
+
     /// <summary>Transport endpoint is not connected (a FUSE mount whose server died).</summary>
     ENOTCONN = 107,
 

@@ -86,6 +86,7 @@ public sealed class FuseMount : IAsyncDisposable
         }
 
         var mount = new FuseMount(target, device, session, logger);
+        session.ConnectionLost = mount.AbortConnection;
         session.Start();
         try
         {
@@ -172,6 +173,29 @@ public sealed class FuseMount : IAsyncDisposable
             int errno = Libc.LastErrno;
             throw new IOException($"mount({type} at {target}) failed: {Libc.Describe(errno)}", errno);
         }
+    }
+
+    /// <summary>
+    /// Aborts the kernel connection (/sys/fs/fuse/connections/&lt;minor&gt;/abort), as if the server had died: every
+    /// waiting and future caller gets ENOTCONN, and <see cref="FuseMountCleanup"/> detaches the mount later. Falls
+    /// back to a forced unmount, which aborts it too.
+    /// </summary>
+    private void AbortConnection()
+    {
+        try
+        {
+            if (MountTable.Find(MountPoint) is { } mount)
+            {
+                File.WriteAllText($"/sys/fs/fuse/connections/{mount.DeviceMinor}/abort", "1");
+                return;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Could not abort the FUSE connection of {MountPoint} ({Error}); forcing the unmount", MountPoint, exception.Message);
+        }
+
+        FuseMountCleanup.Unmount(MountPoint, UnmountMode.Force);
     }
 
     /// <summary>Raises the mount's readahead window (its bdi's read_ahead_kb), which the kernel caps at 128 KiB by default.</summary>

@@ -64,8 +64,10 @@ public sealed record FuseMountOptions
     public bool Passthrough { get; init; }
 
     /// <summary>
-    /// Entries per CPU queue over io_uring; each holds a reply buffer of <see cref="MaxPages"/> pages (touched only
-    /// as far as replies reach). Background reads may hold three quarters of them.
+    /// Entries per CPU queue over io_uring (2 to 1024). Each holds a pinned reply buffer of <see cref="MaxPages"/>
+    /// pages, allocated on the managed heap: a mount costs possible CPUs × depth × max pages × 4 KiB (16 MiB per CPU
+    /// with the defaults), counted against the GC's heap limit. Background reads may hold three quarters of one
+    /// queue's entries, for the whole connection.
     /// </summary>
     public int UringQueueDepth { get; init; } = 16;
 }

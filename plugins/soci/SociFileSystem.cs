@@ -197,6 +197,9 @@ internal sealed partial class SociFileSystem(
         EntryTimeout = TimeSpan.FromSeconds(options.Fuse.EntryTimeout),
         NegativeEntryTimeout = TimeSpan.FromSeconds(options.Fuse.NegativeTimeout),
         ReadOnly = true,
+        // At least two: reads of already fetched spans inflate them synchronously on the worker, and one such
+        // read must not hold up the metadata requests of the containers starting on this layer.
+        Workers = Math.Max(2, Environment.ProcessorCount / 2),
     };
 
     private static string Normalize(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));

@@ -135,7 +135,10 @@ internal static unsafe partial class IoUringSyscalls
         return SchedSetAffinity(0, Words * sizeof(ulong), mask) == 0;
     }
 
-    /// <summary>How many CPUs the kernel may ever bring online (/sys/devices/system/cpu/possible), e.g. "0-3" → 4.</summary>
+    /// <summary>
+    /// How many CPUs the kernel may ever bring online (/sys/devices/system/cpu/possible, e.g. "0-3" → 4): the
+    /// kernel's number of ring queues. 0 when it cannot be read (no guess: a queue too few and the ring is never ready).
+    /// </summary>
     public static int PossibleCpuCount()
     {
         try
@@ -150,11 +153,11 @@ internal static unsafe partial class IoUringSyscalls
                 count += last - first + 1;
             }
 
-            return Math.Max(count, 1);
+            return count;
         }
         catch (Exception exception) when (exception is IOException or FormatException or UnauthorizedAccessException)
         {
-            return Environment.ProcessorCount;
+            return 0;
         }
     }
 }

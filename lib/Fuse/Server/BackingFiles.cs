@@ -22,6 +22,7 @@ internal sealed class BackingFiles(SafeHandle device, ILogger logger)
 
     private readonly Dictionary<ulong, State> _states = [];
     private readonly Lock _lock = new();
+    private bool _disabled; // the kernel refuses every backing file of this mount (EPERM: no CAP_SYS_ADMIN)
 
     /// <summary>Decides how to open the node: a backing id (passthrough), or 0 to serve it through READ.</summary>
     public async ValueTask<int> OpenAsync(ulong nodeId, INodeBackingFile node, CancellationToken cancellationToken)
@@ -34,7 +35,7 @@ internal sealed class BackingFiles(SafeHandle device, ILogger logger)
                 return state.BackingId;
             }
 
-            if (state.Refused || state.CachedOpens > 0)
+            if (_disabled || state.Refused || state.CachedOpens > 0)
             {
                 state.CachedOpens++;
                 return 0;
@@ -57,7 +58,7 @@ internal sealed class BackingFiles(SafeHandle device, ILogger logger)
                 Unregister(registered);
             }
 
-            state.Refused |= registered < 0;
+            state.Refused |= registered == Refused;
             if (state.BackingId > 0)
             {
                 return state.BackingId;
@@ -116,7 +117,13 @@ internal sealed class BackingFiles(SafeHandle device, ILogger logger)
         return state;
     }
 
-    /// <summary>The new backing id; 0 when the node has no local file now; -1 when the kernel refused it.</summary>
+    private const int Refused = -1;
+    private const int Failed = -2;
+
+    /// <summary>
+    /// The new backing id; 0 when the node has no local file now; <see cref="Refused"/> when the kernel will never
+    /// take this file; <see cref="Failed"/> for a passing failure (out of file descriptors or memory).
+    /// </summary>
     private async ValueTask<int> RegisterAsync(INodeBackingFile node, ulong nodeId, CancellationToken cancellationToken)
     {
         SafeFileHandle? handle;
@@ -137,14 +144,34 @@ internal sealed class BackingFiles(SafeHandle device, ILogger logger)
         using (handle)
         {
             int id = Register(handle);
-            if (id < 0)
+            if (id > 0)
             {
-                // ELOOP: the file lives on a stacked file system; EPERM: no CAP_SYS_ADMIN. Served through READ.
-                logger.LogWarning("FUSE passthrough refused the backing file of node {NodeId}: {Error}; serving it through READ",
-                    nodeId, Libc.Describe(-id));
+                return id;
             }
 
-            return id < 0 ? -1 : id;
+            int errno = -id;
+            if (errno == (int)Errno.EPERM)
+            {
+                // Needs CAP_SYS_ADMIN, for every file of the mount: say it once and stop asking.
+                lock (_lock)
+                {
+                    if (_disabled)
+                    {
+                        return Failed;
+                    }
+
+                    _disabled = true;
+                }
+
+                logger.LogWarning("FUSE passthrough is refused ({Error}: it needs CAP_SYS_ADMIN); this mount serves every file through READ", Libc.Describe(errno));
+                return Failed;
+            }
+
+            bool permanent = errno is (int)Errno.ELOOP or (int)Errno.EINVAL or (int)Errno.EOPNOTSUPP;
+            // ELOOP: the file lives on a stacked file system. Either way this open is served through READ.
+            logger.LogWarning("FUSE passthrough refused the backing file of node {NodeId}: {Error}; serving it through READ{Scope}",
+                nodeId, Libc.Describe(errno), permanent ? " from now on" : " this time");
+            return permanent ? Refused : Failed;
         }
     }
 

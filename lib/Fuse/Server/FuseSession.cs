@@ -59,6 +59,9 @@ internal sealed class FuseSession
 
     public NodeTable Nodes { get; }
 
+    /// <summary>Called when requests can no longer be answered (a ring queue failed): the mount aborts the connection.</summary>
+    public Action? ConnectionLost { get; set; }
+
     /// <summary>True once requests travel through io_uring queues (set before INIT completes).</summary>
     public bool UsesIoUring { get; private set; }
 
@@ -170,11 +173,12 @@ internal sealed class FuseSession
         // The kernel's payload size: max(FUSE_MIN_READ_BUFFER, max_write, max_pages * PAGE_SIZE) (fs/fuse/dev_uring.c).
         int maxPages = _dispatcher.MaxRead / 4096;
         int payloadSize = Math.Max(8192, maxPages * Environment.SystemPageSize);
-        int depth = Math.Clamp(_options.UringQueueDepth, 2, 1024);
+        int depth = _dispatcher.UringQueueDepth;
         var queues = new UringQueue[IoUringSyscalls.PossibleCpuCount()];
         for (int i = 0; i < queues.Length; i++)
         {
-            queues[i] = new UringQueue(i, depth, payloadSize, InputSize, _device, _dispatcher, _inflight, _synchronousAllocations, _logger);
+            queues[i] = new UringQueue(i, depth, payloadSize, InputSize, _device, _dispatcher, _inflight, _synchronousAllocations,
+                () => ConnectionLost?.Invoke(), _logger);
         }
 
         Volatile.Write(ref _queues, queues);

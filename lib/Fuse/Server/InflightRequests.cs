@@ -8,9 +8,25 @@ namespace PluggableSnapshotter.Fuse.Server;
 /// </summary>
 internal sealed class InflightRequests
 {
+    // Bounds the interrupts remembered for requests not parked yet; request ids are never reused, so a stale one
+    // (its request finished synchronously) is only dead weight, cleared past the bound.
+    private const int MaxMissed = 4096;
     private readonly ConcurrentDictionary<ulong, RequestContext> _pending = new();
+    private readonly ConcurrentDictionary<ulong, byte> _missed = new();
 
-    public void Track(RequestContext context) => _pending[context.Unique] = context;
+    /// <summary>
+    /// Tracks a request that waits on its node. An INTERRUPT that arrived while it was still being dispatched
+    /// cancels it now: over io_uring the kernel cannot retry an interrupt (its EAGAIN answer looks the request up
+    /// among /dev/fuse's requests only).
+    /// </summary>
+    public void Track(RequestContext context)
+    {
+        _pending[context.Unique] = context;
+        if (!_missed.IsEmpty && _missed.TryRemove(context.Unique, out _))
+        {
+            context.Cancel(context.Unique);
+        }
+    }
 
     public void Untrack(RequestContext context) => _pending.TryRemove(context.Unique, out _);
 
@@ -19,6 +35,19 @@ internal sealed class InflightRequests
     {
         if (!_pending.TryGetValue(unique, out RequestContext? context))
         {
+            if (_missed.Count >= MaxMissed)
+            {
+                _missed.Clear();
+            }
+
+            _missed[unique] = 0;
+            // Tracked in between: it is pending now, cancel it here (Track may have missed the mark).
+            if (_pending.TryGetValue(unique, out context) && _missed.TryRemove(unique, out _))
+            {
+                context.Cancel(unique);
+                return true;
+            }
+
             return false;
         }
 

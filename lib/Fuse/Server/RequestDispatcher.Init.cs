@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Fuse.Interop;
 using PluggableSnapshotter.Fuse.Protocol;
 
 namespace PluggableSnapshotter.Fuse.Server;
@@ -52,13 +53,13 @@ internal sealed partial class RequestDispatcher
         // CONFIG_FUSE_IO_URING is built in and the fuse.enable_uring parameter is on.
         Span<byte> body = context.Body;
         uint offered2 = body.Length >= 20 && (request.Flags & (uint)InitFlags.InitExt) != 0 ? MemoryMarshal.Read<uint>(body[16..]) : 0;
-        bool uringOffered = (offered2 & (uint)InitFlags2.OverIoUring) != 0;
+        bool uringOffered = (offered2 & (uint)InitFlags2.OverIoUring) != 0 && IoUringSyscalls.PossibleCpuCount() > 0;
         bool uring = uringOffered && options.Transport != FuseTransport.Device;
         if (options.Transport == FuseTransport.IoUring && !uringOffered)
         {
             ReplyError(context, Errno.EPROTO);
             initialized.TrySetException(new NotSupportedException(
-                "The kernel did not offer FUSE over io_uring (it needs CONFIG_FUSE_IO_URING and /sys/module/fuse/parameters/enable_uring set to Y)"));
+                "The kernel did not offer FUSE over io_uring (it needs CONFIG_FUSE_IO_URING and /sys/module/fuse/parameters/enable_uring set to Y, and a readable /sys/devices/system/cpu/possible)"));
             return;
         }
 
@@ -80,8 +81,8 @@ internal sealed partial class RequestDispatcher
             MaxStackDepth = passthrough ? 1u : 0,
             // Over io_uring each CPU's queue has a fixed number of entries: background reads may hold only part of
             // them, so a slow READ never leaves a queue without an entry for LOOKUP or GETATTR.
-            MaxBackground = (ushort)(uring ? UringBackgroundLimit(options.UringQueueDepth) : 64),
-            CongestionThreshold = (ushort)(uring ? UringBackgroundLimit(options.UringQueueDepth) : 48),
+            MaxBackground = (ushort)(uring ? UringBackgroundLimit(UringQueueDepth) : 64),
+            CongestionThreshold = (ushort)(uring ? UringBackgroundLimit(UringQueueDepth) : 48),
             MaxWrite = FuseSession.MaxWrite,
             TimeGranularity = 1,
             MaxPages = (ushort)maxPages,
@@ -99,6 +100,13 @@ internal sealed partial class RequestDispatcher
         }
     }
 
-    /// <summary>Background requests allowed at once over io_uring: three quarters of a queue's entries.</summary>
+    /// <summary>Entries per ring queue: the option, kept to what a queue can sensibly hold.</summary>
+    public int UringQueueDepth => Math.Clamp(options.UringQueueDepth, 2, 1024);
+
+    /// <summary>
+    /// Background requests allowed at once over io_uring, for the whole connection (max_background is global; the
+    /// kernel adds at most one per queue): three quarters of one queue's entries, so even when all of them land on
+    /// one CPU a quarter of its entries stay free for LOOKUP and GETATTR.
+    /// </summary>
     public static int UringBackgroundLimit(int queueDepth) => Math.Max(1, queueDepth * 3 / 4);
 }

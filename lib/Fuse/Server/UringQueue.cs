@@ -31,11 +31,15 @@ internal sealed class UringQueue
     private readonly byte[] _wakeBuffer = GC.AllocateArray<byte>(8, pinned: true);
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action _connectionLost;
     private int _eventFd = -1;
+    private int _live; // entries registered and not released by the kernel (ring thread only)
+    private int _parked; // entries whose request waits on its node (ring thread only)
 
     public UringQueue(int queueId, int depth, int payloadSize, int inputSize, SafeHandle device,
-        RequestDispatcher dispatcher, InflightRequests inflight, AllocationCounter allocations, ILogger logger)
+        RequestDispatcher dispatcher, InflightRequests inflight, AllocationCounter allocations, Action connectionLost, ILogger logger)
     {
+        _connectionLost = connectionLost;
         _allocations = allocations;
         _queueId = queueId;
         _device = device;
@@ -103,6 +107,7 @@ internal sealed class UringQueue
             if (!_registered.TrySetException(exception))
             {
                 _logger.LogCritical(exception, "FUSE ring queue {Queue} stopped unexpectedly", _queueId);
+                _connectionLost();
             }
         }
         finally
@@ -126,7 +131,12 @@ internal sealed class UringQueue
         }
     }
 
-    /// <summary>Registers every entry; the kernel answers a refusal at once, success only when a request arrives.</summary>
+    /// <summary>
+    /// Registers every entry. The kernel answers a refusal at once and success only when a request arrives, which
+    /// can happen right away: once the last queue registers, requests held back until the ring was ready flow in.
+    /// Those are served, not dropped. A queue with some entries registered serves with those (the ring may already
+    /// be ready and route this CPU's requests here); one with none fails, and the kernel falls back to /dev/fuse.
+    /// </summary>
     private bool Register(IoUring ring, int device)
     {
         foreach (RingEntry entry in _entries)
@@ -142,29 +152,66 @@ internal sealed class UringQueue
             return false;
         }
 
+        var arrived = new List<RingEntry>();
+        int refused = 0;
+        int firstError = 0;
         while (ring.TryTakeCompletion(out ulong userData, out int completion))
         {
-            if (userData != WakeTag && completion < 0)
+            if (userData == WakeTag)
             {
-                _registered.TrySetException(new IOException(
-                    $"FUSE_IO_URING_CMD_REGISTER on queue {_queueId} was refused: {Libc.Describe(-completion)}", -completion));
-                return false;
+                continue; // Nothing can be posted before registration; re-armed below if it ever completes.
+            }
+
+            if (completion < 0)
+            {
+                refused++;
+                firstError = firstError == 0 ? -completion : firstError;
+            }
+            else
+            {
+                arrived.Add(_entries[(int)userData]);
             }
         }
 
+        if (refused == _entries.Length)
+        {
+            _registered.TrySetException(new IOException(
+                $"FUSE_IO_URING_CMD_REGISTER on queue {_queueId} was refused: {Libc.Describe(firstError)}", firstError));
+            return false;
+        }
+
+        if (refused > 0)
+        {
+            _logger.LogWarning("FUSE ring queue {Queue} registered {Registered} of {Entries} entries ({Error})",
+                _queueId, _entries.Length - refused, _entries.Length, Libc.Describe(firstError));
+        }
+
+        _live = _entries.Length - refused;
         _registered.TrySetResult();
+        foreach (RingEntry entry in arrived)
+        {
+            Handle(ring, device, entry);
+        }
+
         return true;
     }
 
     private void Serve(IoUring ring, int device)
     {
-        int live = _entries.Length;
-        while (live > 0)
+        bool connectionEnded = false;
+        // Entries parked on a node that never finishes must not keep a dead connection's queue alive.
+        while (_live > 0 && !(connectionEnded && _live == _parked))
         {
             int result = ring.SubmitAndWait(1);
             if (result < 0)
             {
-                _logger.LogError("io_uring_enter on FUSE ring queue {Queue} failed: {Error}; stopping the queue", _queueId, Libc.Describe(-result));
+                if (result is -(int)Errno.EAGAIN or -(int)Errno.EBUSY)
+                {
+                    Thread.Sleep(1); // Completions to reap or the kernel is short of memory: try again.
+                    continue;
+                }
+
+                LoseQueue($"io_uring_enter failed: {Libc.Describe(-result)}");
                 return;
             }
 
@@ -174,13 +221,14 @@ internal sealed class UringQueue
                 {
                     if (completion < 0 && completion != -(int)Errno.EINTR && completion != -(int)Errno.EAGAIN)
                     {
-                        _logger.LogError("Reading the wake-up eventfd of FUSE ring queue {Queue} failed: {Error}", _queueId, Libc.Describe(-completion));
+                        LoseQueue($"reading its wake-up eventfd failed: {Libc.Describe(-completion)}");
                         return;
                     }
 
                     ArmWake(ring);
                     while (_finished.TryDequeue(out RingEntry? finished))
                     {
+                        _parked--;
                         Commit(ring, device, finished);
                     }
 
@@ -190,11 +238,19 @@ internal sealed class UringQueue
                 RingEntry entry = _entries[(int)userData];
                 if (completion < 0)
                 {
-                    // ENOTCONN/ECANCELED: the connection ended and the kernel released the entry.
-                    live--;
-                    if (completion != -(int)Errno.ENOTCONN && completion != -(int)Errno.ECANCELED)
+                    _live--;
+                    if (completion is -(int)Errno.ENOTCONN or -(int)Errno.ECANCELED or -(int)Errno.ECONNABORTED)
+                    {
+                        connectionEnded = true; // The kernel released the entry: the connection is gone.
+                    }
+                    else
                     {
                         _logger.LogWarning("FUSE ring queue {Queue} lost entry {Entry}: {Error}", _queueId, entry.Index, Libc.Describe(-completion));
+                        if (_live == 0)
+                        {
+                            LoseQueue("it has no entry left");
+                            return;
+                        }
                     }
 
                     continue;
@@ -203,6 +259,16 @@ internal sealed class UringQueue
                 Handle(ring, device, entry);
             }
         }
+    }
+
+    /// <summary>
+    /// This CPU's requests can no longer be answered, and the kernel has no other route for them once the ring is
+    /// ready: rather than let callers hang, the connection is aborted (they get ENOTCONN).
+    /// </summary>
+    private void LoseQueue(string reason)
+    {
+        _logger.LogCritical("FUSE ring queue {Queue} stopped: {Reason}; aborting the connection", _queueId, reason);
+        _connectionLost();
     }
 
     private void Handle(IoUring ring, int device, RingEntry entry)
@@ -219,6 +285,7 @@ internal sealed class UringQueue
             return;
         }
 
+        _parked++;
         _inflight.Track(context);
         _ = FinishAsync(pending, entry);
     }
