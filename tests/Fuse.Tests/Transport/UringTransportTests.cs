@@ -74,6 +74,35 @@ public sealed class UringTransportTests
     }
 
     [Fact]
+    public async Task Mount_WhileCallersAlreadyWait_AnswersEveryOne()
+    {
+        // Callers that reach the mount between mount(2) and the last queue's registration wait in the kernel and
+        // flow into the entries the moment the ring is ready, possibly while a queue is still registering.
+        var root = new MemoryDirectory();
+        root.AddFile("file", "12345"u8.ToArray());
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("fuse-tests-");
+        string script = $"for i in $(seq 300); do stat -c %s {directory.FullName}/file 2>/dev/null; done | tail -n 1";
+        System.Diagnostics.Process[] callers = Enumerable.Range(0, 4).Select(_ => Tool.Start("/bin/sh", "-c", script)).ToArray();
+        try
+        {
+            await using FuseMount mount = await FuseMount.MountAsync(directory.FullName, root, Uring with { AttributeTimeout = TimeSpan.Zero }, null, CancellationToken.None);
+            ProcessResult[] results = await Task.WhenAll(callers.Select(Tool.WaitAsync));
+
+            Assert.All(results, result => Assert.Equal(0, result.ExitCode));
+            Assert.Equal("5\n", await Tool.CheckedAsync("stat", "-c", "%s", Path.Combine(directory.FullName, "file")));
+        }
+        finally
+        {
+            foreach (System.Diagnostics.Process caller in callers)
+            {
+                caller.Dispose();
+            }
+
+            directory.Delete();
+        }
+    }
+
+    [Fact]
     public async Task Mount_IoUringRequiredButSwitchedOffInTheKernel_FailsClearlyAndLeavesNothingMounted()
     {
         var root = new MemoryDirectory();
