@@ -24,15 +24,22 @@ public sealed class PassthroughTests
         return content;
     }
 
+    /// <summary>Random content written to a local file, and a tree whose "file" node offers that file.</summary>
+    private static async Task<(byte[] Content, MemoryDirectory Root, BackedFile File)> BackedTreeAsync(string localDirectory, int seed)
+    {
+        byte[] content = RandomContent(seed);
+        string backingPath = Path.Combine(localDirectory, "layer-file");
+        await File.WriteAllBytesAsync(backingPath, content);
+        var root = new MemoryDirectory();
+        BackedFile file = root.Add("file", new BackedFile(content) { BackingPath = backingPath });
+        return (content, root, file);
+    }
+
     [Fact]
     public async Task Read_NodeWithLocalFile_IsServedByTheKernelWithoutReadRequests()
     {
         await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
-        byte[] content = RandomContent(1);
-        string backingPath = Path.Combine(local.Path, "layer-file");
-        await File.WriteAllBytesAsync(backingPath, content);
-        var root = new MemoryDirectory();
-        BackedFile file = root.Add("file", new BackedFile(content) { BackingPath = backingPath });
+        (byte[] content, MemoryDirectory root, BackedFile file) = await BackedTreeAsync(local.Path, seed: 1);
         await using TestMount mount = await TestMount.StartAsync(root, WithPassthrough);
 
         string sum = await Tool.CheckedAsync("sha256sum", mount.PathOf("file"));
@@ -79,11 +86,9 @@ public sealed class PassthroughTests
     public async Task Open_WhileAnOpenIsServedThroughRead_StaysThroughReadUntilItCloses()
     {
         await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
-        byte[] content = RandomContent(3);
-        string backingPath = Path.Combine(local.Path, "layer-file");
-        await File.WriteAllBytesAsync(backingPath, content);
-        var root = new MemoryDirectory();
-        BackedFile file = root.Add("file", new BackedFile(content));
+        (byte[] content, MemoryDirectory root, BackedFile file) = await BackedTreeAsync(local.Path, seed: 3);
+        string backingPath = file.BackingPath!;
+        file.BackingPath = null;
         await using TestMount mount = await TestMount.StartAsync(root, WithPassthrough with { KeepCache = false });
         string expected = Convert.ToHexStringLower(SHA256.HashData(content));
 
@@ -110,11 +115,7 @@ public sealed class PassthroughTests
     public async Task Overlayfs_OnAPassthroughMount_ReadsTheBackedFile()
     {
         await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
-        byte[] content = RandomContent(4);
-        string backingPath = Path.Combine(local.Path, "layer-file");
-        await File.WriteAllBytesAsync(backingPath, content);
-        var root = new MemoryDirectory();
-        BackedFile file = root.Add("file", new BackedFile(content) { BackingPath = backingPath });
+        (byte[] content, MemoryDirectory root, BackedFile file) = await BackedTreeAsync(local.Path, seed: 4);
         await using TestMount mount = await TestMount.StartAsync(root, WithPassthrough);
         string upper = Directory.CreateDirectory(Path.Combine(local.Path, "upper")).FullName;
         string work = Directory.CreateDirectory(Path.Combine(local.Path, "work")).FullName;
