@@ -14,6 +14,7 @@ int workers = 0;
 int readahead = new FuseMountOptions().ReadaheadKilobytes;
 string only = "all"; // read, stat or all
 bool uring = true; // also measure FUSE over io_uring, turning fuse.enable_uring on for the run
+int uringDepth = new FuseMountOptions().UringQueueDepth;
 string? baseline = null; // the C baseline server (baseline.c), if built
 for (int i = 0; i < args.Length; i++)
 {
@@ -25,7 +26,8 @@ for (int i = 0; i < args.Length; i++)
         case "--readahead": readahead = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
         case "--only": only = Value(); break;
         case "--no-uring": uring = false; break;
-        default: throw new ArgumentException($"unknown option {args[i]} (use --workers N, --readahead KB, --only read|stat, --no-uring, --baseline PATH)");
+        case "--uring-depth": uringDepth = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture); break;
+        default: throw new ArgumentException($"unknown option {args[i]} (use --workers N, --readahead KB, --only read|stat, --no-uring, --uring-depth N, --baseline PATH)");
     }
 }
 
@@ -88,7 +90,7 @@ try
 
         if (uring)
         {
-            await using FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers, ReadaheadKilobytes = readahead, Transport = FuseTransport.IoUring }, null, CancellationToken.None);
+            await using FuseMount mount = await FuseMount.MountAsync(fuse, root, new FuseMountOptions { KeepCache = false, Workers = workers, ReadaheadKilobytes = readahead, Transport = FuseTransport.IoUring, UringQueueDepth = uringDepth }, null, CancellationToken.None);
             rows.Add(Row("cold read over io_uring (1 GiB array)", tmpfsRead, () => ReadAll(Path.Combine(fuse, "big.bin")), "MiB/s", 0));
         }
 
