@@ -162,9 +162,9 @@ internal sealed class FuseSession
     /// entries; the /dev/fuse workers stay, for FORGET and INTERRUPT (which never travel through the ring) and as
     /// the kernel's fallback should registration fail.
     /// </summary>
-    private void OnInitAnswered(bool uring)
+    private void OnInitAnswered(int uringQueues)
     {
-        if (!uring)
+        if (uringQueues == 0)
         {
             Initialized.TrySetResult();
             return;
@@ -174,7 +174,7 @@ internal sealed class FuseSession
         int maxPages = _dispatcher.MaxRead / 4096;
         int payloadSize = Math.Max(8192, maxPages * Environment.SystemPageSize);
         int depth = _dispatcher.UringQueueDepth;
-        var queues = new UringQueue[IoUringSyscalls.PossibleCpuCount()];
+        var queues = new UringQueue[uringQueues];
         for (int i = 0; i < queues.Length; i++)
         {
             queues[i] = new UringQueue(i, depth, payloadSize, InputSize, _device, _dispatcher, _inflight, _synchronousAllocations,

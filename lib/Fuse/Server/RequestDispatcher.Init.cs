@@ -26,10 +26,10 @@ internal sealed partial class RequestDispatcher
     public int MaxRead => _maxRead;
 
     /// <summary>
-    /// Called once INIT is answered, with whether requests will come through io_uring; the session then sets up the
-    /// ring queues and completes INIT itself. Without it, INIT completes at once.
+    /// Called once INIT is answered, with the number of io_uring queues to set up (one per possible CPU; 0 when
+    /// requests come through /dev/fuse); the session then completes INIT itself. Without it, INIT completes at once.
     /// </summary>
-    public Action<bool>? InitAnswered { get; set; }
+    public Action<int>? InitAnswered { get; set; }
 
     private void ReplyInit(RequestContext context)
     {
@@ -53,7 +53,9 @@ internal sealed partial class RequestDispatcher
         // CONFIG_FUSE_IO_URING is built in and the fuse.enable_uring parameter is on.
         Span<byte> body = context.Body;
         uint offered2 = body.Length >= 20 && (request.Flags & (uint)InitFlags.InitExt) != 0 ? MemoryMarshal.Read<uint>(body[16..]) : 0;
-        bool uringOffered = (offered2 & (uint)InitFlags2.OverIoUring) != 0 && IoUringSyscalls.PossibleCpuCount() > 0;
+        // One ring queue per possible CPU; without that count io_uring is not used (a queue short, the ring never readies).
+        int uringQueues = (offered2 & (uint)InitFlags2.OverIoUring) != 0 ? IoUringSyscalls.PossibleCpuCount() : 0;
+        bool uringOffered = uringQueues > 0;
         bool uring = uringOffered && options.Transport != FuseTransport.Device;
         if (options.Transport == FuseTransport.IoUring && !uringOffered)
         {
@@ -92,7 +94,7 @@ internal sealed partial class RequestDispatcher
             request.Minor, reply.Minor, granted, maxPages, uring, passthrough);
         if (InitAnswered is { } answered)
         {
-            answered(uring);
+            answered(uring ? uringQueues : 0);
         }
         else
         {
