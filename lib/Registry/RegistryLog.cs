@@ -28,4 +28,10 @@ internal static partial class RegistryLog
 
     [LoggerMessage(1107, LogLevel.Debug, "Resolved {Reference} to {Digest}")]
     public static partial void Resolved(ILogger logger, string reference, string digest);
+
+    [LoggerMessage(1108, LogLevel.Warning, "Range request for bytes {Range} of blob {Digest} failed (attempt {Attempt}: {Reason}); retrying the chunk")]
+    public static partial void ChunkRetry(ILogger logger, string digest, string range, int attempt, string reason);
+
+    [LoggerMessage(1109, LogLevel.Information, "Registry {Host} ignores range requests; fetching each of its blobs in one request")]
+    public static partial void RangesRefused(ILogger logger, string host);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
@@ -11,7 +12,19 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 internal sealed class BlobStore(StateLayout layout, ParallelPullOptions options, ILogger<BlobStore> logger)
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, BlobDownload> _blobs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Holders> _blobs = new(StringComparer.Ordinal);
+
+    /// <summary>A download and who holds it; guarded by the store's lock.</summary>
+    private sealed class Holders(BlobDownload download)
+    {
+        public BlobDownload Download { get; } = download;
+
+        /// <summary>Jobs holding the download.</summary>
+        public int References { get; set; }
+
+        /// <summary>The images (manifest digest and reference) whose pulls used this blob.</summary>
+        public List<(string? ManifestDigest, string Reference)> Images { get; } = [];
+    }
 
     /// <summary>
     /// A reference to the download of <paramref name="blob"/> for an image; <c>Created</c> is true when the caller must
@@ -22,11 +35,11 @@ internal sealed class BlobStore(StateLayout layout, ParallelPullOptions options,
         lock (_lock)
         {
             var created = false;
-            if (!_blobs.TryGetValue(blob.Digest, out var download) || download.IsBroken)
+            if (!_blobs.TryGetValue(blob.Digest, out var holders) || holders.Download.IsBroken)
             {
-                if (download is { References: 0 }) download.Dispose();
-                download = BlobDownload.Create(blob, layout.NewBlobPath(blob.ParsedDigest));
-                _blobs[blob.Digest] = download;
+                if (holders is { References: 0 }) holders.Download.Dispose();
+                holders = new Holders(BlobDownload.Create(blob, layout.NewBlobPath(blob.ParsedDigest)));
+                _blobs[blob.Digest] = holders;
                 created = true;
             }
             else
@@ -34,9 +47,9 @@ internal sealed class BlobStore(StateLayout layout, ParallelPullOptions options,
                 ParallelPullLog.BlobShared(logger, blob.Digest, reference);
             }
 
-            download.References++;
-            if (!download.Images.Contains((manifestDigest, reference))) download.Images.Add((manifestDigest, reference));
-            return (download, created);
+            holders.References++;
+            if (!holders.Images.Contains((manifestDigest, reference))) holders.Images.Add((manifestDigest, reference));
+            return (holders.Download, created);
         }
     }
 
@@ -45,10 +58,16 @@ internal sealed class BlobStore(StateLayout layout, ParallelPullOptions options,
     {
         lock (_lock)
         {
-            if (--download.References > 0) return;
+            var current = _blobs.GetValueOrDefault(download.Blob.Digest);
+            if (current?.Download != download)
+            {
+                download.Dispose(); // replaced after it broke: nobody else can hold it
+                return;
+            }
+            if (--current.References > 0) return;
             var keep = !options.DiscardUnpackedLayers && download.Completion.IsCompletedSuccessfully;
             if (keep) return;
-            if (_blobs.TryGetValue(download.Blob.Digest, out var current) && current == download) _blobs.Remove(download.Blob.Digest);
+            _blobs.Remove(download.Blob.Digest);
             download.Dispose();
         }
     }
@@ -58,12 +77,12 @@ internal sealed class BlobStore(StateLayout layout, ParallelPullOptions options,
     {
         lock (_lock)
         {
-            foreach (var (digest, download) in _blobs.ToList())
+            foreach (var (digest, holders) in _blobs.ToList())
             {
-                download.Images.RemoveAll(i => i.ManifestDigest == image || i.Reference == image);
-                if (download.Images.Count > 0 || download.References > 0) continue;
+                holders.Images.RemoveAll(i => i.ManifestDigest == image || i.Reference == image);
+                if (holders.Images.Count > 0 || holders.References > 0) continue;
                 _blobs.Remove(digest);
-                download.Dispose();
+                holders.Download.Dispose();
             }
         }
     }

@@ -1,3 +1,5 @@
+using PluggableSnapshotter.Registry.Downloads;
+
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
 internal sealed partial class ImageJob

@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
@@ -16,8 +17,8 @@ internal sealed partial class ImageJob
     private readonly Dictionary<string, LayerSlot> _slots = new(StringComparer.Ordinal);
     private readonly List<BlobDownload> _held = [];
     private readonly List<Task> _unpacks = [];
-    private readonly Limiter _downloadsPerImage;
-    private readonly Limiter _unpacksPerImage;
+    private readonly DownloadLimiter _downloadsPerImage;
+    private readonly DownloadLimiter _unpacksPerImage;
     private string _staging = "";
     private readonly string? _manifestDigestLabel;
     private readonly IReadOnlyList<string> _labelLayers;
@@ -35,8 +36,8 @@ internal sealed partial class ImageJob
         _manifestDigestLabel = manifestDigestLabel;
         _labelLayers = labelLayers;
         _services = services;
-        _downloadsPerImage = new Limiter(services.Options.MaxConcurrentDownloadsPerImage);
-        _unpacksPerImage = new Limiter(services.Options.MaxConcurrentUnpacksPerImage);
+        _downloadsPerImage = new DownloadLimiter(services.Options.MaxConcurrentDownloadsPerImage);
+        _unpacksPerImage = new DownloadLimiter(services.Options.MaxConcurrentUnpacksPerImage);
         Touch();
     }
 

@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 

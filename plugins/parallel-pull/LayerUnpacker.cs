@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.Layers.Compression;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 

@@ -14,9 +14,6 @@ internal static partial class ParallelPullLog
     [LoggerMessage(1402, LogLevel.Information, "Layer {LayerDigest} moved into {Mountpoint}")]
     public static partial void LayerClaimed(ILogger logger, string layerDigest, string mountpoint);
 
-    [LoggerMessage(1403, LogLevel.Warning, "Range request for bytes {Range} of blob {LayerDigest} failed (attempt {Attempt}: {Reason}); retrying the chunk")]
-    public static partial void ChunkRetry(ILogger logger, string layerDigest, string range, int attempt, string reason);
-
     [LoggerMessage(1404, LogLevel.Information, "Stopped the pull of {ImageReference}: {Reason}")]
     public static partial void JobStopped(ILogger logger, string imageReference, string reason);
 
@@ -25,9 +22,6 @@ internal static partial class ParallelPullLog
 
     [LoggerMessage(1406, LogLevel.Debug, "Blob {LayerDigest} is already being fetched or kept; {ImageReference} shares it")]
     public static partial void BlobShared(ILogger logger, string layerDigest, string imageReference);
-
-    [LoggerMessage(1407, LogLevel.Information, "Registry {Registry} ignores range requests; fetching each of its blobs in one request")]
-    public static partial void RangesRefused(ILogger logger, string registry);
 
     [LoggerMessage(1408, LogLevel.Warning, "Unpacking layer {LayerDigest} of {ImageReference} failed: {Reason}")]
     public static partial void LayerFailed(ILogger logger, string layerDigest, string imageReference, string reason);

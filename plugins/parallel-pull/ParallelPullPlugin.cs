@@ -6,6 +6,7 @@ using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Auth;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 

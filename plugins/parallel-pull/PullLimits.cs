@@ -1,11 +1,13 @@
+using PluggableSnapshotter.Registry.Downloads;
+
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
 /// <summary>The limits shared by every image (<c>max_concurrent_downloads</c>, <c>max_concurrent_unpacks</c>).</summary>
 internal sealed class PullLimits(ParallelPullOptions options) : IDisposable
 {
-    public Limiter Downloads { get; } = new(options.MaxConcurrentDownloads);
+    public DownloadLimiter Downloads { get; } = new(options.MaxConcurrentDownloads);
 
-    public Limiter Unpacks { get; } = new(options.MaxConcurrentUnpacks);
+    public DownloadLimiter Unpacks { get; } = new(options.MaxConcurrentUnpacks);
 
     public void Dispose()
     {

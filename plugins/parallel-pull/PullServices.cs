@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 

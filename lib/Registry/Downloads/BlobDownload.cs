@@ -3,14 +3,14 @@ using System.Net;
 using Microsoft.Win32.SafeHandles;
 using PluggableSnapshotter.Registry;
 
-namespace PluggableSnapshotter.Plugins.ParallelPull;
+namespace PluggableSnapshotter.Registry.Downloads;
 
 /// <summary>
 /// One layer blob being written to a file, either in one request or as concurrent range requests (chunks), with a
 /// watermark below which the file holds the blob's bytes, so unpacking can follow the download. The blob's digest is
 /// checked before <see cref="Completion"/> succeeds; readers see a mismatch as the error of their last read.
 /// </summary>
-internal sealed partial class BlobDownload : IDisposable
+public sealed partial class BlobDownload : IDisposable
 {
     private const int CopyBufferSize = 1024 * 1024;
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -52,12 +52,6 @@ internal sealed partial class BlobDownload : IDisposable
     /// <summary>True once the download failed or was cancelled (a new one is needed).</summary>
     public bool IsBroken => _completed.Task.IsFaulted || _completed.Task.IsCanceled;
 
-    /// <summary>Jobs holding this download; guarded by <see cref="BlobStore"/>'s lock.</summary>
-    internal int References { get; set; }
-
-    /// <summary>The images (manifest digest and reference) whose pulls used this blob; guarded by <see cref="BlobStore"/>'s lock.</summary>
-    internal List<(string? ManifestDigest, string Reference)> Images { get; } = [];
-
     /// <summary>
     /// Starts fetching. The returned task completes once every request has been admitted by the limits (or the download
     /// ended), so an image can start its next layer's requests only behind this one's and layers arrive in order.
@@ -75,7 +69,8 @@ internal sealed partial class BlobDownload : IDisposable
     /// <summary>Cancels the download (the file stays until disposal).</summary>
     public void Cancel() => _cancellation.Cancel();
 
-    internal int ReadAt(Span<byte> buffer, long offset) => RandomAccess.Read(_file, buffer, offset);
+    /// <summary>Reads bytes of the file at <paramref name="offset"/> (below the <see cref="Watermark"/> they are the blob's).</summary>
+    public int ReadAt(Span<byte> buffer, long offset) => RandomAccess.Read(_file, buffer, offset);
 
     /// <summary>
     /// Waits until the watermark reaches <paramref name="target"/> (clamped to the size) or the download ends. Waiters say
@@ -141,6 +136,7 @@ internal sealed partial class BlobDownload : IDisposable
             int read;
             while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
+                if (plan.Bandwidth is { } bandwidth) await bandwidth.WaitAsync(read, cancellationToken).ConfigureAwait(false);
                 RandomAccess.Write(_file, buffer.AsSpan(0, read), offset);
                 offset += read;
                 Advance(offset);

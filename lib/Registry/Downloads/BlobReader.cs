@@ -1,4 +1,4 @@
-namespace PluggableSnapshotter.Plugins.ParallelPull;
+namespace PluggableSnapshotter.Registry.Downloads;
 
 /// <summary>
 /// Reads a <see cref="BlobDownload"/> from its start while it is still downloading, waiting at the watermark. At the end it

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Registry;
 
-namespace PluggableSnapshotter.Plugins.ParallelPull;
+namespace PluggableSnapshotter.Registry.Downloads;
 
 /// <summary>How one image's blobs are fetched: from where, how many requests at once, and in what pieces.</summary>
 /// <param name="Registry">The registry client.</param>
@@ -12,12 +12,14 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 /// <param name="RangesSupported">False when the registry ignores range requests: then every blob comes in one request.</param>
 /// <param name="ChunkAttempts">Attempts per range request.</param>
 /// <param name="Logger">Where retries are logged.</param>
-internal sealed record DownloadPlan(
+/// <param name="Bandwidth">A cap on the bytes per second these downloads take, or null for none.</param>
+public sealed record DownloadPlan(
     RegistryClient Registry,
     ImageReference Repository,
-    Limiter PerImage,
-    Limiter Global,
+    DownloadLimiter PerImage,
+    DownloadLimiter Global,
     long? ChunkBytes,
     bool RangesSupported,
     int ChunkAttempts,
-    ILogger Logger);
+    ILogger Logger,
+    BandwidthLimiter? Bandwidth = null);

@@ -3,7 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Registry;
 
-namespace PluggableSnapshotter.Plugins.ParallelPull;
+namespace PluggableSnapshotter.Registry.Downloads;
 
 /// <summary>
 /// Whether a registry honours range requests, found once per repository. The registry client does not say whether an
@@ -11,7 +11,7 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 /// that honours ranges refuses with 416 (RFC 9110 §15.5.17), one that ignores them sends the whole blob, which then runs
 /// out before the byte. Anything else counts as "no ranges": one request per blob is always correct.
 /// </summary>
-internal sealed class RangeSupport(RegistryClient registry, ILogger<RangeSupport> logger)
+public sealed class RangeSupport(RegistryClient registry, ILogger<RangeSupport> logger)
 {
     private readonly ConcurrentDictionary<string, bool> _known = new(StringComparer.Ordinal);
 
@@ -34,7 +34,7 @@ internal sealed class RangeSupport(RegistryClient registry, ILogger<RangeSupport
             supported = false;
         }
 
-        if (!supported) ParallelPullLog.RangesRefused(logger, repository.Registry);
+        if (!supported) RegistryLog.RangesRefused(logger, repository.Registry);
         _known[key] = supported;
         return supported;
     }

@@ -1,9 +1,9 @@
 using System.Buffers;
 using PluggableSnapshotter.Registry;
 
-namespace PluggableSnapshotter.Plugins.ParallelPull;
+namespace PluggableSnapshotter.Registry.Downloads;
 
-internal sealed partial class BlobDownload
+public sealed partial class BlobDownload
 {
     private readonly Lock _chunkLock = new();
     private bool[] _chunkDone = [];
@@ -27,7 +27,7 @@ internal sealed partial class BlobDownload
         var requests = new List<Task>(count);
         for (var i = 0; i < count && !failFast.IsCancellationRequested; i++)
         {
-            Limiter.Slot slot;
+            DownloadLimiter.Slot slot;
             try
             {
                 slot = await plan.PerImage.EnterAsync(plan.Global, failFast.Token).ConfigureAwait(false);
@@ -47,7 +47,7 @@ internal sealed partial class BlobDownload
         await hashing.ConfigureAwait(false);
     }
 
-    private async Task FetchChunkAsync(DownloadPlan plan, int index, ByteRange range, Limiter.Slot slot, CancellationTokenSource failFast)
+    private async Task FetchChunkAsync(DownloadPlan plan, int index, ByteRange range, DownloadLimiter.Slot slot, CancellationTokenSource failFast)
     {
         using var _ = slot;
         var digest = Blob.ParsedDigest;
@@ -55,6 +55,7 @@ internal sealed partial class BlobDownload
         {
             try
             {
+                if (plan.Bandwidth is { } bandwidth) await bandwidth.WaitAsync(range.Length, failFast.Token).ConfigureAwait(false);
                 var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, digest, range, failFast.Token).ConfigureAwait(false);
                 if (bytes.Length != range.Length)
                     throw new InvalidDataException($"blob {Blob.Digest}: asked for bytes {range}, got {bytes.Length} bytes");
@@ -64,7 +65,7 @@ internal sealed partial class BlobDownload
             }
             catch (Exception ex) when (IsRetryable(ex) && attempt < plan.ChunkAttempts && !failFast.IsCancellationRequested)
             {
-                ParallelPullLog.ChunkRetry(plan.Logger, Blob.Digest, range.ToString(), attempt, ex.Message);
+                RegistryLog.ChunkRetry(plan.Logger, Blob.Digest, range.ToString(), attempt, ex.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), failFast.Token).ConfigureAwait(false);
             }
             catch when (!failFast.IsCancellationRequested)

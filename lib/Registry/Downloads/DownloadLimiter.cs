@@ -1,12 +1,12 @@
-namespace PluggableSnapshotter.Plugins.ParallelPull;
+namespace PluggableSnapshotter.Registry.Downloads;
 
 /// <summary>A concurrency limit (SOCI's negative value: unbounded), entered together with an enclosing one.</summary>
-internal sealed class Limiter(int limit) : IDisposable
+public sealed class DownloadLimiter(int limit) : IDisposable
 {
     private readonly SemaphoreSlim? _semaphore = limit > 0 ? new SemaphoreSlim(limit, limit) : null;
 
     /// <summary>Waits for a slot here and then in <paramref name="outer"/> (per image first, then global, so one image cannot hoard global slots while it waits).</summary>
-    public async Task<Slot> EnterAsync(Limiter? outer, CancellationToken cancellationToken)
+    public async Task<Slot> EnterAsync(DownloadLimiter? outer, CancellationToken cancellationToken)
     {
         if (_semaphore is not null) await _semaphore.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -25,7 +25,7 @@ internal sealed class Limiter(int limit) : IDisposable
     public void Dispose() => _semaphore?.Dispose();
 
     /// <summary>A held slot; disposing it gives it back.</summary>
-    internal sealed class Slot(SemaphoreSlim? inner, SemaphoreSlim? outer) : IDisposable
+    public sealed class Slot(SemaphoreSlim? inner, SemaphoreSlim? outer) : IDisposable
     {
         private int _released;
 
