@@ -5,5 +5,19 @@ using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Plugins.Soci;
 
-/// <summary>A layer this backend serves: its FUSE mount, the tree behind it (id-mapped views reuse it) and where its bytes come from.</summary>
-internal sealed record MountedLayer(FuseMount Mount, LayerInode Root, LayerContent Content, ImageReference Repository, Descriptor Layer);
+/// <summary>
+/// A layer this backend serves at <see cref="Mountpoint"/>: its FUSE mount, the tree behind it (id-mapped views reuse it),
+/// where its bytes come from, and whether a bind of its local copy sits on top of the FUSE mount.
+/// </summary>
+internal sealed class MountedLayer(string mountpoint, FuseMount mount, LayerInode root, LayerContent content, ImageReference repository, Descriptor layer)
+{
+    public string Mountpoint { get; } = mountpoint;
+    public FuseMount Mount { get; } = mount;
+    public LayerInode Root { get; } = root;
+    public LayerContent Content { get; } = content;
+    public ImageReference Repository { get; } = repository;
+    public Descriptor Layer { get; } = layer;
+
+    /// <summary>The local copy is bound over the FUSE mount (guarded by the file system's mount lock).</summary>
+    public bool Bound { get; set; }
+}

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using PluggableSnapshotter.Plugins.Soci.Fill;
+using PluggableSnapshotter.Plugins.Soci.Store;
 using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Plugins.Soci;
@@ -21,6 +23,14 @@ public sealed record SociBackendOptions : RegistrySettings
     [ConfigurationKeyName("directory_cache")]
     public SociCacheOptions Cache { get; init; } = new();
 
+    /// <summary>The local layer store (<c>store:</c>).</summary>
+    [ConfigurationKeyName("store")]
+    public StoreOptions Store { get; init; } = new();
+
+    /// <summary>Fetching whole layers into the store behind their mounts (<c>background_fill:</c>).</summary>
+    [ConfigurationKeyName("background_fill")]
+    public BackgroundFillOptions BackgroundFill { get; init; } = new();
+
     /// <summary>Mark opaque directories with <c>user.overlay.opaque</c> (for overlay mounted with <c>userxattr</c>).</summary>
     [ConfigurationKeyName("userxattr")]
     public bool UserXattr { get; init; }
@@ -32,6 +42,14 @@ public sealed record SociBackendOptions : RegistrySettings
         var options = settings.Get<SociBackendOptions>() ?? new SociBackendOptions();
         if (options.Cache.MaxLruCacheEntry < 1)
             throw new InvalidDataException($"soci settings: directory_cache.max_lru_cache_entry must be at least 1 (got {options.Cache.MaxLruCacheEntry})");
+        if (options.Cache.MaxBytes < 1)
+            throw new InvalidDataException($"soci settings: directory_cache.max_bytes must be at least 1 (got {options.Cache.MaxBytes})");
+        if (options.Cache.ReadaheadSpans < 0)
+            throw new InvalidDataException($"soci settings: directory_cache.readahead_spans must not be negative (got {options.Cache.ReadaheadSpans})");
+        if (options.Store.MaxBytes < 0)
+            throw new InvalidDataException($"soci settings: store.max_bytes must not be negative (got {options.Store.MaxBytes})");
+        if (options.BackgroundFill.Validate().FirstOrDefault() is { } fillError)
+            throw new InvalidDataException($"soci settings: {fillError}");
         if (options.Fuse.AttrTimeout < 0 || options.Fuse.EntryTimeout < 0 || options.Fuse.NegativeTimeout < 0)
             throw new InvalidDataException("soci settings: fuse timeouts must not be negative");
         return options;

@@ -2,9 +2,18 @@ using Microsoft.Extensions.Configuration;
 
 namespace PluggableSnapshotter.Plugins.Soci;
 
-/// <summary>The span cache: at most <see cref="MaxLruCacheEntry"/> decompressed spans (each up to the span size, 4 MiB by default).</summary>
+/// <summary>The in-memory cache of decompressed spans shared by every layer read on demand (SOCI's <c>[directory_cache]</c>).</summary>
 public sealed record SociCacheOptions
 {
+    /// <summary>At most this many spans (each up to the span size, 4 MiB by default).</summary>
     [ConfigurationKeyName("max_lru_cache_entry")]
     public int MaxLruCacheEntry { get; init; } = 64;
+
+    /// <summary>At most this many bytes of decompressed spans, whatever their number.</summary>
+    [ConfigurationKeyName("max_bytes")]
+    public long MaxBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Spans fetched ahead of a file read front to back (0: none).</summary>
+    [ConfigurationKeyName("readahead_spans")]
+    public int ReadaheadSpans { get; init; } = 2;
 }

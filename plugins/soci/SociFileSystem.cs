@@ -4,7 +4,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
+using PluggableSnapshotter.Plugins.Soci.Fill;
 using PluggableSnapshotter.Plugins.Soci.Nodes;
+using PluggableSnapshotter.Plugins.Soci.Store;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
@@ -14,19 +16,33 @@ namespace PluggableSnapshotter.Plugins.Soci;
 
 /// <summary>
 /// The SOCI backend (SOCI's <c>fs.Mount</c>): finds the image's SOCI index, fetches the layer's zTOC and serves the layer
-/// read-only over FUSE, fetching the compressed spans a read needs with range requests. Serves the
+/// read-only over FUSE, fetching the compressed spans a read needs with range requests. Behind the mount, the
+/// <see cref="BackgroundFill"/> makes the layer local in the <see cref="LayerStore"/>; from then on its files are read
+/// through FUSE passthrough and a read-only bind of the local copy is stacked on the mount point, so new containers use
+/// plain local files. A layer already local mounts from the store without the network. Serves the
 /// <see cref="BackendCapabilities.Lazy"/> role only.
 /// </summary>
-internal sealed partial class SociFileSystem(
-    RegistryClient registry, DiscoveredIndexCache indexes, SpanCache spans, SociBackendOptions options, ILogger<SociFileSystem>? logger = null)
-    : IFileSystem, IAsyncDisposable
+internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
 {
-    /// <summary>No zTOC this large is plausible (SOCI's are a few percent of a layer); a bigger one is refused before download.</summary>
-    private const int MaxZtocSize = 256 * 1024 * 1024;
-
-    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly RegistryClient _registry;
+    private readonly DiscoveredIndexCache _indexes;
+    private readonly ZtocSource _ztocs;
+    private readonly SpanCache _spans;
+    private readonly LayerStore _store;
+    private readonly BackgroundFill _fill;
+    private readonly SociBackendOptions _options;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, MountedLayer> _layers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, FuseMount> _views = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _mountLock = new(1, 1); // orders binds and unmounts of one mount point
+
+    public SociFileSystem(RegistryClient registry, DiscoveredIndexCache indexes, ZtocSource ztocs, SpanCache spans, LayerStore store,
+        BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null)
+    {
+        (_registry, _indexes, _ztocs, _spans, _store, _fill, _options) = (registry, indexes, ztocs, spans, store, fill, options);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _fill.LayerLocal = OnLayerLocalAsync;
+    }
 
     /// <inheritdoc />
     public BackendCapabilities Capabilities => BackendCapabilities.Lazy;
@@ -36,31 +52,33 @@ internal sealed partial class SociFileSystem(
     {
         ArgumentNullException.ThrowIfNull(layer);
         if (!layer.DescribesImageLayer) return MountResult.NoIndex("the Prepare labels name no image reference and layer digest");
-        var image = await indexes.FindAsync(layer, cancellationToken).ConfigureAwait(false);
+        if (!OciDigest.TryParse(layer.LayerDigest, out _)) throw new InvalidDataException($"the Prepare labels carry an invalid layer digest '{layer.LayerDigest}'");
+        var mountpoint = Normalize(layer.Mountpoint);
+        var imageKey = layer.ManifestDigest ?? layer.ImageReference;
+        if (_store.Local(layer.LayerDigest!) is { } local) return await MountFromStoreAsync(layer, local, mountpoint, imageKey, cancellationToken).ConfigureAwait(false);
+
+        var image = await _indexes.FindAsync(layer, cancellationToken).ConfigureAwait(false);
         if (image.Index is null) return MountResult.NoIndex(image.NoIndexReason ?? "the image has no SOCI index");
         var ztocDescriptor = image.Index.ZtocFor(layer.LayerDigest!);
         if (ztocDescriptor is null) return MountResult.NoZtoc($"SOCI index {image.IndexDigest} has no zTOC for layer {layer.LayerDigest}");
 
         using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", layer.LayerDigest, image.Repository);
-        var ztoc = await FetchZtocAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
-        var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc, layer.LayerDigest!);
-        var tree = LayerTreeBuilder.Build(ztoc, options.UserXattr);
-        LowerDirectoryAttributes.Apply(tree, LowerTrees(image.Index, layer.LayerDigest!));
-        var content = new LayerContent(registry, image.Repository, descriptor, ztoc, spans);
-        var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
-        var mountpoint = Normalize(layer.Mountpoint);
-        var mount = await FuseMount.MountAsync(mountpoint, root, MountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
-        if (!_layers.TryAdd(mountpoint, new MountedLayer(mount, tree, content, image.Repository, descriptor)))
+        _ztocs.Prefetch(image.Repository, image.Index); // the image's other layers come next: their zTOCs arrive meanwhile
+        var ztoc = await _ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
+        var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc.Ztoc, layer.LayerDigest!);
+        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, ztoc.Ztoc, LowerTrees(image.Index, descriptor.Digest), cancellationToken)
+            .ConfigureAwait(false);
+        SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
+        if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, image.IndexDigest) is { } localPath)
         {
-            await mount.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"{mountpoint} already serves a layer");
+            await PromoteAsync(mounted, localPath).ConfigureAwait(false); // another snapshot's fill finished meanwhile
         }
-        SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
-        return MountResult.Mounted with
+        else
         {
-            // Committed with the snapshot: a restart mounts the layer again from this very index, whatever the tag says by then.
-            Labels = new Dictionary<string, string> { [SnapshotLabels.SociIndexDigest] = image.IndexDigest! },
-        };
+            _fill.Enqueue(new FillRequest(image.Repository, descriptor, ztoc,
+                DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
+        }
+        return Mounted(image.IndexDigest, local: false);
     }
 
     /// <inheritdoc />
@@ -70,9 +88,10 @@ internal sealed partial class SociFileSystem(
         var mountpoint = Normalize(layer.Mountpoint);
         if (!_layers.TryGetValue(mountpoint, out var mounted))
             throw new InvalidOperationException($"the soci backend serves no layer at {mountpoint}");
-        if (mounted.Mount.Completion.IsCompleted || FuseMountCleanup.IsDisconnected(mountpoint))
+        if (mounted.Mount.Completion.IsCompleted)
             throw new IOException($"the FUSE mount of layer {mounted.Layer.Digest} at {mountpoint} no longer serves");
-        if (!await registry.BlobExistsAsync(mounted.Repository, mounted.Layer.ParsedDigest, cancellationToken).ConfigureAwait(false))
+        if (mounted.Content.LocalRoot is not null) return; // every byte is local: the registry is not needed
+        if (!await _registry.BlobExistsAsync(mounted.Repository, mounted.Layer.ParsedDigest, cancellationToken).ConfigureAwait(false))
             throw new IOException($"the registry no longer has layer {mounted.Layer.Digest} of {mounted.Repository}");
     }
 
@@ -82,9 +101,11 @@ internal sealed partial class SociFileSystem(
         var key = Normalize(mountpoint);
         if (_layers.TryRemove(key, out var mounted))
         {
-            await mounted.Mount.DisposeAsync().ConfigureAwait(false);
-            if (!_layers.Values.Any(l => l.Layer.Digest == mounted.Layer.Digest)) spans.Evict(mounted.Layer.Digest);
+            await StopServingAsync(mounted).ConfigureAwait(false);
             SociLog.LayerUnmounted(_logger, mounted.Layer.Digest, key);
+            var digest = mounted.Layer.Digest;
+            if (!_layers.Values.Any(l => l.Layer.Digest == digest)) _spans.Evict(digest);
+            if (_store.Detach(digest, key)) await FreeAsync(digest).ConfigureAwait(false);
         }
         else if (_views.TryRemove(key, out var view))
         {
@@ -98,62 +119,123 @@ internal sealed partial class SociFileSystem(
     }
 
     /// <inheritdoc />
-    public async Task<string> IdMapMountAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken)
+    public async Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(idMap);
-        var key = Normalize(mountpoint);
-        if (!_layers.TryGetValue(key, out var mounted))
-            throw new InvalidOperationException($"the soci backend serves no layer at {mountpoint} to id-map");
-        var target = Path.Combine(Path.GetDirectoryName(key)!, "idmap", SafeName(activeLayerId));
-        if (_views.ContainsKey(target)) return target;
-        var created = !Directory.Exists(target);
-        Directory.CreateDirectory(target);
-        try
-        {
-            var root = LayerView.Build(mounted.Root, OwnerMapping.From(idMap), mounted.Content, _logger);
-            var view = await FuseMount.MountAsync(target, root, MountOptions(mounted.Layer.Digest), _logger, cancellationToken).ConfigureAwait(false);
-            if (!_views.TryAdd(target, view))
-            {
-                await view.DisposeAsync().ConfigureAwait(false);
-                throw new InvalidOperationException($"an id-mapped view of {mountpoint} for {activeLayerId} is already mounted");
-            }
-        }
-        catch
-        {
-            if (created) Directory.Delete(target);
-            throw;
-        }
-        SociLog.IdMappedViewMounted(_logger, mounted.Layer.Digest, target);
-        return target;
+        _indexes.Forget(imageDigest);
+        foreach (var digest in _store.UnusedLayersOf(imageDigest)) await FreeAsync(digest).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken)
-    {
-        indexes.Forget(imageDigest);
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Unmounts every layer and view still served (the daemon is stopping; its mounts cannot outlive it).</summary>
+    /// <summary>Stops serving (the daemon is stopping): mounts cannot outlive it, the store and its complete layers stay.</summary>
     public async ValueTask DisposeAsync()
     {
+        await _fill.DisposeAsync().ConfigureAwait(false);
         foreach (var key in _views.Keys) await UnmountAsync(key, CancellationToken.None).ConfigureAwait(false);
-        foreach (var key in _layers.Keys) await UnmountAsync(key, CancellationToken.None).ConfigureAwait(false);
+        foreach (var key in _layers.Keys)
+        {
+            if (_layers.TryRemove(key, out var mounted)) await StopServingAsync(mounted).ConfigureAwait(false);
+        }
     }
 
-    private async Task<Ztoc> FetchZtocAsync(ImageReference repository, OciDescriptor ztocDescriptor, CancellationToken cancellationToken)
+    /// <summary>Builds the layer's tree and serves it over FUSE at <paramref name="mountpoint"/>.</summary>
+    private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Ztoc ztoc,
+        IReadOnlyList<LayerInode> lowers, CancellationToken cancellationToken)
     {
-        var blob = new Descriptor { MediaType = ztocDescriptor.MediaType, Digest = ztocDescriptor.Digest, Size = ztocDescriptor.Size };
-        var bytes = await registry.GetBlobAsync(repository, blob, MaxZtocSize, cancellationToken).ConfigureAwait(false);
+        var tree = LayerTreeBuilder.Build(ztoc, _options.UserXattr);
+        LowerDirectoryAttributes.Apply(tree, lowers);
+        var content = new LayerContent(_registry, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans);
+        var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
+        var mount = await FuseMount.MountAsync(mountpoint, root, MountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
+        var mounted = new MountedLayer(mountpoint, mount, tree, content, repository, descriptor);
+        if (!_layers.TryAdd(mountpoint, mounted))
+        {
+            await mount.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"{mountpoint} already serves a layer");
+        }
+        return mounted;
+    }
+
+    /// <summary>A layer the store holds: its tree from the kept zTOC, its files from the local copy; no network.</summary>
+    private async Task<MountResult> MountFromStoreAsync(LayerRequest layer, LocalLayer local, string mountpoint, string? imageKey, CancellationToken cancellationToken)
+    {
+        var bytes = await File.ReadAllBytesAsync(local.ZtocPath, cancellationToken).ConfigureAwait(false);
+        if (OciDigest.Compute(bytes).ToString() != local.ZtocDigest)
+            throw new InvalidDataException($"the stored zTOC of layer {local.Digest} no longer matches its digest {local.ZtocDigest}");
+        var ztoc = ZtocSource.Parse(local.ZtocDigest, bytes).Ztoc;
+        var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
+        var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor, ztoc, [], cancellationToken).ConfigureAwait(false);
+        _store.Attach(local.Digest, mountpoint, local.Size, imageKey, layer.SociIndexDigest ?? local.IndexDigest);
+        await PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
+        SociLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);
+        return Mounted(layer.SociIndexDigest ?? local.IndexDigest, local: true);
+    }
+
+    /// <summary>Switches a mounted layer to its local copy: passthrough for the FUSE mount's files, and the copy bound on top.</summary>
+    private async Task PromoteAsync(MountedLayer mounted, string fsPath)
+    {
+        await _mountLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            return ZtocSerializer.Deserialize(bytes);
+            if (mounted.Bound || !_layers.TryGetValue(mounted.Mountpoint, out var current) || current != mounted) return;
+            mounted.Content.LocalRoot = fsPath;
+            BindMount.MountReadOnly(fsPath, mounted.Mountpoint);
+            mounted.Bound = true;
+            _spans.Evict(mounted.Layer.Digest);
+            SociLog.LayerPromoted(_logger, mounted.Layer.Digest, mounted.Mountpoint);
         }
-        catch (InvalidDataException e)
+        catch (IOException e)
         {
-            throw new InvalidDataException($"zTOC {ztocDescriptor.Digest} is invalid: {e.Message}", e);
+            SociLog.PromotionFailed(_logger, mounted.Layer.Digest, mounted.Mountpoint, e.Message); // the FUSE mount keeps serving
+        }
+        finally
+        {
+            _mountLock.Release();
         }
     }
+
+    private async Task OnLayerLocalAsync(string digest, string fsPath)
+    {
+        foreach (var mounted in _layers.Values.Where(l => l.Layer.Digest == digest).ToList()) await PromoteAsync(mounted, fsPath).ConfigureAwait(false);
+    }
+
+    private async Task StopServingAsync(MountedLayer mounted)
+    {
+        await _mountLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (mounted.Bound)
+            {
+                try
+                {
+                    BindMount.Unmount(mounted.Mountpoint);
+                }
+                catch (IOException e)
+                {
+                    _logger.LogWarning(e, "unbinding the local copy of layer {LayerDigest} from {Mountpoint} failed", mounted.Layer.Digest, mounted.Mountpoint);
+                }
+                mounted.Bound = false;
+            }
+            await mounted.Mount.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _mountLock.Release();
+        }
+    }
+
+    /// <summary>Stops a layer's fill and deletes its local copy (nothing uses it).</summary>
+    private async Task FreeAsync(string digest)
+    {
+        await _fill.CancelAsync(digest).ConfigureAwait(false);
+        _store.Delete(digest);
+    }
+
+    private static MountResult Mounted(string? indexDigest, bool local) => MountResult.Mounted with
+    {
+        // Committed with the snapshot: a restart mounts the layer again from this very index, whatever the tag says by then.
+        Labels = indexDigest is null
+            ? new Dictionary<string, string> { [SociLabels.MountedFromStore] = local ? "true" : "false" }
+            : new Dictionary<string, string> { [SnapshotLabels.SociIndexDigest] = indexDigest, [SociLabels.MountedFromStore] = local ? "true" : "false" },
+    };
 
     /// <summary>
     /// The trees of the layers below <paramref name="layerDigest"/> that this backend serves, nearest first, in the index's
@@ -193,16 +275,16 @@ internal sealed partial class SociFileSystem(
     {
         FsName = layerDigest,
         Subtype = "pluggable-soci",
-        AttributeTimeout = TimeSpan.FromSeconds(options.Fuse.AttrTimeout),
-        EntryTimeout = TimeSpan.FromSeconds(options.Fuse.EntryTimeout),
-        NegativeEntryTimeout = TimeSpan.FromSeconds(options.Fuse.NegativeTimeout),
+        AttributeTimeout = TimeSpan.FromSeconds(_options.Fuse.AttrTimeout),
+        EntryTimeout = TimeSpan.FromSeconds(_options.Fuse.EntryTimeout),
+        NegativeEntryTimeout = TimeSpan.FromSeconds(_options.Fuse.NegativeTimeout),
         ReadOnly = true,
+        // Files of a layer made local are read by the kernel from the store (INodeBackingFile).
+        Passthrough = true,
         // At least two: reads of already fetched spans inflate them synchronously on the worker, and one such
         // read must not hold up the metadata requests of the containers starting on this layer.
         Workers = Math.Max(2, Environment.ProcessorCount / 2),
     };
 
     private static string Normalize(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
-
-    private static string SafeName(string id) => string.Concat(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 }

@@ -1,14 +1,19 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
+using PluggableSnapshotter.Plugins.Soci.Fill;
+using PluggableSnapshotter.Plugins.Soci.Store;
 using PluggableSnapshotter.Registry;
-using PluggableSnapshotter.Registry.Auth;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci;
 
-/// <summary>Registers the soci backend: a registry client, index discovery, the span cache and the <see cref="IFileSystem"/> that uses them.</summary>
+/// <summary>
+/// Registers the soci backend: a registry client, index discovery, zTOCs, the span cache, the local layer store and
+/// its background fill, and the <see cref="IFileSystem"/> that uses them.
+/// </summary>
 public sealed class SociPlugin : ISnapshotterPlugin
 {
     /// <inheritdoc />
@@ -18,9 +23,14 @@ public sealed class SociPlugin : ISnapshotterPlugin
         var options = SociBackendOptions.From(context.Settings);
         services.AddSingleton(options);
         services.AddSingleton(provider => options.CreateClient(provider.GetService<ILogger<RegistryClient>>()));
-        services.AddSingleton(new SpanCache(options.Cache.MaxLruCacheEntry));
+        services.AddSingleton(new SpanCache(options.Cache.MaxLruCacheEntry, options.Cache.MaxBytes));
         services.AddSingleton(provider => new SociIndexFinder(provider.GetRequiredService<RegistryClient>(), options.PullModes));
         services.AddSingleton<DiscoveredIndexCache>();
+        services.AddSingleton<ZtocSource>();
+        services.AddSingleton(provider => new LayerStore(context.StateDirectory, options.Store, provider.GetService<ILogger<LayerStore>>()));
+        services.AddSingleton(provider => new LayerApplier(provider.GetService<ILogger<LayerApplier>>()));
+        services.AddSingleton(provider => new BackgroundFill(provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<LayerStore>(),
+            provider.GetRequiredService<LayerApplier>(), options.BackgroundFill, options.UserXattr, provider.GetService<ILogger<BackgroundFill>>()));
         services.AddSingleton<IFileSystem, SociFileSystem>();
     }
 }

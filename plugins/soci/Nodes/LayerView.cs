@@ -16,24 +16,26 @@ internal static class LayerView
         var nodes = new Dictionary<LayerInode, LayerNode>(ReferenceEqualityComparer.Instance);
         var rootNode = new LayerDirectoryNode(root, owners);
         nodes[root] = rootNode;
-        var pending = new Stack<LayerDirectoryNode>();
-        pending.Push(rootNode);
-        while (pending.TryPop(out var directory))
+        var pending = new Stack<(LayerDirectoryNode Node, string Path)>();
+        pending.Push((rootNode, ""));
+        while (pending.TryPop(out var item))
         {
+            var directory = item.Node;
             var children = new List<KeyValuePair<string, LayerNode>>(directory.Inode.Children!.Count);
             foreach (var (name, inode) in directory.Inode.Children)
             {
                 if (!nodes.TryGetValue(inode, out var node))
                 {
+                    var path = item.Path.Length == 0 ? name : $"{item.Path}/{name}";
                     node = inode.Type switch
                     {
                         LayerInodeType.Directory => new LayerDirectoryNode(inode, owners),
-                        LayerInodeType.Regular => new LayerFileNode(inode, owners, content, logger),
+                        LayerInodeType.Regular => new LayerFileNode(inode, owners, content, path, logger),
                         LayerInodeType.Symlink => new LayerSymlinkNode(inode, owners),
                         _ => new LayerNode(inode, owners),
                     };
                     nodes[inode] = node;
-                    if (node is LayerDirectoryNode subdirectory) pending.Push(subdirectory);
+                    if (node is LayerDirectoryNode subdirectory) pending.Push((subdirectory, path));
                 }
                 children.Add(KeyValuePair.Create(name, node));
             }

@@ -22,7 +22,7 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
         if (!RootOnlyFactAttribute.IsRoot) return Task.CompletedTask;
         _root = System.IO.Directory.CreateDirectory(images.Directory.Combine("fs-" + Guid.NewGuid().ToString("N")[..8])).FullName;
         var options = new SociBackendOptions();
-        _fileSystem = new SociFileSystem(_registry, new DiscoveredIndexCache(new SociIndexFinder(_registry, options.PullModes)), new SpanCache(8), options);
+        _fileSystem = TestBackend.Create(_registry, options, System.IO.Path.Combine(_root, "state"));
         return Task.CompletedTask;
     }
 
@@ -118,7 +118,7 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
     {
         var ct = SociImages.Timeout;
         var options = new SociBackendOptions { PullModes = new SociPullModes { SociV1 = new SociPullMode { Enable = true } } };
-        await using var v1 = new SociFileSystem(_registry, new DiscoveredIndexCache(new SociIndexFinder(_registry, options.PullModes)), new SpanCache(8), options);
+        await using var v1 = TestBackend.Create(_registry, options, System.IO.Path.Combine(_root, "state-v1"));
         var layer = await RequestAsync(images.V1Indexed, layerIndex: 1, ct);
 
         var result = await v1.MountAsync(layer, ct);

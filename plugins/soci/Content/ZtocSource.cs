@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Soci;
+
+namespace PluggableSnapshotter.Plugins.Soci.Content;
+
+/// <summary>
+/// zTOCs fetched from the registry (digest-verified by the client) and parsed. On the first mount of an image every zTOC
+/// of its index is fetched at once, so the layers containerd prepares next mount without waiting on the network. A
+/// fetched zTOC is handed out once and forgotten: the mount that takes it keeps it.
+/// </summary>
+internal sealed class ZtocSource(RegistryClient registry)
+{
+    /// <summary>No zTOC this large is plausible (SOCI's are a few percent of a layer); a bigger one is refused before download.</summary>
+    private const int MaxZtocSize = 256 * 1024 * 1024;
+
+    private readonly ConcurrentDictionary<string, Lazy<Task<FetchedZtoc>>> _pending = new(StringComparer.Ordinal);
+
+    /// <summary>Starts fetching every zTOC of <paramref name="index"/> not fetched or pending yet.</summary>
+    public void Prefetch(ImageReference repository, SociIndexManifest index)
+    {
+        foreach (var ztoc in index.Ztocs) _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+    }
+
+    /// <summary>The zTOC <paramref name="descriptor"/> names, prefetched or fetched now.</summary>
+    /// <exception cref="InvalidDataException">The zTOC is malformed.</exception>
+    public async Task<FetchedZtoc> TakeAsync(ImageReference repository, OciDescriptor descriptor, CancellationToken cancellationToken)
+    {
+        var entry = Pending(repository, descriptor);
+        try
+        {
+            return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (entry.Value.IsCompleted) _pending.TryRemove(KeyValuePair.Create(Key(repository, descriptor), entry));
+        }
+    }
+
+    /// <summary>Drops what was prefetched for a repository and not taken (its image was cleaned).</summary>
+    public void Forget(ImageReference repository)
+    {
+        var prefix = $"{repository.Registry}/{repository.Repository}@";
+        foreach (var key in _pending.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))) _pending.TryRemove(key, out _);
+    }
+
+    /// <summary>Parses zTOC bytes already verified against <paramref name="digest"/>.</summary>
+    public static FetchedZtoc Parse(string digest, byte[] bytes)
+    {
+        try
+        {
+            return new FetchedZtoc(digest, bytes, ZtocSerializer.Deserialize(bytes));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"zTOC {digest} is invalid: {e.Message}", e);
+        }
+    }
+
+    private Lazy<Task<FetchedZtoc>> Pending(ImageReference repository, OciDescriptor descriptor) =>
+        _pending.GetOrAdd(Key(repository, descriptor), _ => new Lazy<Task<FetchedZtoc>>(() => FetchAsync(repository, descriptor)));
+
+    // Not tied to one caller's token: the prefetch is shared by every layer of the image.
+    private async Task<FetchedZtoc> FetchAsync(ImageReference repository, OciDescriptor descriptor)
+    {
+        var blob = new Descriptor { MediaType = descriptor.MediaType, Digest = descriptor.Digest, Size = descriptor.Size };
+        var bytes = await registry.GetBlobAsync(repository, blob, MaxZtocSize, CancellationToken.None).ConfigureAwait(false);
+        return await Task.Run(() => Parse(descriptor.Digest, bytes)).ConfigureAwait(false);
+    }
+
+    private static string Key(ImageReference repository, OciDescriptor descriptor) => $"{repository.Registry}/{repository.Repository}@{descriptor.Digest}";
+}
+
+/// <summary>A zTOC as fetched (its bytes, kept for the store) and parsed.</summary>
+internal sealed record FetchedZtoc(string Digest, byte[] Bytes, Ztoc Ztoc);

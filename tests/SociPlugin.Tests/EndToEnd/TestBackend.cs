@@ -1,0 +1,21 @@
+using PluggableSnapshotter.Layers;
+using PluggableSnapshotter.Plugins.Soci.Content;
+using PluggableSnapshotter.Plugins.Soci.Discovery;
+using PluggableSnapshotter.Plugins.Soci.Fill;
+using PluggableSnapshotter.Plugins.Soci.Store;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
+
+/// <summary>The soci backend wired as the plugin wires it, with its state under a test folder (background fill off unless asked for).</summary>
+internal static class TestBackend
+{
+    public static SociFileSystem Create(RegistryClient registry, SociBackendOptions options, string stateDirectory, int spanEntries = 8, bool fill = false)
+    {
+        if (!fill) options = options with { BackgroundFill = options.BackgroundFill with { Enable = false } };
+        var store = new LayerStore(stateDirectory, options.Store);
+        var filler = new BackgroundFill(registry, store, new LayerApplier(), options.BackgroundFill, options.UserXattr);
+        return new SociFileSystem(registry, new DiscoveredIndexCache(new SociIndexFinder(registry, options.PullModes)), new ZtocSource(registry),
+            new SpanCache(spanEntries, long.MaxValue), store, filler, options);
+    }
+}
