@@ -66,7 +66,8 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         _ztocs.Prefetch(image.Repository, image.Index); // the image's other layers come next: their zTOCs arrive meanwhile
         var ztoc = await _ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc.Ztoc, layer.LayerDigest!);
-        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, ztoc.Ztoc, LowerTrees(image.Index, descriptor.Digest), cancellationToken)
+        var lowers = LowerTrees(image.Index, descriptor.Digest);
+        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, ztoc.Ztoc, tree => LowerDirectoryAttributes.Apply(tree, lowers), cancellationToken)
             .ConfigureAwait(false);
         SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, image.IndexDigest) is { } localPath)
@@ -75,7 +76,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         }
         else
         {
-            _fill.Enqueue(new FillRequest(image.Repository, descriptor, ztoc,
+            _fill.Enqueue(new FillRequest(image.Repository, descriptor, ztoc, mounted.Root,
                 DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
         }
         return Mounted(image.IndexDigest, local: false);
@@ -136,12 +137,15 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         }
     }
 
-    /// <summary>Builds the layer's tree and serves it over FUSE at <paramref name="mountpoint"/>.</summary>
+    /// <summary>
+    /// Builds the layer's tree and serves it over FUSE at <paramref name="mountpoint"/>; <paramref name="implicitDirectories"/>
+    /// gives the tree's implicit directories their attributes (from the lower layers, or from the store's copy).
+    /// </summary>
     private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Ztoc ztoc,
-        IReadOnlyList<LayerInode> lowers, CancellationToken cancellationToken)
+        Action<LayerInode> implicitDirectories, CancellationToken cancellationToken)
     {
         var tree = LayerTreeBuilder.Build(ztoc, _options.UserXattr);
-        LowerDirectoryAttributes.Apply(tree, lowers);
+        implicitDirectories(tree);
         var content = new LayerContent(_registry, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans);
         var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
         var mount = await FuseMount.MountAsync(mountpoint, root, MountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
@@ -162,7 +166,8 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
             throw new InvalidDataException($"the stored zTOC of layer {local.Digest} no longer matches its digest {local.ZtocDigest}");
         var ztoc = ZtocSource.Parse(local.ZtocDigest, bytes).Ztoc;
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
-        var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor, ztoc, [], cancellationToken).ConfigureAwait(false);
+        var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor, ztoc,
+            tree => ImplicitDirectories.CopyToTree(local.FsPath, tree), cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, layer.SociIndexDigest ?? local.IndexDigest);
         await PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
         SociLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);

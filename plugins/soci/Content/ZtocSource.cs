@@ -7,18 +7,27 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 /// <summary>
 /// zTOCs fetched from the registry (digest-verified by the client) and parsed. On the first mount of an image every zTOC
 /// of its index is fetched at once, so the layers containerd prepares next mount without waiting on the network. A
-/// fetched zTOC is handed out once and forgotten: the mount that takes it keeps it.
+/// fetched zTOC is handed out once and forgotten: the mount that takes it keeps it. One no mount takes (its layer went
+/// to another backend) is dropped after <see cref="Unclaimed"/>.
 /// </summary>
 internal sealed class ZtocSource(RegistryClient registry)
 {
     /// <summary>No zTOC this large is plausible (SOCI's are a few percent of a layer); a bigger one is refused before download.</summary>
     private const int MaxZtocSize = 256 * 1024 * 1024;
 
+    /// <summary>How long a prefetched zTOC waits for its mount.</summary>
+    private static readonly TimeSpan Unclaimed = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<string, Lazy<Task<FetchedZtoc>>> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _started = new(StringComparer.Ordinal);
 
     /// <summary>Starts fetching every zTOC of <paramref name="index"/> not fetched or pending yet.</summary>
     public void Prefetch(ImageReference repository, SociIndexManifest index)
     {
+        foreach (var (key, started) in _started)
+        {
+            if (DateTimeOffset.UtcNow - started > Unclaimed && _pending.TryRemove(key, out _)) _started.TryRemove(key, out _);
+        }
         foreach (var ztoc in index.Ztocs) _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
@@ -33,15 +42,8 @@ internal sealed class ZtocSource(RegistryClient registry)
         }
         finally
         {
-            if (entry.Value.IsCompleted) _pending.TryRemove(KeyValuePair.Create(Key(repository, descriptor), entry));
+            if (entry.Value.IsCompleted && _pending.TryRemove(KeyValuePair.Create(Key(repository, descriptor), entry))) _started.TryRemove(Key(repository, descriptor), out _);
         }
-    }
-
-    /// <summary>Drops what was prefetched for a repository and not taken (its image was cleaned).</summary>
-    public void Forget(ImageReference repository)
-    {
-        var prefix = $"{repository.Registry}/{repository.Repository}@";
-        foreach (var key in _pending.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))) _pending.TryRemove(key, out _);
     }
 
     /// <summary>Parses zTOC bytes already verified against <paramref name="digest"/>.</summary>
@@ -58,7 +60,11 @@ internal sealed class ZtocSource(RegistryClient registry)
     }
 
     private Lazy<Task<FetchedZtoc>> Pending(ImageReference repository, OciDescriptor descriptor) =>
-        _pending.GetOrAdd(Key(repository, descriptor), _ => new Lazy<Task<FetchedZtoc>>(() => FetchAsync(repository, descriptor)));
+        _pending.GetOrAdd(Key(repository, descriptor), key =>
+        {
+            _started[key] = DateTimeOffset.UtcNow;
+            return new Lazy<Task<FetchedZtoc>>(() => FetchAsync(repository, descriptor));
+        });
 
     // Not tied to one caller's token: the prefetch is shared by every layer of the image.
     private async Task<FetchedZtoc> FetchAsync(ImageReference repository, OciDescriptor descriptor)

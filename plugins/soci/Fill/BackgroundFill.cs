@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.Plugins.Soci.Store;
+using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Downloads;
 
@@ -113,6 +114,7 @@ internal sealed class BackgroundFill : IAsyncDisposable
                 new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr }, cancellation.Token).ConfigureAwait(false);
             await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false); // the digest: checked by the last read already
             download.Dispose();
+            ImplicitDirectories.CopyFromTree(request.Tree, fsPath);
             _store.MarkLocal(digest, request.Layer.MediaType, applied.UncompressedSize, request.Ztoc.Digest, request.Ztoc.Bytes);
             SociLog.LayerFilled(_logger, digest, request.Layer.Size, applied.Entries, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
             if (LayerLocal is { } local) await local(digest, fsPath).ConfigureAwait(false);

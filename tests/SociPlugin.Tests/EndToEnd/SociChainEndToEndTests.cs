@@ -16,7 +16,8 @@ public sealed class SociChainEndToEndTests(SociImages images)
     public async Task Rpull_ConvertedImage_LayersMountedLazilyOverFuseAndRootfsMatchesOverlayfs()
     {
         var ct = SociImages.Timeout;
-        await using var node = await SociNode.StartAsync(images.Directory.Combine("lazy"), ct);
+        // No background fill here: this test checks what on-demand reads alone fetch.
+        await using var node = await SociNode.StartAsync(images.Directory.Combine("lazy"), ct, "{ background_fill: { enable: false } }");
         var layers = await LayersOfAsync(images.Original, ct);
         var before = images.Registry.Log.Length;
 

@@ -20,7 +20,8 @@ public sealed class SociNode : IAsyncDisposable
     public SnapshotterDaemon Daemon { get; }
     public ContainerdFixture Containerd { get; }
 
-    public static async Task<SociNode> StartAsync(string workDirectory, CancellationToken ct)
+    /// <summary>Starts the daemon (soci settings given as a YAML flow mapping) and a containerd that uses it.</summary>
+    public static async Task<SociNode> StartAsync(string workDirectory, CancellationToken ct, string sociSettings = "{}")
     {
         System.IO.Directory.CreateDirectory(workDirectory);
         var plugins = Path.Combine(RepositoryPaths.Root, "out", "plugins");
@@ -31,7 +32,7 @@ public sealed class SociNode : IAsyncDisposable
                 plugins:
                   - name: soci
                     path: {plugins}/soci
-                    settings: {"{}"}
+                    settings: {sociSettings}
                   - name: local
                     path: {plugins}/local
                     settings: {"{}"}
@@ -80,6 +81,32 @@ public sealed class SociNode : IAsyncDisposable
         }
         return result;
     }
+
+    /// <summary>The soci plugin's <c>status.json</c> (null until the plugin writes it): state per layer digest.</summary>
+    public IReadOnlyDictionary<string, string>? StoreStatus()
+    {
+        var path = Path.Combine(Daemon.Root, "plugins", "soci", "status.json");
+        if (!File.Exists(path)) return null;
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        return json.RootElement.GetProperty("layers").EnumerateArray()
+            .ToDictionary(l => l.GetProperty("digest").GetString()!, l => l.GetProperty("state").GetString()!, StringComparer.Ordinal);
+    }
+
+    /// <summary>Waits (bounded) until the store holds every one of <paramref name="layers"/> locally.</summary>
+    public async Task WaitForLocalAsync(IEnumerable<string> layers, CancellationToken ct)
+    {
+        var wanted = layers.ToList();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (StoreStatus() is not { } status || !wanted.All(l => status.GetValueOrDefault(l) == "local"))
+        {
+            if (DateTime.UtcNow > deadline || StoreStatus()?.Values.Contains("failed") == true)
+                throw new TimeoutException($"layers not local: {string.Join(", ", StoreStatus() ?? new Dictionary<string, string>())}\n{Describe()}");
+            await Task.Delay(100, ct);
+        }
+    }
+
+    /// <summary>The store's folder under the daemon's root.</summary>
+    public string StoreDirectory => Path.Combine(Daemon.Root, "plugins", "soci", "store");
 
     /// <summary>The live FUSE mounts our soci backend made under the daemon's root.</summary>
     public IReadOnlyList<string> SociMounts() =>

@@ -9,7 +9,7 @@ namespace PluggableSnapshotter.TestSupport.Registry;
 public sealed class RegistryFixture : IAsyncDisposable
 {
     private const string RegistryBinary = "/usr/bin/docker-registry";
-    private readonly ChildProcess _process;
+    private ChildProcess _process;
     private readonly string _directory;
 
     private RegistryFixture(ChildProcess process, string directory, int port)
@@ -107,6 +107,17 @@ public sealed class RegistryFixture : IAsyncDisposable
             await Task.Delay(50, cancellationToken);
         }
         throw new TimeoutException($"docker-registry did not answer on {Host}\n{_process.Describe()}");
+    }
+
+    /// <summary>Stops the registry (connections to its port are refused) until <see cref="StartAgainAsync"/>.</summary>
+    public ValueTask StopAsync() => _process.DisposeAsync();
+
+    /// <summary>Starts the registry again on the same port with the same storage.</summary>
+    public async Task StartAgainAsync(CancellationToken cancellationToken)
+    {
+        if (!_process.HasExited) return;
+        _process = ChildProcess.Start("docker-registry", RegistryBinary, ["serve", Path.Combine(_directory, "config.yml")]);
+        await WaitUntilReadyAsync(cancellationToken);
     }
 
     /// <inheritdoc />

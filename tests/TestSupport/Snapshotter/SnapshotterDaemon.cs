@@ -109,6 +109,18 @@ public sealed class SnapshotterDaemon : IAsyncDisposable
         await UnixSocketProbe.WaitAsync(Socket, _process, cancellationToken);
     }
 
+    /// <summary>Kills the daemon with SIGKILL (a crash: nothing of its own cleanup runs) and starts it again; waits for the socket.</summary>
+    public async Task CrashAndRestartAsync(CancellationToken cancellationToken)
+    {
+        if (!_process.HasExited)
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(_process.Id);
+            process.Kill(); // SIGKILL on Linux
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        await RestartAsync(cancellationToken);
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

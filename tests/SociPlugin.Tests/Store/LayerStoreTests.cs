@@ -1,0 +1,151 @@
+using System.Text.Json;
+using PluggableSnapshotter.Plugins.Soci.Store;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.Store;
+
+/// <summary>The local layer store's bookkeeping on a plain folder: sharing, freeing, retention, eviction, restart, status.</summary>
+public sealed class LayerStoreTests : IDisposable
+{
+    private static readonly string A = Digest('a'), B = Digest('b'), C = Digest('c');
+    private readonly string _state = Directory.CreateTempSubdirectory("layer-store-").FullName;
+
+    public void Dispose() => Directory.Delete(_state, recursive: true);
+
+    [Fact]
+    public void Attach_LayerNeverFilled_IsNotLocal()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+
+        Assert.Null(store.Attach(A, "/m1", 100, "img", null));
+        Assert.Equal(LayerState.Lazy, store.StateOf(A));
+    }
+
+    [Fact]
+    public void Attach_AfterFill_ReturnsTheUnpackedTreeToEverySnapshotOfTheLayer()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", "sha256:index");
+        Fill(store, A, 10);
+
+        var path = store.Attach(A, "/m2", 100, "other", null);
+
+        Assert.Equal(Path.Combine(store.Root, "sha256-" + new string('a', 64), "fs"), path);
+        Assert.Equal("sha256:index", store.Local(A)!.IndexDigest);
+    }
+
+    [Fact]
+    public void Detach_LastSnapshot_TellsTheCallerToFreeUnlessRetained()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        store.Attach(A, "/m2", 100, "img", null);
+        Fill(store, A, 10);
+
+        Assert.False(store.Detach(A, "/m1"));
+        Assert.True(store.Detach(A, "/m2"));
+
+        var retaining = new LayerStore(Path.Combine(_state, "r"), new StoreOptions { RetainUnusedLayers = true });
+        retaining.Attach(B, "/m1", 100, "img", null);
+        Fill(retaining, B, 10);
+        Assert.False(retaining.Detach(B, "/m1"));
+    }
+
+    [Fact]
+    public void Delete_FreesTheLayersFolderAndStatus()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        Fill(store, A, 10);
+
+        store.Delete(A);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(store.Root));
+        Assert.Empty(Status(store).GetProperty("layers").EnumerateArray());
+    }
+
+    [Fact]
+    public void TryReserve_OverTheLimit_EvictsTheOldestUnusedLayerFirstAndNeverOneInUse()
+    {
+        var store = new LayerStore(_state, new StoreOptions { MaxBytes = 250, RetainUnusedLayers = true });
+        store.Attach(A, "/a", 100, "img", null);
+        Fill(store, A, 100);
+        store.Attach(B, "/b", 100, "img", null);
+        Fill(store, B, 100);
+        store.Detach(A, "/a"); // unused since before B
+        Thread.Sleep(20);
+        store.Detach(B, "/b");
+        store.Attach(C, "/c", 100, "img", null);
+
+        Assert.True(store.TryReserve(C, 100));
+
+        Assert.Null(store.Local(A));
+        Assert.NotNull(store.Local(B));
+        Assert.False(Directory.Exists(Path.Combine(store.Root, "sha256-" + new string('a', 64))));
+
+        store.Attach(B, "/b", 100, "img", null); // in use again: never evicted
+        Assert.False(store.TryReserve(C, 200));
+        Assert.NotNull(store.Local(B));
+    }
+
+    [Fact]
+    public void Reopen_KeepsCompleteLayersAndRemovesWhatAFillLeftHalfDone()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", "sha256:index");
+        Fill(store, A, 10);
+        var a = store.Local(A)!;
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(a.FsPath)!, "blob.partial"), "half");
+        Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(a.FsPath)!, ".fs.apply-123"));
+        store.Attach(B, "/m2", 100, "img", null);
+        Assert.True(store.TryReserve(B, 50)); // a fill of B started and the daemon died
+        File.WriteAllText(store.FillPaths(B).BlobPath, "partial");
+
+        var reopened = new LayerStore(_state, new StoreOptions());
+
+        var local = reopened.Local(A);
+        Assert.NotNull(local);
+        Assert.Equal(["fs", "layer.json", "ztoc"], Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(local.FsPath)!).Select(Path.GetFileName).Order());
+        Assert.Null(reopened.Local(B));
+        Assert.False(Directory.Exists(Path.GetDirectoryName(store.FillPaths(B).BlobPath)));
+        Assert.Equal([A], reopened.UnusedLayersOf("img"));
+    }
+
+    [Fact]
+    public void Attach_DigestThatIsNotOne_IsRefused()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+
+        Assert.Throws<FormatException>(() => store.Attach("sha256:../../etc", "/m1", 1, null, null));
+    }
+
+    [Fact]
+    public void WriteStatus_ReportsStateAndBytesPerLayer()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        store.Attach(B, "/m2", 200, "img", null);
+        Fill(store, A, 10);
+        store.MarkFilling(B, () => 50);
+
+        store.WriteStatus();
+
+        var layers = Status(store).GetProperty("layers").EnumerateArray()
+            .ToDictionary(l => l.GetProperty("digest").GetString()!, l => (l.GetProperty("state").GetString(), l.GetProperty("bytes_local").GetInt64(), l.GetProperty("bytes_total").GetInt64()));
+        Assert.Equal(("local", 100L, 100L), layers[A]);
+        Assert.Equal(("filling", 50L, 200L), layers[B]);
+    }
+
+    private static void Fill(LayerStore store, string digest, long bytes)
+    {
+        Assert.True(store.TryReserve(digest, bytes));
+        var (_, fs) = store.FillPaths(digest);
+        Directory.CreateDirectory(fs);
+        File.WriteAllText(Path.Combine(fs, "file"), "content");
+        var ztoc = "ztoc"u8.ToArray();
+        store.MarkLocal(digest, "application/vnd.oci.image.layer.v1.tar+gzip", bytes - ztoc.Length, Registry.OciDigest.Compute(ztoc).ToString(), ztoc);
+    }
+
+    private static JsonElement Status(LayerStore store) => JsonDocument.Parse(File.ReadAllText(store.StatusPath)).RootElement;
+
+    private static string Digest(char c) => "sha256:" + new string(c, 64);
+}
