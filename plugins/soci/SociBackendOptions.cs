@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Fill;
 using PluggableSnapshotter.Plugins.Soci.Store;
 using PluggableSnapshotter.Registry;
@@ -22,6 +23,10 @@ public sealed record SociBackendOptions : RegistrySettings
     /// <summary>The cache of decompressed spans (SOCI's <c>[directory_cache]</c>, kept in memory here).</summary>
     [ConfigurationKeyName("directory_cache")]
     public SociCacheOptions Cache { get; init; } = new();
+
+    /// <summary>How long on-demand reads wait for the registry (<c>fetch:</c>).</summary>
+    [ConfigurationKeyName("fetch")]
+    public FetchOptions Fetch { get; init; } = new();
 
     /// <summary>The local layer store (<c>store:</c>).</summary>
     [ConfigurationKeyName("store")]
@@ -48,6 +53,8 @@ public sealed record SociBackendOptions : RegistrySettings
             throw new InvalidDataException($"soci settings: directory_cache.readahead_spans must not be negative (got {options.Cache.ReadaheadSpans})");
         if (options.Store.MaxBytes < 0)
             throw new InvalidDataException($"soci settings: store.max_bytes must not be negative (got {options.Store.MaxBytes})");
+        if (options.Fetch.Validate().FirstOrDefault() is { } fetchError)
+            throw new InvalidDataException($"soci settings: {fetchError}");
         if (options.BackgroundFill.Validate().FirstOrDefault() is { } fillError)
             throw new InvalidDataException($"soci settings: {fillError}");
         if (options.Fuse.AttrTimeout < 0 || options.Fuse.EntryTimeout < 0 || options.Fuse.NegativeTimeout < 0)

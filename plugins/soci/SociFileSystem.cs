@@ -27,6 +27,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private readonly RegistryClient _registry;
     private readonly DiscoveredIndexCache _indexes;
     private readonly ZtocSource _ztocs;
+    private readonly OnDemandFetch _fetch;
     private readonly SpanCache _spans;
     private readonly LayerStore _store;
     private readonly BackgroundFill _fill;
@@ -41,6 +42,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     {
         (_registry, _indexes, _ztocs, _spans, _store, _fill, _options) = (registry, indexes, ztocs, spans, store, fill, options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _fetch = new OnDemandFetch(registry, options.Fetch);
         _fill.LayerLocal = OnLayerLocalAsync;
     }
 
@@ -146,7 +148,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     {
         var tree = LayerTreeBuilder.Build(ztoc, _options.UserXattr);
         implicitDirectories(tree);
-        var content = new LayerContent(_registry, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans);
+        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans);
         var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
         var mount = await FuseMount.MountAsync(mountpoint, root, MountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
         var mounted = new MountedLayer(mountpoint, mount, tree, content, repository, descriptor);

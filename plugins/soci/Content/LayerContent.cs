@@ -19,7 +19,7 @@ internal sealed class LayerContent
     private int _lastSpan = -1;
     private volatile string? _localRoot;
 
-    public LayerContent(RegistryClient registry, ImageReference repository, Descriptor layer, Ztoc ztoc, SpanCache cache, int readaheadSpans)
+    public LayerContent(OnDemandFetch fetch, ImageReference repository, Descriptor layer, Ztoc ztoc, SpanCache cache, int readaheadSpans)
     {
         _layerDigest = layer.Digest;
         _cache = cache;
@@ -27,7 +27,7 @@ internal sealed class LayerContent
         var digest = layer.ParsedDigest;
         _spans = new ZtocSpanReader(ztoc, async (offset, length, cancellationToken) =>
         {
-            var bytes = await registry.GetBlobRangeAsync(repository, digest, new ByteRange(offset, length), cancellationToken).ConfigureAwait(false);
+            var bytes = await fetch.GetRangeAsync(repository, digest, new ByteRange(offset, length), cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref _fetchedBytes, bytes.Length);
             return bytes;
         });

@@ -19,7 +19,7 @@ public sealed class LayerContentTests(SociImages images)
         var ct = SociImages.Timeout;
         using var registry = new RegistryClient();
         var (layer, ztoc) = await DataLayerAsync(registry, ct);
-        var content = new LayerContent(registry, ImageReference.Parse(images.Converted), layer, ztoc, new SpanCache(4, long.MaxValue), readaheadSpans: 0);
+        var content = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse(images.Converted), layer, ztoc, new SpanCache(4, long.MaxValue), readaheadSpans: 0);
         var file = LayerTreeBuilder.Find(LayerTreeBuilder.Build(ztoc, userXattr: false), ["data", "nested", "deeper", "file"])!;
 
         var bytes = new byte[file.Size];
@@ -40,7 +40,7 @@ public sealed class LayerContentTests(SociImages images)
         {
             CompressionInfo = ztoc.CompressionInfo with { SpanDigests = [.. ztoc.CompressionInfo.SpanDigests.Select(_ => wrong)] },
         };
-        var content = new LayerContent(registry, ImageReference.Parse(images.Converted), layer, tampered, new SpanCache(4, long.MaxValue), readaheadSpans: 0);
+        var content = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse(images.Converted), layer, tampered, new SpanCache(4, long.MaxValue), readaheadSpans: 0);
         var inode = LayerTreeBuilder.Find(LayerTreeBuilder.Build(tampered, userXattr: false), ["data", "big"])!;
 
         await Assert.ThrowsAsync<InvalidDataException>(() => content.ReadAsync(inode.DataOffset, new byte[16], ct));

@@ -56,6 +56,40 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public async Task Read_RegistryStopsAnswering_EioWithinTheDeadlineCachedFilesStillReadAndRecoversWhenItAnswers()
+    {
+        var ct = SociImages.Timeout;
+        var options = new SociBackendOptions
+        {
+            Fetch = new FetchOptions { AttemptTimeoutMilliseconds = 500, TimeoutMilliseconds = 2000 },
+            Cache = new SociCacheOptions { ReadaheadSpans = 0 },
+        };
+        await using var backend = TestBackend.Create(_registry, options, System.IO.Path.Combine(_root, "state-hung"), spanEntries: 64);
+        var layer = await RequestAsync(images.Converted, layerIndex: 1, ct);
+        Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
+        var cached = Path.Combine(layer.Mountpoint, "data/nested/deeper/file");
+        Assert.Equal("deep\n", await File.ReadAllTextAsync(cached, ct));
+        var big = Path.Combine(layer.Mountpoint, "data/big");
+
+        images.Registry.Pause();
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var error = await Assert.ThrowsAsync<IOException>(() => File.ReadAllBytesAsync(big, ct));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"EIO after {clock.Elapsed}, the deadline is 2 s");
+            Assert.Contains("Input/output error", error.Message, StringComparison.Ordinal);
+            Assert.Equal("deep\n", await File.ReadAllTextAsync(cached, ct)); // spans held already need no registry
+        }
+        finally
+        {
+            images.Registry.Resume();
+        }
+
+        var lines = await File.ReadAllLinesAsync(big, ct); // the first read after the registry answers again succeeds
+        Assert.Equal(Enumerable.Range(0, lines.Length).Select(i => $"line {i} of a large file in a test layer"), lines);
+    }
+
+    [RootOnlyFact]
     public async Task MountAsync_LayerMissingFromSparseIndex_ReturnsNoZtocAndLeavesMountpointEmpty()
     {
         var ct = SociImages.Timeout;

@@ -109,6 +109,19 @@ public sealed class RegistryFixture : IAsyncDisposable
         throw new TimeoutException($"docker-registry did not answer on {Host}\n{_process.Describe()}");
     }
 
+    /// <summary>Freezes the registry (SIGSTOP): it accepts connections and never answers, until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>Lets a paused registry run again (SIGCONT).</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {_process.Id} failed");
+    }
+
     /// <summary>Stops the registry (connections to its port are refused) until <see cref="StartAgainAsync"/>.</summary>
     public ValueTask StopAsync() => _process.DisposeAsync();
 
