@@ -37,12 +37,11 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private readonly ConcurrentDictionary<string, FuseMount> _views = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _mountLock = new(1, 1); // orders binds and unmounts of one mount point
 
-    public SociFileSystem(RegistryClient registry, DiscoveredIndexCache indexes, ZtocSource ztocs, SpanCache spans, LayerStore store,
-        BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null)
+    public SociFileSystem(RegistryClient registry, DiscoveredIndexCache indexes, ZtocSource ztocs, OnDemandFetch fetch, SpanCache spans,
+        LayerStore store, BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null)
     {
-        (_registry, _indexes, _ztocs, _spans, _store, _fill, _options) = (registry, indexes, ztocs, spans, store, fill, options);
+        (_registry, _indexes, _ztocs, _fetch, _spans, _store, _fill, _options) = (registry, indexes, ztocs, fetch, spans, store, fill, options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _fetch = new OnDemandFetch(registry, options.Fetch);
         _fill.LayerLocal = OnLayerLocalAsync;
     }
 

@@ -4,7 +4,7 @@ namespace PluggableSnapshotter.Registry.Downloads;
 /// A token bucket in bytes per second shared by the downloads that take it: a request waits until the bucket has paid
 /// for its bytes. The bucket holds at most one second of budget, so an idle period does not allow a burst beyond that.
 /// </summary>
-public sealed class BandwidthLimiter
+public sealed class BandwidthLimiter : IDownloadGate
 {
     private readonly Lock _lock = new();
     private readonly long _bytesPerSecond;

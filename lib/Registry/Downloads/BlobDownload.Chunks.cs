@@ -55,7 +55,7 @@ public sealed partial class BlobDownload
         {
             try
             {
-                if (plan.Bandwidth is { } bandwidth) await bandwidth.WaitAsync(range.Length, failFast.Token).ConfigureAwait(false);
+                if (plan.Gate is { } gate) await gate.WaitAsync(range.Length, failFast.Token).ConfigureAwait(false);
                 var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, digest, range, failFast.Token).ConfigureAwait(false);
                 if (bytes.Length != range.Length)
                     throw new InvalidDataException($"blob {Blob.Digest}: asked for bytes {range}, got {bytes.Length} bytes");

@@ -136,7 +136,7 @@ public sealed partial class BlobDownload : IDisposable
             int read;
             while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                if (plan.Bandwidth is { } bandwidth) await bandwidth.WaitAsync(read, cancellationToken).ConfigureAwait(false);
+                if (plan.Gate is { } gate) await gate.WaitAsync(read, cancellationToken).ConfigureAwait(false);
                 RandomAccess.Write(_file, buffer.AsSpan(0, read), offset);
                 offset += read;
                 Advance(offset);

@@ -12,7 +12,7 @@ namespace PluggableSnapshotter.Registry.Downloads;
 /// <param name="RangesSupported">False when the registry ignores range requests: then every blob comes in one request.</param>
 /// <param name="ChunkAttempts">Attempts per range request.</param>
 /// <param name="Logger">Where retries are logged.</param>
-/// <param name="Bandwidth">A cap on the bytes per second these downloads take, or null for none.</param>
+/// <param name="Gate">What each request waits for before it is sent (a bandwidth cap, more urgent requests), or null.</param>
 public sealed record DownloadPlan(
     RegistryClient Registry,
     ImageReference Repository,
@@ -22,4 +22,4 @@ public sealed record DownloadPlan(
     bool RangesSupported,
     int ChunkAttempts,
     ILogger Logger,
-    BandwidthLimiter? Bandwidth = null);
+    IDownloadGate? Gate = null);

@@ -9,7 +9,8 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 /// with an <see cref="IOException"/> (the reader's EIO). Nothing is remembered between reads, so the first read after the
 /// registry answers again succeeds.
 /// </summary>
-internal sealed class OnDemandFetch(RegistryClient registry, FetchOptions options, TimeProvider? time = null)
+/// <remarks>While a fetch runs, <paramref name="activity"/> counts it (the background fill waits for it).</remarks>
+internal sealed class OnDemandFetch(RegistryClient registry, FetchOptions options, OnDemandActivity? activity = null, TimeProvider? time = null)
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -19,6 +20,7 @@ internal sealed class OnDemandFetch(RegistryClient registry, FetchOptions option
     /// <exception cref="RegistryException">The registry refused for good (not found, denied).</exception>
     public async Task<byte[]> GetRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, CancellationToken cancellationToken)
     {
+        using var busy = activity?.Begin();
         var started = _time.GetTimestamp();
         var deadline = TimeSpan.FromMilliseconds(options.TimeoutMilliseconds);
         using var overall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -29,16 +29,17 @@ internal sealed class BackgroundFill : IAsyncDisposable
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly DownloadLimiter _requests;
-    private readonly BandwidthLimiter? _bandwidth;
+    private readonly IDownloadGate? _gate;
     private readonly Lazy<Task[]> _workers;
 
+    /// <summary>A fill whose requests first pass <paramref name="readsFirst"/>, which holds them back while on-demand reads fetch.</summary>
     public BackgroundFill(RegistryClient registry, LayerStore store, LayerApplier applier, BackgroundFillOptions options, bool userXattr,
-        ILogger<BackgroundFill>? logger = null)
+        IDownloadGate? readsFirst = null, ILogger<BackgroundFill>? logger = null)
     {
         (_registry, _store, _applier, _options, _userXattr) = (registry, store, applier, options, userXattr);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _requests = new DownloadLimiter(options.MaxConcurrentRequests);
-        _bandwidth = options.MaxBytesPerSecond > 0 ? new BandwidthLimiter(options.MaxBytesPerSecond) : null;
+        _gate = IDownloadGate.Combine(readsFirst, options.MaxBytesPerSecond > 0 ? new BandwidthLimiter(options.MaxBytesPerSecond) : null);
         // Started on first use: constructors do no work.
         _workers = new Lazy<Task[]>(() => Enumerable.Range(0, options.MaxConcurrentLayers).Select(_ => Task.Run(RunWorkerAsync)).ToArray());
     }
@@ -107,7 +108,7 @@ internal sealed class BackgroundFill : IAsyncDisposable
             _store.MarkFilling(digest, () => download.Watermark);
             using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests);
             var plan = new DownloadPlan(_registry, request.Repository, perLayer, _requests, _options.ChunkBytes, RangesSupported: true,
-                _options.ChunkAttempts, _logger, _bandwidth);
+                _options.ChunkAttempts, _logger, _gate);
             using var progress = StartStatusUpdates(cancellation.Token);
             await download.StartAsync(plan).ConfigureAwait(false);
             var applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,

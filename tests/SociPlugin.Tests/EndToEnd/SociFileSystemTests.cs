@@ -90,6 +90,50 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public async Task Fill_BlobDoesNotMatchItsDigest_StoresNothingAndTheMountKeepsServingVerifiedSpans()
+    {
+        var ct = SociImages.Timeout;
+        var options = new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 0 } };
+        var state = System.IO.Path.Combine(_root, "state-tampered");
+        await using var backend = TestBackend.Create(_registry, options, state, fill: true);
+        var layer = await RequestAsync(images.Converted, layerIndex: 1, ct);
+        var blob = images.Registry.BlobDataPath(layer.LayerDigest!);
+        var original = await File.ReadAllBytesAsync(blob, ct);
+        var tampered = original.ToArray();
+        tampered[^10] ^= 0x55; // in the gzip trailer: no span a file needs, but the layer digest cannot match
+        await File.WriteAllBytesAsync(blob, tampered, ct);
+        try
+        {
+            Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            string? fillState = null;
+            while (fillState is not "failed" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, ct);
+                fillState = StoreState(state, layer.LayerDigest!);
+            }
+
+            Assert.Equal("failed", fillState);
+            Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(System.IO.Path.Combine(state, "store")));
+            Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(layer.Mountpoint, "data/nested/deeper/file"), ct));
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(blob, original, CancellationToken.None);
+        }
+    }
+
+    private static string? StoreState(string state, string digest)
+    {
+        var status = System.IO.Path.Combine(state, "status.json");
+        if (!File.Exists(status)) return null;
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(status));
+        return json.RootElement.GetProperty("layers").EnumerateArray()
+            .FirstOrDefault(l => l.GetProperty("digest").GetString() == digest) is { ValueKind: System.Text.Json.JsonValueKind.Object } entry
+            ? entry.GetProperty("state").GetString() : null;
+    }
+
+    [RootOnlyFact]
     public async Task MountAsync_LayerMissingFromSparseIndex_ReturnsNoZtocAndLeavesMountpointEmpty()
     {
         var ct = SociImages.Timeout;

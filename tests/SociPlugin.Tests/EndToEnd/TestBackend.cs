@@ -14,8 +14,9 @@ internal static class TestBackend
     {
         if (!fill) options = options with { BackgroundFill = options.BackgroundFill with { Enable = false } };
         var store = new LayerStore(stateDirectory, options.Store);
-        var filler = new BackgroundFill(registry, store, new LayerApplier(), options.BackgroundFill, options.UserXattr);
+        var activity = new OnDemandActivity();
+        var filler = new BackgroundFill(registry, store, new LayerApplier(), options.BackgroundFill, options.UserXattr, activity);
         return new SociFileSystem(registry, new DiscoveredIndexCache(new SociIndexFinder(registry, options.PullModes)), new ZtocSource(registry),
-            new SpanCache(spanEntries, long.MaxValue), store, filler, options);
+            new OnDemandFetch(registry, options.Fetch, activity), new SpanCache(spanEntries, long.MaxValue), store, filler, options);
     }
 }

@@ -109,6 +109,13 @@ public sealed class RegistryFixture : IAsyncDisposable
         throw new TimeoutException($"docker-registry did not answer on {Host}\n{_process.Describe()}");
     }
 
+    /// <summary>The file the registry stores a blob's bytes in (digest as sha256:hex), for tests that tamper with a blob.</summary>
+    public string BlobDataPath(string digest)
+    {
+        var (algorithm, encoded) = (digest[..digest.IndexOf(':')], digest[(digest.IndexOf(':') + 1)..]);
+        return Path.Combine(_directory, "storage", "docker/registry/v2/blobs", algorithm, encoded[..2], encoded, "data");
+    }
+
     /// <summary>Freezes the registry (SIGSTOP): it accepts connections and never answers, until <see cref="Resume"/>.</summary>
     public void Pause() => Signal("STOP");
 
