@@ -183,7 +183,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         {
             if (mounted.Bound || !_layers.TryGetValue(mounted.Mountpoint, out var current) || current != mounted) return;
             mounted.Content.LocalRoot = fsPath;
-            BindMount.MountReadOnly(fsPath, mounted.Mountpoint);
+            if (!BindMount.IsBound(fsPath, mounted.Mountpoint)) BindMount.MountReadOnly(fsPath, mounted.Mountpoint);
             mounted.Bound = true;
             _spans.Evict(mounted.Layer.Digest);
             SociLog.LayerPromoted(_logger, mounted.Layer.Digest, mounted.Mountpoint);

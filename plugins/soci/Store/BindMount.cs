@@ -10,7 +10,8 @@ namespace PluggableSnapshotter.Plugins.Soci.Store;
 internal static partial class BindMount
 {
     private const ulong MsReadOnly = 1, MsRemount = 32, MsBind = 4096;
-    private const int MntDetach = 2;
+    private const int MntDetach = 2, AtFdCwd = -100;
+    private const uint StatxBasicStats = 0x7ff;
 
     /// <summary>Binds <paramref name="source"/> read-only onto <paramref name="target"/>.</summary>
     /// <exception cref="IOException">mount(2) failed.</exception>
@@ -23,6 +24,19 @@ internal static partial class BindMount
             umount2(target, MntDetach);
             throw new IOException($"making the bind of {source} on {target} read-only failed: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
+    }
+
+    /// <summary>
+    /// Whether what <paramref name="target"/> shows is <paramref name="source"/> itself (same device and inode): its bind
+    /// is on top already, e.g. left by an earlier run whose FUSE connection was kept alive.
+    /// </summary>
+    public static unsafe bool IsBound(string source, string target)
+    {
+        var a = stackalloc byte[256];
+        var b = stackalloc byte[256];
+        if (statx(AtFdCwd, source, 0, StatxBasicStats, a) != 0 || statx(AtFdCwd, target, 0, StatxBasicStats, b) != 0) return false;
+        // struct statx: stx_ino at 32, stx_dev_major at 136, stx_dev_minor at 140 (the same layout on every architecture).
+        return *(ulong*)(a + 32) == *(ulong*)(b + 32) && *(uint*)(a + 136) == *(uint*)(b + 136) && *(uint*)(a + 140) == *(uint*)(b + 140);
     }
 
     /// <summary>Detaches the top-most mount at <paramref name="target"/>.</summary>
@@ -40,4 +54,7 @@ internal static partial class BindMount
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int umount2(string target, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int statx(int dirFd, string path, int flags, uint mask, byte* buffer);
 }
