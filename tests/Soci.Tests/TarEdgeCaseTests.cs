@@ -45,6 +45,24 @@ public class TarEdgeCaseTests(TestLayers layers) : IClassFixture<TestLayers>
     }
 
     [Fact]
+    public async Task Build_BinaryXattrWithNewline_RecordedExactlyAsThePaxRecordHoldsIt()
+    {
+        // The reproduction: System.Formats.Tar refuses this record (a newline byte in the value); the shared reader keeps it.
+        string dir = Path.Combine(layers.Root, "xattr-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(dir, "tree"));
+        File.WriteAllText(Path.Combine(dir, "tree", "f"), "x");
+        Tool.Run("setfattr", dir, "-n", "user.bin", "-v", "0x000102030405060708090a0b0c0d0e0fff", Path.Combine(dir, "tree", "f"));
+        Tool.Run("tar", dir, "--xattrs", "--xattrs-include=*", "--format=pax", "-C", Path.Combine(dir, "tree"), "-cf", Path.Combine(dir, "x.tar"), "./f");
+
+        Ztoc ztoc = await LayerFile.BuildAsync(File.ReadAllBytes(Path.Combine(dir, "x.tar")), LayerCompression.Uncompressed, 64 * 1024);
+
+        PaxRecord record = Assert.Single(ztoc.Files.Single(f => f.Name == "./f").PaxRecords, r => r.Key == "SCHILY.xattr.user.bin");
+        Assert.Equal(Convert.FromHexString("000102030405060708090a0b0c0d0e0fff"), record.Value);
+        Ztoc roundTripped = ZtocSerializer.Deserialize(ZtocSerializer.Serialize(ztoc));
+        Assert.Equal(record.Value, roundTripped.Files.Single(f => f.Name == "./f").PaxRecords.Single(r => r.Key == "SCHILY.xattr.user.bin").Value);
+    }
+
+    [Fact]
     public async Task Build_CorruptGzip_RejectedWithOffset()
     {
         byte[] blob = layers.Read("pax.gzip-n.tar.gz");

@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using System.Formats.Tar;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Layers.Apply;
 using PluggableSnapshotter.Layers.Compression;
 using PluggableSnapshotter.Layers.Native;
+using PluggableSnapshotter.Tar;
 
 namespace PluggableSnapshotter.Layers;
 
@@ -45,7 +45,7 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
             LayerApplyResult result;
             try
             {
-                result = await UnpackAsync(blob, staging, options, cancellationToken).ConfigureAwait(false);
+                result = await UnpackAsync(blob, staging, target, options, cancellationToken).ConfigureAwait(false);
             }
             catch (EndOfStreamException ex)
             {
@@ -67,28 +67,25 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
     }
 
     // Three stages run at once: download + digest check, decompression + diff ID hash, tar parsing + writes (this thread).
-    private static async Task<LayerApplyResult> UnpackAsync(Stream blob, string staging, LayerApplyOptions options, CancellationToken cancellationToken)
+    private async Task<LayerApplyResult> UnpackAsync(Stream blob, string staging, string target, LayerApplyOptions options, CancellationToken cancellationToken)
     {
         var fetched = new ReadAheadStream(blob);
         await using var fetchedOwner = fetched;
         var (tar, compression) = await LayerDecompressor.OpenAsync(fetched, options.MediaType, cancellationToken, leaveOpen: true).ConfigureAwait(false);
         var uncompressed = new HashingReadStream(tar);
         await using var decompressed = new ReadAheadStream(uncompressed);
-        var tap = new TarXattrTap();
-        await using var input = new HashingReadStream(decompressed, tap, hash: false);
-        var writer = new TreeWriter(staging, options.UserXattr, tap, options.ParentDirectories);
+        await using var input = new HashingReadStream(decompressed, hash: false);
+        var reader = new TarArchiveReader(input);
+        var writer = new TreeWriter(RawPath.FromPath(staging), options.UserXattr, reader, [.. options.ParentDirectories.Select(RawPath.FromPath)]);
         var entries = 0;
         var writeTime = TimeSpan.Zero;
-        await using (var reader = new TarReader(input, leaveOpen: true))
+        while (await reader.NextAsync(cancellationToken).ConfigureAwait(false) is { } entry)
         {
-            while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
-            {
-                var before = input.ReadTime;
-                var entryStarted = Stopwatch.GetTimestamp();
-                await writer.ApplyAsync(entry, cancellationToken).ConfigureAwait(false);
-                writeTime += Stopwatch.GetElapsedTime(entryStarted) - (input.ReadTime - before); // reading file data counts as reading
-                entries++;
-            }
+            var before = input.ReadTime;
+            var entryStarted = Stopwatch.GetTimestamp();
+            await writer.ApplyAsync(entry, cancellationToken).ConfigureAwait(false);
+            writeTime += Stopwatch.GetElapsedTime(entryStarted) - (input.ReadTime - before); // reading file data counts as reading
+            entries++;
         }
 
         // Read both pipelines to their ends: the diff ID covers the whole tar, and the blob's last bytes get its digest checked.
@@ -98,6 +95,8 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
         writer.FinishDirectoryTimes();
         writeTime += Stopwatch.GetElapsedTime(finishStarted);
 
+        if (writer.IgnoredXattrs.Count > 0)
+            LayersLog.XattrsIgnored(_logger, target, string.Join(", ", writer.IgnoredXattrs), writer.EntriesWithIgnoredXattrs);
         var diffId = uncompressed.Digest();
         if (options.ExpectedDiffId is { } expected && !string.Equals(expected, diffId, StringComparison.Ordinal))
             throw new InvalidDataException($"layer diff ID mismatch: the image config says {expected}, the uncompressed layer is {diffId}");
@@ -127,7 +126,8 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
     {
         try
         {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            // Raw: the archive may have left names that are not UTF-8, which Directory.Delete cannot remove.
+            if (Directory.Exists(staging)) RawTree.Delete(RawPath.FromPath(staging));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

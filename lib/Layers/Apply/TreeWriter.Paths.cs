@@ -23,15 +23,15 @@ internal sealed partial class TreeWriter
                 case Kind.Directory:
                     continue;
                 case Kind.Missing:
-                    Libc.Check(Libc.mkdir(path, Libc.Mode0755), "mkdir", path);
-                    Libc.Check(Libc.chmod(path, Libc.Mode0755), "chmod", path);
+                    RawFs.Mkdir(path, Libc.Mode0755);
+                    RawFs.Chmod(path, Libc.Mode0755);
                     CopyFromLowerLayer(relative, path);
                     _kinds[relative] = Kind.Directory;
                     break;
                 case Kind.Symlink:
-                    throw new InvalidDataException($"layer entry '{entryName}' would be written through the symbolic link '{relative}', which could lead outside the layer directory");
+                    throw new InvalidDataException($"layer entry '{entryName}' would be written through the symbolic link '{RawPath.Display(relative)}', which could lead outside the layer directory");
                 default:
-                    throw new InvalidDataException($"layer entry '{entryName}' needs '{relative}' to be a directory, but the layer made it something else");
+                    throw new InvalidDataException($"layer entry '{entryName}' needs '{RawPath.Display(relative)}' to be a directory, but the layer made it something else");
             }
         }
     }
@@ -44,14 +44,14 @@ internal sealed partial class TreeWriter
             var lower = LowerDirectory(parent, relative);
             if (lower is null) continue;
             if (lower.Value.Status is not { IsDirectory: true } status) return; // replaced by a non-directory: keep the defaults
-            Libc.Check(Libc.lchown(path, status.Uid, status.Gid), "lchown", path);
-            Libc.Check(Libc.chmod(path, status.Permissions), "chmod", path);
-            foreach (var name in Xattrs.List(lower.Value.Path).Where(n => !n.StartsWith("trusted.", StringComparison.Ordinal)))
+            RawFs.Lchown(path, status.Uid, status.Gid);
+            RawFs.Chmod(path, status.Permissions);
+            foreach (var name in Xattrs.ListRaw(lower.Value.Path).Where(n => !n.StartsWith("trusted.", StringComparison.Ordinal)))
             {
-                if (Xattrs.Get(lower.Value.Path, name) is { } value) Xattrs.SetNoFollow(path, name, value);
+                if (Xattrs.GetRaw(lower.Value.Path, name) is { } value && !RawFs.TrySetXattr(path, name, value)) _ignoredXattrs.Add(name);
             }
 
-            _directoryTimes.Add((path, status.Accessed, status.Modified));
+            _directoryTimes.Add((path, Timespec(status.Accessed), Timespec(status.Modified)));
             return;
         }
     }
@@ -64,11 +64,11 @@ internal sealed partial class TreeWriter
         var parts = relative.Split('/');
         for (var i = 0; i < parts.Length; i++)
         {
-            path = Path.Combine(path, parts[i]);
+            path = path + "/" + parts[i];
             FileStatus status;
             try
             {
-                status = FileStatus.Of(path);
+                status = FileStatus.OfRaw(path);
             }
             catch (IOException ex) when (ex.HResult is 2 or 20) // ENOENT, ENOTDIR
             {
@@ -89,7 +89,7 @@ internal sealed partial class TreeWriter
         {
             relative = relative.Length == 0 ? part : relative + "/" + part;
             if (Probe(relative) == Kind.Symlink)
-                throw new InvalidDataException($"layer entry '{entryName}' is a hard link through the symbolic link '{relative}', which could lead outside the layer directory");
+                throw new InvalidDataException($"layer entry '{entryName}' is a hard link through the symbolic link '{RawPath.Display(relative)}', which could lead outside the layer directory");
         }
     }
 
@@ -98,16 +98,29 @@ internal sealed partial class TreeWriter
         var path = Full(relative);
         if (kind == Kind.Directory)
         {
-            Directory.Delete(path, recursive: true);
+            RawTree.Delete(path);
             var prefix = relative + "/";
             foreach (var key in _kinds.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList()) _kinds.Remove(key);
         }
         else
         {
-            File.Delete(path);
+            RawFs.Unlink(path);
         }
 
         _kinds.Remove(relative);
+    }
+
+    private static Libc.Timespec Timespec(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
+        var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var remainder);
+        if (remainder < 0)
+        {
+            seconds--;
+            remainder += TimeSpan.TicksPerSecond;
+        }
+
+        return new Libc.Timespec { Seconds = seconds, Nanoseconds = remainder * 100 };
     }
 
     private Kind Probe(string relative) => _kinds.TryGetValue(relative, out var kind) ? kind : Kind.Missing;

@@ -1,174 +1,196 @@
-using System.Formats.Tar;
-using System.Runtime.InteropServices;
-using System.Text;
-using PluggableSnapshotter.Layers.Compression;
 using PluggableSnapshotter.Layers.Native;
+using PluggableSnapshotter.Tar;
 
 namespace PluggableSnapshotter.Layers.Apply;
 
 /// <summary>
-/// Writes tar entries into a (staging) layer directory with the overlay conventions: whiteouts become 0:0 character
-/// devices, opaque markers an <c>overlay.opaque</c> xattr. Nothing is written through a symbolic link or outside the root.
+/// Writes tar entries into a (staging) layer directory the way containerd's applier does, with the overlay conventions:
+/// whiteouts become 0:0 character devices, opaque markers an <c>overlay.opaque</c> xattr. Nothing is written through a
+/// symbolic link or outside the root. Paths are raw (<see cref="RawPath"/>): names are created byte for byte.
 /// </summary>
-internal sealed partial class TreeWriter(string root, bool userXattr, TarXattrTap tap, IReadOnlyList<string> parents)
+internal sealed partial class TreeWriter(string root, bool userXattr, TarArchiveReader reader, IReadOnlyList<string> parents)
 {
     private const string WhiteoutPrefix = ".wh.";
     private const string OpaqueMarker = ".wh..wh..opq";
     // Everything under the root was created by this writer, so what exists there is known without asking the file system.
     private readonly Dictionary<string, Kind> _kinds = new(StringComparer.Ordinal) { [""] = Kind.Directory };
-    private readonly List<(string Path, DateTimeOffset Accessed, DateTimeOffset Modified)> _directoryTimes = [];
+    private readonly List<(string Path, Libc.Timespec Accessed, Libc.Timespec Modified)> _directoryTimes = [];
+    private readonly SortedSet<string> _ignoredXattrs = new(StringComparer.Ordinal);
     private readonly byte[] _buffer = new byte[256 * 1024];
 
     private string OpaqueXattr => userXattr ? "user.overlay.opaque" : "trusted.overlay.opaque";
 
-    public async Task ApplyAsync(TarEntry entry, CancellationToken cancellationToken)
+    /// <summary>Xattrs the file system refused as unsupported (ENOTSUP) and that were skipped, as containerd skips them.</summary>
+    public IReadOnlyCollection<string> IgnoredXattrs => _ignoredXattrs;
+
+    /// <summary>Entries whose xattrs were skipped.</summary>
+    public int EntriesWithIgnoredXattrs { get; private set; }
+
+    public async Task ApplyAsync(TarHeader entry, CancellationToken cancellationToken)
     {
-        var parts = EntryPath.Split(entry.Name, entry.Name);
+        if (entry.TypeFlag == TarTypeFlags.PaxGlobal) return; // containerd ignores PAX global headers
+        var display = entry.DisplayName;
+        if (!IsApplicable(entry.TypeFlag))
+            throw new InvalidDataException($"layer entry '{display}' has tar type {TarTypeFlags.Describe(entry.TypeFlag)}{TypeHint(entry.TypeFlag)}, which containerd's applier does not handle (unhandled tar header type {entry.TypeFlag})");
+
+        var parts = EntryPath.Split(RawPath.FromBytes(entry.NameBytes), display);
         if (parts.Length == 0)
         {
-            if (entry.EntryType == TarEntryType.Directory) ApplyMetadata(entry, root, isDirectory: true);
+            if (entry.TypeFlag == TarTypeFlags.Directory) ApplyMetadata(entry, root, isDirectory: true);
             return;
         }
 
         var name = parts[^1];
         var parent = string.Join('/', parts[..^1]);
+        EnsureDirectory(parts[..^1], display);
         if (name == OpaqueMarker)
         {
-            EnsureDirectory(parts[..^1], entry.Name);
-            Xattrs.SetNoFollow(Full(parent), OpaqueXattr, "y"u8);
+            if (!RawFs.TrySetXattr(Full(parent), OpaqueXattr, "y"u8))
+                throw new IOException($"layer entry '{display}': the file system under the layer does not support {OpaqueXattr}, which marks opaque directories");
             return;
         }
 
-        EnsureDirectory(parts[..^1], entry.Name);
         if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
         {
-            WriteWhiteout(parent, name[WhiteoutPrefix.Length..], entry.Name);
+            WriteWhiteout(parent, name[WhiteoutPrefix.Length..], display);
             return;
         }
 
         var relative = parent.Length == 0 ? name : parent + "/" + name;
         var path = Full(relative);
         var existing = Probe(relative);
-        if (existing != Kind.Missing && !(existing == Kind.Directory && entry.EntryType == TarEntryType.Directory))
+        if (existing != Kind.Missing && !(existing == Kind.Directory && entry.TypeFlag == TarTypeFlags.Directory))
             Remove(relative, existing);
-        _kinds[relative] = entry.EntryType switch
+        _kinds[relative] = entry.TypeFlag switch
         {
-            TarEntryType.Directory => Kind.Directory,
-            TarEntryType.SymbolicLink => Kind.Symlink,
+            TarTypeFlags.Directory => Kind.Directory,
+            TarTypeFlags.Symlink => Kind.Symlink,
             _ => Kind.Other,
         };
 
-        switch (entry.EntryType)
+        switch (entry.TypeFlag)
         {
-            case TarEntryType.Directory:
-                if (existing != Kind.Directory) Libc.Check(Libc.mkdir(path, Libc.Mode0755), "mkdir", path);
+            case TarTypeFlags.Directory:
+                if (existing != Kind.Directory) RawFs.Mkdir(path, Libc.Mode0755);
                 ApplyMetadata(entry, path, isDirectory: true);
                 break;
-            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+            case TarTypeFlags.Regular:
                 await WriteFileAsync(entry, path, cancellationToken).ConfigureAwait(false);
                 break;
-            case TarEntryType.SymbolicLink:
-                Libc.Check(Libc.symlink(entry.LinkName, path), "symlink", path);
+            case TarTypeFlags.Symlink:
+                RawFs.Symlink(RawPath.FromBytes(entry.LinkNameBytes), path);
                 ApplyMetadata(entry, path, isDirectory: false, isSymlink: true);
                 break;
-            case TarEntryType.HardLink:
-                WriteHardLink(entry, path);
+            case TarTypeFlags.HardLink:
+                WriteHardLink(entry, path, display);
                 break;
-            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo:
-                var type = entry.EntryType switch { TarEntryType.CharacterDevice => Libc.SIfChr, TarEntryType.BlockDevice => Libc.SIfBlk, _ => Libc.SIfIfo };
-                var device = entry is PosixTarEntry posix && entry.EntryType != TarEntryType.Fifo
-                    ? Libc.MakeDev((uint)posix.DeviceMajor, (uint)posix.DeviceMinor)
-                    : 0;
-                Libc.Check(Libc.mknod(path, type | ((uint)entry.Mode & Libc.ModeBits), device), "mknod", path);
+            default: // character and block devices, fifos
+                var type = entry.TypeFlag switch { TarTypeFlags.Char => Libc.SIfChr, TarTypeFlags.Block => Libc.SIfBlk, _ => Libc.SIfIfo };
+                var device = entry.TypeFlag == TarTypeFlags.Fifo ? 0 : Libc.MakeDev(unchecked((uint)entry.DevMajor), unchecked((uint)entry.DevMinor));
+                RawFs.Mknod(path, type | ((uint)entry.Mode & Libc.ModeBits), device);
                 ApplyMetadata(entry, path, isDirectory: false);
                 break;
-            default:
-                throw new InvalidDataException($"layer entry '{entry.Name}' has type {entry.EntryType}, which a layer cannot hold");
         }
     }
 
     /// <summary>Sets the directories' times, which writing their children kept changing.</summary>
     public void FinishDirectoryTimes()
     {
-        foreach (var (path, accessed, modified) in _directoryTimes) FileTimes.SetNoFollow(path, accessed, modified);
+        foreach (var (path, accessed, modified) in _directoryTimes) RawFs.SetTimesNoFollow(path, accessed, modified);
     }
 
-    private async Task WriteFileAsync(TarEntry entry, string path, CancellationToken cancellationToken)
+    // containerd's createTarFile handles these types (Go turns TypeRegA into '0' or '5'); everything else fails the layer.
+    private static bool IsApplicable(byte type) => type is TarTypeFlags.Regular or TarTypeFlags.Directory or TarTypeFlags.Symlink
+        or TarTypeFlags.HardLink or TarTypeFlags.Char or TarTypeFlags.Block or TarTypeFlags.Fifo;
+
+    private static string TypeHint(byte type) => type switch
     {
-        using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, entry.Length);
-        if (entry.DataStream is { } data)
+        TarTypeFlags.GnuSparse => " (an old-format GNU sparse file: GNU tar --format=gnu --sparse)",
+        TarTypeFlags.Contiguous => " (a contiguous file)",
+        _ => "",
+    };
+
+    // Sparse files (PAX GNU.sparse.*) get their data at the map's offsets and holes elsewhere, as Go's reader yields them.
+    private async Task WriteFileAsync(TarHeader entry, string path, CancellationToken cancellationToken)
+    {
+        var fd = RawFs.CreateFile(path);
+        try
         {
-            long offset = 0;
-            int read;
-            while ((read = await data.ReadAsync(_buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            while (true)
             {
-                RandomAccess.Write(handle, _buffer.AsSpan(0, read), offset);
-                offset += read;
+                var (offset, read) = await reader.ReadDataAsync(_buffer, cancellationToken).ConfigureAwait(false);
+                if (read == 0) break;
+                RawFs.WriteAt(fd, path, _buffer.AsSpan(0, read), offset);
             }
-        }
 
-        var fd = (int)handle.DangerousGetHandle();
-        Libc.Check(Libc.fchown(fd, (uint)entry.Uid, (uint)entry.Gid), "fchown", path);
-        foreach (var (name, value) in tap.Current) Xattrs.Set(fd, path, name, value);
-        Libc.Check(Libc.fchmod(fd, (uint)entry.Mode & Libc.ModeBits), "fchmod", path); // after chown, which clears setuid/setgid
-        FileTimes.Set(fd, path, AccessTime(entry), entry.ModificationTime);
+            if (entry.Sparse is not null) RawFs.Truncate(fd, path, entry.Size);
+            Libc.Check(Libc.fchown(fd, unchecked((uint)entry.Uid), unchecked((uint)entry.Gid)), "fchown", RawPath.Display(path));
+            var ignored = false;
+            foreach (var (name, value) in entry.Xattrs)
+            {
+                if (RawFs.TrySetXattr(fd, path, name, value)) continue;
+                _ignoredXattrs.Add(name);
+                ignored = true;
+            }
+
+            if (ignored) EntriesWithIgnoredXattrs++;
+            Libc.Check(Libc.fchmod(fd, (uint)entry.Mode & Libc.ModeBits), "fchmod", RawPath.Display(path)); // after chown, which clears setuid/setgid
+            var (accessed, modified) = TarTimes.Of(entry);
+            RawFs.SetTimes(fd, path, accessed, modified);
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
     }
 
-    private void WriteHardLink(TarEntry entry, string path)
+    private void WriteHardLink(TarHeader entry, string path, string display)
     {
-        var targetParts = EntryPath.Split(entry.LinkName, entry.Name, "hard link target");
-        if (targetParts.Length == 0) throw new InvalidDataException($"layer entry '{entry.Name}' is a hard link to the layer root");
-        CheckNoLinkInParents(targetParts[..^1], entry.Name);
+        var linkName = RawPath.FromBytes(entry.LinkNameBytes);
+        var targetParts = EntryPath.Split(linkName, display, "hard link target");
+        if (targetParts.Length == 0) throw new InvalidDataException($"layer entry '{display}' is a hard link to the layer root");
+        CheckNoLinkInParents(targetParts[..^1], display);
         var targetRelative = string.Join('/', targetParts);
         var target = Full(targetRelative);
         var kind = Probe(targetRelative);
         if (kind == Kind.Missing)
-            throw new InvalidDataException($"layer entry '{entry.Name}' is a hard link to '{entry.LinkName}', which the layer does not contain");
-        if (kind == Kind.Directory) throw new InvalidDataException($"layer entry '{entry.Name}' is a hard link to the directory '{entry.LinkName}'");
-        Libc.Check(Libc.link(target, path), "link", path);
+            throw new InvalidDataException($"layer entry '{display}' is a hard link to '{RawPath.Display(linkName)}', which the layer does not contain");
+        if (kind == Kind.Directory) throw new InvalidDataException($"layer entry '{display}' is a hard link to the directory '{RawPath.Display(linkName)}'");
+        RawFs.Link(target, path);
         // Owner, xattrs and times as containerd applies them; the mode stays the target's (containerd's chmod of a hard
         // link looks its name up outside the layer root, so in effect it does not happen).
         ApplyMetadata(entry, path, isDirectory: false, isSymlink: true);
     }
 
-    private void WriteWhiteout(string parent, string hidden, string entryName)
+    private void WriteWhiteout(string parent, string hidden, string display)
     {
-        if (hidden.Length == 0 || hidden is "." or "..") throw new InvalidDataException($"layer entry '{entryName}' is a whiteout of nothing");
+        if (hidden.Length == 0 || hidden is "." or "..") throw new InvalidDataException($"layer entry '{display}' is a whiteout of nothing");
         var relative = parent.Length == 0 ? hidden : parent + "/" + hidden;
         var path = Full(relative);
         var existing = Probe(relative);
         if (existing != Kind.Missing) Remove(relative, existing);
         _kinds[relative] = Kind.Other;
-        Libc.Check(Libc.mknod(path, Libc.SIfChr, 0), "mknod (whiteout)", path);
-        Libc.Check(Libc.lchown(path, 0, 0), "lchown", path);
+        RawFs.Mknod(path, Libc.SIfChr, 0);
+        RawFs.Lchown(path, 0, 0);
     }
 
-    private void ApplyMetadata(TarEntry entry, string path, bool isDirectory, bool isSymlink = false)
+    private void ApplyMetadata(TarHeader entry, string path, bool isDirectory, bool isSymlink = false)
     {
-        Libc.Check(Libc.lchown(path, (uint)entry.Uid, (uint)entry.Gid), "lchown", path);
-        foreach (var (name, value) in tap.Current) Xattrs.SetNoFollow(path, name, value);
-        if (!isSymlink) Libc.Check(Libc.chmod(path, (uint)entry.Mode & Libc.ModeBits), "chmod", path); // after chown, which clears setuid/setgid
-        if (isDirectory) _directoryTimes.Add((path, AccessTime(entry), entry.ModificationTime));
-        else FileTimes.SetNoFollow(path, AccessTime(entry), entry.ModificationTime);
-    }
-
-    // containerd sets atime to the later of the header's atime and mtime.
-    private static DateTimeOffset AccessTime(TarEntry entry)
-    {
-        var accessed = entry switch
+        RawFs.Lchown(path, unchecked((uint)entry.Uid), unchecked((uint)entry.Gid));
+        var ignored = false;
+        foreach (var (name, value) in entry.Xattrs)
         {
-            PaxTarEntry pax when pax.ExtendedAttributes.TryGetValue("atime", out var text) && ParsePaxTime(text) is { } parsed => parsed,
-            GnuTarEntry gnu => gnu.AccessTime,
-            _ => entry.ModificationTime,
-        };
-        return accessed > entry.ModificationTime ? accessed : entry.ModificationTime;
-    }
+            if (RawFs.TrySetXattr(path, name, value)) continue;
+            _ignoredXattrs.Add(name);
+            ignored = true;
+        }
 
-    // PAX times are decimal seconds since the epoch with an optional fraction.
-    private static DateTimeOffset? ParsePaxTime(string text) =>
-        decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
-            ? DateTimeOffset.UnixEpoch.AddTicks((long)(seconds * TimeSpan.TicksPerSecond))
-            : null;
+        if (ignored) EntriesWithIgnoredXattrs++;
+        if (!isSymlink) RawFs.Chmod(path, (uint)entry.Mode & Libc.ModeBits); // after chown, which clears setuid/setgid
+        var (accessed, modified) = TarTimes.Of(entry);
+        if (isDirectory) _directoryTimes.Add((path, accessed, modified));
+        else RawFs.SetTimesNoFollow(path, accessed, modified);
+    }
 
     private string Full(string relative) => relative.Length == 0 ? root : root + "/" + relative;
 }

@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 
 namespace PluggableSnapshotter.Layers.Compression;
 
-/// <summary>Passes reads through while hashing (sha256), counting and timing them, and showing them to a <see cref="TarXattrTap"/>.</summary>
-internal sealed class HashingReadStream(Stream inner, TarXattrTap? tap = null, bool hash = true) : Stream
+/// <summary>Passes reads through while hashing (sha256), counting and timing them.</summary>
+internal sealed class HashingReadStream(Stream inner, bool hash = true) : Stream
 {
     private readonly IncrementalHash? _hash = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
 
@@ -60,7 +60,6 @@ internal sealed class HashingReadStream(Stream inner, TarXattrTap? tap = null, b
     private void Account(ReadOnlySpan<byte> bytes)
     {
         _hash?.AppendData(bytes);
-        tap?.Observe(bytes);
         BytesRead += bytes.Length;
     }
 

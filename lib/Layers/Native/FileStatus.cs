@@ -19,6 +19,23 @@ public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong In
     {
         var buffer = stackalloc byte[256];
         Libc.Check(Libc.statx(Libc.AtFdCwd, path, Libc.AtSymlinkNoFollow, 0x7ff /* STATX_BASIC_STATS */, buffer), "statx", path);
+        return Parse(buffer);
+    }
+
+    /// <summary>The same for a raw path (<see cref="RawPath"/>), whose bytes need not be UTF-8.</summary>
+    internal static unsafe FileStatus OfRaw(string raw)
+    {
+        var buffer = stackalloc byte[256];
+        fixed (byte* p = RawPath.Native(raw))
+        {
+            Libc.Check(Libc.statx(Libc.AtFdCwd, p, Libc.AtSymlinkNoFollow, 0x7ff /* STATX_BASIC_STATS */, buffer), "statx", RawPath.Display(raw));
+        }
+
+        return Parse(buffer);
+    }
+
+    private static unsafe FileStatus Parse(byte* buffer)
+    {
         var span = new ReadOnlySpan<byte>(buffer, 256);
         return new FileStatus(
             Mode: MemoryMarshal.Read<ushort>(span[28..]),

@@ -70,6 +70,70 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int futimens(int fd, Timespec* times);
 
+    // The same calls on raw, NUL-terminated byte paths: tar names need not be UTF-8 (see RawFs).
+    public const int ENotSup = 95;
+    public const int OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONoFollow = 0x20000, OCloExec = 0x80000;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int lchown(byte* path, uint uid, uint gid);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int chmod(byte* path, uint mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int mkdir(byte* path, uint mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int mknod(byte* path, uint mode, ulong dev);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int symlink(byte* target, byte* linkPath);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int link(byte* existing, byte* newPath);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int unlink(byte* path);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int rmdir(byte* path);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int open(byte* path, int flags, uint mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint pwrite(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ftruncate(int fd, long length);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int lsetxattr(byte* path, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint lgetxattr(byte* path, string name, byte* value, nuint size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint llistxattr(byte* path, byte* list, nuint size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int utimensat(int dirFd, byte* path, Timespec* times, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int statx(int dirFd, byte* path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint opendir(byte* path);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial byte* readdir(nint dir);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int closedir(nint dir);
+
     /// <summary>glibc's <c>makedev</c> encoding of a device number.</summary>
     public static ulong MakeDev(uint major, uint minor) =>
         ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8) | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);

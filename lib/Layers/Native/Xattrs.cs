@@ -50,4 +50,41 @@ public static unsafe class Xattrs
 
         return buffer.AsSpan(0, (int)size).ToArray();
     }
+
+    /// <summary>The attribute names of a raw path (<see cref="RawPath"/>) itself.</summary>
+    internal static IReadOnlyList<string> ListRaw(string raw)
+    {
+        fixed (byte* p = RawPath.Native(raw))
+        {
+            var size = Libc.llistxattr(p, null, 0);
+            if (size < 0) Libc.Check(-1, "llistxattr", RawPath.Display(raw));
+            if (size == 0) return [];
+            var buffer = new byte[size];
+            fixed (byte* b = buffer)
+            {
+                size = Libc.llistxattr(p, b, (nuint)buffer.Length);
+                if (size < 0) Libc.Check(-1, "llistxattr", RawPath.Display(raw));
+            }
+
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, (int)size).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        }
+    }
+
+    /// <summary>The value of an attribute of a raw path itself, or null when it has none.</summary>
+    internal static byte[]? GetRaw(string raw, string name)
+    {
+        fixed (byte* p = RawPath.Native(raw))
+        {
+            var size = Libc.lgetxattr(p, name, null, 0);
+            if (size < 0) return null;
+            var buffer = new byte[size];
+            fixed (byte* b = buffer)
+            {
+                size = Libc.lgetxattr(p, name, b, (nuint)buffer.Length);
+                if (size < 0) return null;
+            }
+
+            return buffer.AsSpan(0, (int)size).ToArray();
+        }
+    }
 }

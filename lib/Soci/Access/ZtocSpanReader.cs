@@ -167,20 +167,20 @@ public sealed class ZtocSpanReader
     public async Task VerifyTarHeaderAsync(FileMetadata file, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);
-        long at = file.UncompressedOffset - Tar.TarHeaderBlock.Size;
-        var block = new byte[Tar.TarHeaderBlock.Size];
+        long at = file.UncompressedOffset - PluggableSnapshotter.Tar.TarArchiveReader.BlockSize;
+        var block = new byte[PluggableSnapshotter.Tar.TarArchiveReader.BlockSize];
         await ReadAsync(at, block, cancellationToken).ConfigureAwait(false);
-        Tar.TarHeaderFields header;
+        PluggableSnapshotter.Tar.TarHeader header;
         try
         {
-            header = Tar.TarHeaderFields.Decode(block, at);
+            header = PluggableSnapshotter.Tar.TarHeader.DecodeBlock(block, at);
         }
         catch (InvalidDataException e)
         {
             throw new InvalidDataException($"zTOC entry {file.Name}: no valid tar header before its data at {file.UncompressedOffset} ({e.Message})", e);
         }
-        bool sizeFromPax = file.PaxRecords.Any(r => r.Key == Tar.PaxRecordParser.Size);
-        if (header.EntryType != file.Type || (!sizeFromPax && header.Size != file.UncompressedSize))
+        bool sizeFromPax = file.PaxRecords.Any(r => r.Key == PluggableSnapshotter.Tar.PaxRecordParser.Size);
+        if (Tar.TarTocReader.EntryType(header.TypeFlag) != file.Type || (!sizeFromPax && header.Size != file.UncompressedSize))
         {
             throw new InvalidDataException(
                 $"zTOC entry {file.Name} ({file.Type}, {file.UncompressedSize} bytes) disagrees with its tar header ('{(char)header.TypeFlag}', {header.Size} bytes)");

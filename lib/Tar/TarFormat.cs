@@ -1,4 +1,4 @@
-namespace PluggableSnapshotter.Soci.Tar;
+namespace PluggableSnapshotter.Tar;
 
 /// <summary>Header layouts Go's archive/tar distinguishes.</summary>
 internal enum TarFormat

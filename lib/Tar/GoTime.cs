@@ -1,12 +1,12 @@
 using System.Globalization;
 
-namespace PluggableSnapshotter.Soci.Tar;
+namespace PluggableSnapshotter.Tar;
 
 /// <summary>
 /// Formats times as Go's time.MarshalText does for a UTC time (RFC 3339 with up to nine fraction digits,
 /// trailing zeros trimmed), which is what SOCI stores in mod_time.
 /// </summary>
-internal static class GoTime
+public static class GoTime
 {
     private const long NanosPerSecond = 1_000_000_000;
 

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace PluggableSnapshotter.Soci.Tar;
+namespace PluggableSnapshotter.Tar;
 
 /// <summary>
 /// One 512-byte tar header, decoded the way Go's archive/tar decodes it (V7, USTAR/PAX, STAR and GNU
@@ -52,6 +52,43 @@ internal readonly ref struct TarHeaderBlock
     public long DevMajor(ref bool bad) => ParseNumeric(_b.Slice(329, 8), ref bad);
     public long DevMinor(ref bool bad) => ParseNumeric(_b.Slice(337, 8), ref bad);
 
+    /// <summary>GNU: access and change times (seconds; zero first byte when absent), the sparse file's real size.</summary>
+    public ReadOnlySpan<byte> GnuAccessTime => _b.Slice(345, 12);
+    public ReadOnlySpan<byte> GnuChangeTime => _b.Slice(357, 12);
+    public long GnuRealSize(ref bool bad) => ParseNumeric(_b.Slice(483, 12), ref bad);
+
+    /// <summary>STAR: access time (seconds).</summary>
+    public ReadOnlySpan<byte> StarAccessTime => _b.Slice(476, 12);
+
+    /// <summary>The raw USTAR prefix field (GNU headers written by Go before 1.8 put a prefix there).</summary>
+    public byte[] UstarPrefixBytes => CString(_b.Slice(345, 155)).ToArray();
+
+    /// <summary>Old GNU sparse map in the main header: four (offset, length) pairs from byte 386, "extended" flag at 482.</summary>
+    public SparseArea GnuSparse => new(_b.Slice(386, 4 * 24), _b[482] != 0);
+
+    /// <summary>An old GNU sparse extension block: 21 pairs, "extended" flag at 504.</summary>
+    public SparseArea GnuSparseExtension => new(_b[..(21 * 24)], _b[504] != 0);
+
+    /// <summary>Pairs of 12-byte numeric fields; a pair whose offset starts with NUL ends the list (as GNU and BSD tar do).</summary>
+    public readonly ref struct SparseArea(ReadOnlySpan<byte> pairs, bool isExtended)
+    {
+        private readonly ReadOnlySpan<byte> _pairs = pairs;
+
+        public bool IsExtended { get; } = isExtended;
+
+        public void AddTo(List<SparseFragment> fragments, ref bool bad)
+        {
+            for (int i = 0; i + 24 <= _pairs.Length; i += 24)
+            {
+                if (_pairs[i] == 0)
+                {
+                    break;
+                }
+                fragments.Add(new SparseFragment(ParseNumeric(_pairs.Slice(i, 12), ref bad), ParseNumeric(_pairs.Slice(i + 12, 12), ref bad)));
+            }
+        }
+    }
+
     /// <summary>The name prefix of USTAR (155 bytes) or STAR (131 bytes); GNU and V7 have none.</summary>
     public byte[] Prefix(TarFormat format) => format switch
     {
@@ -90,7 +127,8 @@ internal readonly ref struct TarHeaderBlock
         return (u, s);
     }
 
-    private static long ParseNumeric(ReadOnlySpan<byte> field, ref bool bad)
+    /// <summary>Go's parseNumeric: base-256 (GNU) or octal; sets <paramref name="bad"/> on a malformed or overflowing field.</summary>
+    public static long ParseNumeric(ReadOnlySpan<byte> field, ref bool bad)
     {
         if (field.Length > 0 && (field[0] & 0x80) != 0)
         {

@@ -1,21 +1,41 @@
 using System.Globalization;
 using System.Text;
 
-namespace PluggableSnapshotter.Soci.Tar;
+namespace PluggableSnapshotter.Tar;
 
 /// <summary>
 /// Parses the body of a PAX extended header ("%d %s=%s\n" records) the way Go's archive/tar does: a later
 /// record overrides an earlier one with the same key, and GNU sparse 0.0 offset/numbytes pairs fold into
 /// one GNU.sparse.map record.
 /// </summary>
-internal static class PaxRecordParser
+public static class PaxRecordParser
 {
     public const string Path = "path", LinkPath = "linkpath", Uname = "uname", Gname = "gname", Uid = "uid",
-        Gid = "gid", Mtime = "mtime", Size = "size";
+        Gid = "gid", Mtime = "mtime", Atime = "atime", Size = "size";
 
-    private const string SparseOffset = "GNU.sparse.offset", SparseNumBytes = "GNU.sparse.numbytes", SparseMap = "GNU.sparse.map";
+    /// <summary>Prefix of the records that carry extended attributes.</summary>
+    public const string XattrPrefix = "SCHILY.xattr.";
 
-    public static SortedDictionary<string, byte[]> Parse(ReadOnlySpan<byte> body)
+    public const string SparseMap = "GNU.sparse.map", SparseNumBlocks = "GNU.sparse.numblocks", SparseName = "GNU.sparse.name",
+        SparseSize = "GNU.sparse.size", SparseRealSize = "GNU.sparse.realsize", SparseMajor = "GNU.sparse.major",
+        SparseMinor = "GNU.sparse.minor";
+
+    private const string SparseOffset = "GNU.sparse.offset", SparseNumBytes = "GNU.sparse.numbytes";
+
+    /// <summary>Parses the records; errors name <paramref name="owner"/> (the 'x' or 'g' header).</summary>
+    internal static SortedDictionary<string, byte[]> Parse(ReadOnlySpan<byte> body, TarHeader owner)
+    {
+        try
+        {
+            return Parse(body);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw owner.Malformed($"has a malformed PAX header: {ex.Message}");
+        }
+    }
+
+    private static SortedDictionary<string, byte[]> Parse(ReadOnlySpan<byte> body)
     {
         var records = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
         var sparseMap = new List<string>();
@@ -61,9 +81,9 @@ internal static class PaxRecordParser
         return records;
     }
 
-    /// <summary>True when the records describe a GNU sparse file (formats 0.0, 0.1 or 1.0).</summary>
-    public static bool IsSparse(IReadOnlyDictionary<string, byte[]> records) =>
+    /// <summary>True when any record is a GNU sparse record (formats 0.0, 0.1 or 1.0, known version or not).</summary>
+    public static bool HasSparseRecords(IReadOnlyDictionary<string, byte[]> records) =>
         records.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal));
 
-    private static InvalidDataException Malformed(string what) => new($"tar PAX header is malformed: {what}");
+    private static InvalidDataException Malformed(string what) => new(what);
 }

@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Layers.Tests.Support;
+
+namespace PluggableSnapshotter.Layers.Tests;
+
+/// <summary>
+/// Each corpus archive (real tools, every tar form) applied by the layer applier gives the same tree as GNU tar's own
+/// extraction (names, types, modes, owners, nanosecond mtimes, contents, hard link counts, devices, binary xattrs);
+/// the forms containerd refuses are refused with an error naming the entry, leaving nothing behind. Root only.
+/// </summary>
+public sealed class CorpusTests(Corpus corpus) : IClassFixture<Corpus>
+{
+    public static TheoryData<string> Forms => [.. Corpus.Forms];
+
+    [Theory]
+    [MemberData(nameof(Forms))]
+    public async Task ApplyAsync_CorpusForm_MatchesGnuTarExtractionOrIsRefusedLikeContainerd(string form)
+    {
+        var ours = corpus.Scratch("ours-" + form);
+        var apply = new LayerApplier().ApplyAsync(File.OpenRead(corpus.ArchiveOf(form)), ours, new LayerApplyOptions(), CancellationToken.None);
+
+        if (corpus.IsRejected(form))
+        {
+            var error = await Assert.ThrowsAsync<InvalidDataException>(() => apply);
+            Assert.Contains("allhole", error.Message, StringComparison.Ordinal); // the first sparse entry, named
+            Assert.Contains("'S'", error.Message, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(ours));
+            Assert.Empty(Directory.EnumerateDirectories(Path.GetDirectoryName(ours)!, ".ours-" + form + "*"));
+            return;
+        }
+
+        await apply;
+        var reference = corpus.Scratch("ref-" + form);
+        Directory.CreateDirectory(reference);
+        Corpus.Run("tar", ["--xattrs", "--xattrs-include=*", "--numeric-owner", "-xpf", corpus.ArchiveOf(form), "-C", reference]);
+
+        var expected = Corpus.List(reference);
+        Assert.True(expected.Split('\n').Length > 4, $"the reference tree of {form} is nearly empty: {expected}");
+        Assert.Equal(expected, Corpus.List(ours));
+    }
+
+    [Fact]
+    public async Task ApplyAsync_IssueReproduction_BinaryXattrWithNewlineReadsBackExactly()
+    {
+        var ours = corpus.Scratch("issue");
+        await new LayerApplier().ApplyAsync(File.OpenRead(corpus.ArchiveOf("gnu-pax")), ours, new LayerApplyOptions(), CancellationToken.None);
+
+        var od = Corpus.Run("bash", ["-c", $"getfattr --only-values -n user.bin '{ours}/xattr.bin' | od -An -tx1 | tr -d ' \\n'"]);
+
+        Assert.Equal("000102030405060708090a0b0c0d0e0f", od);
+    }
+
+    [Fact]
+    public async Task ApplyAsync_FileSystemWithoutXattrs_SkipsThemWithOneWarningForTheLayer()
+    {
+        var ramfs = corpus.Scratch("ramfs");
+        Directory.CreateDirectory(ramfs);
+        Corpus.Run("mount", ["-t", "ramfs", "ramfs", ramfs]);
+        try
+        {
+            var logger = new RecordingLogger<LayerApplier>();
+            await new LayerApplier(logger).ApplyAsync(File.OpenRead(corpus.ArchiveOf("gnu-pax")), Path.Combine(ramfs, "layer"), new LayerApplyOptions(), CancellationToken.None);
+
+            var warnings = logger.Messages.Where(m => m.Level == LogLevel.Warning).ToList();
+            Assert.Single(warnings);
+            Assert.Contains("user.bin", warnings[0].Text, StringComparison.Ordinal);
+            Assert.Equal("xattr file", File.ReadAllText(Path.Combine(ramfs, "layer", "xattr.bin")));
+        }
+        finally
+        {
+            Corpus.Run("umount", ["-l", ramfs]);
+        }
+    }
+}
