@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci;
 
@@ -25,15 +26,22 @@ public sealed record SociBackendOptions : RegistrySettings
     [ConfigurationKeyName("userxattr")]
     public bool UserXattr { get; init; }
 
-    /// <summary>Reads the options from a plugin's settings section and checks them.</summary>
-    /// <exception cref="InvalidDataException">A setting is out of range.</exception>
-    public static SociBackendOptions From(IConfiguration settings)
+    /// <summary>Reads the options from a plugin's settings section: unknown keys, unconvertible values and bad ranges are refused.</summary>
+    /// <exception cref="PluginSettingsException">Every problem, each at its key.</exception>
+    public static SociBackendOptions From(IConfiguration settings) =>
+        PluginSettings.Read("soci", settings, s => s.Get<SociBackendOptions>(), o => o.Validate());
+
+    /// <summary>Every problem with these values, each at its key; empty when they are usable.</summary>
+    public IEnumerable<PluginSettingsError> Validate()
     {
-        var options = settings.Get<SociBackendOptions>() ?? new SociBackendOptions();
-        if (options.Cache.MaxLruCacheEntry < 1)
-            throw new InvalidDataException($"soci settings: directory_cache.max_lru_cache_entry must be at least 1 (got {options.Cache.MaxLruCacheEntry})");
-        if (options.Fuse.AttrTimeout < 0 || options.Fuse.EntryTimeout < 0 || options.Fuse.NegativeTimeout < 0)
-            throw new InvalidDataException("soci settings: fuse timeouts must not be negative");
-        return options;
+        if (Cache.MaxLruCacheEntry < 1)
+            yield return new("directory_cache:max_lru_cache_entry", $"must be at least 1, not {Cache.MaxLruCacheEntry}");
+        foreach (var (key, value) in new[] { ("attr_timeout", Fuse.AttrTimeout), ("entry_timeout", Fuse.EntryTimeout), ("negative_timeout", Fuse.NegativeTimeout) })
+        {
+            if (value < 0 || !double.IsFinite(value))
+                yield return new($"fuse:{key}", $"must be a number of seconds, 0 or more, not {value}");
+        }
+        foreach (var (key, message) in FindRegistryProblems())
+            yield return new(key, message);
     }
 }
