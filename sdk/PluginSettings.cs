@@ -34,26 +34,24 @@ public static class PluginSettings
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(bind);
         var errors = FindShapeErrors(settings, typeof(T)).ToList();
+        T options;
+        try
+        {
+            // Unknown keys do not stop the binder, so their errors come with the plugin's own checks of the rest.
+            options = bind(settings) ?? new T();
+        }
+        catch (InvalidOperationException e)
+        {
+            // A value that does not convert; the shape check has named it, unless the binder knows a converter it does not.
+            throw new PluginSettingsException(plugin, errors.Count > 0 ? errors : [new PluginSettingsError("", e.Message)]);
+        }
+        if (validate is not null)
+        {
+            errors.AddRange(validate(options));
+        }
         if (errors.Count == 0)
         {
-            T options;
-            try
-            {
-                options = bind(settings) ?? new T();
-            }
-            catch (InvalidOperationException e)
-            {
-                // The shape check catches what the binder would refuse; this is for converters it does not know.
-                throw new PluginSettingsException(plugin, [new PluginSettingsError("", e.Message)]);
-            }
-            if (validate is not null)
-            {
-                errors.AddRange(validate(options));
-            }
-            if (errors.Count == 0)
-            {
-                return options;
-            }
+            return options;
         }
         throw new PluginSettingsException(plugin, errors);
     }

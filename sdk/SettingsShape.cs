@@ -80,13 +80,39 @@ internal sealed class SettingsShape
                     Of(propertyType).Check(child, errors);
                     break;
                 case ShapeKind.Record:
-                    errors.Add(new PluginSettingsError(child.Path, $"unknown key '{child.Key}' (expected {string.Join(", ", _properties.Value.Keys)})"));
+                    errors.Add(new PluginSettingsError(child.Path, UnknownKey(child.Key)));
                     break;
                 default:
                     errors.Add(new PluginSettingsError(child.Path, $"unexpected key '{child.Key}': a single value belongs here"));
                     break;
             }
         }
+    }
+
+    private string UnknownKey(string key)
+    {
+        var known = _properties.Value.Keys;
+        var closest = known.MinBy(k => EditDistance(k.ToLowerInvariant(), key.ToLowerInvariant()));
+        // A near miss is a typo; name the key that was meant rather than the whole list.
+        return closest is not null && EditDistance(closest.ToLowerInvariant(), key.ToLowerInvariant()) <= Math.Max(2, key.Length / 4)
+            ? $"unknown key '{key}' (did you mean '{closest}'?)"
+            : $"unknown key '{key}' (expected {string.Join(", ", known)})";
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        var current = new int[b.Length + 1];
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
     }
 
     private void CheckValue(IConfigurationSection section, List<PluginSettingsError> errors)
