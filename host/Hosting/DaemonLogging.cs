@@ -18,6 +18,9 @@ internal static class DaemonLogging
         {
             logging.AddFilter(category, framework);
         }
+        // The generic host logs a failed start with its stack trace; Program.cs says why without one (the trace is
+        // logged at debug). The host runs no BackgroundService whose faults this category would otherwise report.
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", minimum <= LogLevel.Debug ? minimum : LogLevel.Critical);
         logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;

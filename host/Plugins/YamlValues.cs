@@ -62,6 +62,12 @@ internal sealed class YamlValues(ConfigErrors errors)
         var lines = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         void Walk(YamlNode current, string prefix)
         {
+            // An empty mapping or list still names its key (with no value), so a mistyped `pull_mode: {}` is seen.
+            if (current is YamlMappingNode { Children.Count: 0 } or YamlSequenceNode { Children.Count: 0 } && prefix.Length > 0)
+            {
+                values[prefix] = null;
+                return;
+            }
             switch (current)
             {
                 case YamlMappingNode map:
