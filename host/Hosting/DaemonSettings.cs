@@ -13,6 +13,10 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
           --log-level LVL   trace|debug|information|warning|error   PSNAP_LOG_LEVEL (information)
           --help            this text
 
+        Commands:
+          config validate [FILE]   check plugins.yaml (plugins' settings included) as at start-up; exit 2 if invalid
+          config default           print the shipped plugins.yaml
+
         containerd config.toml:
           [proxy_plugins.pluggable]
             type = "snapshot"
