@@ -21,6 +21,10 @@ namespace PluggableSnapshotter.Sdk;
 /// </remarks>
 public static class PluginSettings
 {
+    // The settings objects read on this thread while the host captures them (config dump); null otherwise.
+    [ThreadStatic]
+    private static List<object>? t_captured;
+
     /// <summary>Checks, binds and validates <paramref name="settings"/> as a <typeparamref name="T"/>.</summary>
     /// <param name="plugin">Names the settings in the exception message (the plugin's kind, e.g. <c>parallel-pull</c>).</param>
     /// <param name="settings">The plugin's settings section (<see cref="PluginContext.Settings"/>).</param>
@@ -51,9 +55,32 @@ public static class PluginSettings
         }
         if (errors.Count == 0)
         {
+            t_captured?.Add(options);
             return options;
         }
         throw new PluginSettingsException(plugin, errors);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="configure"/> (a plugin's <see cref="ISnapshotterPlugin.ConfigureServices"/>) and returns the
+    /// settings objects <see cref="Read{T}"/> produced on this thread meanwhile, defaults filled in. For the host, which
+    /// prints the effective configuration (<c>config dump</c>); plugins have no use for it.
+    /// </summary>
+    public static IReadOnlyList<object> Capture(Action configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var previous = t_captured;
+        var captured = new List<object>();
+        t_captured = captured;
+        try
+        {
+            configure();
+        }
+        finally
+        {
+            t_captured = previous;
+        }
+        return captured;
     }
 
     /// <summary>

@@ -5,7 +5,8 @@ namespace PluggableSnapshotter.Host.Hosting;
 
 /// <summary>
 /// <c>pluggable-snapshotter config validate FILE</c> (every error with its line, exactly as at start-up, plugins' settings
-/// included) and <c>config default</c> (the plugins.yaml shipped with the daemon, to start from).
+/// included), <c>config dump</c> (the effective configuration, defaults filled in) and <c>config default</c> (the
+/// plugins.yaml shipped with the daemon, to start from).
 /// </summary>
 internal static class ConfigCommand
 {
@@ -13,6 +14,9 @@ internal static class ConfigCommand
         pluggable-snapshotter config validate [FILE] [--root DIR]
             Checks plugins.yaml (default: as the daemon finds it) as the daemon does at start-up: the host's sections and
             each plugin's settings (unknown keys, bad values, missing paths). Prints every error with its line; exit 2 if any.
+        pluggable-snapshotter config dump [FILE] [--root DIR]
+            Prints the effective configuration of a valid file: every option with its default, each plugin's
+            assembly and its settings as the plugin reads them.
         pluggable-snapshotter config default
             Prints the plugins.yaml shipped with the daemon: every plugin and chain, commented.
         """;
@@ -26,7 +30,9 @@ internal static class ConfigCommand
                 output.Write(DefaultYaml());
                 return 0;
             case ["validate", .. var rest]:
-                return Validate(rest, output, error);
+                return Validate(rest, output, error, dump: false);
+            case ["dump", .. var rest]:
+                return Validate(rest, output, error, dump: true);
             case ["--help" or "-h" or "help"]:
                 output.WriteLine(Usage);
                 return 0;
@@ -36,7 +42,7 @@ internal static class ConfigCommand
         }
     }
 
-    private static int Validate(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    private static int Validate(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool dump)
     {
         var file = args.Count > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : null;
         DaemonSettings settings;
@@ -60,6 +66,11 @@ internal static class ConfigCommand
         {
             error.WriteLine($"pluggable-snapshotter: {new PluginsConfigException(reading.Path, reading.Errors.ToList()).Message}");
             return 2;
+        }
+        if (dump)
+        {
+            output.Write(ConfigDump.ToYaml(reading));
+            return 0;
         }
         output.WriteLine($"{reading.Path} is valid: {reading.Config.Plugins.Count} plugins ({string.Join(", ", reading.Config.Plugins.Select(p => p.Name))}), " +
             $"{reading.Config.Chains.Count} chains, default chain '{reading.Config.DefaultChain}'");

@@ -15,6 +15,7 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
 
         Commands:
           config validate [FILE]   check plugins.yaml (plugins' settings included) as at start-up; exit 2 if invalid
+          config dump [FILE]       print the effective configuration, defaults filled in
           config default           print the shipped plugins.yaml
 
         containerd config.toml:

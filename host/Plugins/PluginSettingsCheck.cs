@@ -14,15 +14,18 @@ internal static class PluginSettingsCheck
     /// <summary>Checks every plugin of <paramref name="reading"/> and adds what it finds to its errors.</summary>
     /// <param name="reading">plugins.yaml as read.</param>
     /// <param name="snapshotterRoot">The root the daemon would use; shown to the plugin, not created.</param>
-    public static void Run(PluginsConfigReading reading, string snapshotterRoot)
+    /// <returns>The settings object each plugin read through <see cref="PluginSettings.Read{T}"/>, by plugin name, defaults filled in.</returns>
+    public static IReadOnlyDictionary<string, object> Run(PluginsConfigReading reading, string snapshotterRoot)
     {
+        var effective = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (var entry in reading.Config.Plugins)
         {
-            Check(entry, snapshotterRoot, reading.Errors);
+            Check(entry, snapshotterRoot, reading.Errors, effective);
         }
+        return effective;
     }
 
-    private static void Check(PluginEntry entry, string snapshotterRoot, ConfigErrors errors)
+    private static void Check(PluginEntry entry, string snapshotterRoot, ConfigErrors errors, Dictionary<string, object> effective)
     {
         try
         {
@@ -35,7 +38,11 @@ internal static class PluginSettingsCheck
                 SnapshotterRoot = snapshotterRoot,
                 StateDirectory = Path.Combine(snapshotterRoot, "plugins", entry.Name),
             };
-            plugin.ConfigureServices(new ServiceCollection(), context);
+            var read = PluginSettings.Capture(() => plugin.ConfigureServices(new ServiceCollection(), context));
+            if (read.Count == 1)
+            {
+                effective[entry.Name] = read[0];
+            }
         }
         catch (PluginSettingsException e)
         {

@@ -36,8 +36,7 @@ internal sealed class PluginsConfigLoader
     public static PluginsConfigReading Validate(string path, string snapshotterRoot)
     {
         var reading = Read(path);
-        PluginSettingsCheck.Run(reading, snapshotterRoot);
-        return reading;
+        return reading with { PluginSettings = PluginSettingsCheck.Run(reading, snapshotterRoot) };
     }
 
     /// <summary>Reads the file; never throws for its content. With errors, the configuration holds what was valid.</summary>

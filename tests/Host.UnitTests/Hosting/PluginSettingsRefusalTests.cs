@@ -102,55 +102,6 @@ public sealed class PluginSettingsRefusalTests : IDisposable
         AssertNoStackTrace(run.StandardError);
     }
 
-    [Fact]
-    public async Task ConfigValidate_BadSettings_ListsThemAndExitsTwo()
-    {
-        var config = Write($"""
-            plugins:
-              - name: local
-                path: {RepositoryPlugins.Folder("local")}
-                settings:
-                  docker_confg: /x
-            """);
-
-        var run = await DaemonProcess.RunAsync("config", "validate", config);
-
-        Assert.True(run.ExitCode == 2, run.ToString());
-        Assert.Contains("line 5: plugin 'local': settings.docker_confg: unknown key", run.StandardError, StringComparison.Ordinal);
-        AssertNoStackTrace(run.StandardError);
-    }
-
-    [Fact]
-    public async Task ConfigValidate_GoodFile_SaysValidAndExitsZero()
-    {
-        var config = Write($"""
-            plugins:
-              - name: local
-                path: {RepositoryPlugins.Folder("local")}
-                settings:
-                  verify_diff_ids: false
-                  insecure_hosts: [localhost:5000]
-              - name: parallel-pull
-                path: {RepositoryPlugins.Folder("parallel-pull")}
-                settings:
-                  concurrent_download_chunk_size: 8mb
-            """);
-
-        var run = await DaemonProcess.RunAsync("config", "validate", config);
-
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains("is valid: 2 plugins (local, parallel-pull)", run.StandardOutput, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task ConfigDefault_PrintsTheShippedPluginsYaml()
-    {
-        var run = await DaemonProcess.RunAsync("config", "default");
-
-        Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(PluggableSnapshotter.TestSupport.RepositoryPaths.Root, "plugins.yaml")), run.StandardOutput);
-    }
-
     private string Write(string yaml)
     {
         var path = Path.Combine(_directory, "plugins.yaml");
