@@ -61,6 +61,7 @@ public sealed class TlsRegistryTests(TlsLoopbackRegistry registry) : IClassFixtu
         Psoci.Result list = await Psoci.RunAsync("index", "list", registry.Image, "--hosts-dir", _hostsDir);
 
         Assert.True(list.ExitCode != 0, list.ToString());
+        Assert.Contains("certificate", list.Stderr, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("   at ", list.Stderr, StringComparison.Ordinal);
     }
 
