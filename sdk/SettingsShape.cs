@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
@@ -11,8 +10,6 @@ namespace PluggableSnapshotter.Sdk;
 /// </summary>
 internal sealed class SettingsShape
 {
-    private static readonly ConcurrentDictionary<Type, SettingsShape> Shapes = new();
-
     private readonly Type _type;
     private readonly ShapeKind _kind;
     private readonly Type? _element;
@@ -34,7 +31,8 @@ internal sealed class SettingsShape
         Record,
     }
 
-    public static SettingsShape Of(Type type) => Shapes.GetOrAdd(type, t => new SettingsShape(t));
+    // Not cached: a static cache would hold plugin types and keep the host's throwaway load contexts from unloading.
+    public static SettingsShape Of(Type type) => new(type);
 
     /// <summary>Checks a section that should hold this shape.</summary>
     public void Check(IConfigurationSection section, List<PluginSettingsError> errors)

@@ -72,7 +72,8 @@ internal static class ConfigCommand
             output.Write(ConfigDump.ToYaml(reading));
             return 0;
         }
-        output.WriteLine($"{reading.Path} is valid: {reading.Config.Plugins.Count} plugins ({string.Join(", ", reading.Config.Plugins.Select(p => p.Name))}), " +
+        var plugins = reading.Config.Plugins.Count == 0 ? "" : $" ({string.Join(", ", reading.Config.Plugins.Select(p => p.Name))})";
+        output.WriteLine($"{reading.Path} is valid: {reading.Config.Plugins.Count} plugins{plugins}, " +
             $"{reading.Config.Chains.Count} chains, default chain '{reading.Config.DefaultChain}'");
         return 0;
     }
