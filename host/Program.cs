@@ -6,18 +6,27 @@ using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Sdk;
 
+if (args is ["config", .. var rest])
+{
+    return ConfigCommand.Run(rest, Console.Out, Console.Error);
+}
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(DaemonSettings.Usage);
     return 0;
 }
 
+// Every mistake in plugins.yaml, the host's sections and each plugin's settings alike, is reported before anything
+// starts, each with its line, and refuses the start with status 2 (as a bad command line does).
 DaemonSettings settings;
-PluginsConfig config;
+PluginsConfig config = PluginsConfig.Empty;
 try
 {
     settings = DaemonSettings.Parse(args, Environment.GetEnvironmentVariable);
-    config = settings.Config is null ? PluginsConfig.Empty : PluginsConfigLoader.Load(settings.Config);
+    if (settings.Config is not null)
+    {
+        config = PluginsConfigLoader.Validate(settings.Config, settings.Root).OrThrow();
+    }
 }
 catch (Exception e) when (e is ArgumentException or PluginsConfigException)
 {
@@ -26,18 +35,7 @@ catch (Exception e) when (e is ArgumentException or PluginsConfigException)
 }
 
 var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders();
-builder.Logging.SetMinimumLevel(settings.MinimumLevel);
-builder.Logging.AddFilter("Microsoft.AspNetCore", settings.MinimumLevel > LogLevel.Warning ? settings.MinimumLevel : LogLevel.Warning);
-builder.Logging.AddFilter("Grpc", settings.MinimumLevel > LogLevel.Warning ? settings.MinimumLevel : LogLevel.Warning);
-builder.Logging.AddSimpleConsole(console =>
-{
-    console.SingleLine = true;
-    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-    console.UseUtcTimestamp = true;
-    console.IncludeScopes = true;
-});
-builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+DaemonLogging.Configure(builder.Logging, settings.MinimumLevel);
 
 // containerd runs as root; nobody else needs the socket (0660, set before anyone can connect).
 UnixListener listener;
@@ -74,6 +72,8 @@ builder.Services.AddGrpc(grpc =>
 var app = builder.Build();
 app.MapGrpcService<SnapshotsService>();
 app.Lifetime.ApplicationStarted.Register(listener.Publish);
+// Resolved now: once RunAsync has failed, the service provider is disposed.
+var logger = app.Services.GetRequiredService<ILogger<SnapshotterService>>();
 try
 {
     await app.RunAsync();
@@ -83,7 +83,6 @@ catch (Exception e)
 {
     // Startup failures (a plugin that does not load, a remote snapshot that cannot be restored) are expected
     // configuration problems: say what is wrong without a stack trace, unless debugging.
-    var logger = app.Services.GetRequiredService<ILogger<SnapshotterService>>();
     if (e is PluginLoadException or PluginsConfigException or InvalidOperationException or IOException)
     {
         logger.LogCritical("cannot start: {Reason}", e.Message);

@@ -18,12 +18,20 @@ internal sealed class CliEnvironment : IDisposable
             .AddSimpleConsole(o => o.SingleLine = true)
             .AddFilter(level => level >= (verbose ? LogLevel.Information : LogLevel.Warning)));
         Reporter = new Reporter(Console.Error, parse.GetValue(CommonOptions.Quiet));
-        var insecure = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        if (parse.GetValue(CommonOptions.PlainHttp))
+        if (parse.GetValue(CommonOptions.PlainHttp) && parse.GetValue(CommonOptions.Insecure))
         {
-            insecure.UnionWith(references.Select(r => r.Registry));
+            throw new CliException("--plain-http and --insecure exclude each other: plain HTTP has no certificate to skip");
         }
-        Client = new RegistryClient(new RegistryClientOptions { InsecureHosts = insecure }, Credentials(parse, references),
+        var named = references.Select(r => r.Registry).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var empty = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        Client = new RegistryClient(
+            new RegistryClientOptions
+            {
+                InsecureHosts = parse.GetValue(CommonOptions.PlainHttp) ? named : empty,
+                SkipVerifyHosts = parse.GetValue(CommonOptions.Insecure) ? named : empty,
+                HostsDirectory = HostsDirectory(parse),
+            },
+            Credentials(parse, references),
             _loggers.CreateLogger<RegistryClient>());
     }
 
@@ -37,6 +45,15 @@ internal sealed class CliEnvironment : IDisposable
     {
         Client.Dispose();
         _loggers.Dispose();
+    }
+
+    private static string? HostsDirectory(ParseResult parse)
+    {
+        if (parse.GetValue(CommonOptions.HostsDir) is { } dir)
+        {
+            return Directory.Exists(dir) ? Path.GetFullPath(dir) : throw new CliException($"--hosts-dir {dir}: no such directory");
+        }
+        return Directory.Exists(CommonOptions.DefaultHostsDir) ? CommonOptions.DefaultHostsDir : null;
     }
 
     private static ICredentialProvider Credentials(ParseResult parse, IReadOnlyList<ImageReference> references)

@@ -7,9 +7,25 @@ internal static class CommonOptions
 {
     public static readonly Option<bool> PlainHttp = new("--plain-http")
     {
-        Description = "Talk plain HTTP to the registries named (loopback registries always may)",
+        Description = "Talk plain HTTP to the registries named (without it: HTTPS, except a loopback registry that no hosts.toml sets up for TLS)",
         Recursive = true,
     };
+
+    public static readonly Option<bool> Insecure = new("--insecure", "-k")
+    {
+        Description = "Talk HTTPS to the registries named without verifying their certificates (loopback ones included)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> HostsDir = new("--hosts-dir")
+    {
+        Description = "containerd's registry host configuration: DIR/<host>/hosts.toml with server, ca, skip_verify, mirrors "
+            + $"(default {DefaultHostsDir} when it exists)",
+        Recursive = true,
+    };
+
+    /// <summary>Where containerd (and the daemon) look for hosts.toml files.</summary>
+    public const string DefaultHostsDir = "/etc/containerd/certs.d";
 
     public static readonly Option<string?> User = new("--user", "-u")
     {

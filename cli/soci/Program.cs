@@ -5,6 +5,8 @@ using PluggableSnapshotter.Soci.Cli.Commands;
 var root = new RootCommand("psoci: build and inspect SOCI indexes and zTOCs straight against a registry")
 {
     CommonOptions.PlainHttp,
+    CommonOptions.Insecure,
+    CommonOptions.HostsDir,
     CommonOptions.User,
     CommonOptions.DockerConfig,
     CommonOptions.Quiet,

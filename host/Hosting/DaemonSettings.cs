@@ -13,6 +13,11 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
           --log-level LVL   trace|debug|information|warning|error   PSNAP_LOG_LEVEL (information)
           --help            this text
 
+        Commands:
+          config validate [FILE]   check plugins.yaml (plugins' settings included) as at start-up; exit 2 if invalid
+          config dump [FILE]       print the effective configuration, defaults filled in
+          config default           print the shipped plugins.yaml
+
         containerd config.toml:
           [proxy_plugins.pluggable]
             type = "snapshot"

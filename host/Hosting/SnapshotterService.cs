@@ -37,9 +37,13 @@ internal sealed class SnapshotterService(
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {
-        foreach (var service in _plugins.SelectMany(p => p.HostedServices))
+        foreach (var plugin in _plugins)
         {
-            await service.StartAsync(cancellationToken);
+            foreach (var service in plugin.HostedServices)
+            {
+                logger.LogTrace("starting {Service} of plugin {Plugin}", service.GetType().Name, plugin.Name);
+                await service.StartAsync(cancellationToken);
+            }
         }
         var byName = _plugins.ToDictionary(p => p.Name, p => p.FileSystem);
         var chains = config.Chains

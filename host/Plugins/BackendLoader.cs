@@ -1,31 +1,16 @@
-using System.Reflection;
-using McMaster.NETCore.Plugins;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.Plugins;
 
 /// <summary>
-/// Loads each backend plugin from its folder into its own AssemblyLoadContext. Only the SDK and the Microsoft.Extensions
-/// abstractions are shared with the host; everything else the plugin ships (and its versions) stays private to it.
+/// Loads each backend plugin from its folder into its own AssemblyLoadContext (<see cref="PluginAssembly"/>) and builds
+/// its services: the <see cref="IFileSystem"/> it registers and its hosted services.
 /// </summary>
 internal sealed class BackendLoader(ILoggerFactory loggerFactory, TimeProvider time)
 {
-    // The types whose assemblies are shared: the contract, and the abstractions its signatures use.
-    private static readonly Type[] SharedTypes =
-    [
-        typeof(IFileSystem),
-        typeof(IServiceCollection),
-        typeof(ILogger),
-        typeof(IConfiguration),
-        typeof(IChangeToken),
-        typeof(IHostedService),
-    ];
-
     private readonly ILogger _logger = loggerFactory.CreateLogger<BackendLoader>();
 
     /// <summary>Loads every plugin; a plugin that fails is named in the error, with the reason.</summary>
@@ -42,7 +27,7 @@ internal sealed class BackendLoader(ILoggerFactory loggerFactory, TimeProvider t
             }
             catch (Exception e)
             {
-                failures.Add($"plugin '{entry.Name}' ({entry.AssemblyPath}): {Describe(e)}");
+                failures.Add($"plugin '{entry.Name}' ({entry.AssemblyPath}): {PluginAssembly.Describe(e)}");
             }
         }
         if (failures.Count > 0)
@@ -58,21 +43,14 @@ internal sealed class BackendLoader(ILoggerFactory loggerFactory, TimeProvider t
 
     private LoadedPlugin Load(PluginEntry entry, string snapshotterRoot)
     {
-        var loader = PluginLoader.CreateFromAssemblyFile(entry.AssemblyPath, SharedTypes, config =>
-        {
-            config.PreferSharedTypes = false;
-            config.IsUnloadable = false;
-        });
+        var loader = PluginAssembly.CreateLoader(entry.AssemblyPath, unloadable: false);
         try
         {
-            var assembly = loader.LoadDefaultAssembly();
-            var entryType = FindEntryType(assembly);
-            var plugin = (ISnapshotterPlugin)Activator.CreateInstance(entryType)!;
-
+            var plugin = PluginAssembly.CreatePlugin(loader, out var entryType);
             var context = new PluginContext
             {
                 Name = entry.Name,
-                Settings = new ConfigurationBuilder().AddInMemoryCollection(entry.Settings).Build(),
+                Settings = PluginAssembly.Settings(entry),
                 SnapshotterRoot = snapshotterRoot,
                 StateDirectory = Directory.CreateDirectory(Path.Combine(snapshotterRoot, "plugins", entry.Name)).FullName,
             };
@@ -100,31 +78,4 @@ internal sealed class BackendLoader(ILoggerFactory loggerFactory, TimeProvider t
             throw;
         }
     }
-
-    private static Type FindEntryType(Assembly assembly)
-    {
-        Type[] types;
-        try
-        {
-            types = assembly.GetExportedTypes();
-        }
-        catch (ReflectionTypeLoadException e)
-        {
-            throw new InvalidOperationException($"cannot read the types of {assembly.GetName().Name}: {e.LoaderExceptions.FirstOrDefault()?.Message}", e);
-        }
-        var candidates = types.Where(t => typeof(ISnapshotterPlugin).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false }).ToList();
-        return candidates.Count switch
-        {
-            1 => candidates[0],
-            0 => throw new InvalidOperationException($"{assembly.GetName().Name} has no public class implementing {nameof(ISnapshotterPlugin)}"),
-            _ => throw new InvalidOperationException($"{assembly.GetName().Name} has {candidates.Count} classes implementing {nameof(ISnapshotterPlugin)}: {string.Join(", ", candidates.Select(c => c.FullName))}"),
-        };
-    }
-
-    private static string Describe(Exception e) => e switch
-    {
-        TargetInvocationException { InnerException: { } inner } => Describe(inner),
-        FileNotFoundException f => $"{f.Message}",
-        _ => e.Message,
-    };
 }

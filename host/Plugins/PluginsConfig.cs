@@ -16,9 +16,9 @@ internal sealed record PluginsConfig(
 /// <summary>One backend plugin: its name (as chains refer to it), its assembly and its settings.</summary>
 /// <param name="Name">The plugin's name.</param>
 /// <param name="AssemblyPath">The absolute path of the plugin's main assembly.</param>
-/// <param name="Settings">The plugin's settings section, flattened to configuration keys (<c>a:b:0</c>).</param>
+/// <param name="Settings">The plugin's settings section, flattened to configuration keys (<c>a:b:0</c>), with the line of each key.</param>
 /// <param name="Line">Where the entry starts in plugins.yaml, for errors.</param>
-internal sealed record PluginEntry(string Name, string AssemblyPath, IReadOnlyDictionary<string, string?> Settings, int Line);
+internal sealed record PluginEntry(string Name, string AssemblyPath, PluginSettingsSection Settings, int Line);
 
 /// <summary>A chain: backends tried in order, and the image references it applies to (none: only as the default).</summary>
 /// <param name="Name">The chain's name.</param>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using PluggableSnapshotter.Sdk;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -6,34 +5,59 @@ using YamlDotNet.RepresentationModel;
 namespace PluggableSnapshotter.Host.Plugins;
 
 /// <summary>
-/// Reads and validates plugins.yaml. Every problem is collected with its line, and all of them are reported at once:
-/// a bad file refuses to start the daemon.
+/// Reads plugins.yaml and validates the host's sections (snapshotter options, plugins, chains, default chain). Every
+/// problem is collected with its line, and all of them are reported at once: a bad file refuses to start the daemon.
+/// Each plugin's own <c>settings</c> are checked by the plugin (<see cref="PluginSettingsCheck"/>).
 /// </summary>
 internal sealed class PluginsConfigLoader
 {
-    private readonly List<string> _errors = [];
+    private readonly ConfigErrors _errors = new();
+    private readonly YamlValues _values;
     private readonly HashSet<string> _declaredPlugins = new(StringComparer.Ordinal);
-    private readonly string _path;
     private readonly string _baseDirectory;
 
     private PluginsConfigLoader(string path)
     {
-        _path = Path.GetFullPath(path);
-        _baseDirectory = Path.GetDirectoryName(_path)!;
+        _values = new YamlValues(_errors);
+        _baseDirectory = Path.GetDirectoryName(Path.GetFullPath(path))!;
     }
 
     /// <exception cref="PluginsConfigException">The file is not valid.</exception>
-    public static PluginsConfig Load(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new PluginsConfigException(path, ["the file does not exist"]);
-        }
-        return new PluginsConfigLoader(path).Parse(File.ReadAllText(path));
-    }
+    public static PluginsConfig Load(string path) => Read(path).OrThrow();
 
     /// <summary>Parses <paramref name="yaml"/> as if read from <paramref name="path"/> (relative plugin paths resolve from its folder).</summary>
-    public static PluginsConfig Parse(string path, string yaml) => new PluginsConfigLoader(path).Parse(yaml);
+    /// <exception cref="PluginsConfigException">The file is not valid.</exception>
+    public static PluginsConfig Parse(string path, string yaml) => Read(path, yaml).OrThrow();
+
+    /// <summary>
+    /// Reads the file and asks each plugin it names to check its settings: every problem of the host's sections and of
+    /// every plugin's settings, each with its line. <paramref name="snapshotterRoot"/> is shown to plugins, not created.
+    /// </summary>
+    public static PluginsConfigReading Validate(string path, string snapshotterRoot)
+    {
+        var reading = Read(path);
+        return reading with { PluginSettings = PluginSettingsCheck.Run(reading, snapshotterRoot) };
+    }
+
+    /// <summary>Reads the file; never throws for its content. With errors, the configuration holds what was valid.</summary>
+    public static PluginsConfigReading Read(string path)
+    {
+        var errors = new ConfigErrors();
+        if (!File.Exists(path))
+        {
+            errors.Add(0, "the file does not exist");
+            return new PluginsConfigReading(Path.GetFullPath(path), PluginsConfig.Empty, errors);
+        }
+        return Read(path, File.ReadAllText(path));
+    }
+
+    /// <summary>Reads <paramref name="yaml"/> as if from <paramref name="path"/>; never throws for its content.</summary>
+    public static PluginsConfigReading Read(string path, string yaml)
+    {
+        var loader = new PluginsConfigLoader(path);
+        var config = loader.Parse(yaml);
+        return new PluginsConfigReading(Path.GetFullPath(path), config, loader._errors);
+    }
 
     private PluginsConfig Parse(string yaml)
     {
@@ -44,15 +68,17 @@ internal sealed class PluginsConfigLoader
         }
         catch (YamlException e)
         {
-            throw new PluginsConfigException(_path, [$"line {e.Start.Line}: {e.Message}"]);
+            _errors.Add((int)e.Start.Line, e.Message);
+            return PluginsConfig.Empty;
         }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        if (stream.Documents.Count == 0 || YamlValues.IsEmpty(stream.Documents[0].RootNode))
         {
             return PluginsConfig.Empty;
         }
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
         {
-            throw new PluginsConfigException(_path, [$"line {Line(stream.Documents[0].RootNode)}: the top level must be a mapping"]);
+            _errors.Add(stream.Documents[0].RootNode, "the top level must be a mapping");
+            return PluginsConfig.Empty;
         }
 
         var options = new SnapshotterOptions();
@@ -62,20 +88,18 @@ internal sealed class PluginsConfigLoader
         var defaultChainLine = 0;
         foreach (var (keyNode, value) in root.Children)
         {
-            switch (Text(keyNode))
+            switch (YamlValues.Text(keyNode))
             {
                 case "snapshotter": options = ParseOptions(value); break;
                 case "plugins": plugins = ParseList(value, "plugins", ParsePlugin); break;
                 case "chains": chains = ParseList(value, "chains", ParseChain); break;
-                case "default_chain": defaultChain = Scalar(value, "default_chain"); defaultChainLine = Line(value); break;
-                default: Error(keyNode, $"unknown key '{Text(keyNode)}' (expected snapshotter, plugins, chains, default_chain)"); break;
+                case "default_chain": defaultChain = _values.Scalar(value, "default_chain"); defaultChainLine = ConfigErrors.LineOf(value); break;
+                default: _errors.Add(keyNode, $"unknown key '{YamlValues.Text(keyNode)}' (expected snapshotter, plugins, chains, default_chain)"); break;
             }
         }
 
         CheckUnique(plugins.Select(p => (p.Name, p.Line)), "plugin");
         CheckUnique(chains.Select(c => (c.Name, c.Line)), "chain");
-        // Plugins with errors of their own still count as declared, so chains naming them report nothing more.
-        var pluginNames = _declaredPlugins;
         if (chains.Count == 0)
         {
             chains.Add(new ChainEntry("default", plugins.Select(p => p.Name).ToList(), []));
@@ -83,20 +107,22 @@ internal sealed class PluginsConfigLoader
         defaultChain ??= chains[0].Name;
         if (!chains.Any(c => c.Name == defaultChain))
         {
-            _errors.Add($"line {defaultChainLine}: default_chain '{defaultChain}' is not a chain (chains: {string.Join(", ", chains.Select(c => c.Name))})");
+            _errors.Add(defaultChainLine, $"default_chain '{defaultChain}' is not a chain (chains: {string.Join(", ", chains.Select(c => c.Name))})");
         }
+        CheckChainBackends(chains);
+        return new PluginsConfig(options, plugins, chains, defaultChain);
+    }
+
+    private void CheckChainBackends(List<ChainEntry> chains)
+    {
+        // Plugins with errors of their own still count as declared, so chains naming them report nothing more.
         foreach (var chain in chains)
         {
-            foreach (var backend in chain.Backends.Where(b => !pluginNames.Contains(b)))
+            foreach (var backend in chain.Backends.Where(b => !_declaredPlugins.Contains(b)))
             {
-                _errors.Add($"line {chain.Line}: chain '{chain.Name}': backend '{backend}' is not a plugin (plugins: {(pluginNames.Count == 0 ? "none" : string.Join(", ", pluginNames))})");
+                _errors.Add(chain.Line, $"chain '{chain.Name}': backend '{backend}' is not a plugin (plugins: {(_declaredPlugins.Count == 0 ? "none" : string.Join(", ", _declaredPlugins))})");
             }
         }
-        if (_errors.Count > 0)
-        {
-            throw new PluginsConfigException(_path, _errors);
-        }
-        return new PluginsConfig(options, plugins, chains, defaultChain);
     }
 
     private SnapshotterOptions ParseOptions(YamlNode node)
@@ -104,20 +130,22 @@ internal sealed class PluginsConfigLoader
         var options = new SnapshotterOptions();
         if (node is not YamlMappingNode map)
         {
-            Error(node, "snapshotter must be a mapping");
+            _errors.Add(node, "snapshotter must be a mapping");
             return options;
         }
         foreach (var (keyNode, value) in map.Children)
         {
-            options = Text(keyNode) switch
+            switch (YamlValues.Text(keyNode))
             {
-                "allow_invalid_mounts_on_restart" => options with { AllowInvalidMountsOnRestart = Bool(value) },
-                "parallel_pull_as_fallback" => options with { ParallelPullAsFallback = Bool(value) },
-                "parallel_pull_unpack" => options with { ParallelPullUnpack = Bool(value) },
-                "asynchronous_remove" => options with { AsynchronousRemove = Bool(value) },
-                "min_layer_size" => options with { MinLayerSize = Size(value) },
-                var other => Unknown(keyNode, $"unknown snapshotter option '{other}' (expected allow_invalid_mounts_on_restart, parallel_pull_as_fallback, parallel_pull_unpack, asynchronous_remove, min_layer_size)", options),
-            };
+                case "allow_invalid_mounts_on_restart": options = options with { AllowInvalidMountsOnRestart = _values.Bool(value) }; break;
+                case "parallel_pull_as_fallback": options = options with { ParallelPullAsFallback = _values.Bool(value) }; break;
+                case "parallel_pull_unpack": options = options with { ParallelPullUnpack = _values.Bool(value) }; break;
+                case "asynchronous_remove": options = options with { AsynchronousRemove = _values.Bool(value) }; break;
+                case "min_layer_size": options = options with { MinLayerSize = _values.Size(value) }; break;
+                case var other:
+                    _errors.Add(keyNode, $"unknown snapshotter option '{other}' (expected allow_invalid_mounts_on_restart, parallel_pull_as_fallback, parallel_pull_unpack, asynchronous_remove, min_layer_size)");
+                    break;
+            }
         }
         return options;
     }
@@ -125,63 +153,40 @@ internal sealed class PluginsConfigLoader
     private PluginEntry? ParsePlugin(YamlMappingNode map)
     {
         string? name = null, path = null, assembly = null;
-        IReadOnlyDictionary<string, string?> settings = new Dictionary<string, string?>();
+        var settings = PluginSettingsSection.Empty;
         foreach (var (keyNode, value) in map.Children)
         {
-            switch (Text(keyNode))
+            switch (YamlValues.Text(keyNode))
             {
-                case "name": name = Scalar(value, "name"); break;
-                case "path": path = Scalar(value, "path"); break;
-                case "assembly": assembly = Scalar(value, "assembly"); break;
-                case "settings": settings = Flatten(value); break;
-                default: Error(keyNode, $"unknown plugin key '{Text(keyNode)}' (expected name, path, assembly, settings)"); break;
+                case "name": name = _values.Scalar(value, "name"); break;
+                case "path": path = _values.Scalar(value, "path"); break;
+                case "assembly": assembly = _values.Scalar(value, "assembly"); break;
+                case "settings": settings = _values.Settings(value); break;
+                default: _errors.Add(keyNode, $"unknown plugin key '{YamlValues.Text(keyNode)}' (expected name, path, assembly, settings)"); break;
             }
         }
         if (string.IsNullOrWhiteSpace(name))
         {
-            Error(map, "a plugin needs a name");
+            _errors.Add(map, "a plugin needs a name");
             return null;
         }
         _declaredPlugins.Add(name);
-        if (!IsName(name))
+        if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
-            Error(map, $"plugin name '{name}' may only hold letters, digits, '-' and '_'");
+            _errors.Add(map, $"plugin name '{name}' may only hold letters, digits, '-' and '_'");
         }
         if (string.IsNullOrWhiteSpace(path))
         {
-            Error(map, $"plugin '{name}' needs a path (the folder of its assembly)");
+            _errors.Add(map, $"plugin '{name}' needs a path (the folder of its assembly)");
             return null;
         }
-        var folder = Path.GetFullPath(path, _baseDirectory);
-        var assemblyPath = ResolveAssembly(map, name, folder, assembly);
-        return assemblyPath is null ? null : new PluginEntry(name, assemblyPath, settings, Line(map));
-    }
-
-    private string? ResolveAssembly(YamlNode at, string name, string folder, string? assembly)
-    {
-        if (!Directory.Exists(folder))
+        var assemblyPath = PluginAssemblyLocator.Locate(name, Path.GetFullPath(path, _baseDirectory), assembly, out var problem);
+        if (assemblyPath is null)
         {
-            Error(at, $"plugin '{name}': folder {folder} does not exist (build the plugin, e.g. scripts/build.sh)");
+            _errors.Add(map, problem!);
             return null;
         }
-        if (assembly is not null)
-        {
-            var file = Path.Combine(folder, assembly);
-            if (!File.Exists(file))
-            {
-                Error(at, $"plugin '{name}': assembly {file} does not exist");
-                return null;
-            }
-            return file;
-        }
-        // Without an explicit assembly, the folder's one application (the one with a .deps.json) is the plugin.
-        var candidates = Directory.GetFiles(folder, "*.deps.json");
-        if (candidates.Length != 1)
-        {
-            Error(at, $"plugin '{name}': set 'assembly' (found {candidates.Length} *.deps.json files in {folder})");
-            return null;
-        }
-        return candidates[0][..^".deps.json".Length] + ".dll";
+        return new PluginEntry(name, assemblyPath, settings with { Line = settings.Line == 0 ? ConfigErrors.LineOf(map) : settings.Line }, ConfigErrors.LineOf(map));
     }
 
     private ChainEntry? ParseChain(YamlMappingNode map)
@@ -191,43 +196,43 @@ internal sealed class PluginsConfigLoader
         var images = new List<string>();
         foreach (var (keyNode, value) in map.Children)
         {
-            switch (Text(keyNode))
+            switch (YamlValues.Text(keyNode))
             {
-                case "name": name = Scalar(value, "name"); break;
-                case "backends": backends = Strings(value, "backends"); break;
-                case "images": images = Strings(value, "images"); break;
-                default: Error(keyNode, $"unknown chain key '{Text(keyNode)}' (expected name, backends, images)"); break;
+                case "name": name = _values.Scalar(value, "name"); break;
+                case "backends": backends = _values.Strings(value, "backends"); break;
+                case "images": images = _values.Strings(value, "images"); break;
+                default: _errors.Add(keyNode, $"unknown chain key '{YamlValues.Text(keyNode)}' (expected name, backends, images)"); break;
             }
         }
         if (string.IsNullOrWhiteSpace(name))
         {
-            Error(map, "a chain needs a name");
+            _errors.Add(map, "a chain needs a name");
             return null;
         }
         foreach (var duplicate in backends.GroupBy(b => b).Where(g => g.Count() > 1))
         {
-            Error(map, $"chain '{name}' lists backend '{duplicate.Key}' twice");
+            _errors.Add(map, $"chain '{name}' lists backend '{duplicate.Key}' twice");
         }
-        return new ChainEntry(name, backends, images, Line(map));
+        return new ChainEntry(name, backends, images, ConfigErrors.LineOf(map));
     }
 
     private List<T> ParseList<T>(YamlNode node, string what, Func<YamlMappingNode, T?> parse) where T : class
     {
         var result = new List<T>();
-        if (node is YamlScalarNode { Value: null or "" })
+        if (YamlValues.IsEmpty(node))
         {
             return result;
         }
         if (node is not YamlSequenceNode sequence)
         {
-            Error(node, $"{what} must be a list");
+            _errors.Add(node, $"{what} must be a list");
             return result;
         }
         foreach (var item in sequence)
         {
             if (item is not YamlMappingNode map)
             {
-                Error(item, $"each entry of {what} must be a mapping");
+                _errors.Add(item, $"each entry of {what} must be a mapping");
             }
             else if (parse(map) is { } parsed)
             {
@@ -237,104 +242,11 @@ internal sealed class PluginsConfigLoader
         return result;
     }
 
-    private Dictionary<string, string?> Flatten(YamlNode node)
-    {
-        var result = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        void Walk(YamlNode current, string prefix)
-        {
-            switch (current)
-            {
-                case YamlMappingNode map:
-                    foreach (var (key, value) in map.Children)
-                    {
-                        Walk(value, prefix.Length == 0 ? Text(key) : $"{prefix}:{Text(key)}");
-                    }
-                    break;
-                case YamlSequenceNode sequence:
-                    for (var i = 0; i < sequence.Children.Count; i++)
-                    {
-                        Walk(sequence.Children[i], $"{prefix}:{i.ToString(CultureInfo.InvariantCulture)}");
-                    }
-                    break;
-                case YamlScalarNode scalar:
-                    result[prefix] = scalar.Value;
-                    break;
-            }
-        }
-        if (node is YamlScalarNode { Value: null or "" })
-        {
-            return result;
-        }
-        if (node is not YamlMappingNode)
-        {
-            Error(node, "settings must be a mapping");
-            return result;
-        }
-        Walk(node, "");
-        return result;
-    }
-
-    private List<string> Strings(YamlNode node, string what)
-    {
-        if (node is YamlSequenceNode sequence)
-        {
-            return sequence.Children.Select(child => Scalar(child, what) ?? "").Where(s => s.Length > 0).ToList();
-        }
-        Error(node, $"{what} must be a list");
-        return [];
-    }
-
-    private string? Scalar(YamlNode node, string what)
-    {
-        if (node is YamlScalarNode scalar)
-        {
-            return scalar.Value;
-        }
-        Error(node, $"{what} must be a single value");
-        return null;
-    }
-
-    private bool Bool(YamlNode node)
-    {
-        var text = Scalar(node, "the option");
-        if (bool.TryParse(text, out var value))
-        {
-            return value;
-        }
-        Error(node, $"'{text}' is not true or false");
-        return false;
-    }
-
-    private long Size(YamlNode node)
-    {
-        var text = Scalar(node, "the size");
-        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-        {
-            return value;
-        }
-        Error(node, $"'{text}' is not a size in bytes");
-        return 0;
-    }
-
-    private T Unknown<T>(YamlNode node, string message, T value)
-    {
-        Error(node, message);
-        return value;
-    }
-
     private void CheckUnique(IEnumerable<(string Name, int Line)> names, string what)
     {
         foreach (var group in names.GroupBy(n => n.Name).Where(g => g.Count() > 1))
         {
-            _errors.Add($"line {group.Last().Line}: {what} '{group.Key}' is defined more than once");
+            _errors.Add(group.Last().Line, $"{what} '{group.Key}' is defined more than once");
         }
     }
-
-    private static bool IsName(string name) => name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
-
-    private static string Text(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value ?? "" : node.ToString();
-
-    private static int Line(YamlNode node) => (int)node.Start.Line;
-
-    private void Error(YamlNode node, string message) => _errors.Add($"line {Line(node)}: {message}");
 }

@@ -10,6 +10,13 @@ public sealed record RegistryClientOptions
     public IReadOnlySet<string> InsecureHosts { get; init; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
+    /// Registries (as in a reference: <c>host</c> or <c>host:port</c>) reached over HTTPS without verifying their
+    /// certificate (nerdctl's <c>--insecure-registry</c>, SOCI's <c>--skip-verify</c>), loopback ones included, unless
+    /// their <c>hosts.toml</c> says otherwise.
+    /// </summary>
+    public IReadOnlySet<string> SkipVerifyHosts { get; init; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
     /// containerd's registry configuration directory (holding <c>&lt;host&gt;/hosts.toml</c> and <c>_default/hosts.toml</c>),
     /// e.g. <c>/etc/containerd/certs.d</c>; null to use no mirrors.
     /// </summary>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Local;
 
@@ -14,6 +15,9 @@ public sealed record LocalBackendOptions : RegistrySettings
     [ConfigurationKeyName("verify_diff_ids")]
     public bool VerifyDiffIds { get; init; } = true;
 
-    /// <summary>Reads the options from a plugin's settings section.</summary>
-    public static LocalBackendOptions From(IConfiguration settings) => settings.Get<LocalBackendOptions>() ?? new LocalBackendOptions();
+    /// <summary>Reads the options from a plugin's settings section: unknown keys and bad values are refused.</summary>
+    /// <exception cref="PluginSettingsException">Every problem, each at its key.</exception>
+    public static LocalBackendOptions From(IConfiguration settings) =>
+        PluginSettings.Read("local", settings, s => s.Get<LocalBackendOptions>(),
+            o => o.FindRegistryProblems().Select(p => new PluginSettingsError(p.Key, p.Message)));
 }

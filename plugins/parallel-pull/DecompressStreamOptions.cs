@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
@@ -13,22 +14,22 @@ public sealed record DecompressStreamOptions
     [ConfigurationKeyName("args")]
     public List<string> Args { get; init; } = [];
 
-    /// <summary>The problems with this decompressor: a relative path, or no executable file there.</summary>
-    public IEnumerable<string> Validate(string key)
+    /// <summary>The problems with this decompressor (<paramref name="key"/> is its section): a relative path, or no executable file there.</summary>
+    public IEnumerable<PluginSettingsError> Validate(string key)
     {
         if (!System.IO.Path.IsPathFullyQualified(Path))
         {
-            yield return $"{key}.path '{Path}' must be an absolute path (the decompressor runs without a shell or PATH lookup)";
+            yield return new($"{key}:path", $"'{Path}' must be an absolute path (the decompressor runs without a shell or PATH lookup)");
             yield break;
         }
 
         if (!File.Exists(Path))
         {
-            yield return $"{key}.path '{Path}' does not exist";
+            yield return new($"{key}:path", $"'{Path}' does not exist");
             yield break;
         }
 
         if ((File.GetUnixFileMode(Path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == 0)
-            yield return $"{key}.path '{Path}' is not executable";
+            yield return new($"{key}:path", $"'{Path}' is not executable");
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
@@ -61,60 +62,47 @@ public sealed partial record ParallelPullOptions : RegistrySettings
     /// <summary>The chunk size in bytes, or null when layers are fetched in one request.</summary>
     public long? ChunkBytes => ParseSize(ConcurrentDownloadChunkSize);
 
-    /// <summary>Reads the options from a plugin's settings section.</summary>
-    /// <exception cref="InvalidDataException">The settings cannot be bound, or fail validation (every problem is listed).</exception>
-    public static ParallelPullOptions From(IConfiguration settings)
-    {
-        ParallelPullOptions options;
-        try
-        {
-            options = settings.Get<ParallelPullOptions>() ?? new ParallelPullOptions();
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new InvalidDataException($"parallel-pull settings: {ex.Message}", ex);
-        }
+    /// <summary>Reads the options from a plugin's settings section: unknown keys, unconvertible values and bad values are refused.</summary>
+    /// <exception cref="PluginSettingsException">Every problem, each at its key.</exception>
+    public static ParallelPullOptions From(IConfiguration settings) =>
+        PluginSettings.Read("parallel-pull", settings, s => s.Get<ParallelPullOptions>(), o => o.Validate());
 
-        var errors = options.Validate();
-        if (errors.Count > 0) throw new InvalidDataException("parallel-pull settings are invalid:\n  " + string.Join("\n  ", errors));
-        return options;
-    }
-
-    /// <summary>Every problem with these options (empty when they are usable), decompressors checked on disk.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>Every problem with these options, each at its key (empty when they are usable), decompressors checked on disk.</summary>
+    public IReadOnlyList<PluginSettingsError> Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<PluginSettingsError>();
         CheckLimit(errors, "max_concurrent_downloads", MaxConcurrentDownloads);
         CheckLimit(errors, "max_concurrent_downloads_per_image", MaxConcurrentDownloadsPerImage);
         CheckLimit(errors, "max_concurrent_unpacks", MaxConcurrentUnpacks);
         CheckLimit(errors, "max_concurrent_unpacks_per_image", MaxConcurrentUnpacksPerImage);
         if (MaxConcurrentDownloads > 0 && MaxConcurrentDownloadsPerImage > MaxConcurrentDownloads)
-            errors.Add($"max_concurrent_downloads_per_image ({MaxConcurrentDownloadsPerImage}) must not exceed max_concurrent_downloads ({MaxConcurrentDownloads})");
+            errors.Add(new("max_concurrent_downloads_per_image", $"{MaxConcurrentDownloadsPerImage} must not exceed max_concurrent_downloads ({MaxConcurrentDownloads})"));
         if (MaxConcurrentUnpacks > 0 && MaxConcurrentUnpacksPerImage > MaxConcurrentUnpacks)
-            errors.Add($"max_concurrent_unpacks_per_image ({MaxConcurrentUnpacksPerImage}) must not exceed max_concurrent_unpacks ({MaxConcurrentUnpacks})");
+            errors.Add(new("max_concurrent_unpacks_per_image", $"{MaxConcurrentUnpacksPerImage} must not exceed max_concurrent_unpacks ({MaxConcurrentUnpacks})"));
         try
         {
             _ = ChunkBytes;
         }
         catch (FormatException ex)
         {
-            errors.Add(ex.Message);
+            errors.Add(new("concurrent_download_chunk_size", ex.Message));
         }
 
-        if (UnclaimedJobTimeoutSeconds <= 0) errors.Add($"unclaimed_job_timeout_seconds must be positive, not {UnclaimedJobTimeoutSeconds}");
-        if (ChunkAttempts <= 0) errors.Add($"chunk_attempts must be positive, not {ChunkAttempts}");
+        if (UnclaimedJobTimeoutSeconds <= 0) errors.Add(new("unclaimed_job_timeout_seconds", $"must be positive, not {UnclaimedJobTimeoutSeconds}"));
+        if (ChunkAttempts <= 0) errors.Add(new("chunk_attempts", $"must be positive, not {ChunkAttempts}"));
         foreach (var (name, stream) in DecompressStreams)
         {
-            if (name is not ("gzip" or "zstd")) errors.Add($"decompress_streams: unknown compression '{name}' (expected gzip or zstd)");
-            errors.AddRange(stream.Validate($"decompress_streams.{name}"));
+            if (name is not ("gzip" or "zstd")) errors.Add(new($"decompress_streams:{name}", $"unknown compression '{name}' (expected gzip or zstd)"));
+            errors.AddRange(stream.Validate($"decompress_streams:{name}"));
         }
 
+        errors.AddRange(FindRegistryProblems().Select(p => new PluginSettingsError(p.Key, p.Message)));
         return errors;
     }
 
-    private static void CheckLimit(List<string> errors, string name, int value)
+    private static void CheckLimit(List<PluginSettingsError> errors, string name, int value)
     {
-        if (value == 0) errors.Add($"{name} must be positive, or negative for unbounded; 0 would never run anything");
+        if (value == 0) errors.Add(new(name, "must be positive, or negative for unbounded; 0 would never run anything"));
     }
 
     // SOCI's size syntax: a number with an optional unit b, kb, mb or gb (powers of 1024); empty or 0 means "whole layer".
@@ -123,7 +111,7 @@ public sealed partial record ParallelPullOptions : RegistrySettings
         if (string.IsNullOrWhiteSpace(text)) return null;
         var match = SizePattern().Match(text);
         if (!match.Success)
-            throw new FormatException($"concurrent_download_chunk_size '{text}' is not a size such as 8mb, 512kb or 1048576");
+            throw new FormatException($"'{text}' is not a size such as 8mb, 512kb or 1048576");
         var number = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
         var unit = match.Groups[3].Value.ToLowerInvariant();
         var bytes = (long)(number * unit switch { "kb" => 1024d, "mb" => 1024d * 1024, "gb" => 1024d * 1024 * 1024, _ => 1d });

@@ -3,6 +3,7 @@ using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Fill;
 using PluggableSnapshotter.Plugins.Soci.Store;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci;
 
@@ -40,25 +41,32 @@ public sealed record SociBackendOptions : RegistrySettings
     [ConfigurationKeyName("userxattr")]
     public bool UserXattr { get; init; }
 
-    /// <summary>Reads the options from a plugin's settings section and checks them.</summary>
-    /// <exception cref="InvalidDataException">A setting is out of range.</exception>
-    public static SociBackendOptions From(IConfiguration settings)
+    /// <summary>Reads the options from a plugin's settings section: unknown keys, unconvertible values and bad ranges are refused.</summary>
+    /// <exception cref="PluginSettingsException">Every problem, each at its key.</exception>
+    public static SociBackendOptions From(IConfiguration settings) =>
+        PluginSettings.Read("soci", settings, s => s.Get<SociBackendOptions>(), o => o.Validate());
+
+    /// <summary>Every problem with these values, each at its key; empty when they are usable.</summary>
+    public IEnumerable<PluginSettingsError> Validate()
     {
-        var options = settings.Get<SociBackendOptions>() ?? new SociBackendOptions();
-        if (options.Cache.MaxLruCacheEntry < 1)
-            throw new InvalidDataException($"soci settings: directory_cache.max_lru_cache_entry must be at least 1 (got {options.Cache.MaxLruCacheEntry})");
-        if (options.Cache.MaxBytes < 1)
-            throw new InvalidDataException($"soci settings: directory_cache.max_bytes must be at least 1 (got {options.Cache.MaxBytes})");
-        if (options.Cache.ReadaheadSpans < 0)
-            throw new InvalidDataException($"soci settings: directory_cache.readahead_spans must not be negative (got {options.Cache.ReadaheadSpans})");
-        if (options.Store.MaxBytes < 0)
-            throw new InvalidDataException($"soci settings: store.max_bytes must not be negative (got {options.Store.MaxBytes})");
-        if (options.Fetch.Validate().FirstOrDefault() is { } fetchError)
-            throw new InvalidDataException($"soci settings: {fetchError}");
-        if (options.BackgroundFill.Validate().FirstOrDefault() is { } fillError)
-            throw new InvalidDataException($"soci settings: {fillError}");
-        if (options.Fuse.AttrTimeout < 0 || options.Fuse.EntryTimeout < 0 || options.Fuse.NegativeTimeout < 0)
-            throw new InvalidDataException("soci settings: fuse timeouts must not be negative");
-        return options;
+        if (Cache.MaxLruCacheEntry < 1)
+            yield return new("directory_cache:max_lru_cache_entry", $"must be at least 1, not {Cache.MaxLruCacheEntry}");
+        if (Cache.MaxBytes < 1)
+            yield return new("directory_cache:max_bytes", $"must be at least 1, not {Cache.MaxBytes}");
+        if (Cache.ReadaheadSpans < 0)
+            yield return new("directory_cache:readahead_spans", $"must be 0 or more, not {Cache.ReadaheadSpans}");
+        if (Store.MaxBytes < 0)
+            yield return new("store:max_bytes", $"must be 0 (no limit) or more, not {Store.MaxBytes}");
+        foreach (var (key, message) in Fetch.Validate())
+            yield return new($"fetch:{key}", message);
+        foreach (var (key, message) in BackgroundFill.Validate())
+            yield return new($"background_fill:{key}", message);
+        foreach (var (key, value) in new[] { ("attr_timeout", Fuse.AttrTimeout), ("entry_timeout", Fuse.EntryTimeout), ("negative_timeout", Fuse.NegativeTimeout) })
+        {
+            if (value < 0 || !double.IsFinite(value))
+                yield return new($"fuse:{key}", $"must be a number of seconds, 0 or more, not {value}");
+        }
+        foreach (var (key, message) in FindRegistryProblems())
+            yield return new(key, message);
     }
 }

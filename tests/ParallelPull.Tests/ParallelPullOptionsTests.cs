@@ -33,7 +33,7 @@ public sealed class ParallelPullOptionsTests
     [Fact]
     public void From_SeveralBadValues_ListsEveryError()
     {
-        var error = Assert.Throws<InvalidDataException>(() => ParallelPullOptions.From(Settings(new()
+        var error = Assert.Throws<PluginSettingsException>(() => ParallelPullOptions.From(Settings(new()
         {
             ["max_concurrent_downloads"] = "2",
             ["max_concurrent_downloads_per_image"] = "5",
@@ -43,11 +43,12 @@ public sealed class ParallelPullOptionsTests
             ["decompress_streams:brotli:path"] = "/usr/bin/brotli",
         })));
 
-        Assert.Contains("max_concurrent_downloads_per_image (5) must not exceed max_concurrent_downloads (2)", error.Message);
-        Assert.Contains("max_concurrent_unpacks must be positive", error.Message);
-        Assert.Contains("concurrent_download_chunk_size 'eight megabytes'", error.Message);
-        Assert.Contains("decompress_streams.gzip.path 'unpigz' must be an absolute path", error.Message);
+        Assert.Contains("max_concurrent_downloads_per_image: 5 must not exceed max_concurrent_downloads (2)", error.Message);
+        Assert.Contains("max_concurrent_unpacks: must be positive", error.Message);
+        Assert.Contains("concurrent_download_chunk_size: 'eight megabytes'", error.Message);
+        Assert.Contains("decompress_streams.gzip.path: 'unpigz' must be an absolute path", error.Message);
         Assert.Contains("unknown compression 'brotli'", error.Message);
+        Assert.Contains(error.Errors, e => e.Key == "decompress_streams:gzip:path");
     }
 
     [Fact]
@@ -61,9 +62,9 @@ public sealed class ParallelPullOptionsTests
             StateDirectory = "/nonexistent/plugins/parallel-pull",
         };
 
-        var error = Assert.Throws<InvalidDataException>(() => new ParallelPullPlugin().ConfigureServices(new ServiceCollection(), context));
+        var error = Assert.Throws<PluginSettingsException>(() => new ParallelPullPlugin().ConfigureServices(new ServiceCollection(), context));
 
-        Assert.Contains("decompress_streams.zstd.path '/nonexistent/zstd-decoder' does not exist", error.Message);
+        Assert.Contains("decompress_streams.zstd.path: '/nonexistent/zstd-decoder' does not exist", error.Message);
     }
 
     [Fact]
@@ -77,6 +78,20 @@ public sealed class ParallelPullOptionsTests
         }));
 
         Assert.Equal(["-d", "-c"], options.DecompressStreams["gzip"].Args);
+    }
+
+    [Theory]
+    [InlineData("max_concurent_downloads", "3", "max_concurent_downloads", "unknown key")]
+    [InlineData("docker_confg", "/root/.docker/config.json", "docker_confg", "unknown key")]
+    [InlineData("decompress_streams:gzip:pth", "/usr/bin/unpigz", "decompress_streams:gzip:pth", "unknown key 'pth'")]
+    [InlineData("chunk_attempts", "many", "chunk_attempts", "'many' is not a whole number")]
+    [InlineData("discard_unpacked_layers", "perhaps", "discard_unpacked_layers", "'perhaps' is not true or false")]
+    [InlineData("insecure_hosts", "localhost:5000", "insecure_hosts", "must be a list")]
+    public void From_MistypedKeyOrValue_IsRefusedAtItsKey(string key, string value, string errorKey, string message)
+    {
+        var error = Assert.Throws<PluginSettingsException>(() => ParallelPullOptions.From(Settings(new() { [key] = value })));
+
+        Assert.Contains(error.Errors, e => e.Key == errorKey && e.Message.Contains(message, StringComparison.Ordinal));
     }
 
     private static IConfiguration Settings(Dictionary<string, string?> values) =>

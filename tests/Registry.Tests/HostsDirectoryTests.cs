@@ -50,6 +50,26 @@ public sealed class HostsDirectoryTests : IDisposable
         Assert.Contains("teleport", error.Message);
     }
 
+    [Fact]
+    public void GetEndpoints_LoopbackHostsTomlWithOnlyCa_IsHttpsWithThatCa()
+    {
+        Write("127.0.0.1:5000", "ca = \"/etc/ca.pem\"\n");
+
+        var endpoint = Assert.Single(new HostsDirectory(_directory, _ => "http").GetEndpoints("127.0.0.1:5000"));
+
+        Assert.Equal("https://127.0.0.1:5000/v2/", endpoint.ApiRoot.ToString());
+        Assert.Equal(["/etc/ca.pem"], endpoint.CaFiles);
+    }
+
+    [Fact]
+    public void GetEndpoints_SkipVerifyHostWithoutHostsToml_IsHttpsUnverified()
+    {
+        var endpoint = Assert.Single(new HostsDirectory(_directory, _ => "http", host => host == "127.0.0.1:5000").GetEndpoints("127.0.0.1:5000"));
+
+        Assert.Equal("https://127.0.0.1:5000/v2/", endpoint.ApiRoot.ToString());
+        Assert.True(endpoint.SkipVerify);
+    }
+
     private void Write(string host, string toml)
     {
         var directory = Directory.CreateDirectory(Path.Combine(_directory, host)).FullName;

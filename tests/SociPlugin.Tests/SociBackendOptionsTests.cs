@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests;
 
@@ -34,11 +35,25 @@ public sealed class SociBackendOptionsTests
     }
 
     [Fact]
-    public void From_ZeroCacheEntries_ThrowsInvalidDataNamingTheSetting()
+    public void From_ZeroCacheEntries_ThrowsNamingTheSetting()
     {
-        var error = Assert.Throws<InvalidDataException>(() => SociBackendOptions.From(Settings(new() { ["directory_cache:max_lru_cache_entry"] = "0" })));
+        var error = Assert.Throws<PluginSettingsException>(() => SociBackendOptions.From(Settings(new() { ["directory_cache:max_lru_cache_entry"] = "0" })));
 
         Assert.Contains("max_lru_cache_entry", error.Message, StringComparison.Ordinal);
+        Assert.Equal("directory_cache:max_lru_cache_entry", Assert.Single(error.Errors).Key);
+    }
+
+    [Theory]
+    [InlineData("pull_mode:soci_v1:enable", "true", "pull_mode")]
+    [InlineData("pull_modes:soci_v3:enable", "true", "pull_modes:soci_v3")]
+    [InlineData("fuse:attr_timout", "1", "fuse:attr_timout")]
+    public void From_UnknownKey_IsRefusedAtItsPath(string key, string value, string errorKey)
+    {
+        var error = Assert.Throws<PluginSettingsException>(() => SociBackendOptions.From(Settings(new() { [key] = value })));
+
+        var only = Assert.Single(error.Errors);
+        Assert.Equal(errorKey, only.Key);
+        Assert.Contains("unknown key", only.Message, StringComparison.Ordinal);
     }
 
     private static IConfiguration Settings(Dictionary<string, string?> values) => new ConfigurationBuilder().AddInMemoryCollection(values).Build();

@@ -13,7 +13,7 @@ internal static class CommandRunner
         }
         catch (Exception e) when (e is CliException or RegistryException or InvalidDataException or HttpRequestException or IOException)
         {
-            await Console.Error.WriteLineAsync($"psoci: error: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"psoci: error: {Describe(e)}").ConfigureAwait(false);
             return 1;
         }
         catch (OperationCanceledException)
@@ -21,5 +21,19 @@ internal static class CommandRunner
             await Console.Error.WriteLineAsync("psoci: cancelled").ConfigureAwait(false);
             return 130;
         }
+    }
+
+    // "The SSL connection could not be established, see inner exception": say what the inner ones say instead.
+    private static string Describe(Exception e)
+    {
+        var message = e.Message;
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (!message.Contains(inner.Message, StringComparison.Ordinal))
+            {
+                message += ": " + inner.Message;
+            }
+        }
+        return message;
     }
 }

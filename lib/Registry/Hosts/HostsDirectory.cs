@@ -7,15 +7,24 @@ namespace PluggableSnapshotter.Registry.Hosts;
 /// Finds the endpoints of a registry: the mirrors and server of containerd's <c>certs.d/&lt;host&gt;/hosts.toml</c>
 /// (or <c>_default/hosts.toml</c>) when present, else the registry itself. Mirrors come first, in file order.
 /// </summary>
-/// <remarks>Keys read: <c>server</c>, <c>[host."url"]</c> with <c>capabilities</c>, <c>skip_verify</c>, <c>ca</c>, <c>override_path</c>, <c>header</c>.</remarks>
-public sealed class HostsDirectory(string? directory, Func<string, string> defaultScheme)
+/// <remarks>
+/// Keys read: <c>server</c>, <c>[host."url"]</c> with <c>capabilities</c>, <c>skip_verify</c>, <c>ca</c>, <c>override_path</c>, <c>header</c>.
+/// Without <c>server</c>, the top-level <c>ca</c>, <c>skip_verify</c> and <c>header</c> apply to the registry itself,
+/// which is then reached over HTTPS (TLS settings mean TLS, even for a loopback registry).
+/// </remarks>
+/// <param name="directory">The hosts directory (<c>/etc/containerd/certs.d</c>), or null for none.</param>
+/// <param name="defaultScheme">The scheme of a registry reached without a hosts.toml that says otherwise.</param>
+/// <param name="skipVerify">Registries (as in a reference) whose certificate is not verified when no hosts.toml says otherwise.</param>
+public sealed class HostsDirectory(string? directory, Func<string, string> defaultScheme, Func<string, bool>? skipVerify = null)
 {
     /// <summary>The endpoints for <paramref name="registry"/> (as in a reference, e.g. <c>docker.io</c>, <c>localhost:5000</c>).</summary>
     /// <exception cref="InvalidDataException">The registry's <c>hosts.toml</c> is malformed.</exception>
     public IReadOnlyList<RegistryEndpoint> GetEndpoints(string registry)
     {
         var apiHost = registry == ImageReference.DockerHub ? ImageReference.DockerHubApiHost : registry;
-        var upstream = new RegistryEndpoint { ApiRoot = RegistryEndpoint.ApiRootOf(new Uri($"{defaultScheme(apiHost)}://{apiHost}"), false) };
+        var insecure = skipVerify?.Invoke(registry) == true;
+        var scheme = insecure ? "https" : defaultScheme(apiHost);
+        var upstream = new RegistryEndpoint { ApiRoot = RegistryEndpoint.ApiRootOf(new Uri($"{scheme}://{apiHost}"), false), SkipVerify = insecure };
         var file = FindFile(registry);
         return file is null ? [upstream] : Read(file, upstream);
     }
@@ -60,6 +69,14 @@ public sealed class HostsDirectory(string? directory, Func<string, string> defau
         {
             if (server is not string serverUrl) throw new InvalidDataException($"'{file}': 'server' must be a URL string");
             endpoints.Add(ReadEndpoint(file, serverUrl, table, HostCapabilities.All, isMirror: false));
+        }
+        else if (table.ContainsKey("ca") || table.ContainsKey("skip_verify") || table.ContainsKey("header"))
+        {
+            var url = upstream.ApiRoot.Scheme == Uri.UriSchemeHttps || table.ContainsKey("ca") || table.ContainsKey("skip_verify")
+                ? $"https://{upstream.ApiRoot.Authority}"
+                : $"http://{upstream.ApiRoot.Authority}";
+            var configured = ReadEndpoint(file, url, table, HostCapabilities.All, isMirror: false);
+            endpoints.Add(configured with { SkipVerify = configured.SkipVerify || upstream.SkipVerify });
         }
         else
         {

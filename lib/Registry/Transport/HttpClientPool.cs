@@ -43,7 +43,8 @@ internal sealed class HttpClientPool(RegistryClientOptions options) : IDisposabl
         if (endpoint.SkipVerify) return new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true };
         var roots = new X509Certificate2Collection();
         foreach (var file in endpoint.CaFiles) roots.ImportFromPemFile(file);
-        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust };
+        // A private CA publishes no revocation lists; containerd (Go's TLS) does not check revocation either.
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
         policy.CustomTrustStore.AddRange(roots);
         return new SslClientAuthenticationOptions { CertificateChainPolicy = policy };
     }

@@ -25,7 +25,7 @@ internal sealed class RegistryTransport : IDisposable
         _logger = logger;
         _clients = new HttpClientPool(options);
         _retry = new RetryPolicy(options);
-        _hosts = new HostsDirectory(options.HostsDirectory, host => MayUsePlainHttp(host) ? "http" : "https");
+        _hosts = new HostsDirectory(options.HostsDirectory, host => MayUsePlainHttp(host) ? "http" : "https", options.SkipVerifyHosts.Contains);
         _auth = new RegistryAuthenticator(credentials, _ => _clients.Default, MayUse, logger, time);
     }
 

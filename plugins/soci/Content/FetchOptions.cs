@@ -21,12 +21,12 @@ public sealed record FetchOptions
     [ConfigurationKeyName("retry_delay_ms")]
     public int RetryDelayMilliseconds { get; init; } = 100;
 
-    /// <summary>The problems with these settings, each naming its key.</summary>
-    public IEnumerable<string> Validate()
+    /// <summary>The problems with these settings: the key (in this section) and what is wrong.</summary>
+    public IEnumerable<(string Key, string Message)> Validate()
     {
-        if (AttemptTimeoutMilliseconds < 1) yield return $"fetch.attempt_timeout_ms must be positive (got {AttemptTimeoutMilliseconds})";
+        if (AttemptTimeoutMilliseconds < 1) yield return ("attempt_timeout_ms", $"must be positive, not {AttemptTimeoutMilliseconds}");
         if (TimeoutMilliseconds < AttemptTimeoutMilliseconds)
-            yield return $"fetch.timeout_ms ({TimeoutMilliseconds}) must be at least fetch.attempt_timeout_ms ({AttemptTimeoutMilliseconds})";
-        if (RetryDelayMilliseconds < 0) yield return $"fetch.retry_delay_ms must not be negative (got {RetryDelayMilliseconds})";
+            yield return ("timeout_ms", $"must be at least attempt_timeout_ms ({AttemptTimeoutMilliseconds}), not {TimeoutMilliseconds}");
+        if (RetryDelayMilliseconds < 0) yield return ("retry_delay_ms", $"must be 0 or more, not {RetryDelayMilliseconds}");
     }
 }

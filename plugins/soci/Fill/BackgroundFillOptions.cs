@@ -36,14 +36,14 @@ public sealed record BackgroundFillOptions
     [ConfigurationKeyName("max_bytes_per_second")]
     public long MaxBytesPerSecond { get; init; }
 
-    /// <summary>The problems with these settings, each naming its key.</summary>
-    public IEnumerable<string> Validate()
+    /// <summary>The problems with these settings: the key (in this section) and what is wrong.</summary>
+    public IEnumerable<(string Key, string Message)> Validate()
     {
-        if (DelayMilliseconds < 0) yield return $"background_fill.delay_ms must not be negative (got {DelayMilliseconds})";
-        if (MaxConcurrentLayers < 1) yield return $"background_fill.max_concurrent_layers must be at least 1 (got {MaxConcurrentLayers})";
-        if (MaxConcurrentRequests < 1) yield return $"background_fill.max_concurrent_requests must be at least 1 (got {MaxConcurrentRequests})";
-        if (ChunkBytes < 64 * 1024) yield return $"background_fill.chunk_bytes must be at least 65536 (got {ChunkBytes})";
-        if (ChunkAttempts < 1) yield return $"background_fill.chunk_attempts must be at least 1 (got {ChunkAttempts})";
-        if (MaxBytesPerSecond < 0) yield return $"background_fill.max_bytes_per_second must not be negative (got {MaxBytesPerSecond})";
+        if (DelayMilliseconds < 0) yield return ("delay_ms", $"must be 0 or more, not {DelayMilliseconds}");
+        if (MaxConcurrentLayers < 1) yield return ("max_concurrent_layers", $"must be at least 1, not {MaxConcurrentLayers}");
+        if (MaxConcurrentRequests < 1) yield return ("max_concurrent_requests", $"must be at least 1, not {MaxConcurrentRequests}");
+        if (ChunkBytes < 64 * 1024) yield return ("chunk_bytes", $"must be at least 65536, not {ChunkBytes}");
+        if (ChunkAttempts < 1) yield return ("chunk_attempts", $"must be at least 1, not {ChunkAttempts}");
+        if (MaxBytesPerSecond < 0) yield return ("max_bytes_per_second", $"must be 0 or more, not {MaxBytesPerSecond}");
     }
 }

@@ -8,9 +8,20 @@ namespace PluggableSnapshotter.Soci.Tests.Registry;
 /// A docker-registry (distribution 2.8, no referrers API) serving plain HTTP on 127.0.0.1 from a tmpfs directory,
 /// with the test image pushed by skopeo from an OCI layout built offline (make-image.sh).
 /// </summary>
-public sealed class LoopbackRegistry : IAsyncLifetime
+public class LoopbackRegistry : IAsyncLifetime
 {
     private Process? _registry;
+
+    /// <summary>The registry's <c>http:</c> section beyond its address (TLS, in <see cref="TlsLoopbackRegistry"/>).</summary>
+    protected virtual string HttpSettings => "";
+
+    /// <summary>The scheme it serves.</summary>
+    protected virtual string Scheme => "http";
+
+    /// <summary>Prepares what the registry's configuration refers to (certificates), before it starts.</summary>
+    protected virtual void Prepare()
+    {
+    }
 
     public string Root { get; } = Path.Combine("/dev/shm", "soci-registry-" + Guid.NewGuid().ToString("N"));
     public string Host { get; private set; } = "";
@@ -28,6 +39,7 @@ public sealed class LoopbackRegistry : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(Root, "image"));
         int port = FreePort();
         Host = $"127.0.0.1:{port}";
+        Prepare();
         string config = Path.Combine(Root, "config.yml");
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
@@ -40,6 +52,7 @@ public sealed class LoopbackRegistry : IAsyncLifetime
                 enabled: true
             http:
               addr: {Host}
+            {HttpSettings}
             """);
         _registry = Process.Start(new ProcessStartInfo("/usr/bin/docker-registry", ["serve", config])
         {
@@ -86,12 +99,14 @@ public sealed class LoopbackRegistry : IAsyncLifetime
 
     private async Task WaitReadyAsync()
     {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
+        // Readiness only: the certificate is the tests' business.
+        var handler = new SocketsHttpHandler { UseProxy = false, SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
         for (int i = 0; i < 100; i++)
         {
             try
             {
-                using HttpResponseMessage r = await http.GetAsync(new Uri($"http://{Host}/v2/"));
+                using HttpResponseMessage r = await http.GetAsync(new Uri($"{Scheme}://{Host}/v2/"));
                 if (r.IsSuccessStatusCode)
                 {
                     return;
