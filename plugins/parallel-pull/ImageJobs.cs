@@ -5,14 +5,19 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 
 /// <summary>
 /// The image jobs in flight, by key: the manifest digest label, else the image reference (not with the layer list:
-/// ctr-remote's <c>stargz.layers</c> lists the layers from the one being prepared on, so it differs per Prepare). A job ends when all
-/// its layers are claimed, when CleanImage names its image, when the only Prepare waiting on it is cancelled, or when no
-/// Prepare has touched it for <c>unclaimed_job_timeout_seconds</c>.
+/// ctr-remote's <c>stargz.layers</c> lists the layers from the one being prepared on, so it differs per Prepare). Jobs of
+/// one image under several tags share their layers' unpacks (<see cref="LayerSlots"/>). A job ends when all its layers
+/// are claimed (by its Prepares or another job's), when CleanImage names its image, when the only Prepare waiting on it
+/// is cancelled, or when no Prepare has touched it for <c>unclaimed_job_timeout_seconds</c>.
 /// </summary>
 internal sealed class ImageJobs(PullServices services)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ImageJob> _jobs = new(StringComparer.Ordinal);
+
+    // Every name an image was pulled under (reference, manifest digest label) -> its resolved manifest digest: CleanImage
+    // names one of them (whichever tag's Prepare committed the removed snapshot), and the blobs are kept under all of them.
+    private readonly Dictionary<string, string> _manifestOf = new(StringComparer.Ordinal);
 
     /// <summary>Jobs in flight.</summary>
     public int Count
@@ -44,20 +49,46 @@ internal sealed class ImageJobs(PullServices services)
             throw;
         }
 
-        if (job.AllClaimed)
+        ImageJob[] done;
+        lock (_lock)
         {
-            ParallelPullLog.JobDone(services.Logger, job.ReferenceText);
-            await EndAsync(job, "every layer was claimed").ConfigureAwait(false);
+            if (job.ManifestDigest is { } manifest)
+            {
+                _manifestOf[job.ReferenceText] = manifest;
+                _manifestOf[job.Key] = manifest;
+            }
+
+            // The layer may have been the last one another job (the same image under another tag) waited for.
+            done = _jobs.Values.Where(j => j.AllClaimed).ToArray();
+        }
+
+        foreach (var finished in done)
+        {
+            ParallelPullLog.JobDone(services.Logger, finished.ReferenceText);
+            await EndAsync(finished, "every layer was claimed").ConfigureAwait(false);
         }
     }
 
-    /// <summary>Stops the jobs of an image (manifest digest or reference) and forgets its kept blobs.</summary>
+    /// <summary>
+    /// Stops the jobs of an image (manifest digest or reference) and forgets its kept blobs, under every name the same
+    /// manifest was pulled under.
+    /// </summary>
     public async Task CleanImageAsync(string image)
     {
         ImageJob[] matching;
-        lock (_lock) matching = _jobs.Values.Where(j => j.Matches(image)).ToArray();
+        HashSet<string> names;
+        lock (_lock)
+        {
+            var manifests = new HashSet<string>(StringComparer.Ordinal) { image };
+            if (_manifestOf.TryGetValue(image, out var resolved)) manifests.Add(resolved);
+            names = [image, .. _manifestOf.Where(a => manifests.Contains(a.Value)).Select(a => a.Key), .. manifests];
+            foreach (var name in names) _manifestOf.Remove(name);
+            matching = _jobs.Values.Where(j => names.Any(j.Matches)).ToArray();
+        }
+
         foreach (var job in matching) await EndAsync(job, "its image was cleaned (its snapshots were removed)").ConfigureAwait(false);
-        services.Blobs.ForgetImage(image);
+        var deleted = services.Blobs.ForgetImage(names);
+        if (deleted > 0) ParallelPullLog.BlobsForgotten(services.Logger, deleted, image);
     }
 
     /// <summary>Stops jobs nobody waits on that no Prepare touched since <paramref name="now"/> minus the timeout.</summary>
