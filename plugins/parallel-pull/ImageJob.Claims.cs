@@ -11,8 +11,6 @@ internal sealed partial class ImageJob
     /// </summary>
     public async Task ClaimLayerAsync(string layerDigest, string mountpoint, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _waiters);
-        Touch();
         try
         {
             await Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -33,9 +31,22 @@ internal sealed partial class ImageJob
         }
         finally
         {
-            Interlocked.Decrement(ref _waiters);
             Touch();
         }
+    }
+
+    /// <summary>Counts a Prepare as waiting on this job (before it claims; <see cref="ImageJobs"/> does it under its lock).</summary>
+    public void EnterWaiting()
+    {
+        Interlocked.Increment(ref _waiters);
+        Touch();
+    }
+
+    /// <summary>The Prepare stopped waiting; returns how many still wait.</summary>
+    public int LeaveWaiting()
+    {
+        Touch();
+        return Interlocked.Decrement(ref _waiters);
     }
 
     // This job's slot for the layer while it can still be had; else a fresh hold (shared or new) whose download this job starts.

@@ -31,7 +31,7 @@ internal sealed class ImageJobs(PullServices services)
     /// <summary>Waits for the Prepare's layer (starting the image's job if it is the first) and moves it into the mount point.</summary>
     public async Task ClaimAsync(LayerRequest layer, CancellationToken cancellationToken)
     {
-        var job = GetOrStart(layer);
+        var job = GetOrStart(layer); // counts this Prepare as waiting, so no other claim ends the job under it
         try
         {
             await job.ClaimLayerAsync(layer.LayerDigest!, layer.Mountpoint, cancellationToken).ConfigureAwait(false);
@@ -39,27 +39,34 @@ internal sealed class ImageJobs(PullServices services)
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client gave up (killed, or its pull cancelled): with nobody else waiting, the pull is abandoned.
-            if (job.Waiters == 0) await EndAsync(job, "the Prepare waiting for it was cancelled").ConfigureAwait(false);
+            if (LeaveWaiting(job) == 0) await EndAsync(job, "the Prepare waiting for it was cancelled").ConfigureAwait(false);
             throw;
         }
         catch (Exception) when (job.Ready.IsFaulted)
         {
             // The image could not be resolved: this Prepare has the error; the next one starts afresh.
+            LeaveWaiting(job);
             await EndAsync(job, "resolving the image failed").ConfigureAwait(false);
+            throw;
+        }
+        catch
+        {
+            LeaveWaiting(job);
             throw;
         }
 
         ImageJob[] done;
         lock (_lock)
         {
+            job.LeaveWaiting();
             if (job.ManifestDigest is { } manifest)
             {
                 _manifestOf[job.ReferenceText] = manifest;
                 _manifestOf[job.Key] = manifest;
             }
 
-            // The layer may have been the last one another job (the same image under another tag) waited for.
-            done = _jobs.Values.Where(j => j.AllClaimed).ToArray();
+            // The layer may have been the last one another job (the same image under another tag) still held.
+            done = _jobs.Values.Where(j => j.Waiters == 0 && j.AllClaimed).ToArray();
         }
 
         foreach (var finished in done)
@@ -114,7 +121,12 @@ internal sealed class ImageJobs(PullServices services)
         var key = layer.ManifestDigest ?? referenceText;
         lock (_lock)
         {
-            if (_jobs.TryGetValue(key, out var existing) && !existing.Ready.IsFaulted && !existing.Ready.IsCanceled) return existing;
+            if (_jobs.TryGetValue(key, out var existing) && !existing.Ready.IsFaulted && !existing.Ready.IsCanceled)
+            {
+                existing.EnterWaiting();
+                return existing;
+            }
+
             if (existing is not null)
             {
                 _jobs.Remove(key);
@@ -132,10 +144,16 @@ internal sealed class ImageJobs(PullServices services)
             }
 
             var job = new ImageJob(key, reference, referenceText, layer.ManifestDigest, layer.ImageLayers, services);
+            job.EnterWaiting();
             job.Start(layer.LayerDigest!);
             _jobs[key] = job;
             return job;
         }
+    }
+
+    private int LeaveWaiting(ImageJob job)
+    {
+        lock (_lock) return job.LeaveWaiting();
     }
 
     private async Task EndAsync(ImageJob job, string reason)
