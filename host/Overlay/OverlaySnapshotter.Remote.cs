@@ -7,6 +7,8 @@ namespace PluggableSnapshotter.Host.Overlay;
 
 internal sealed partial class OverlaySnapshotter
 {
+    private readonly TargetGate _targets = new();
+
     /// <summary>
     /// SOCI's remote Prepare: make the layer available through the file system (lazily, then by parallel pull, then locally),
     /// commit it under <paramref name="target"/> and answer AlreadyExists; or hand the active snapshot back to containerd,
@@ -30,6 +32,8 @@ internal sealed partial class OverlaySnapshotter
             ["LayerDigest"] = layer.LayerDigest,
         });
 
+        // Concurrent pulls of one chain: the first prepares the layer, the others then find it committed.
+        using var gate = await _targets.EnterAsync(target, cancellationToken);
         if (await TargetExistsAsync(target, cancellationToken))
         {
             // Another namespace (or an earlier attempt) committed this layer already.

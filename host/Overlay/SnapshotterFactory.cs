@@ -20,6 +20,7 @@ internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvi
         try
         {
             await snapshotter.RestoreRemoteSnapshotsAsync(cancellationToken);
+            await snapshotter.RemoveLeftoversAsync(cancellationToken);
             return snapshotter;
         }
         catch

@@ -65,26 +65,44 @@ internal sealed class BlobStore(StateLayout layout, ParallelPullOptions options,
                 return;
             }
             if (--current.References > 0) return;
-            var keep = !options.DiscardUnpackedLayers && download.Completion.IsCompletedSuccessfully;
+            // Kept only for an image still around: one cleaned while the blob was in use must not pin it.
+            var keep = !options.DiscardUnpackedLayers && download.Completion.IsCompletedSuccessfully && current.Images.Count > 0;
             if (keep) return;
             _blobs.Remove(download.Blob.Digest);
             download.Dispose();
         }
     }
 
-    /// <summary>Forgets an image (by manifest digest or reference); kept blobs no remaining image used are deleted.</summary>
-    public void ForgetImage(string image)
+    /// <summary>Records that an image also uses the blob of <paramref name="blobDigest"/> (unpacked for another image's pull).</summary>
+    public void AddImage(string blobDigest, string? manifestDigest, string reference)
     {
+        lock (_lock)
+        {
+            if (_blobs.TryGetValue(blobDigest, out var holders) && !holders.Images.Contains((manifestDigest, reference)))
+                holders.Images.Add((manifestDigest, reference));
+        }
+    }
+
+    /// <summary>
+    /// Forgets an image by every name it was pulled under (manifest digests and references); kept blobs no remaining image
+    /// uses are deleted. Returns how many were.
+    /// </summary>
+    public int ForgetImage(IReadOnlySet<string> names)
+    {
+        var deleted = 0;
         lock (_lock)
         {
             foreach (var (digest, holders) in _blobs.ToList())
             {
-                holders.Images.RemoveAll(i => i.ManifestDigest == image || i.Reference == image);
+                holders.Images.RemoveAll(i => (i.ManifestDigest is { } m && names.Contains(m)) || names.Contains(i.Reference));
                 if (holders.Images.Count > 0 || holders.References > 0) continue;
                 _blobs.Remove(digest);
                 holders.Download.Dispose();
+                deleted++;
             }
         }
+
+        return deleted;
     }
 
     /// <summary>How many blobs are downloading or kept (for tests and logs).</summary>

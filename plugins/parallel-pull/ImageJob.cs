@@ -4,10 +4,11 @@ using PluggableSnapshotter.Registry.Downloads;
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
 /// <summary>
-/// The parallel pull of one image, started by its first layer's Prepare: resolves the image, downloads its layers in order
-/// with concurrent (ranged) requests, unpacks each into its own staging directory as its bytes arrive, and hands each
-/// finished layer to the Prepare that asks for it (<see cref="ClaimLayerAsync"/>). Layers before the first one asked for
-/// are skipped: containerd prepares bottom-up and asks only for layers it lacks.
+/// The parallel pull of one image, started by its first layer's Prepare: resolves the image, takes a slot for each of its
+/// layers from the one asked for on (<see cref="LayerSlots"/>: a layer another pull already unpacks is shared, not
+/// unpacked twice), downloads them in order with concurrent (ranged) requests, and hands each finished layer to the
+/// Prepare that asks for it (<see cref="ClaimLayerAsync"/>). Layers before the first one asked for are skipped: containerd
+/// prepares bottom-up and asks only for layers it lacks.
 /// </summary>
 internal sealed partial class ImageJob
 {
@@ -15,11 +16,9 @@ internal sealed partial class ImageJob
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<string, LayerSlot> _slots = new(StringComparer.Ordinal);
-    private readonly List<BlobDownload> _held = [];
-    private readonly List<Task> _unpacks = [];
+    private readonly List<LayerSlot> _held = [];
     private readonly DownloadLimiter _downloadsPerImage;
     private readonly DownloadLimiter _unpacksPerImage;
-    private string _staging = "";
     private readonly string? _manifestDigestLabel;
     private readonly IReadOnlyList<string> _labelLayers;
     private DownloadPlan? _plan;
@@ -61,7 +60,7 @@ internal sealed partial class ImageJob
     /// <summary>When a Prepare last started or finished waiting on this job.</summary>
     public DateTimeOffset LastActivity => new(Interlocked.Read(ref _lastActivity), TimeSpan.Zero);
 
-    /// <summary>True when every layer fetched has been claimed.</summary>
+    /// <summary>True when every layer fetched has been claimed (by this job's Prepares or another pull's).</summary>
     public bool AllClaimed
     {
         get
@@ -74,11 +73,7 @@ internal sealed partial class ImageJob
     public bool Matches(string image) => image == Key || image == ReferenceText || image == ManifestDigest || image == _manifestDigestLabel;
 
     /// <summary>Starts resolving and fetching, from <paramref name="firstLayer"/> on.</summary>
-    public void Start(string firstLayer)
-    {
-        _staging = _services.Layout.NewJobDirectory();
-        Ready = RunAsync(firstLayer, _stop.Token);
-    }
+    public void Start(string firstLayer) => Ready = RunAsync(firstLayer, _stop.Token);
 
     private async Task RunAsync(string firstLayer, CancellationToken cancellationToken)
     {
@@ -97,7 +92,7 @@ internal sealed partial class ImageJob
             for (var i = first; i < metadata.Layers.Count; i++)
             {
                 if (_slots.ContainsKey(metadata.Layers[i].Descriptor.Digest)) continue;
-                var slot = NewSlot(i, metadata.Layers[i]);
+                var slot = HoldSlot(metadata.Layers[i]);
                 _slots[slot.Descriptor.Digest] = slot;
                 ordered.Add(slot);
             }
@@ -130,60 +125,16 @@ internal sealed partial class ImageJob
     private async Task StartDownloadAsync(LayerSlot slot, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var (download, created) = _services.Blobs.Acquire(slot.Descriptor, ManifestDigest, ReferenceText);
-        lock (_lock) _held.Add(download);
-        slot.Download.TrySetResult(download);
-        if (created) await download.StartAsync(_plan!).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var created = _services.Slots.ProvideDownload(slot, ManifestDigest, ReferenceText);
+        if (created is not null) await created.StartAsync(_plan!).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private LayerSlot NewSlot(int order, ImageMetadata.Layer layer)
+    // Called under _lock; the job lets go of every slot it held when it stops.
+    private LayerSlot HoldSlot(ImageMetadata.Layer layer)
     {
-        var slot = new LayerSlot(order, layer);
-        slot.Staged = UnpackAsync(slot, _stop.Token);
-        _unpacks.Add(slot.Staged);
+        var slot = _services.Slots.Acquire(layer, _unpacksPerImage, ReferenceText);
+        _held.Add(slot);
         return slot;
-    }
-
-    private async Task<string> UnpackAsync(LayerSlot slot, CancellationToken cancellationToken)
-    {
-        if (slot.Descriptor.MediaType.Contains("encrypted", StringComparison.Ordinal))
-            throw new NotSupportedException($"layer {slot.Descriptor.Digest} is encrypted ({slot.Descriptor.MediaType}); containerd decrypts it");
-        var download = await slot.Download.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        using var _ = await _unpacksPerImage.EnterAsync(_services.Limits.Unpacks, cancellationToken).ConfigureAwait(false);
-        var target = Path.Combine(_staging, $"{slot.Order:D3}-{slot.Descriptor.ParsedDigest.Encoded[..12]}-{Guid.NewGuid():N}");
-        try
-        {
-            var result = await _services.Unpacker.UnpackAsync(download, slot.DiffId, target, cancellationToken).ConfigureAwait(false);
-            ParallelPullLog.LayerUnpacked(_services.Logger, slot.Descriptor.Digest, ReferenceText, result.DiffId, result.Entries, (long)result.TotalTime.TotalMilliseconds);
-            return target;
-        }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Bad bytes usually break the gzip or tar stream before the digest is checked at the blob's end:
-            // report the digest mismatch, the cause, when the download ends in one.
-            var cause = await DownloadFailureAsync(download, cancellationToken).ConfigureAwait(false) ?? ex;
-            ParallelPullLog.LayerFailed(_services.Logger, slot.Descriptor.Digest, ReferenceText, cause.Message);
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
-            throw;
-        }
-    }
-
-    /// <summary>How the blob's download ended, waiting a bounded time for it: null when it completed or is still going.</summary>
-    private static async Task<Exception?> DownloadFailureAsync(BlobDownload download, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await download.Completion.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-        catch (TimeoutException)
-        {
-            return null;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return ex;
-        }
     }
 
     private void Touch() => Interlocked.Exchange(ref _lastActivity, _services.Time.GetUtcNow().UtcTicks);

@@ -28,4 +28,10 @@ internal static partial class ParallelPullLog
 
     [LoggerMessage(1409, LogLevel.Information, "Wiped the staging and blob directories under {StateDirectory}")]
     public static partial void Wiped(ILogger logger, string stateDirectory);
+
+    [LoggerMessage(1410, LogLevel.Debug, "Layer {LayerDigest} is already being unpacked for another pull; {ImageReference} shares it")]
+    public static partial void LayerShared(ILogger logger, string layerDigest, string imageReference);
+
+    [LoggerMessage(1411, LogLevel.Information, "Dropped {Count} kept blobs of cleaned image {Image}")]
+    public static partial void BlobsForgotten(ILogger logger, int count, string image);
 }

@@ -31,10 +31,11 @@ public sealed class ParallelPullPlugin : ISnapshotterPlugin
         services.AddSingleton<BlobStore>();
         services.AddSingleton<RangeSupport>();
         services.AddSingleton<LayerUnpacker>();
+        services.AddSingleton<LayerSlots>();
         services.AddSingleton(provider => new PullServices(
             provider.GetRequiredService<RegistryClient>(),
             provider.GetRequiredService<BlobStore>(),
-            provider.GetRequiredService<LayerUnpacker>(),
+            provider.GetRequiredService<LayerSlots>(),
             provider.GetRequiredService<RangeSupport>(),
             provider.GetRequiredService<PullLimits>(),
             provider.GetRequiredService<StateLayout>(),

@@ -8,7 +8,7 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 internal sealed record PullServices(
     RegistryClient Registry,
     BlobStore Blobs,
-    LayerUnpacker Unpacker,
+    LayerSlots Slots,
     RangeSupport Ranges,
     PullLimits Limits,
     StateLayout Layout,

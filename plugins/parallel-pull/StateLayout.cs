@@ -5,7 +5,7 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 
 /// <summary>
 /// Where the backend keeps its work under its state directory (on the snapshotter root's file system, so a finished layer
-/// is renamed into its snapshot): <c>blobs/</c> for downloaded layer blobs and <c>staging/&lt;job&gt;/</c> for unpacked layers.
+/// is renamed into its snapshot): <c>blobs/</c> for downloaded layer blobs and <c>staging/&lt;slot&gt;/</c> for unpacked layers.
 /// Both are wiped at startup: nothing in them outlives the process that made it.
 /// </summary>
 internal sealed class StateLayout(PluginContext context)
@@ -21,8 +21,8 @@ internal sealed class StateLayout(PluginContext context)
         return Path.Combine(BlobsDirectory, $"{digest.Algorithm}-{digest.Encoded}.{Guid.NewGuid():N}");
     }
 
-    /// <summary>A fresh staging directory for one image job.</summary>
-    public string NewJobDirectory()
+    /// <summary>A fresh staging directory for one layer's unpack.</summary>
+    public string NewSlotDirectory()
     {
         var path = Path.Combine(StagingDirectory, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(path);
