@@ -1,0 +1,22 @@
+using System.Text.Json.Serialization;
+
+namespace PluggableSnapshotter.Fuse.Keeper;
+
+/// <summary>One request to the keeper: one SOCK_SEQPACKET message of JSON, the descriptor of a deposit attached.</summary>
+internal sealed record KeeperRequest(string Operation, string? MountPoint = null, KeptConnection? Connection = null)
+{
+    public const string Deposit = "deposit";
+    public const string Take = "take";
+    public const string Release = "release";
+    public const string List = "list";
+    public const string ReleaseOrphans = "release-orphans";
+    public const string Ping = "ping";
+}
+
+/// <summary>The keeper's answer; the descriptor of a take is attached.</summary>
+internal sealed record KeeperResponse(string? Error = null, KeptConnection? Connection = null, IReadOnlyList<KeptConnection>? Connections = null, int ProcessId = 0);
+
+[JsonSerializable(typeof(KeeperRequest))]
+[JsonSerializable(typeof(KeeperResponse))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+internal sealed partial class KeeperJson : JsonSerializerContext;
