@@ -6,6 +6,11 @@ using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Sdk;
 
+if (args is ["keeper", .. var keeperArgs])
+{
+    return await KeeperCommand.RunAsync(keeperArgs);
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(DaemonSettings.Usage);
@@ -61,6 +66,7 @@ builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SnapshotterHolder>();
+builder.Services.AddSingleton<FuseKeeperLauncher>();
 builder.Services.AddSingleton<BackendLoader>();
 builder.Services.AddSingleton<ISnapshotterFactory, SnapshotterFactory>();
 builder.Services.AddHostedService<SnapshotterService>();

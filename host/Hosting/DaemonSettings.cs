@@ -13,6 +13,10 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
           --log-level LVL   trace|debug|information|warning|error   PSNAP_LOG_LEVEL (information)
           --help            this text
 
+        pluggable-snapshotter keeper --socket PATH [--log-level LVL]
+          runs the FUSE keeper (the daemon starts one at ROOT/fuse-keeper.sock): it holds the connections of lazily
+          served mounts so containers keep running across a daemon crash or upgrade
+
         containerd config.toml:
           [proxy_plugins.pluggable]
             type = "snapshot"

@@ -134,11 +134,14 @@ internal sealed partial class SociFileSystem(
         return Task.CompletedTask;
     }
 
-    /// <summary>Unmounts every layer and view still served (the daemon is stopping; its mounts cannot outlive it).</summary>
+    /// <summary>
+    /// The daemon is stopping: layers a FUSE keeper holds stay mounted for the next daemon to resume (running containers
+    /// keep reading them); views and layers no keeper holds are unmounted.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var key in _views.Keys) await UnmountAsync(key, CancellationToken.None).ConfigureAwait(false);
-        foreach (var key in _layers.Keys) await UnmountAsync(key, CancellationToken.None).ConfigureAwait(false);
+        foreach (var mounted in _layers.Values) await mounted.Mount.LeaveToKeeperAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task<Ztoc> FetchZtocAsync(ImageReference repository, OciDescriptor ztocDescriptor, CancellationToken cancellationToken)
@@ -197,6 +200,8 @@ internal sealed partial class SociFileSystem(
         EntryTimeout = TimeSpan.FromSeconds(options.Fuse.EntryTimeout),
         NegativeEntryTimeout = TimeSpan.FromSeconds(options.Fuse.NegativeTimeout),
         ReadOnly = true,
+        // Set by the daemon when it runs a FUSE keeper: the mount then survives a daemon crash or upgrade.
+        Keeper = FuseKeeperClient.FromEnvironment(),
         // At least two: reads of already fetched spans inflate them synchronously on the worker, and one such
         // read must not hold up the metadata requests of the containers starting on this layer.
         Workers = Math.Max(2, Environment.ProcessorCount / 2),
