@@ -6,7 +6,7 @@ using PluggableSnapshotter.Sdk;
 namespace PluggableSnapshotter.Host.Overlay;
 
 /// <summary>Opens the overlay snapshotter core: SOCI's <c>NewSnapshotter(root, fs, opts...)</c>.</summary>
-internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvider time, FuseKeeperLauncher keeper) : ISnapshotterFactory
+internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvider time, FuseKeeperLauncher? keeper = null) : ISnapshotterFactory
 {
     public async Task<ISnapshotter> CreateAsync(string root, IFileSystem fileSystem, SnapshotterOptions options, CancellationToken cancellationToken)
     {
@@ -20,7 +20,7 @@ internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvi
         var snapshotter = new OverlaySnapshotter(layout, store, fileSystem, planner, options, features, logger, time);
         try
         {
-            await snapshotter.RestoreRemoteSnapshotsAsync(keeper.Client, cancellationToken);
+            await snapshotter.RestoreRemoteSnapshotsAsync(keeper?.Client, cancellationToken);
             return snapshotter;
         }
         catch

@@ -118,7 +118,10 @@ public sealed class SnapshotterDaemon : IAsyncDisposable
         await _process.DisposeAsync();
         MountTable.UnmountUnder(Root);
         // The daemon's FUSE keeper runs in its own session and outlives it; it stops once its socket file is gone.
-        File.Delete(Path.Combine(Root, "fuse-keeper.sock"));
+        if (Directory.Exists(Root))
+        {
+            File.Delete(Path.Combine(Root, "fuse-keeper.sock"));
+        }
         if (_ownedDirectory is not null)
         {
             await _ownedDirectory.DisposeAsync();
