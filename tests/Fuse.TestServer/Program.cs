@@ -7,9 +7,11 @@ using PluggableSnapshotter.Fuse.TestServer;
 // The FUSE tests start this to have a serving process they can kill from outside:
 //   <mount point>                         serves a small tree, prints READY, unmounts when stdin closes;
 //   keeper <socket>                       runs a FUSE keeper until killed or its socket file is removed;
-//   kept <mount point> <socket> [stall]   serves KeptTree with that keeper, prints MOUNTED or RESUMED (and STALLED
-//                                         when a READ of stall.bin arrives, with stall); stdin "leave" leaves the
-//                                         mount to the keeper and exits, end of stdin unmounts.
+//   kept <mount point> <socket> [stall|other]
+//                                         serves KeptTree with that keeper, prints MOUNTED or RESUMED (and STALLED
+//                                         when a READ of stall.bin arrives, with stall; "other" names the tree
+//                                         differently); stdin "leave" leaves the mount to the keeper and exits, end of
+//                                         stdin unmounts.
 switch (args)
 {
     case [string mountPoint]:
@@ -18,9 +20,9 @@ switch (args)
         await FuseKeeper.RunAsync(socket, NullLogger.Instance, CancellationToken.None);
         return 0;
     case ["kept", string mountPoint, string socket, .. var rest]:
-        return await ServeKeptAsync(mountPoint, socket, stall: rest is ["stall"]);
+        return await ServeKeptAsync(mountPoint, socket, stall: rest is ["stall"], identity: rest is ["other"] ? "other-tree" : "kept-tree");
     default:
-        Console.Error.WriteLine("usage: PluggableSnapshotter.Fuse.TestServer <mount point> | keeper <socket> | kept <mount point> <socket> [stall]");
+        Console.Error.WriteLine("usage: PluggableSnapshotter.Fuse.TestServer <mount point> | keeper <socket> | kept <mount point> <socket> [stall|other]");
         return 2;
 }
 
@@ -37,12 +39,12 @@ static async Task<int> ServeSmallTreeAsync(string mountPoint)
     return 0;
 }
 
-static async Task<int> ServeKeptAsync(string mountPoint, string socket, bool stall)
+static async Task<int> ServeKeptAsync(string mountPoint, string socket, bool stall, string identity)
 {
     MemoryDirectory root = KeptTree.Build(stall ? () => Say("STALLED") : null);
     var options = new FuseMountOptions
     {
-        FsName = "kept-tree",
+        FsName = identity,
         // Every access reaches the server, so the resumed one answers lookups and attributes, not the kernel's cache.
         EntryTimeout = TimeSpan.Zero,
         AttributeTimeout = TimeSpan.Zero,

@@ -107,6 +107,26 @@ public sealed class KeeperResumeTests
         Assert.Empty(await harness.Keeper.ListAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task KeptConnectionOfAnotherTree_IsReleasedAndTheTreeMountedAfresh()
+    {
+        await using KeeperHarness harness = await KeeperHarness.StartAsync();
+        (Process first, string status) = await harness.StartServerAsync(stall: false);
+        Assert.Equal("MOUNTED", status);
+        first.Kill();
+        await first.WaitForExitAsync().WaitAsync(Tool.HangLimit);
+
+        (Process second, status) = await harness.StartServerAsync(stall: false, otherTree: true);
+
+        Assert.Equal("MOUNTED", status);
+        (string path, byte[] content) = KeptTree.Files()[0];
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(harness.MountPoint, path)));
+        KeptConnection kept = Assert.Single(await harness.Keeper.ListAsync(CancellationToken.None));
+        Assert.Equal("other-tree", kept.Identity);
+        await StopAsync(second);
+        Assert.False(FuseMountCleanupProbe.IsMounted(harness.MountPoint));
+    }
+
     private static async Task<string[]> InodesAsync(string root, IEnumerable<(string Path, byte[] Content)> files)
     {
         string output = await Tool.CheckedAsync("stat", ["-c", "%i", "--", .. files.Select(file => Path.Combine(root, file.Path)), Path.Combine(root, "d1"), Path.Combine(root, "link")]);

@@ -42,10 +42,12 @@ internal sealed class KeeperHarness : IAsyncDisposable
     }
 
     /// <summary>Starts a server of <see cref="KeptTree"/> and waits for its first line (MOUNTED or RESUMED).</summary>
-    public async Task<(Process Server, string Status)> StartServerAsync(bool stall)
+    /// <param name="stall">Hold READs of the stalled file until killed.</param>
+    /// <param name="otherTree">Serve the tree under another identity (fsname).</param>
+    public async Task<(Process Server, string Status)> StartServerAsync(bool stall, bool otherTree = false)
     {
-        Process server = stall
-            ? Tool.Start("dotnet", s_server, "kept", MountPoint, Socket, "stall")
+        Process server = stall ? Tool.Start("dotnet", s_server, "kept", MountPoint, Socket, "stall")
+            : otherTree ? Tool.Start("dotnet", s_server, "kept", MountPoint, Socket, "other")
             : Tool.Start("dotnet", s_server, "kept", MountPoint, Socket);
         _processes.Add(server);
         string? status = await server.StandardOutput.ReadLineAsync().WaitAsync(Tool.HangLimit);
