@@ -16,11 +16,16 @@ internal sealed class FuseKeeperLauncher(DaemonSettings settings, ILogger<FuseKe
     /// <summary>The running keeper, once <see cref="StartAsync"/> has found or started it; null when none could run.</summary>
     public FuseKeeperClient? Client { get; private set; }
 
-    public static string SocketPath(string root) => Path.Combine(root, "fuse-keeper.sock");
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var client = new FuseKeeperClient(SocketPath(settings.Root));
+        if (settings.FuseKeeper is null)
+        {
+            // Plugins read the same variable: make sure none of them deposits anything.
+            Environment.SetEnvironmentVariable(FuseKeeperClient.EnvironmentVariable, null);
+            logger.LogInformation("FUSE keeper off: lazily served mounts end with the daemon");
+            return;
+        }
+        var client = new FuseKeeperClient(settings.FuseKeeper);
         var processId = await client.PingAsync(cancellationToken);
         if (processId == 0)
         {
@@ -46,7 +51,7 @@ internal sealed class FuseKeeperLauncher(DaemonSettings settings, ILogger<FuseKe
         Client = client;
     }
 
-    private string LogPath => Path.Combine(settings.Root, "fuse-keeper.log");
+    private string LogPath => Path.ChangeExtension(settings.FuseKeeper!, ".log");
 
     private void Spawn(string socket)
     {
