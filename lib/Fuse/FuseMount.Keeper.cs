@@ -58,6 +58,13 @@ public sealed partial class FuseMount
             return null;
         }
 
+        if (held.Connection.HolderProcessId == Environment.ProcessId)
+        {
+            // This process serves that mount already: a second session on it would unmount it when disposed.
+            held.Device.Dispose();
+            throw new InvalidOperationException($"{target} is already mounted and served by this process");
+        }
+
         MountInfo? mounted = MountTable.Find(target);
         string? mismatch = held.Connection.Identity != options.FsName ? $"it serves {held.Connection.Identity}, not {options.FsName}"
             : mounted is null || !MountTable.IsFuse(mounted) ? "nothing is FUSE-mounted there any more"

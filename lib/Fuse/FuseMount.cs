@@ -56,6 +56,7 @@ public sealed partial class FuseMount : IAsyncDisposable
     /// <param name="cancellationToken">Abandons the mount (it is torn down) while waiting for INIT.</param>
     /// <exception cref="IOException">/dev/fuse could not be opened or mount(2) failed (the message names the errno).</exception>
     /// <exception cref="ArgumentException">The root is not a directory.</exception>
+    /// <exception cref="InvalidOperationException">With a keeper: this process already serves a mount kept at <paramref name="mountPoint"/>.</exception>
     public static async Task<FuseMount> MountAsync(string mountPoint, FuseNode root, FuseMountOptions? options, ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(root);

@@ -49,7 +49,7 @@ internal sealed class HeldConnections(ILogger logger) : IDisposable
                     entry.Device.DangerousAddRef(ref added);
                     answerFd = entry.Device;
                     logger.LogInformation("Handing the FUSE connection of {MountPoint} to process {ProcessId}", request.MountPoint, peer);
-                    return new KeeperResponse(Connection: taken);
+                    return new KeeperResponse(Connection: entry.Connection); // with the previous holder, so the taker can tell
                 case KeeperRequest.Release:
                     fd?.Dispose();
                     Drop(request.MountPoint ?? throw new ArgumentException("a release names its mount point"));

@@ -30,6 +30,9 @@ public sealed record KeptConnection
     /// <summary>FUSE passthrough was granted.</summary>
     public bool Passthrough { get; init; }
 
-    /// <summary>The process that deposited or last took the connection (the one serving it).</summary>
+    /// <summary>
+    /// The process that deposited or last took the connection (the one serving it). A take answers with the holder
+    /// before it, so a process can tell a connection it serves itself.
+    /// </summary>
     public int HolderProcessId { get; init; }
 }

@@ -127,6 +127,24 @@ public sealed class KeeperResumeTests
         Assert.False(FuseMountCleanupProbe.IsMounted(harness.MountPoint));
     }
 
+    [Fact]
+    public async Task MountAsync_KeptMountServedByThisProcess_RefusesAndLeavesItServing()
+    {
+        await using KeeperHarness harness = await KeeperHarness.StartAsync();
+        var options = new FuseMountOptions { FsName = "kept-tree", Keeper = harness.Keeper };
+        await using FuseMount mount = await FuseMount.MountAsync(harness.MountPoint, KeptTree.Build(null), options, null, CancellationToken.None);
+        Assert.True(mount.IsKept);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            FuseMount.MountAsync(harness.MountPoint, KeptTree.Build(null), options, null, CancellationToken.None));
+
+        (string path, byte[] content) = KeptTree.Files()[5];
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(harness.MountPoint, path)));
+        Assert.Single(await harness.Keeper.ListAsync(CancellationToken.None));
+        await mount.UnmountAsync(UnmountMode.Normal, CancellationToken.None);
+        Assert.Empty(await harness.Keeper.ListAsync(CancellationToken.None));
+    }
+
     private static async Task<string[]> InodesAsync(string root, IEnumerable<(string Path, byte[] Content)> files)
     {
         string output = await Tool.CheckedAsync("stat", ["-c", "%i", "--", .. files.Select(file => Path.Combine(root, file.Path)), Path.Combine(root, "d1"), Path.Combine(root, "link")]);
