@@ -10,6 +10,12 @@ if (args is ["config", .. var rest])
 {
     return ConfigCommand.Run(rest, Console.Out, Console.Error);
 }
+
+if (args is ["keeper", .. var keeperArgs])
+{
+    return await KeeperCommand.RunAsync(keeperArgs);
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(DaemonSettings.Usage);
@@ -59,6 +65,7 @@ builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SnapshotterHolder>();
+builder.Services.AddSingleton<FuseKeeperLauncher>();
 builder.Services.AddSingleton<BackendLoader>();
 builder.Services.AddSingleton<ISnapshotterFactory, SnapshotterFactory>();
 builder.Services.AddHostedService<SnapshotterService>();

@@ -3,6 +3,9 @@ namespace PluggableSnapshotter.Host.Hosting;
 /// <summary>The daemon's command line, each option also read from an environment variable.</summary>
 internal sealed record DaemonSettings(string Root, string Address, string? Config, string LogLevel)
 {
+    /// <summary>The FUSE keeper's socket (started unless one answers there); null when the keeper is off.</summary>
+    public string? FuseKeeper { get; init; }
+
     public const string Usage = """
         pluggable-snapshotter: a containerd remote snapshotter with backends as plugins.
 
@@ -11,12 +14,16 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
           --address PATH    gRPC unix socket to serve       PSNAP_ADDRESS   (/run/pluggable-snapshotter/snapshotter.sock)
           --config FILE     plugins.yaml                    PSNAP_CONFIG    (/etc/pluggable-snapshotter/plugins.yaml, else ./plugins.yaml, else none)
           --log-level LVL   trace|debug|information|warning|error   PSNAP_LOG_LEVEL (information)
+          --fuse-keeper S   FUSE keeper socket, or off      PSNAP_FUSE_KEEPER (ROOT/fuse-keeper.sock)
           --help            this text
 
         Commands:
           config validate [FILE]   check plugins.yaml (plugins' settings included) as at start-up; exit 2 if invalid
           config dump [FILE]       print the effective configuration, defaults filled in
           config default           print the shipped plugins.yaml
+          keeper --socket PATH [--log-level LVL]
+            runs the FUSE keeper (the daemon starts one at ROOT/fuse-keeper.sock): it holds the connections of lazily
+            served mounts so containers keep running across a daemon crash or upgrade
 
         containerd config.toml:
           [proxy_plugins.pluggable]
@@ -34,6 +41,7 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
         var address = environment("PSNAP_ADDRESS") ?? "/run/pluggable-snapshotter/snapshotter.sock";
         var config = environment("PSNAP_CONFIG");
         var logLevel = environment("PSNAP_LOG_LEVEL") ?? "information";
+        var keeper = environment("PSNAP_FUSE_KEEPER");
         for (var i = 0; i < args.Count; i++)
         {
             var (name, inline) = args[i].Split('=', 2) is [var n, var v] ? (n, v) : (args[i], null);
@@ -44,6 +52,7 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
                 case "--address": address = Value(); break;
                 case "--config": config = Value(); break;
                 case "--log-level": logLevel = Value(); break;
+                case "--fuse-keeper": keeper = Value(); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -52,7 +61,16 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
             throw new ArgumentException($"--log-level {logLevel} is not one of {string.Join('|', LogLevels)}");
         }
         config ??= new[] { "/etc/pluggable-snapshotter/plugins.yaml", Path.GetFullPath("plugins.yaml") }.FirstOrDefault(File.Exists);
-        return new DaemonSettings(Path.GetFullPath(root), Path.GetFullPath(address), config is null ? null : Path.GetFullPath(config), logLevel);
+        root = Path.GetFullPath(root);
+        return new DaemonSettings(root, Path.GetFullPath(address), config is null ? null : Path.GetFullPath(config), logLevel)
+        {
+            FuseKeeper = keeper switch
+            {
+                "off" => null,
+                null or "" => Path.Combine(root, "fuse-keeper.sock"),
+                _ => Path.GetFullPath(keeper),
+            },
+        };
     }
 
     public Microsoft.Extensions.Logging.LogLevel MinimumLevel => LogLevel.ToLowerInvariant() switch

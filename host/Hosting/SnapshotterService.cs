@@ -15,6 +15,7 @@ internal sealed class SnapshotterService(
     BackendLoader loader,
     ISnapshotterFactory factory,
     SnapshotterHolder holder,
+    FuseKeeperLauncher keeper,
     ILogger<SnapshotterService> logger) : IHostedService
 {
     private IReadOnlyList<LoadedPlugin> _plugins = [];
@@ -23,6 +24,8 @@ internal sealed class SnapshotterService(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(settings.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Before any backend mounts: they deposit their FUSE connections with it, or resume the ones it holds.
+        await keeper.StartAsync(cancellationToken);
         _plugins = loader.LoadAll(config.Plugins, settings.Root);
         try
         {

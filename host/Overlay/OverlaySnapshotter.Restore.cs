@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.Host.Linux;
 using PluggableSnapshotter.Sdk;
 
@@ -7,16 +8,24 @@ namespace PluggableSnapshotter.Host.Overlay;
 internal sealed partial class OverlaySnapshotter
 {
     /// <summary>
-    /// After a restart: unmount what a previous run left mounted under snapshots/ (dead FUSE servers included), then mount
-    /// every lazily served snapshot again. A snapshot that cannot be mounted fails startup, or with
-    /// <see cref="SnapshotterOptions.AllowInvalidMountsOnRestart"/> is logged and left empty.
+    /// After a restart: unmount what a previous run left mounted under snapshots/ (dead FUSE servers included), except
+    /// the FUSE mounts whose connection the keeper holds (running containers still use them; the backend resumes them),
+    /// then mount every lazily served snapshot again. A snapshot that cannot be mounted fails startup, or with
+    /// <see cref="SnapshotterOptions.AllowInvalidMountsOnRestart"/> is logged and left empty. Kept connections no
+    /// backend resumed are released and unmounted last.
     /// </summary>
-    public async Task RestoreRemoteSnapshotsAsync(CancellationToken cancellationToken)
+    public async Task RestoreRemoteSnapshotsAsync(FuseKeeperClient? keeper, CancellationToken cancellationToken)
     {
         if (Directory.Exists(_layout.SnapshotsDirectory))
         {
+            var kept = await KeptMountPointsAsync(keeper, cancellationToken);
             foreach (var mountPoint in MountTable.MountsUnder(_layout.SnapshotsDirectory))
             {
+                if (kept.Contains(mountPoint))
+                {
+                    _logger.LogInformation("leaving {Mountpoint} mounted: the FUSE keeper holds its connection for the backend to resume", mountPoint);
+                    continue;
+                }
                 _logger.LogInformation("unmounting stale mount {Mountpoint}", mountPoint);
                 MountTable.Unmount(mountPoint);
             }
@@ -61,7 +70,69 @@ internal sealed partial class OverlaySnapshotter
                 throw new InvalidOperationException($"failed to restore remote snapshot {info.Name}: {failure}");
             }
             _logger.LogWarning("failed to restore remote snapshot {Name}: {Failure}; remove this snapshot manually", info.Name, failure);
+            // A kept connection nobody serves would hang every probe of the mount point: end it first.
+            await ReleaseKeptAsync(keeper, layer.Mountpoint, cancellationToken);
             await ResetMountpointAsync(layer.Mountpoint, "lazy");
+        }
+        await ReleaseUnresumedAsync(keeper, cancellationToken);
+    }
+
+    private async Task<HashSet<string>> KeptMountPointsAsync(FuseKeeperClient? keeper, CancellationToken cancellationToken)
+    {
+        if (keeper is null)
+        {
+            return [];
+        }
+        try
+        {
+            return (await keeper.ListAsync(cancellationToken)).Select(c => c.MountPoint).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (IOException e)
+        {
+            _logger.LogWarning("cannot list the FUSE keeper's connections ({Error}); unmounting every leftover mount", e.Message);
+            return [];
+        }
+    }
+
+    private async Task ReleaseKeptAsync(FuseKeeperClient? keeper, string mountpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (keeper is not null)
+            {
+                await keeper.ReleaseAsync(mountpoint, cancellationToken);
+            }
+        }
+        catch (IOException e)
+        {
+            _logger.LogWarning("cannot release the kept FUSE connection of {Mountpoint}: {Error}", mountpoint, e.Message);
+        }
+    }
+
+    /// <summary>Connections of a previous run that no backend took back will never be served again: end them and unmount.</summary>
+    private async Task ReleaseUnresumedAsync(FuseKeeperClient? keeper, CancellationToken cancellationToken)
+    {
+        if (keeper is null)
+        {
+            return;
+        }
+        IReadOnlyList<KeptConnection> orphans;
+        try
+        {
+            orphans = await keeper.ReleaseOrphansAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            _logger.LogWarning("cannot release unresumed FUSE connections from the keeper: {Error}", e.Message);
+            return;
+        }
+        foreach (var orphan in orphans)
+        {
+            _logger.LogWarning("no backend resumed the kept FUSE mount {Mountpoint} ({Identity}); unmounting it", orphan.MountPoint, orphan.Identity);
+            if (MountTable.IsMountPoint(orphan.MountPoint))
+            {
+                MountTable.Unmount(orphan.MountPoint);
+            }
         }
     }
 }

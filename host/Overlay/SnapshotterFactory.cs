@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Host.Hosting;
 using PluggableSnapshotter.Host.Metadata;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
 /// <summary>Opens the overlay snapshotter core: SOCI's <c>NewSnapshotter(root, fs, opts...)</c>.</summary>
-internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvider time) : ISnapshotterFactory
+internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvider time, FuseKeeperLauncher? keeper = null) : ISnapshotterFactory
 {
     public async Task<ISnapshotter> CreateAsync(string root, IFileSystem fileSystem, SnapshotterOptions options, CancellationToken cancellationToken)
     {
@@ -19,7 +20,7 @@ internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvi
         var snapshotter = new OverlaySnapshotter(layout, store, fileSystem, planner, options, features, logger, time);
         try
         {
-            await snapshotter.RestoreRemoteSnapshotsAsync(cancellationToken);
+            await snapshotter.RestoreRemoteSnapshotsAsync(keeper?.Client, cancellationToken);
             await snapshotter.RemoveLeftoversAsync(cancellationToken);
             return snapshotter;
         }

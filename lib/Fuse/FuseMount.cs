@@ -9,9 +9,10 @@ namespace PluggableSnapshotter.Fuse;
 
 /// <summary>
 /// A tree of <see cref="FuseNode"/>s mounted over /dev/fuse. Create one with <see cref="MountAsync"/>; dispose it to
-/// unmount (forcing the unmount when files are still open). Needs root (CAP_SYS_ADMIN).
+/// unmount (forcing the unmount when files are still open). Needs root (CAP_SYS_ADMIN). With
+/// <see cref="FuseMountOptions.Keeper"/> the connection outlives the process (see <see cref="LeaveToKeeperAsync"/>).
 /// </summary>
-public sealed class FuseMount : IAsyncDisposable
+public sealed partial class FuseMount : IAsyncDisposable
 {
     private readonly SafeFileHandle _device;
     private readonly FuseSession _session;
@@ -55,6 +56,7 @@ public sealed class FuseMount : IAsyncDisposable
     /// <param name="cancellationToken">Abandons the mount (it is torn down) while waiting for INIT.</param>
     /// <exception cref="IOException">/dev/fuse could not be opened or mount(2) failed (the message names the errno).</exception>
     /// <exception cref="ArgumentException">The root is not a directory.</exception>
+    /// <exception cref="InvalidOperationException">With a keeper: this process already serves a mount kept at <paramref name="mountPoint"/>.</exception>
     public static async Task<FuseMount> MountAsync(string mountPoint, FuseNode root, FuseMountOptions? options, ILogger? logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(root);
@@ -73,8 +75,18 @@ public sealed class FuseMount : IAsyncDisposable
             throw new ArgumentException("The root node must report a directory", nameof(root));
         }
 
+        StableNodeIds? stableIds = null;
+        if (options.Keeper is { } keeper)
+        {
+            stableIds = await StableNodeIds.NumberAsync(root, cancellationToken).ConfigureAwait(false);
+            if (await TryResumeAsync(target, root, options, keeper, stableIds, logger, cancellationToken).ConfigureAwait(false) is { } resumed)
+            {
+                return resumed;
+            }
+        }
+
         SafeFileHandle device = OpenDevice();
-        var session = new FuseSession(device, root, options, logger);
+        var session = new FuseSession(device, root, options, logger, stableIds);
         try
         {
             DoMount(target, device, options, rootAttributes.Value.Mode);
@@ -100,6 +112,11 @@ public sealed class FuseMount : IAsyncDisposable
         }
 
         logger.LogInformation("Mounted FUSE {FsName} at {MountPoint}", options.FsName, target);
+        if (options.Keeper is { } depositTo)
+        {
+            await mount.DepositAsync(depositTo, options.FsName, cancellationToken).ConfigureAwait(false);
+        }
+
         return mount;
     }
 
@@ -116,6 +133,7 @@ public sealed class FuseMount : IAsyncDisposable
         {
             FuseMountCleanup.Unmount(MountPoint, mode);
             Volatile.Write(ref _unmounted, 1);
+            await ReleaseFromKeeperAsync().ConfigureAwait(false);
         }
 
         if (mode != UnmountMode.Lazy)
@@ -127,14 +145,24 @@ public sealed class FuseMount : IAsyncDisposable
     /// <summary>Unmounts (forcibly when files are open) and waits for the session to end.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _unmounted, 1) == 0 && Libc.Umount2(MountPoint, 0) != 0)
+        if (Volatile.Read(ref _leftToKeeper) != 0)
         {
-            int errno = Libc.LastErrno;
-            // EBUSY: files are open. Force aborts the connection (fuse_umount_begin) so nothing waits on us.
-            if (Libc.Umount2(MountPoint, Libc.MNT_FORCE | Libc.MNT_DETACH) != 0 && Libc.LastErrno != (int)Errno.EINVAL)
+            return; // The keeper holds the mount now; this process serves it until it exits.
+        }
+
+        if (Interlocked.Exchange(ref _unmounted, 1) == 0)
+        {
+            if (Libc.Umount2(MountPoint, 0) != 0)
             {
-                _logger.LogWarning("Unmounting {MountPoint} failed: {Error}", MountPoint, Libc.Describe(errno));
+                int errno = Libc.LastErrno;
+                // EBUSY: files are open. Force aborts the connection (fuse_umount_begin) so nothing waits on us.
+                if (Libc.Umount2(MountPoint, Libc.MNT_FORCE | Libc.MNT_DETACH) != 0 && Libc.LastErrno != (int)Errno.EINVAL)
+                {
+                    _logger.LogWarning("Unmounting {MountPoint} failed: {Error}", MountPoint, Libc.Describe(errno));
+                }
             }
+
+            await ReleaseFromKeeperAsync().ConfigureAwait(false);
         }
 
         // After a lazy unmount with files still open the session lives until they close; do not wait for that.
@@ -184,7 +212,7 @@ public sealed class FuseMount : IAsyncDisposable
     {
         try
         {
-            if (MountTable.Find(MountPoint) is { } mount)
+            if (MountTable.FindFuse(MountPoint) is { } mount)
             {
                 File.WriteAllText($"/sys/fs/fuse/connections/{mount.DeviceMinor}/abort", "1");
                 return;
@@ -201,7 +229,7 @@ public sealed class FuseMount : IAsyncDisposable
     /// <summary>Raises the mount's readahead window (its bdi's read_ahead_kb), which the kernel caps at 128 KiB by default.</summary>
     private void ApplyReadahead(int kilobytes)
     {
-        if (kilobytes <= 0 || MountTable.Find(MountPoint) is not { } mount)
+        if (kilobytes <= 0 || MountTable.FindFuse(MountPoint) is not { } mount)
         {
             return;
         }

@@ -70,4 +70,16 @@ public sealed record FuseMountOptions
     /// queue's entries, for the whole connection.
     /// </summary>
     public int UringQueueDepth { get; init; } = 16;
+
+    /// <summary>
+    /// A keeper to hand the mount's kernel connection to, so the mount outlives this process: after INIT the mount
+    /// deposits its /dev/fuse descriptor (with <see cref="FsName"/> as the tree's identity), and a later
+    /// <see cref="FuseMount.MountAsync"/> of the same tree at the same place, in this or a new process, resumes that
+    /// connection instead of mounting again (no mount(2), no INIT; requests the previous process had read are sent
+    /// again). Node ids are then numbered by one walk of the tree at mount, so they mean the same node in every
+    /// process, and st_ino is the node id: the tree must list the same entries in the same order every time (an
+    /// immutable tree does). Mounts over io_uring are not deposited. Null (the default): the connection dies with
+    /// this process.
+    /// </summary>
+    public FuseKeeperClient? Keeper { get; init; }
 }

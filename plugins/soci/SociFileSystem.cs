@@ -127,14 +127,20 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         foreach (var digest in _store.UnusedLayersOf(imageDigest)) await FreeAsync(digest).ConfigureAwait(false);
     }
 
-    /// <summary>Stops serving (the daemon is stopping): mounts cannot outlive it, the store and its complete layers stay.</summary>
+    /// <summary>
+    /// The daemon is stopping: layers a FUSE keeper holds stay mounted (their local copy's bind too) for the next daemon
+    /// to resume, so running containers keep reading them; views and layers no keeper holds are unmounted. The store and
+    /// its complete layers stay.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _fill.DisposeAsync().ConfigureAwait(false);
         foreach (var key in _views.Keys) await UnmountAsync(key, CancellationToken.None).ConfigureAwait(false);
         foreach (var key in _layers.Keys)
         {
-            if (_layers.TryRemove(key, out var mounted)) await StopServingAsync(mounted).ConfigureAwait(false);
+            if (!_layers.TryRemove(key, out var mounted)) continue;
+            if (mounted.Mount.IsKept) await mounted.Mount.LeaveToKeeperAsync(CancellationToken.None).ConfigureAwait(false);
+            else await StopServingAsync(mounted).ConfigureAwait(false);
         }
     }
 
@@ -287,6 +293,8 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         ReadOnly = true,
         // Files of a layer made local are read by the kernel from the store (INodeBackingFile).
         Passthrough = true,
+        // Set by the daemon when it runs a FUSE keeper: the mount then survives a daemon crash or upgrade.
+        Keeper = FuseKeeperClient.FromEnvironment(),
         // At least two: reads of already fetched spans inflate them synchronously on the worker, and one such
         // read must not hold up the metadata requests of the containers starting on this layer.
         Workers = Math.Max(2, Environment.ProcessorCount / 2),

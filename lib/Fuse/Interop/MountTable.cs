@@ -41,6 +41,13 @@ internal static class MountTable
         return Read().LastOrDefault(mount => mount.MountPoint == full);
     }
 
+    /// <summary>The top-most FUSE mount at <paramref name="mountPoint"/>, under any other mount stacked there (a bind of a local copy).</summary>
+    public static MountInfo? FindFuse(string mountPoint)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
+        return Read().LastOrDefault(mount => mount.MountPoint == full && IsFuse(mount));
+    }
+
     public static bool IsFuse(MountInfo mount) => mount.FileSystemType == "fuse" || mount.FileSystemType.StartsWith("fuse.", StringComparison.Ordinal);
 
     // The kernel escapes space, tab, newline and backslash as \ooo octal.

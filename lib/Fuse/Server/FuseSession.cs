@@ -37,12 +37,12 @@ internal sealed class FuseSession
     private UringQueue[] _queues = [];
     private int _runningWorkers;
 
-    public FuseSession(SafeFileHandle device, FuseNode root, FuseMountOptions options, ILogger logger)
+    public FuseSession(SafeFileHandle device, FuseNode root, FuseMountOptions options, ILogger logger, StableNodeIds? stableIds = null)
     {
         _device = device;
         _logger = logger;
         _workerCount = options.Workers > 0 ? options.Workers : DefaultWorkerCount(Environment.ProcessorCount);
-        Nodes = new NodeTable(root);
+        Nodes = new NodeTable(root, stableIds);
         Directories = new DirectoryHandles();
         _options = options;
         _dispatcher = new RequestDispatcher(device, options, Nodes, Directories, _inflight, logger, Initialized)
@@ -72,6 +72,32 @@ internal sealed class FuseSession
 
     /// <summary>Half the processors, 1 to 8: the other half runs the readers whose requests the workers answer.</summary>
     public static int DefaultWorkerCount(int processors) => Math.Clamp(processors / 2, 1, 8);
+
+    /// <summary>What INIT settled (null before INIT).</summary>
+    public NegotiatedInit? Negotiated => _dispatcher.Negotiated;
+
+    /// <summary>
+    /// Takes over a connection an earlier process served (call before <see cref="Start"/>): no INIT comes, and the
+    /// requests that process had read but not answered are queued again with FUSE_NOTIFY_RESEND (Linux 6.9+), so
+    /// every caller that waited through the gap gets its answer. False when the kernel cannot resend.
+    /// </summary>
+    public unsafe bool Resume(NegotiatedInit init)
+    {
+        _dispatcher.Resume(init);
+        Initialized.TrySetResult();
+        // A notification is a reply with unique 0 and the notify code in the error field (fs/fuse/dev.c, fuse_notify).
+        OutHeader notify = new() { Length = OutHeader.Size, Error = NotifyResend, Unique = 0 };
+        if (Libc.Write(_device, (byte*)&notify, OutHeader.Size) >= 0)
+        {
+            return true;
+        }
+
+        _logger.LogWarning("FUSE_NOTIFY_RESEND failed ({Error}): requests the previous server had read stay unanswered", Libc.Describe(Libc.LastErrno));
+        return false;
+    }
+
+    /// <summary>FUSE_NOTIFY_RESEND (linux/fuse.h, 7.40): requeue every request read but not answered.</summary>
+    private const int NotifyResend = 7;
 
     public void Start()
     {

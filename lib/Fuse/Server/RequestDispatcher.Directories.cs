@@ -46,14 +46,28 @@ internal sealed partial class RequestDispatcher
         return Completed;
     }
 
-    private async ValueTask ReaddirAsync(RequestContext context, bool plus, CancellationToken token)
+    private async ValueTask ReaddirAsync(RequestContext context, FuseNode directory, bool plus, CancellationToken token)
     {
         ReadIn request = context.Argument<ReadIn>();
         IReadOnlyList<FuseDirEntry>? entries = directories.Find(request.FileHandle);
         if (entries is null)
         {
-            ReplyError(context, Errno.EBADF);
-            return;
+            // A handle opened by the process that served this connection before us (stable ids only: otherwise
+            // the directory's id would not have resolved): list the directory again, the same entries in the same order.
+            if (!nodes.IsStable || directory is not INodeReaddirer readdirer)
+            {
+                ReplyError(context, Errno.EBADF);
+                return;
+            }
+
+            FuseResult<IReadOnlyList<FuseDirEntry>> listed = await readdirer.ReaddirAsync(token).ConfigureAwait(false);
+            if (!listed.IsSuccess)
+            {
+                ReplyError(context, listed.Error);
+                return;
+            }
+
+            entries = directories.Adopt(request.FileHandle, listed.Value);
         }
 
         int capacity = (int)Math.Min(request.Size, (uint)(context.Output.Length - OutHeader.Size));
@@ -77,7 +91,7 @@ internal sealed partial class RequestDispatcher
                 node = entry.Node;
                 name = entry.Name;
                 mode = entry.Mode;
-                ino = entry.Ino != 0 ? entry.Ino : nodes.IdOf(entry.Node);
+                ino = nodes.InodeNumber(entry.Ino, nodes.IdOf(entry.Node));
             }
 
             int recordSize = plus ? DirentPlusSize(name.Length) : DirentSize(name.Length);

@@ -51,7 +51,7 @@ internal sealed partial class RequestDispatcher
 
         var reply = new AttrOut();
         SetTimeout(options.AttributeTimeout, out reply.AttrValid, out reply.AttrValidNsec);
-        FillAttr(ref reply.Attr, nodes.IdOf(node), attributes.Value);
+        FillAttr(ref reply.Attr, nodes.InodeNumber(attributes.Value.Ino, nodes.IdOf(node)), attributes.Value);
         SendStruct(context, reply);
     }
 
@@ -110,12 +110,12 @@ internal sealed partial class RequestDispatcher
         entry.Generation = 0; // Node ids are never reused, so one generation suffices (fuse_entry_out).
         SetTimeout(options.EntryTimeout, out entry.EntryValid, out entry.EntryValidNsec);
         SetTimeout(options.AttributeTimeout, out entry.AttrValid, out entry.AttrValidNsec);
-        FillAttr(ref entry.Attr, entry.NodeId, attributes);
+        FillAttr(ref entry.Attr, nodes.InodeNumber(attributes.Ino, entry.NodeId), attributes);
     }
 
-    private static void FillAttr(ref Attr attr, ulong nodeId, in FuseAttributes attributes)
+    private static void FillAttr(ref Attr attr, ulong ino, in FuseAttributes attributes)
     {
-        attr.Ino = attributes.Ino != 0 ? attributes.Ino : nodeId;
+        attr.Ino = ino;
         attr.Size = (ulong)Math.Max(0, attributes.Size);
         attr.Blocks = attributes.Blocks != 0 ? (ulong)attributes.Blocks : (attr.Size + 511) / 512;
         attr.Mode = attributes.Mode;

@@ -25,6 +25,17 @@ internal sealed partial class RequestDispatcher
     /// <summary>The largest READ payload the kernel will ask for, fixed at INIT.</summary>
     public int MaxRead => _maxRead;
 
+    /// <summary>What INIT settled (null before INIT); a keeper stores it for the process that resumes the connection.</summary>
+    public NegotiatedInit? Negotiated { get; private set; }
+
+    /// <summary>Serves a connection whose INIT an earlier process answered: the kernel will not send INIT again.</summary>
+    public void Resume(NegotiatedInit init)
+    {
+        _maxRead = init.MaxRead;
+        _passthrough = init.Passthrough;
+        Negotiated = init;
+    }
+
     /// <summary>
     /// Called once INIT is answered, with the number of io_uring queues to set up (one per possible CPU; 0 when
     /// requests come through /dev/fuse); the session then completes INIT itself. Without it, INIT completes at once.
@@ -72,7 +83,6 @@ internal sealed partial class RequestDispatcher
         uint minor = uring ? UringProtocolMinor : passthrough ? PassthroughProtocolMinor : ProtocolMinor;
         InitFlags granted = (Wanted | (uring || passthrough ? InitFlags.InitExt : 0)) & (InitFlags)request.Flags;
         int maxPages = (granted & InitFlags.MaxPages) != 0 ? Math.Clamp(options.MaxPages, 1, 256) : 32;
-        _maxRead = Math.Min(maxPages * 4096, LargeBufferPool.Size - OutHeader.Size);
         var reply = new InitOut
         {
             Major = 7,
@@ -89,6 +99,8 @@ internal sealed partial class RequestDispatcher
             TimeGranularity = 1,
             MaxPages = (ushort)maxPages,
         };
+        Negotiated = new NegotiatedInit(reply.Minor, reply.Flags, reply.Flags2, maxPages, passthrough, uring);
+        _maxRead = Negotiated.Value.MaxRead;
         SendStruct(context, reply);
         logger.LogDebug("FUSE INIT: kernel 7.{KernelMinor}, answered 7.{Minor}, flags {Flags}, max pages {MaxPages}, io_uring {Uring}, passthrough {Passthrough}",
             request.Minor, reply.Minor, granted, maxPages, uring, passthrough);

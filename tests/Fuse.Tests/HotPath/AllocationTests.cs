@@ -2,7 +2,7 @@ using PluggableSnapshotter.Fuse.Tests.Support;
 
 namespace PluggableSnapshotter.Fuse.Tests.HotPath;
 
-/// <summary>The /dev/fuse request loop allocates nothing per GETATTR or READ (root only).</summary>
+/// <summary>The /dev/fuse request loop allocates nothing per GETATTR or READ, with process-wide or stable node ids (root only).</summary>
 [Collection(KernelCacheCollection.Name)]
 public sealed class AllocationTests
 {
@@ -15,4 +15,18 @@ public sealed class AllocationTests
     [InlineData(false)]
     [InlineData(true)]
     public Task Read_ManyDirectReads_AllocateNothingPerRequest(bool copying) => AllocationScenarios.ReadAllocatesNothingAsync(DeviceTransport, copying);
+
+    [Fact]
+    public async Task Getattr_KeptMountWithStableNodeIds_AllocateNothingPerRequest()
+    {
+        await using KeeperHarness keeper = await KeeperHarness.StartAsync();
+        await AllocationScenarios.GetattrAllocatesNothingAsync(DeviceTransport with { Keeper = keeper.Keeper });
+    }
+
+    [Fact]
+    public async Task Read_KeptMountWithStableNodeIds_AllocateNothingPerRequest()
+    {
+        await using KeeperHarness keeper = await KeeperHarness.StartAsync();
+        await AllocationScenarios.ReadAllocatesNothingAsync(DeviceTransport with { Keeper = keeper.Keeper }, copying: false);
+    }
 }

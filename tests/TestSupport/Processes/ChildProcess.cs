@@ -101,6 +101,17 @@ public sealed class ChildProcess : IAsyncDisposable
     public string Describe() =>
         $"--- {Name} (pid {Id}, {(HasExited ? $"exited with {ExitCode}" : "running")}) output ---\n{Output}";
 
+    /// <summary>Kills this process alone with SIGKILL (a crash: none of its shutdown code runs; its children live on) and waits for it.</summary>
+    public async Task<int> KillAsync(CancellationToken cancellationToken)
+    {
+        if (!_process.HasExited)
+        {
+            LibC.Kill(_process.Id, LibC.SigKill);
+        }
+        await _process.WaitForExitAsync(cancellationToken);
+        return await StopAsync(cancellationToken);
+    }
+
     /// <summary>Sends SIGTERM and waits; kills the process tree if it does not stop in time.</summary>
     /// <returns>The exit code; a process killed by a signal reports 128 + the signal.</returns>
     public async Task<int> StopAsync(CancellationToken cancellationToken)

@@ -97,6 +97,9 @@ public sealed class SnapshotterDaemon : IAsyncDisposable
     /// <summary>Stops the daemon (SIGTERM, then kill) and returns its exit code.</summary>
     public Task<int> StopAsync(CancellationToken cancellationToken) => _process.StopAsync(cancellationToken);
 
+    /// <summary>Kills the daemon with SIGKILL, as a crash would (its FUSE keeper lives on); <see cref="RestartAsync"/> starts it again.</summary>
+    public Task<int> KillAsync(CancellationToken cancellationToken) => _process.KillAsync(cancellationToken);
+
     /// <summary>
     /// Stops the daemon if it runs and starts it again with the same root, socket and
     /// config (what a node reboot or daemon upgrade does); waits for the socket.
@@ -126,6 +129,11 @@ public sealed class SnapshotterDaemon : IAsyncDisposable
     {
         await _process.DisposeAsync();
         MountTable.UnmountUnder(Root);
+        // The daemon's FUSE keeper runs in its own session and outlives it; it stops once its socket file is gone.
+        if (Directory.Exists(Root))
+        {
+            File.Delete(Path.Combine(Root, "fuse-keeper.sock"));
+        }
         if (_ownedDirectory is not null)
         {
             await _ownedDirectory.DisposeAsync();
