@@ -15,6 +15,7 @@ internal sealed class SnapshotterService(
     BackendLoader loader,
     ISnapshotterFactory factory,
     SnapshotterHolder holder,
+    StartupClock clock,
     ILogger<SnapshotterService> logger) : IHostedService
 {
     private IReadOnlyList<LoadedPlugin> _plugins = [];
@@ -24,6 +25,7 @@ internal sealed class SnapshotterService(
     {
         Directory.CreateDirectory(settings.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _plugins = loader.LoadAll(config.Plugins, settings.Root);
+        clock.Mark("plugins loaded");
         try
         {
             await OpenAsync(cancellationToken);
@@ -41,6 +43,7 @@ internal sealed class SnapshotterService(
         {
             await service.StartAsync(cancellationToken);
         }
+        clock.Mark("plugin services started");
         var byName = _plugins.ToDictionary(p => p.Name, p => p.FileSystem);
         var chains = config.Chains
             .Select(c => new Chain(c.Name, c.Backends.Select(b => (b, byName[b])).ToList(), c.Images.Select(i => new ImagePattern(i)).ToList()))
@@ -54,6 +57,7 @@ internal sealed class SnapshotterService(
         }
         _snapshotter = await factory.CreateAsync(settings.Root, router, config.Options, cancellationToken);
         holder.Set(_snapshotter);
+        clock.Mark("snapshotter opened");
         logger.LogInformation("snapshotter ready: root {Root}, socket {Address}", settings.Root, settings.Address);
     }
 
