@@ -73,6 +73,7 @@ builder.Services.AddSingleton<SnapshotterHolder>();
 builder.Services.AddSingleton<BackendLoader>();
 builder.Services.AddSingleton<ISnapshotterFactory, SnapshotterFactory>();
 builder.Services.AddHostedService<SnapshotterService>();
+builder.Services.AddHostedService<IdleMemoryTrimmer>();
 builder.Services.AddGrpc(grpc =>
 {
     grpc.Interceptors.Add<ErrorMappingInterceptor>();

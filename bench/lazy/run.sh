@@ -230,8 +230,8 @@ if [[ " ${names[*]} " == *" large "* ]]; then
   done
   memory+=("after reading both: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB, VmHWM $(rig_vm VmHWM "$RIG_DAEMON_PID") MB")
   ctr_ image rm --sync "$registry/bench/large:soci" "$registry/bench/large-b:soci" >>"$logs/ctr.log" 2>&1
-  sleep 10
-  memory+=("10 s after ctr image rm of both: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB ($(grep -c 'fuse.pluggable-soci' /proc/self/mountinfo || true) FUSE mounts left)")
+  sleep 15
+  memory+=("15 s after ctr image rm of both: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB ($(awk -v p="$rep/" 'index($5, p) == 1 && / - fuse/' /proc/self/mountinfo | wc -l) FUSE mounts left)")
   rig_kill_shims "$RIG_CTR_ADDRESS"
   rig_stop "$RIG_CONTAINERD_PID"
   rig_stop "$RIG_DAEMON_PID"
