@@ -91,16 +91,19 @@ app.Lifetime.ApplicationStarted.Register(() =>
     app.Services.GetRequiredService<ILogger<SnapshotterService>>()
         .LogInformation("serving on {Address}; start-up: {Startup}", settings.Address, clock.Describe());
 });
+// Resolved now: RunAsync disposes the services on its way out, failed start-up included.
+var logger = app.Services.GetRequiredService<ILogger<SnapshotterService>>();
 try
 {
     await app.RunAsync();
     return 0;
 }
-catch (Exception e)
+catch (Exception caught)
 {
     // Startup failures (a plugin that does not load, a remote snapshot that cannot be restored) are expected
-    // configuration problems: say what is wrong without a stack trace, unless debugging.
-    var logger = app.Services.GetRequiredService<ILogger<SnapshotterService>>();
+    // configuration problems: say what is wrong without a stack trace, unless debugging. Hosted services start
+    // concurrently, so a failure may come wrapped.
+    var e = caught is AggregateException { InnerExceptions: [var single] } ? single : caught;
     if (e is PluginLoadException or PluginsConfigException or InvalidOperationException or IOException)
     {
         logger.LogCritical("cannot start: {Reason}", e.Message);
