@@ -2,10 +2,12 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using PluggableSnapshotter.Host.Grpc;
 using PluggableSnapshotter.Host.Hosting;
 using PluggableSnapshotter.Host.Linux;
+using PluggableSnapshotter.Host.Metadata;
 using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Sdk;
 
+var clock = new StartupClock();
 if (args is ["config", .. var rest])
 {
     return ConfigCommand.Run(rest, Console.Out, Console.Error);
@@ -22,26 +24,43 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 
-// Every mistake in plugins.yaml, the host's sections and each plugin's settings alike, is reported before anything
-// starts, each with its line, and refuses the start with status 2 (as a bad command line does).
 DaemonSettings settings;
-PluginsConfig config = PluginsConfig.Empty;
 try
 {
     settings = DaemonSettings.Parse(args, Environment.GetEnvironmentVariable);
-    if (settings.Config is not null)
-    {
-        config = PluginsConfigLoader.Validate(settings.Config, settings.Root).OrThrow();
-    }
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"pluggable-snapshotter: {e.Message}");
+    return 2;
+}
+// On the second CPU while the web host builder is made: plugins.yaml with every plugin's settings checked (YamlDotNet's
+// first parse is slow) and the metadata store's SQLite code. Both are awaited before they are needed.
+var configLoad = Task.Run(() => settings.Config is null ? PluginsConfig.Empty : PluginsConfigLoader.Validate(settings.Config, settings.Root).OrThrow());
+var storeWarmUp = Task.Run(MetaStore.WarmUpAsync);
+
+// The empty builder: no configuration files, file watchers or environment providers on the path to the socket (the slim
+// builder spent ~80 ms there); Kestrel's core alone, HTTP/2 over the unix socket handed to it below.
+var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+builder.WebHost.UseKestrelCore();
+// Kestrel starts while the snapshotter opens (store, restore); the socket is published only once both are done.
+builder.Services.Configure<HostOptions>(host => host.ServicesStartConcurrently = true);
+DaemonLogging.Configure(builder.Logging, settings.MinimumLevel);
+clock.Mark("builder made");
+
+// Every mistake in plugins.yaml, the host's sections and each plugin's settings alike, is reported before anything
+// starts, each with its line, and refuses the start with status 2 (as a bad command line does).
+PluginsConfig config;
+try
+{
+    config = await configLoad;
 }
 catch (Exception e) when (e is ArgumentException or PluginsConfigException)
 {
     Console.Error.WriteLine($"pluggable-snapshotter: {e.Message}");
     return 2;
 }
-
-var builder = WebApplication.CreateSlimBuilder();
-DaemonLogging.Configure(builder.Logging, settings.MinimumLevel);
+clock.Mark("plugins.yaml read");
 
 // containerd runs as root; nobody else needs the socket (0660, set before anyone can connect).
 UnixListener listener;
@@ -55,12 +74,14 @@ catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException
     return 1;
 }
 using var socket = listener;
+clock.Mark("socket bound");
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.ListenHandle((ulong)listener.Socket.Handle.ToInt64(), listen => listen.Protocols = HttpProtocols.Http2);
     kestrel.Limits.MaxRequestBodySize = null;
 });
 
+builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(TimeProvider.System);
@@ -69,6 +90,7 @@ builder.Services.AddSingleton<FuseKeeperLauncher>();
 builder.Services.AddSingleton<BackendLoader>();
 builder.Services.AddSingleton<ISnapshotterFactory, SnapshotterFactory>();
 builder.Services.AddHostedService<SnapshotterService>();
+builder.Services.AddHostedService<IdleMemoryTrimmer>();
 builder.Services.AddGrpc(grpc =>
 {
     grpc.Interceptors.Add<ErrorMappingInterceptor>();
@@ -78,18 +100,28 @@ builder.Services.AddGrpc(grpc =>
 
 var app = builder.Build();
 app.MapGrpcService<SnapshotsService>();
-app.Lifetime.ApplicationStarted.Register(listener.Publish);
-// Resolved now: once RunAsync has failed, the service provider is disposed.
+clock.Mark("host built");
+await storeWarmUp;
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    listener.Publish();
+    clock.Mark("serving");
+    app.Services.GetRequiredService<ILogger<SnapshotterService>>()
+        .LogInformation("serving on {Address}; start-up: {Startup}", settings.Address, clock.Describe());
+});
+// Resolved now: RunAsync disposes the services on its way out, failed start-up included.
 var logger = app.Services.GetRequiredService<ILogger<SnapshotterService>>();
 try
 {
     await app.RunAsync();
     return 0;
 }
-catch (Exception e)
+catch (Exception caught)
 {
     // Startup failures (a plugin that does not load, a remote snapshot that cannot be restored) are expected
-    // configuration problems: say what is wrong without a stack trace, unless debugging.
+    // configuration problems: say what is wrong without a stack trace, unless debugging. Hosted services start
+    // concurrently, so a failure may come wrapped.
+    var e = caught is AggregateException { InnerExceptions: [var single] } ? single : caught;
     if (e is PluginLoadException or PluginsConfigException or InvalidOperationException or IOException)
     {
         logger.LogCritical("cannot start: {Reason}", e.Message);

@@ -29,6 +29,10 @@ for arg in "$@"; do
 done
 [[ $EUID -eq 0 ]] || { echo "demo: run as root (containerd, overlay mounts)" >&2; exit 1; }
 
+# Shared with the benchmarks: free ports, socket waits, containerd shim cleanup.
+# shellcheck source=../bench/lib/rig.sh
+source "$repo/bench/lib/rig.sh"
+
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 note() { printf '   %s\n' "$*"; }
 fail() { printf '\ndemo: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -47,14 +51,7 @@ cleanup() {
   local rc=$?
   set +e
   if [[ -n ${ctr_address:-} ]]; then
-    # Shims are daemonized away from containerd; they carry our socket path as -address.
-    local proc argv
-    for proc in /proc/[0-9]*; do
-      argv=$({ tr '\0' '\n' <"$proc/cmdline"; } 2>/dev/null) || continue
-      if [[ $(head -1 <<<"$argv") == *containerd-shim* ]] && grep -qxF -- "$ctr_address" <<<"$argv"; then
-        kill -KILL "${proc#/proc/}" 2>/dev/null
-      fi
-    done
+    rig_kill_shims "$ctr_address"
     if [[ -d $demo/runc/$namespace ]]; then
       for c in "$demo/runc/$namespace"/*; do
         [[ -e $c ]] && runc --root "$demo/runc/$namespace" delete --force "$(basename "$c")" >/dev/null 2>&1
@@ -83,12 +80,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 wait_for_socket() { # socket pid name
-  local deadline=$((SECONDS + 60))
-  until python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$1" 2>/dev/null; do
-    kill -0 "$2" 2>/dev/null || fail "$3 exited before serving $1 (see $logs)"
-    ((SECONDS < deadline)) || fail "$3 did not serve $1 within 60s (see $logs)"
-    sleep 0.1
-  done
+  rig_wait_socket "$1" "$2" "$3" 60 || fail "$3 did not serve $1 (see $logs)"
 }
 
 # ---------------------------------------------------------------- 1. install and build
@@ -119,7 +111,7 @@ rm -f "$logs"/*.log
 
 # ---------------------------------------------------------------- 2. image and registry
 step "2. building a busybox image offline and pushing it to a loopback docker-registry"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(rig_free_port)
 registry="127.0.0.1:$port"
 mkdir -p "$demo/registry"
 cat >"$demo/registry/config.yml" <<EOF

@@ -16,6 +16,7 @@ internal sealed class SnapshotterService(
     ISnapshotterFactory factory,
     SnapshotterHolder holder,
     FuseKeeperLauncher keeper,
+    StartupClock clock,
     ILogger<SnapshotterService> logger) : IHostedService
 {
     private IReadOnlyList<LoadedPlugin> _plugins = [];
@@ -27,6 +28,7 @@ internal sealed class SnapshotterService(
         // Before any backend mounts: they deposit their FUSE connections with it, or resume the ones it holds.
         await keeper.StartAsync(cancellationToken);
         _plugins = loader.LoadAll(config.Plugins, settings.Root);
+        clock.Mark("plugins loaded");
         try
         {
             await OpenAsync(cancellationToken);
@@ -48,6 +50,7 @@ internal sealed class SnapshotterService(
                 await service.StartAsync(cancellationToken);
             }
         }
+        clock.Mark("plugin services started");
         var byName = _plugins.ToDictionary(p => p.Name, p => p.FileSystem);
         var chains = config.Chains
             .Select(c => new Chain(c.Name, c.Backends.Select(b => (b, byName[b])).ToList(), c.Images.Select(i => new ImagePattern(i)).ToList()))
@@ -61,6 +64,7 @@ internal sealed class SnapshotterService(
         }
         _snapshotter = await factory.CreateAsync(settings.Root, router, config.Options, cancellationToken);
         holder.Set(_snapshotter);
+        clock.Mark("snapshotter opened");
         logger.LogInformation("snapshotter ready: root {Root}, socket {Address}", settings.Root, settings.Address);
     }
 

@@ -56,6 +56,24 @@ internal sealed class MetaStore : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Loads SQLite's native library and this store's ADO.NET path (open, schema, a transaction) on an in-memory
+    /// database, so the real open at startup finds them loaded. Start-up runs it on another CPU while the host is built.
+    /// Failures are left to the real open, which reports them with the database's path.
+    /// </summary>
+    public static async Task WarmUpAsync()
+    {
+        try
+        {
+            await using var store = await OpenAsync(":memory:", CancellationToken.None);
+            await store.TransactAsync(table => table.All().Count, CancellationToken.None);
+        }
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or DllNotFoundException or IOException)
+        {
+            // The real open says what is wrong.
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> in a transaction that commits when it returns and rolls back when it throws.</summary>
     public async Task<T> TransactAsync<T>(Func<SnapshotTable, T> work, CancellationToken cancellationToken)
     {

@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# Lazy-loading benchmark (issues 10 and 15): our daemon with chain [soci, parallel-pull, local] (`ctr-remote image
+# rpull`) against containerd's own overlayfs (`ctr image pull`), through a private containerd 1.6, side by side in the
+# same run, each rep with a fresh daemon and fresh containerd state on tmpfs.
+#
+# Images (generated once by generate.py, cached as registry storage under the work dir):
+#   small    ~215 MB, 6 layers, 20k files of 1-20 KB     large    ~1 GB, 3 layers, mostly incompressible
+# each converted with psoci (default --min-layer-size and span size: every layer gets a zTOC).
+# Per image and rep: pull -> first output of a container (echo hi), pull -> every file read (find | cat), re-read in a
+# new container, background fill done (soci's status.json, "n/a" without it), bytes fetched from the registry, daemon
+# RSS after reading. Then issue 15's memory row: daemon RSS idle, after reading two 1 GB lazy images, and after
+# `ctr image rm` of both, next to the configured span cache bound.
+#
+# Usage: bench/lazy/run.sh [--runs N] [--image small|large|both] [--keep-work] [--work DIR] [--fill-timeout S]
+#   --work DIR     image cache (default out/bench-lazy); logs go to DIR/logs
+#   --keep-work    leave the run's tmpfs (daemon roots, containerd state) mounted for inspection, processes stopped
+# Needs root and scripts/install-deps.sh's packages; builds out/ first when something is missing. Uses ~8 GB of tmpfs.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../lib/rig.sh
+source "$repo/bench/lib/rig.sh"
+
+runs=3
+images=both
+keep=0
+work="$repo/out/bench-lazy"
+fill_timeout=300
+while (($#)); do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --image) images=$2; shift 2 ;;
+    --keep-work) keep=1; shift ;;
+    --work) work=$2; shift 2 ;;
+    --fill-timeout) fill_timeout=$2; shift 2 ;;
+    *) echo "bench/lazy: unknown argument $1 (see the usage in $0)" >&2; exit 2 ;;
+  esac
+done
+case "$images" in small) names=(small) ;; large) names=(large) ;; both) names=(small large) ;;
+  *) echo "bench/lazy: --image small|large|both" >&2; exit 2 ;; esac
+[[ $EUID -eq 0 ]] || { echo "bench/lazy: run as root (tmpfs, containerd, FUSE)" >&2; exit 1; }
+
+daemon="$repo/out/host/pluggable-snapshotter"
+psoci="$repo/out/cli/psoci"
+config="$repo/plugins.yaml"
+if [[ ! -x $daemon || ! -x $psoci || ! -d $repo/out/plugins/soci ]]; then "$repo/scripts/build.sh"; fi
+
+cache="$work/cache"
+logs="$work/logs"
+scratch="$repo/.bench-lazy"
+namespace=bench
+mkdir -p "$cache/registry" "$logs"
+rm -f "$logs"/*.log
+
+cleanup() {
+  local rc=$?
+  set +e
+  [[ -n ${RIG_CTR_ADDRESS:-} ]] && rig_kill_shims "$RIG_CTR_ADDRESS"
+  rig_stop_all
+  if awk -v p="$scratch" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+    rig_unmount_under "$scratch"
+    if ((keep)); then echo "bench/lazy: work kept in $scratch (umount -R $scratch when done)" >&2
+    else umount -l "$scratch" && rmdir "$scratch"; fi
+  fi
+  ((rc == 0)) || echo "bench/lazy: failed; logs in $logs" >&2
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if awk -v p="$scratch" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+  echo "bench/lazy: $scratch is still mounted (another run, or --keep-work); umount -R it first" >&2; exit 1
+fi
+mkdir -p "$scratch"
+mount -t tmpfs -o size=12g,mode=0755 psnap-bench-lazy "$scratch"
+
+# ---------------------------------------------------------------- registry and images
+mkdir -p "$scratch/registry/storage"
+cp -a "$cache/registry/." "$scratch/registry/storage/"
+rig_start_registry "$scratch/registry" "$logs/registry.log"
+registry=$RIG_REGISTRY
+echo "registry: http://$registry (storage copied from $cache/registry to tmpfs)"
+
+# prepare_image NAME KIND SEED: bench/NAME:plain (as generated) and bench/NAME:soci (psoci convert), unless cached.
+prepare_image() {
+  local name=$1 kind=$2 seed=$3 stamp="$cache/$1.v1"
+  [[ -f $stamp ]] && return 0
+  echo "generating bench/$name ($kind, seed $seed) ..."
+  local gen="$scratch/gen/$name" t
+  t=$(rig_now)
+  mkdir -p "$gen"
+  python3 "$repo/bench/lazy/generate.py" "$kind" "$seed" "$gen/tars" >/dev/null
+  umoci init --layout "$gen/oci"
+  umoci new --image "$gen/oci:$name"
+  for tar in "$gen/tars"/layer-*.tar; do
+    umoci raw add-layer --no-history --image "$gen/oci:$name" "$tar"
+    rm -f "$tar"
+  done
+  umoci config --image "$gen/oci:$name" --config.env PATH=/bin --config.cmd /bin/sh
+  skopeo copy --quiet --dest-tls-verify=false "oci:$gen/oci:$name" "docker://$registry/bench/$name:plain"
+  "$psoci" convert --plain-http --quiet "$registry/bench/$name:plain" "$registry/bench/$name:soci"
+  rm -rf "$gen"
+  cp -a "$scratch/registry/storage/." "$cache/registry/"
+  touch "$stamp"
+  echo "generated bench/$name in $(rig_since "$t") s"
+}
+
+# layer_digests NAME: the layers of bench/NAME:plain, from the registry.
+layer_digests() {
+  python3 - "$registry" "$1" <<'PY'
+import json, sys, urllib.request
+request = urllib.request.Request(f"http://{sys.argv[1]}/v2/bench/{sys.argv[2]}/manifests/plain",
+    headers={"Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"})
+print(" ".join(layer["digest"] for layer in json.load(urllib.request.urlopen(request))["layers"]))
+PY
+}
+
+# image_mb NAME: compressed size of bench/NAME's layers, MB.
+image_mb() {
+  python3 - "$registry" "$1" <<'PY'
+import json, sys, urllib.request
+request = urllib.request.Request(f"http://{sys.argv[1]}/v2/bench/{sys.argv[2]}/manifests/plain",
+    headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+print(f'{sum(l["size"] for l in json.load(urllib.request.urlopen(request))["layers"]) / 1e6:.0f}')
+PY
+}
+
+# registry_bytes FROM_LINE: bytes the registry wrote for blob GETs logged after line FROM_LINE.
+registry_bytes() {
+  tail -n +"$(($1 + 1))" "$logs/registry.log" | awk '
+    /http.request.method=GET/ && /\/blobs\// { if (match($0, /http.response.written=[0-9]+/)) n += substr($0, RSTART + 22, RLENGTH - 22) }
+    END { printf "%.0f", n }'
+}
+
+for name in "${names[@]}"; do prepare_image "$name" "$name" 1; done
+if [[ " ${names[*]} " == *" large "* ]]; then prepare_image large-b large 2; fi
+
+# ---------------------------------------------------------------- one rep
+ctr_() { command ctr --address "$RIG_CTR_ADDRESS" -n "$namespace" "$@"; }
+
+# run_container SNAPSHOTTER REF ID SCRIPT OUT: runs SCRIPT in a new container; each output line to OUT with its epoch.
+run_container() {
+  local line
+  ctr_ run --rm --snapshotter "$1" --runc-root "$rep/runc" "$2" "$3" sh -c "$4" 2>>"$logs/ctr.log" \
+    | while IFS= read -r line; do printf '%s %s\n' "$(rig_now)" "$line"; done >"$5"
+}
+
+# stamp_of FILE WORD: epoch of the line WORD in FILE.
+stamp_of() { awk -v w="$2" '$2 == w { print $1; exit }' "$1"; }
+
+# measure MODE NAME REP: one rep, results appended to $results as "name mode metric value".
+measure() {
+  local mode=$1 name=$2 n=$3 snapshotter ref proxy="" t0 mark poller="" out
+  rep="$scratch/rep"
+  mkdir -p "$rep"
+  if [[ $mode == ours ]]; then
+    snapshotter=pluggable ref="$registry/bench/$name:soci" proxy="$rep/psnap.sock"
+    rig_start_daemon "$daemon" "$rep/psnap" "$proxy" "$config" "$logs/daemon-$name-$n.log"
+  else
+    snapshotter=overlayfs ref="$registry/bench/$name:plain"
+  fi
+  rig_start_containerd "$rep/containerd" "$logs/containerd-$mode-$name-$n.log" "$proxy"
+
+  mark=$(wc -l <"$logs/registry.log")
+  t0=$(rig_now)
+  if [[ $mode == ours ]]; then
+    # shellcheck disable=SC2046 # one argument per digest
+    python3 "$repo/bench/lazy/fill.py" "$rep/psnap/plugins/soci/status.json" "$t0" "$fill_timeout" $(layer_digests "$name") \
+      >"$rep/fill.out" &
+    poller=$!
+    command ctr-remote --address "$RIG_CTR_ADDRESS" -n "$namespace" image rpull --plain-http --snapshotter pluggable "$ref" \
+      >>"$logs/ctr.log" 2>&1
+  else
+    ctr_ image pull --plain-http "$ref" >>"$logs/ctr.log" 2>&1
+  fi
+  echo "$name $mode pull $(rig_since "$t0")" >>"$results"
+  run_container "$snapshotter" "$ref" "read-$n" 'echo hi; find / -xdev -type f -exec cat {} + >/dev/null; echo done' "$rep/read.out"
+  [[ -n $(stamp_of "$rep/read.out" done) ]] || { echo "bench/lazy: the read container of $name ($mode) did not finish" >&2; return 1; }
+  echo "$name $mode first $(awk -v a="$t0" -v b="$(stamp_of "$rep/read.out" hi)" 'BEGIN { printf "%.3f", b - a }')" >>"$results"
+  echo "$name $mode all $(awk -v a="$t0" -v b="$(stamp_of "$rep/read.out" done)" 'BEGIN { printf "%.3f", b - a }')" >>"$results"
+
+  local t1
+  t1=$(rig_now)
+  run_container "$snapshotter" "$ref" "reread-$n" 'find / -xdev -type f -exec cat {} + >/dev/null; echo done' "$rep/reread.out"
+  [[ -n $(stamp_of "$rep/reread.out" done) ]] || { echo "bench/lazy: the re-read container of $name ($mode) did not finish" >&2; return 1; }
+  echo "$name $mode reread $(rig_since "$t1")" >>"$results"
+
+  if [[ $mode == ours ]]; then
+    echo "$name $mode rss $(rig_vm VmRSS "$RIG_DAEMON_PID")" >>"$results"
+    echo "$name $mode hwm $(rig_vm VmHWM "$RIG_DAEMON_PID")" >>"$results"
+    if [[ -f $rep/psnap/plugins/soci/status.json ]]; then wait "$poller"; else kill "$poller" 2>/dev/null || true; wait "$poller" 2>/dev/null || true; echo n/a >"$rep/fill.out"; fi
+    echo "$name $mode fill $(cat "$rep/fill.out")" >>"$results"
+  else
+    echo "$name $mode fill $(awk -v n="$name" -v m="$mode" '$1 == n && $2 == m && $3 == "pull" { v = $4 } END { print v }' "$results")" >>"$results"
+  fi
+  echo "$name $mode bytes $(registry_bytes "$mark")" >>"$results"
+
+  rig_kill_shims "$RIG_CTR_ADDRESS"
+  rig_stop "$RIG_CONTAINERD_PID"
+  [[ $mode == ours ]] && rig_stop "$RIG_DAEMON_PID"
+  rig_unmount_under "$rep"
+  rm -rf "$rep"
+  out=$(awk -v n="$name" -v m="$mode" '$1 == n && $2 == m { v[$3] = $4 } END { printf "pull %s s, first output %s s, all read %s s, re-read %s s, fill %s", v["pull"], v["first"], v["all"], v["reread"], v["fill"] }' "$results")
+  echo "  rep $n $name $mode: $out"
+}
+
+results="$scratch/results"
+: >"$results"
+for ((n = 1; n <= runs; n++)); do
+  for name in "${names[@]}"; do
+    for mode in overlayfs ours; do
+      measure "$mode" "$name" "$n"
+    done
+  done
+done
+
+# ---------------------------------------------------------------- issue 15: memory after two 1 GB images
+memory=()
+if [[ " ${names[*]} " == *" large "* ]]; then
+  echo "memory: two 1 GB lazy images read through one daemon, then removed"
+  rep="$scratch/rep"
+  mkdir -p "$rep"
+  rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$config" "$logs/daemon-memory.log"
+  rig_start_containerd "$rep/containerd" "$logs/containerd-memory.log" "$rep/psnap.sock"
+  sleep 2
+  memory+=("idle: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB")
+  for name in large large-b; do
+    command ctr-remote --address "$RIG_CTR_ADDRESS" -n "$namespace" image rpull --plain-http --snapshotter pluggable \
+      "$registry/bench/$name:soci" >>"$logs/ctr.log" 2>&1
+    run_container pluggable "$registry/bench/$name:soci" "mem-$name" 'find / -xdev -type f -exec cat {} + >/dev/null; echo done' "$rep/mem.out"
+  done
+  memory+=("after reading both: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB, VmHWM $(rig_vm VmHWM "$RIG_DAEMON_PID") MB")
+  ctr_ image rm --sync "$registry/bench/large:soci" "$registry/bench/large-b:soci" >>"$logs/ctr.log" 2>&1
+  sleep 15
+  memory+=("15 s after ctr image rm of both: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB ($(awk -v p="$rep/" 'index($5, p) == 1 && / - fuse/' /proc/self/mountinfo | wc -l) FUSE mounts left)")
+  rig_kill_shims "$RIG_CTR_ADDRESS"
+  rig_stop "$RIG_CONTAINERD_PID"
+  rig_stop "$RIG_DAEMON_PID"
+  rig_unmount_under "$rep"
+  rm -rf "$rep"
+fi
+
+# ---------------------------------------------------------------- table
+# The span cache bound: soci's max_lru_cache_entry (plugins.yaml, default 64) spans of psoci's default 4 MiB.
+entries=$(awk '/max_lru_cache_entry:/ { gsub(/[^0-9]/, "", $0); print; exit }' "$config")
+entries=${entries:-64}
+sizes=""
+for name in "${names[@]}"; do sizes+="$name $(image_mb "$name") MB gzip; "; done
+python3 - "$results" "$runs" "$entries" "$sizes" "${memory[@]}" <<'PY'
+import statistics, sys
+path, runs, entries, sizes, memory = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+values = {}
+for line in open(path):
+    name, mode, metric, value = line.split()
+    values.setdefault((name, mode, metric), []).append(value)
+
+def median(name, mode, metric):
+    numbers = [float(v) for v in values.get((name, mode, metric), []) if v.replace(".", "", 1).isdigit()]
+    if not numbers:
+        return None, (values.get((name, mode, metric)) or ["-"])[0]
+    m = statistics.median(numbers)
+    return m, m
+
+targets = {
+    ("small", "first"): "<= 0.15x", ("large", "first"): "<= 0.06x",
+    ("small", "all"): "<= 1.0x", ("large", "all"): "<= 0.8x",
+    ("small", "reread"): "<= 1.2x", ("large", "reread"): "<= 1.2x",
+    ("small", "fill"): "<= 1.0x", ("large", "fill"): "<= 1.0x",
+}
+rows = [("first", "pull -> first output", "s"), ("all", "pull -> every file read", "s"),
+        ("reread", "re-read in a new container", "s"), ("fill", "whole image local (overlayfs: full pull)", "s"),
+        ("bytes", "bytes fetched from the registry", "MB")]
+print(f"\nbench/lazy: median of {runs} runs; {sizes.strip('; ')}")
+print(f"{'row':<52} {'ours':>12} {'overlayfs':>10} {'ratio':>7}  target")
+for name in sorted({k[0] for k in values}, key=["small", "large"].index):
+    for metric, label, unit in rows:
+        ours, ours_text = median(name, "ours", metric)
+        base, base_text = median(name, "overlayfs", metric)
+        if unit == "MB":
+            ours_text = f"{ours / 1e6:.0f}" if ours is not None else ours_text
+            base_text = f"{base / 1e6:.0f}" if base is not None else base_text
+        elif ours is not None:
+            ours_text = f"{ours:.2f}"
+        if unit == "s" and base is not None:
+            base_text = f"{base:.2f}"
+        ratio = f"{ours / base:.2f}x" if ours is not None and base else "-"
+        print(f"{name + ': ' + label + ' (' + unit + ')':<52} {ours_text:>12} {base_text:>10} {ratio:>7}  {targets.get((name, metric), '')}")
+    rss, _ = median(name, "ours", "rss")
+    hwm, _ = median(name, "ours", "hwm")
+    if rss is not None:
+        print(f"{name + ': daemon VmRSS / VmHWM after reading (MB)':<52} {f'{rss:.0f} / {hwm:.0f}':>12} {'':>10} {'':>7}  <= 200 MB with 10 lazily mounted images")
+if memory:
+    print(f"\ndaemon memory (issue 15), span cache bound {entries} x 4 MiB = {entries * 4} MiB:")
+    for line in memory:
+        print(f"  {line}")
+PY

@@ -1,0 +1,132 @@
+# Shell helpers for benchmarks that drive a loopback docker-registry, pluggable-snapshotter and a private containerd 1.6.
+# Source it; every process it starts is recorded in RIG_PIDS and stopped by rig_stop_all (newest first), and
+# rig_unmount_under removes what containerd, runc and the daemon left mounted under a directory.
+# Needs root, docker-registry, containerd, ctr, runc and python3 (scripts/install-deps.sh).
+
+RIG_PIDS=()
+
+rig_now() { date +%s.%N; }
+
+# Prints seconds since $1 (a rig_now value), 3 decimals.
+rig_since() { awk -v a="$1" -v b="$(rig_now)" 'BEGIN { printf "%.3f", b - a }'; }
+
+rig_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# rig_wait_socket SOCKET PID NAME [TIMEOUT_S]: until a unix-socket connect succeeds; fails when PID exits first.
+rig_wait_socket() {
+  local deadline=$((SECONDS + ${4:-60}))
+  until python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])' "$1" 2>/dev/null; do
+    kill -0 "$2" 2>/dev/null || { echo "rig: $3 exited before serving $1" >&2; return 1; }
+    ((SECONDS < deadline)) || { echo "rig: $3 did not serve $1 within ${4:-60}s" >&2; return 1; }
+    sleep 0.02
+  done
+}
+
+# rig_start_registry DIR LOG: a docker-registry on a free loopback port, storage in DIR/storage; sets RIG_REGISTRY.
+rig_start_registry() {
+  local dir=$1 log=$2 port
+  port=$(rig_free_port)
+  RIG_REGISTRY="127.0.0.1:$port"
+  mkdir -p "$dir/storage"
+  cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/storage
+http:
+  addr: $RIG_REGISTRY
+YAML
+  docker-registry serve "$dir/config.yml" >"$log" 2>&1 &
+  RIG_PIDS+=($!)
+  RIG_REGISTRY_PID=$!
+  local deadline=$((SECONDS + 30))
+  until python3 -c 'import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)' "http://$RIG_REGISTRY/v2/" 2>/dev/null; do
+    kill -0 "$RIG_REGISTRY_PID" 2>/dev/null || { echo "rig: docker-registry exited (see $log)" >&2; return 1; }
+    ((SECONDS < deadline)) || { echo "rig: docker-registry did not answer on $RIG_REGISTRY" >&2; return 1; }
+    sleep 0.05
+  done
+}
+
+# rig_start_daemon DAEMON ROOT SOCKET CONFIG LOG [extra args...]: pluggable-snapshotter; sets RIG_DAEMON_PID.
+rig_start_daemon() {
+  local daemon=$1 root=$2 socket=$3 config=$4 log=$5
+  shift 5
+  "$daemon" --root "$root" --address "$socket" --config "$config" "$@" >"$log" 2>&1 &
+  RIG_PIDS+=($!)
+  RIG_DAEMON_PID=$!
+  rig_wait_socket "$socket" "$RIG_DAEMON_PID" pluggable-snapshotter
+}
+
+# rig_start_containerd DIR LOG [PROXY_SOCKET]: a private containerd with root and state under DIR, the daemon as proxy
+# snapshotter "pluggable" when PROXY_SOCKET is given; sets RIG_CTR_ADDRESS and RIG_CONTAINERD_PID.
+rig_start_containerd() {
+  local dir=$1 log=$2 proxy=${3:-}
+  RIG_CTR_ADDRESS="$dir/c.sock"
+  mkdir -p "$dir"
+  cat >"$dir/config.toml" <<TOML
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
+
+[grpc]
+  address = "$RIG_CTR_ADDRESS"
+[ttrpc]
+  address = "$RIG_CTR_ADDRESS.ttrpc"
+[metrics]
+  address = ""
+TOML
+  if [[ -n $proxy ]]; then
+    printf '\n[proxy_plugins.pluggable]\n  type = "snapshot"\n  address = "%s"\n' "$proxy" >>"$dir/config.toml"
+  fi
+  containerd --config "$dir/config.toml" >"$log" 2>&1 &
+  RIG_PIDS+=($!)
+  RIG_CONTAINERD_PID=$!
+  rig_wait_socket "$RIG_CTR_ADDRESS" "$RIG_CONTAINERD_PID" containerd
+}
+
+# rig_kill_shims ADDRESS: shims are daemonized away from containerd; they carry its socket path as -address.
+rig_kill_shims() {
+  local proc argv
+  for proc in /proc/[0-9]*; do
+    argv=$({ tr '\0' '\n' <"$proc/cmdline"; } 2>/dev/null) || continue
+    if [[ $(head -1 <<<"$argv") == *containerd-shim* ]] && grep -qxF -- "$1" <<<"$argv"; then
+      kill -KILL "${proc#/proc/}" 2>/dev/null || true
+    fi
+  done
+}
+
+# rig_stop PID: TERM, up to 5 s, then KILL; drops it from RIG_PIDS.
+rig_stop() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for i in "${!RIG_PIDS[@]}"; do [[ ${RIG_PIDS[i]} == "$pid" ]] && unset 'RIG_PIDS[i]'; done
+  RIG_PIDS=("${RIG_PIDS[@]}")
+  return 0
+}
+
+# Stops every process started here, newest first (containerd before the daemon before the registry).
+rig_stop_all() {
+  local i
+  for ((i = ${#RIG_PIDS[@]} - 1; i >= 0; i--)); do rig_stop "${RIG_PIDS[i]}"; done
+}
+
+# rig_unmount_under DIR: lazily unmounts every mount below DIR (deepest first), not DIR itself.
+rig_unmount_under() {
+  awk -v p="$1" 'index($5, p "/") == 1 { print $5 }' /proc/self/mountinfo \
+    | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+}
+
+# rig_vm KEY PID: a /proc/PID/status value in MiB (VmRSS, VmHWM).
+rig_vm() {
+  awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$2/status" 2>/dev/null || echo "?"
+}
