@@ -240,14 +240,18 @@ if [[ " ${names[*]} " == *" large "* ]]; then
 fi
 
 # ---------------------------------------------------------------- table
-# The span cache bound: soci's max_lru_cache_entry (plugins.yaml, default 64) spans of psoci's default 4 MiB.
+# The span cache bound: soci's max_lru_cache_entry (plugins.yaml, default 64) spans of psoci's default 4 MiB, and at
+# most directory_cache.max_bytes (default 64 MiB), whichever is smaller.
 entries=$(awk '/max_lru_cache_entry:/ { gsub(/[^0-9]/, "", $0); print; exit }' "$config")
 entries=${entries:-64}
+cache_bytes=$(awk '/directory_cache:/ { d = 1 } d && /max_bytes:/ { gsub(/[^0-9]/, "", $0); print; exit }' "$config")
+cache_mb=$(( ${cache_bytes:-67108864} / 1048576 ))
+(( entries * 4 < cache_mb )) && cache_mb=$(( entries * 4 ))
 sizes=""
 for name in "${names[@]}"; do sizes+="$name $(image_mb "$name") MB gzip; "; done
-python3 - "$results" "$runs" "$entries" "$sizes" "${memory[@]}" <<'PY'
+python3 - "$results" "$runs" "$cache_mb" "$sizes" "${memory[@]}" <<'PY'
 import statistics, sys
-path, runs, entries, sizes, memory = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+path, runs, cache_mb, sizes, memory = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
 values = {}
 for line in open(path):
     name, mode, metric, value = line.split()
@@ -289,7 +293,7 @@ for name in sorted({k[0] for k in values}, key=["small", "large"].index):
     if rss is not None:
         print(f"{name + ': daemon VmRSS / VmHWM after reading (MB)':<52} {f'{rss:.0f} / {hwm:.0f}':>12} {'':>10} {'':>7}  <= 200 MB with 10 lazily mounted images")
 if memory:
-    print(f"\ndaemon memory (issue 15), span cache bound {entries} x 4 MiB = {entries * 4} MiB:")
+    print(f"\ndaemon memory (issue 15), span cache bound {cache_mb} MiB:")
     for line in memory:
         print(f"  {line}")
 PY

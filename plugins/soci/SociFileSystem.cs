@@ -18,7 +18,7 @@ namespace PluggableSnapshotter.Plugins.Soci;
 /// The SOCI backend (SOCI's <c>fs.Mount</c>): finds the image's SOCI index, fetches the layer's zTOC and serves the layer
 /// read-only over FUSE, fetching the compressed spans a read needs with range requests. Behind the mount, the
 /// <see cref="BackgroundFill"/> makes the layer local in the <see cref="LayerStore"/>; from then on its files are read
-/// through FUSE passthrough and a read-only bind of the local copy is stacked on the mount point, so new containers use
+/// from the local copy (through READ, or FUSE passthrough when enabled) and a read-only bind of the local copy is stacked on the mount point, so new containers use
 /// plain local files. A layer already local mounts from the store without the network. Serves the
 /// <see cref="BackendCapabilities.Lazy"/> role only.
 /// </summary>
@@ -181,7 +181,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         return Mounted(layer.SociIndexDigest ?? local.IndexDigest, local: true);
     }
 
-    /// <summary>Switches a mounted layer to its local copy: passthrough for the FUSE mount's files, and the copy bound on top.</summary>
+    /// <summary>Switches a mounted layer to its local copy: the FUSE mount reads its files from there, and the copy is bound on top.</summary>
     private async Task PromoteAsync(MountedLayer mounted, string fsPath)
     {
         await _mountLock.WaitAsync().ConfigureAwait(false);
@@ -291,8 +291,8 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         EntryTimeout = TimeSpan.FromSeconds(_options.Fuse.EntryTimeout),
         NegativeEntryTimeout = TimeSpan.FromSeconds(_options.Fuse.NegativeTimeout),
         ReadOnly = true,
-        // Files of a layer made local are read by the kernel from the store (INodeBackingFile).
-        Passthrough = true,
+        // Files of a layer made local may be read by the kernel from the store (INodeBackingFile); see SociFuseOptions.
+        Passthrough = _options.Fuse.Passthrough,
         // Set by the daemon when it runs a FUSE keeper: the mount then survives a daemon crash or upgrade.
         Keeper = FuseKeeperClient.FromEnvironment(),
         // At least two: reads of already fetched spans inflate them synchronously on the worker, and one such

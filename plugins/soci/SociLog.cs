@@ -15,8 +15,8 @@ internal static partial class SociLog
     [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Mounted an id-mapped view of layer {LayerDigest} at {Mountpoint}")]
     public static partial void IdMappedViewMounted(ILogger logger, string layerDigest, string mountpoint);
 
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Reading {Length} bytes at {Offset} of {Path} failed: {Reason}")]
-    public static partial void ReadFailed(ILogger logger, string path, int length, long offset, string reason);
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Reading {Length} bytes at {Offset} of /{Path} in layer {LayerDigest} failed: {Reason}")]
+    public static partial void ReadFailed(ILogger logger, string layerDigest, string path, int length, long offset, string reason);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Serving layer {LayerDigest} at {Mountpoint} from the local store")]
     public static partial void LayerMountedFromStore(ILogger logger, string layerDigest, string mountpoint);

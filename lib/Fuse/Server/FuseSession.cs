@@ -105,7 +105,9 @@ internal sealed class FuseSession
         for (int i = 0; i < _workerCount; i++)
         {
             var thread = new Thread(WorkerLoop) { IsBackground = true, Name = $"fuse-worker-{i}" };
-            thread.Start();
+            // Without the mounting caller's execution context: its logging scope (one Prepare) must not label every
+            // request this mount serves for the rest of its life.
+            thread.UnsafeStart();
         }
     }
 

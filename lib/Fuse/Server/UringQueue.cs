@@ -62,7 +62,7 @@ internal sealed class UringQueue
     public void Start()
     {
         var thread = new Thread(Run) { IsBackground = true, Name = $"fuse-uring-{_queueId}" };
-        thread.Start();
+        thread.UnsafeStart(); // no caller's execution context (logging scopes): see FuseSession.Start
     }
 
     /// <summary>Hands an entry whose request finished off the ring thread back for commit (any thread).</summary>

@@ -51,7 +51,7 @@ internal sealed partial class TreeWriter
                 if (Xattrs.GetRaw(lower.Value.Path, name) is { } value && !RawFs.TrySetXattr(path, name, value)) _ignoredXattrs.Add(name);
             }
 
-            _directoryTimes.Add((path, Timespec(status.Accessed), Timespec(status.Modified)));
+            _directoryTimes.Add((path, FileTimes.ToTimespec(status.Accessed), FileTimes.ToTimespec(status.Modified)));
             return;
         }
     }
@@ -108,19 +108,6 @@ internal sealed partial class TreeWriter
         }
 
         _kinds.Remove(relative);
-    }
-
-    private static Libc.Timespec Timespec(DateTimeOffset time)
-    {
-        var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
-        var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var remainder);
-        if (remainder < 0)
-        {
-            seconds--;
-            remainder += TimeSpan.TicksPerSecond;
-        }
-
-        return new Libc.Timespec { Seconds = seconds, Nanoseconds = remainder * 100 };
     }
 
     private Kind Probe(string relative) => _kinds.TryGetValue(relative, out var kind) ? kind : Kind.Missing;

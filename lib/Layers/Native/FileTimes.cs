@@ -19,7 +19,8 @@ internal static unsafe class FileTimes
         Libc.Check(Libc.futimens(fd, times), "futimens", path);
     }
 
-    private static Libc.Timespec ToTimespec(DateTimeOffset time)
+    /// <summary>A time as the kernel takes it: seconds and nanoseconds since the epoch (the nanoseconds never negative).</summary>
+    public static Libc.Timespec ToTimespec(DateTimeOffset time)
     {
         var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
         var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var remainder);

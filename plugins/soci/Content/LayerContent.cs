@@ -33,6 +33,9 @@ internal sealed class LayerContent
         });
     }
 
+    /// <summary>The layer blob's digest.</summary>
+    public string LayerDigest => _layerDigest;
+
     /// <summary>Compressed bytes fetched from the registry for this layer's reads so far.</summary>
     public long FetchedBytes => Interlocked.Read(ref _fetchedBytes);
 

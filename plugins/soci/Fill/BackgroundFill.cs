@@ -40,8 +40,13 @@ internal sealed class BackgroundFill : IAsyncDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _requests = new DownloadLimiter(options.MaxConcurrentRequests);
         _gate = IDownloadGate.Combine(readsFirst, options.MaxBytesPerSecond > 0 ? new BandwidthLimiter(options.MaxBytesPerSecond) : null);
-        // Started on first use: constructors do no work.
-        _workers = new Lazy<Task[]>(() => Enumerable.Range(0, options.MaxConcurrentLayers).Select(_ => Task.Run(RunWorkerAsync)).ToArray());
+        // Started on first use (constructors do no work), without the caller's execution context: the Prepare that
+        // happens to start them must not lend its logging scope to every fill that follows.
+        _workers = new Lazy<Task[]>(() =>
+        {
+            using var _ = ExecutionContext.SuppressFlow();
+            return Enumerable.Range(0, options.MaxConcurrentLayers).Select(_ => Task.Run(RunWorkerAsync)).ToArray();
+        });
     }
 
     /// <summary>Raised (on a fill worker) when a layer is local: its digest and its unpacked folder.</summary>

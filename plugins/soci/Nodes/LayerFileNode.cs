@@ -31,7 +31,7 @@ internal sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, Layer
         catch (Exception e) when (e is InvalidDataException or IOException or HttpRequestException or PluggableSnapshotter.Registry.RegistryException)
         {
             // A span that fails its digest or cannot be fetched is an I/O error for the reader, never wrong bytes.
-            SociLog.ReadFailed(logger, path, count, offset, e.Message);
+            SociLog.ReadFailed(logger, content.LayerDigest, path, count, offset, e.Message);
             return Errno.EIO;
         }
     }
