@@ -13,6 +13,7 @@ internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpac
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<LayerSlot>> _slots = new(StringComparer.Ordinal);
+    private int _unpacks;
 
     /// <summary>Slots alive (unpacking, or unpacked and unclaimed), for tests and logs.</summary>
     public int Count
@@ -22,6 +23,9 @@ internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpac
             lock (_lock) return _slots.Values.Sum(l => l.Count);
         }
     }
+
+    /// <summary>Unpacks started since startup, for tests and logs.</summary>
+    public int UnpacksStarted => Volatile.Read(ref _unpacks);
 
     /// <summary>
     /// A hold on an available slot for <paramref name="layer"/>'s digest: one another job already unpacks, else a new one
@@ -37,6 +41,7 @@ internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpac
             {
                 slot = new LayerSlot(layer, layout.NewSlotDirectory());
                 list.Add(slot);
+                Interlocked.Increment(ref _unpacks);
                 slot.Staged = UnpackAsync(slot, unpacksPerImage, imageReference, slot.Stop.Token);
             }
             else

@@ -8,7 +8,7 @@ namespace PluggableSnapshotter.Plugins.ParallelPull.Tests.EndToEnd;
 
 /// <summary>
 /// For the leak tests (root only): a loopback registry with an image of three layers under <see cref="TagCount"/> tags, a
-/// distinct image sharing its busybox layer, and a 16 MB image reached through a throttling proxy both as
+/// distinct image sharing its busybox layer, and two 16 MB images reached through a throttling proxy,
 /// <c>test/slow</c> (chain [parallel-pull]) and <c>test/local</c> (chain [local]); our daemon with both published plugins
 /// (SOCI's defaults: blobs kept until their image is cleaned) and a private containerd 1.6.
 /// </summary>
@@ -34,7 +34,7 @@ public sealed class LeakEnvironment : IAsyncLifetime
     /// <summary>Busybox and 16 MB of random bytes through <see cref="Proxy"/>, pulled by parallel pull.</summary>
     public string SlowParallelImage => $"{Proxy.Host}/test/slow:v1";
 
-    /// <summary>The same bytes as <see cref="SlowParallelImage"/>, pulled by the local backend.</summary>
+    /// <summary>Busybox and 16 MB of other random bytes through <see cref="Proxy"/>, pulled by the local backend.</summary>
     public string SlowLocalImage => $"{Proxy.Host}/test/local:v1";
 
     public string ParallelPullState => Path.Combine(Daemon.Root, "plugins", "parallel-pull");
@@ -62,7 +62,11 @@ public sealed class LeakEnvironment : IAsyncLifetime
             .AddLayer(l => l.File("/data/random", RandomBytes(16 << 20, 3)))
             .BuildAsync("v1", ct);
         await slow.PushAsync(Rig.Registry.Reference("test/slow", "v1"), ct);
-        await slow.PushAsync(Rig.Registry.Reference("test/local", "v1"), ct);
+        // Its own bytes: a slow image left by a failed test must not make this one's chain exist already.
+        var local = await new TestImageBuilder(directory.Combine("local")).AddBusyboxLayer()
+            .AddLayer(l => l.File("/data/random", RandomBytes(16 << 20, 4)))
+            .BuildAsync("v1", ct);
+        await local.PushAsync(Rig.Registry.Reference("test/local", "v1"), ct);
 
         if (!File.Exists(Path.Combine(ParallelPullEnvironment.PluginFolder, "PluggableSnapshotter.Plugins.ParallelPull.dll"))
             || !File.Exists(Path.Combine(LocalPluginFolder, "PluggableSnapshotter.Plugins.Local.dll")))

@@ -91,7 +91,8 @@ public sealed partial class LeakTests(LeakEnvironment env, ITestOutputHelper out
     }
 
     // containerd redials a restarted proxy snapshotter after a backoff, and `ctr snapshots ls` of an empty namespace does not
-    // reach it: until then a Prepare fails at once with "connection refused", before anything reaches the daemon.
+    // reach it: until then a Prepare fails at once with gRPC's "unavailable" (connection refused, or the killed daemon's
+    // connection closed), before anything reaches the daemon.
     private async Task PullOnceContainerdRedialsAsync(string image, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -102,7 +103,7 @@ public sealed partial class LeakTests(LeakEnvironment env, ITestOutputHelper out
                 await env.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", LeakEnvironment.Snapshotter, image], ct);
                 return;
             }
-            catch (InvalidOperationException e) when (e.Message.Contains("connection refused", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            catch (InvalidOperationException e) when (e.Message.Contains(": unavailable", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(500, ct);
             }

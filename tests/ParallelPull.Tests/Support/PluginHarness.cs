@@ -33,6 +33,8 @@ public sealed class PluginHarness : IAsyncDisposable
 
     internal BlobStore Blobs => _services.GetRequiredService<BlobStore>();
 
+    internal LayerSlots Slots => _services.GetRequiredService<LayerSlots>();
+
     public string StateDirectory => _tmpfs.PathOf("state");
 
     /// <summary>Files and directories under the state directory's staging and blob folders (empty when nothing is left).</summary>

@@ -6,8 +6,23 @@ namespace PluggableSnapshotter.TestSupport.Snapshotter;
 /// </summary>
 public sealed record RootUsage(long Bytes, long DatabaseBytes, IReadOnlyList<string> Paths)
 {
-    /// <summary>Walks <paramref name="root"/> (without following symbolic links).</summary>
+    /// <summary>Walks <paramref name="root"/> (without following symbolic links); a walk that races a rename or delete is retried.</summary>
     public static RootUsage Measure(string root)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Walk(root);
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                // A file or folder went away under the walk (a layer moved into its snapshot): walk again.
+            }
+        }
+    }
+
+    private static RootUsage Walk(string root)
     {
         long bytes = 0, database = 0;
         var paths = new List<string>();
