@@ -122,6 +122,23 @@ public sealed class SociNode : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<RootfsEntry>> ListRootfsAsync(string snapshotter, CancellationToken ct)
     {
+        // A view holds no lease: containerd's garbage collection, which an image's creation sets off, may remove it
+        // before it is mounted (right after a pull). Such a view is gone by the time we ask again; make another.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ListRootfsOnceAsync(snapshotter, ct);
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                await Task.Delay(500, ct);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<RootfsEntry>> ListRootfsOnceAsync(string snapshotter, CancellationToken ct)
+    {
         var top = await TopSnapshotAsync(snapshotter, ct);
         var key = "listing-" + Guid.NewGuid().ToString("N")[..8];
         var view = await Containerd.CtrAsync(["snapshots", "--snapshotter", snapshotter, "view", "--mounts", key, top], ct);
@@ -143,7 +160,7 @@ public sealed class SociNode : IAsyncDisposable
         }
         finally
         {
-            await Containerd.CtrAsync(["snapshots", "--snapshotter", snapshotter, "rm", key], ct);
+            await Containerd.TryCtrAsync(["snapshots", "--snapshotter", snapshotter, "rm", key], ct); // gone already if collected
         }
     }
 
