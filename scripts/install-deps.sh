@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   containerd runc stargz-snapshotter        # containerd 1.6, its runtime, ctr-remote (rpull with layer labels)
   docker-registry skopeo umoci busybox-static  # offline test images on a loopback registry
-  fuse3 flatbuffers-compiler zlib1g pigz zstd attr  # FUSE, flatc for zTOC dumps, zlib checkpoints, xattr tools
+  fuse3 flatbuffers-compiler zlib1g pigz zstd attr libcap2-bin  # FUSE, flatc for zTOC dumps, zlib checkpoints, xattr and capability tools
   golang-go golang-github-containerd-containerd-dev  # containerd's snapshotter conformance suite (GOPATH mode)
   apache2-utils python3 iproute2 util-linux kmod
 )

@@ -153,7 +153,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     {
         var tree = LayerTreeBuilder.Build(ztoc, _options.UserXattr);
         implicitDirectories(tree);
-        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans);
+        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, _fill);
         var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
         var mount = await FuseMount.MountAsync(mountpoint, root, MountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
         var mounted = new MountedLayer(mountpoint, mount, tree, content, repository, descriptor);

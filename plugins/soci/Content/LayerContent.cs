@@ -1,3 +1,4 @@
+using PluggableSnapshotter.Plugins.Soci.Fill;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;
 
@@ -19,7 +20,12 @@ internal sealed class LayerContent
     private int _lastSpan = -1;
     private volatile string? _localRoot;
 
-    public LayerContent(OnDemandFetch fetch, ImageReference repository, Descriptor layer, Ztoc ztoc, SpanCache cache, int readaheadSpans)
+    /// <summary>
+    /// The layer's content; <paramref name="fill"/>, when given, lends the bytes its download already has, so a read
+    /// behind the background fill needs no request (they are checked against the span digests all the same).
+    /// </summary>
+    public LayerContent(OnDemandFetch fetch, ImageReference repository, Descriptor layer, Ztoc ztoc, SpanCache cache, int readaheadSpans,
+        BackgroundFill? fill = null)
     {
         _layerDigest = layer.Digest;
         _cache = cache;
@@ -27,6 +33,7 @@ internal sealed class LayerContent
         var digest = layer.ParsedDigest;
         _spans = new ZtocSpanReader(ztoc, async (offset, length, cancellationToken) =>
         {
+            if (fill?.ReadFetched(layer.Digest, offset, length) is { } fetched) return fetched;
             var bytes = await fetch.GetRangeAsync(repository, digest, new ByteRange(offset, length), cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref _fetchedBytes, bytes.Length);
             return bytes;

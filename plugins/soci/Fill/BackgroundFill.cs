@@ -26,6 +26,7 @@ internal sealed class BackgroundFill : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Channel<FillRequest> _queue = Channel.CreateUnbounded<FillRequest>();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, BlobDownload> _downloads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly DownloadLimiter _requests;
@@ -62,6 +63,32 @@ internal sealed class BackgroundFill : IAsyncDisposable
         _store.MarkQueued(digest);
         _ = _workers.Value;
         _queue.Writer.TryWrite(request);
+    }
+
+    /// <summary>
+    /// Compressed bytes [<paramref name="offset"/>, offset + <paramref name="length"/>) of a layer from its fill's blob
+    /// file when the download has got that far, so an on-demand read behind the fill costs no request; null when it has
+    /// not (the caller fetches them). The bytes are not verified yet: the caller checks them (span digests).
+    /// </summary>
+    public byte[]? ReadFetched(string digest, long offset, int length)
+    {
+        if (!_downloads.TryGetValue(digest, out var download) || download.Watermark < offset + length) return null;
+        var bytes = new byte[length];
+        try
+        {
+            var total = 0;
+            while (total < length)
+            {
+                var read = download.ReadAt(bytes.AsSpan(total), offset + total);
+                if (read == 0) return null;
+                total += read;
+            }
+            return bytes;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return null; // the fill just ended and took its file along
+        }
     }
 
     /// <summary>Stops the fill of one layer (its last snapshot is gone) and waits until it no longer writes to the store.</summary>
@@ -110,6 +137,7 @@ internal sealed class BackgroundFill : IAsyncDisposable
             var (blobPath, fsPath) = _store.FillPaths(digest);
             File.Delete(blobPath);
             using var download = BlobDownload.Create(request.Layer, blobPath);
+            _downloads[digest] = download;
             _store.MarkFilling(digest, () => download.Watermark);
             using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests);
             var plan = new DownloadPlan(_registry, request.Repository, perLayer, _requests, _options.ChunkBytes, RangesSupported: true,
@@ -137,6 +165,7 @@ internal sealed class BackgroundFill : IAsyncDisposable
         }
         finally
         {
+            _downloads.TryRemove(digest, out _);
             _running.TryRemove(digest, out _);
         }
     }
