@@ -39,6 +39,29 @@ public sealed class CorpusTests(Corpus corpus) : IClassFixture<Corpus>
         Assert.Equal(expected, Corpus.List(ours));
     }
 
+    [Theory]
+    [InlineData("gnu-sparse-old")]
+    [InlineData("gnu-sparse-1.0")]
+    [InlineData("gnu-sparse-0.1")]
+    [InlineData("gnu-sparse-0.0")]
+    public async Task ReadDataAsync_SparseForms_YieldTheFilesBytesAtTheirOffsets(string form)
+    {
+        var reader = new PluggableSnapshotter.Tar.TarArchiveReader(File.OpenRead(corpus.ArchiveOf(form)));
+        var buffer = new byte[100_000];
+        var files = 0;
+        while (await reader.NextAsync(CancellationToken.None) is { } entry)
+        {
+            if (entry.TypeFlag is not ((byte)'0' or (byte)'S')) continue;
+            var rebuilt = new byte[entry.Size];
+            while (await reader.ReadDataAsync(buffer, CancellationToken.None) is (var at, > 0 and var n)) buffer.AsSpan(0, n).CopyTo(rebuilt.AsSpan((int)at));
+            var name = entry.DisplayName.TrimStart('.', '/');
+            Assert.Equal(File.ReadAllBytes(Path.Combine(corpus.Directory, "src-sparse", name)), rebuilt);
+            files++;
+        }
+
+        Assert.Equal(3, files);
+    }
+
     [Fact]
     public async Task ApplyAsync_IssueReproduction_BinaryXattrWithNewlineReadsBackExactly()
     {

@@ -1,6 +1,6 @@
 namespace PluggableSnapshotter.Layers.Native;
 
-/// <summary>Sets access and modification times with nanosecond precision, on a path without following links or on an open file.</summary>
+/// <summary>Sets access and modification times with nanosecond precision, on a path without following links.</summary>
 internal static unsafe class FileTimes
 {
     public static void SetNoFollow(string path, DateTimeOffset accessed, DateTimeOffset modified)
@@ -9,14 +9,6 @@ internal static unsafe class FileTimes
         times[0] = ToTimespec(accessed);
         times[1] = ToTimespec(modified);
         Libc.Check(Libc.utimensat(Libc.AtFdCwd, path, times, Libc.AtSymlinkNoFollow), "utimensat", path);
-    }
-
-    public static void Set(int fd, string path, DateTimeOffset accessed, DateTimeOffset modified)
-    {
-        var times = stackalloc Libc.Timespec[2];
-        times[0] = ToTimespec(accessed);
-        times[1] = ToTimespec(modified);
-        Libc.Check(Libc.futimens(fd, times), "futimens", path);
     }
 
     /// <summary>A time as the kernel takes it: seconds and nanoseconds since the epoch (the nanoseconds never negative).</summary>

@@ -12,14 +12,6 @@ public static unsafe class Xattrs
         }
     }
 
-    internal static void Set(int fd, string path, string name, ReadOnlySpan<byte> value)
-    {
-        fixed (byte* p = value)
-        {
-            Libc.Check(Libc.fsetxattr(fd, name, p, (nuint)value.Length, 0), $"fsetxattr {name} on", path);
-        }
-    }
-
     /// <summary>The names of the attributes of <paramref name="path"/> itself.</summary>
     public static IReadOnlyList<string> List(string path)
     {
