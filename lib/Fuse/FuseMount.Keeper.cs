@@ -75,10 +75,17 @@ public sealed partial class FuseMount
             // Not this tree's connection: serving it would answer its node ids with the wrong nodes. Let it end.
             logger.LogWarning("The FUSE connection kept for {MountPoint} cannot be resumed ({Reason}); releasing it and mounting afresh", target, mismatch);
             held.Device.Dispose();
-            await keeper.ReleaseAsync(target, cancellationToken).ConfigureAwait(false);
-            if (mounted is not null && DeviceOf(mounted) == held.Connection.Device)
+            try
             {
-                FuseMountCleanup.Unmount(target, UnmountMode.Lazy);
+                await keeper.ReleaseAsync(target, cancellationToken).ConfigureAwait(false);
+                if (mounted is not null && DeviceOf(mounted) == held.Connection.Device)
+                {
+                    FuseMountCleanup.Unmount(target, UnmountMode.Lazy);
+                }
+            }
+            catch (IOException exception)
+            {
+                logger.LogWarning("Could not end the kept FUSE connection of {MountPoint}: {Error}", target, exception.Message);
             }
 
             return null;
