@@ -25,8 +25,8 @@ public sealed class DaemonLoggingTests
                 """,
         }, timeout.Token);
 
+        Assert.True(await daemon.WaitForLogAsync("starting ParallelPullService of plugin parallel-pull", timeout.Token), daemon.Log);
         Assert.Contains(" trce: ", daemon.Log, StringComparison.Ordinal);
-        Assert.Contains("starting ParallelPullService of plugin parallel-pull", daemon.Log, StringComparison.Ordinal);
     }
 
     [RootOnlyFact]
@@ -41,7 +41,7 @@ public sealed class DaemonLoggingTests
             LogLevel = "information",
         }, timeout.Token);
 
-        Assert.Contains("snapshotter ready", daemon.Log, StringComparison.Ordinal);
+        Assert.True(await daemon.WaitForLogAsync("snapshotter ready", timeout.Token), daemon.Log);
         Assert.DoesNotContain(" trce: ", daemon.Log, StringComparison.Ordinal);
         Assert.DoesNotContain(" dbug: ", daemon.Log, StringComparison.Ordinal);
     }
