@@ -25,14 +25,15 @@ public sealed class OnDemandFetchTests : IAsyncDisposable
     {
         _ = ServeAsync(answer: null);
         using var registry = new RegistryClient();
-        var fetch = new OnDemandFetch(registry, new FetchOptions { AttemptTimeoutMilliseconds = 300, TimeoutMilliseconds = 1200, RetryDelayMilliseconds = 50 });
+        var fetch = new OnDemandFetch(registry, new FetchOptions { AttemptTimeoutMilliseconds = 300, TimeoutMilliseconds = 3000, RetryDelayMilliseconds = 50 });
         var clock = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<IOException>(() => fetch.GetRangeAsync(Repository, Blob, new ByteRange(0, 10), CancellationToken.None));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(4));
-        Assert.Contains("within 1200 ms", error.Message, StringComparison.Ordinal);
-        Assert.True(Volatile.Read(ref _accepted) >= 2, $"one attempt only ({_accepted} connections)");
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(7));
+        Assert.Contains("within 3000 ms", error.Message, StringComparison.Ordinal);
+        var attempts = int.Parse(System.Text.RegularExpressions.Regex.Match(error.Message, @"\((\d+) attempts").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(attempts >= 2, error.Message); // a timed-out attempt is tried again within the deadline
     }
 
     [Fact]
