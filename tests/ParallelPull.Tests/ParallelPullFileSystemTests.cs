@@ -10,7 +10,7 @@ using PluggableSnapshotter.TestSupport;
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests;
 
 /// <summary>The backend through its plugin entry point against a loopback docker-registry (root only: tmpfs, ownership).</summary>
-public sealed class ParallelPullFileSystemTests : IAsyncLifetime
+public sealed class ParallelPullFileSystemTests : WithRegistry
 {
     private static readonly Dictionary<string, string?> Chunked = new()
     {
@@ -18,20 +18,6 @@ public sealed class ParallelPullFileSystemTests : IAsyncLifetime
         ["max_concurrent_downloads_per_image"] = "4",
         ["max_concurrent_unpacks_per_image"] = "2",
     };
-
-    private RegistryServer? _registry;
-
-    private RegistryServer Registry => _registry!;
-
-    public async Task InitializeAsync()
-    {
-        if (RootOnlyFactAttribute.IsRoot) _registry = await RegistryServer.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_registry is not null) await _registry.DisposeAsync();
-    }
 
     [RootOnlyFact]
     public async Task MountParallelAsync_GzipZstdAndPlainLayersInChunks_EachLayerLandsInItsMountpoint()

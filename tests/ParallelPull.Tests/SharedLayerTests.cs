@@ -5,22 +5,8 @@ using PluggableSnapshotter.TestSupport;
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests;
 
 /// <summary>One image under several tags: its layers unpacked once, nothing kept once claimed or cleaned (root only: tmpfs).</summary>
-public sealed class SharedLayerTests : IAsyncLifetime
+public sealed class SharedLayerTests : WithRegistry
 {
-    private RegistryServer? _registry;
-
-    private RegistryServer Registry => _registry!;
-
-    public async Task InitializeAsync()
-    {
-        if (RootOnlyFactAttribute.IsRoot) _registry = await RegistryServer.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_registry is not null) await _registry.DisposeAsync();
-    }
-
     [RootOnlyFact]
     public async Task MountParallelAsync_LayerOfAnImageAskedUnderAnotherTag_TakesTheUnpackAlreadyMadeAndEndsBothJobs()
     {
