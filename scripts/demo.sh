@@ -43,7 +43,6 @@ demo="$repo/.demo"
 logs="$repo/out/demo"
 snapshotter=pluggable
 namespace=demo
-declare -a pids=()
 summary=()
 
 # ---------------------------------------------------------------- cleanup
@@ -58,14 +57,7 @@ cleanup() {
       done
     fi
   fi
-  # Stop in reverse order of start: containerd, the daemon, the registry.
-  local i
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[i]}" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "${pids[i]}" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "${pids[i]}" 2>/dev/null
-    wait "${pids[i]}" 2>/dev/null
-  done
+  rig_stop_all # newest first: containerd, the daemon, the registry
   if [[ -d $demo ]]; then
     awk -v p="$demo" '$5 == p || index($5, p "/") == 1 { print $5 }' /proc/self/mountinfo \
       | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
@@ -78,10 +70,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for_socket() { # socket pid name
-  rig_wait_socket "$1" "$2" "$3" 60 || fail "$3 did not serve $1 (see $logs)"
-}
 
 # ---------------------------------------------------------------- 1. install and build
 if ((skip_install)); then
@@ -111,28 +99,8 @@ rm -f "$logs"/*.log
 
 # ---------------------------------------------------------------- 2. image and registry
 step "2. building a busybox image offline and pushing it to a loopback docker-registry"
-port=$(rig_free_port)
-registry="127.0.0.1:$port"
-mkdir -p "$demo/registry"
-cat >"$demo/registry/config.yml" <<EOF
-version: 0.1
-log:
-  level: info
-storage:
-  filesystem:
-    rootdirectory: $demo/registry/storage
-http:
-  addr: $registry
-EOF
-docker-registry serve "$demo/registry/config.yml" >"$logs/registry.log" 2>&1 &
-pids+=($!)
-registry_pid=$!
-deadline=$((SECONDS + 30))
-until python3 -c 'import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)' "http://$registry/v2/" 2>/dev/null; do
-  kill -0 "$registry_pid" 2>/dev/null || fail "docker-registry exited (see $logs/registry.log)"
-  ((SECONDS < deadline)) || fail "docker-registry did not answer on $registry"
-  sleep 0.1
-done
+rig_start_registry "$demo/registry" "$logs/registry.log" || fail "docker-registry did not start (see $logs/registry.log)"
+registry=$RIG_REGISTRY
 note "registry: http://$registry (storage on tmpfs)"
 
 oci="$demo/image/oci"
@@ -178,36 +146,13 @@ config="${PSNAP_CONFIG:-$repo/plugins.yaml}"
 step "3. starting pluggable-snapshotter ($config) and a private containerd"
 psnap_root="$demo/psnap"
 psnap_socket="$demo/psnap.sock"
-"$daemon" --root "$psnap_root" --address "$psnap_socket" --config "$config" --log-level debug \
-  >"$logs/daemon.log" 2>&1 &
-pids+=($!)
-wait_for_socket "$psnap_socket" "$!" pluggable-snapshotter
-note "daemon: pid ${pids[-1]}, root $psnap_root, socket $psnap_socket"
+rig_start_daemon "$daemon" "$psnap_root" "$psnap_socket" "$config" "$logs/daemon.log" --log-level debug \
+  || fail "pluggable-snapshotter did not serve $psnap_socket (see $logs/daemon.log)"
+note "daemon: pid $RIG_DAEMON_PID, root $psnap_root, socket $psnap_socket"
 
-ctr_address="$demo/containerd/c.sock"
-mkdir -p "$demo/containerd"
-cat >"$demo/containerd/config.toml" <<EOF
-version = 2
-root = "$demo/containerd/root"
-state = "$demo/containerd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
-
-[grpc]
-  address = "$ctr_address"
-[ttrpc]
-  address = "$ctr_address.ttrpc"
-[debug]
-  level = "debug"
-[metrics]
-  address = ""
-
-[proxy_plugins.$snapshotter]
-  type = "snapshot"
-  address = "$psnap_socket"
-EOF
-containerd --config "$demo/containerd/config.toml" >"$logs/containerd.log" 2>&1 &
-pids+=($!)
-wait_for_socket "$ctr_address" "$!" containerd
+RIG_CONTAINERD_LOG_LEVEL=debug rig_start_containerd "$demo/containerd" "$logs/containerd.log" "$psnap_socket" \
+  || fail "containerd did not start (see $logs/containerd.log)"
+ctr_address=$RIG_CTR_ADDRESS
 ctr() { command ctr --address "$ctr_address" -n "$namespace" "$@"; }
 ctr_remote() { command ctr-remote --address "$ctr_address" -n "$namespace" "$@"; }
 ctr plugins ls | grep -E "^TYPE|$snapshotter" | sed 's/^/   /'

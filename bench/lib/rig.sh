@@ -64,7 +64,8 @@ rig_start_daemon() {
 }
 
 # rig_start_containerd DIR LOG [PROXY_SOCKET]: a private containerd with root and state under DIR, the daemon as proxy
-# snapshotter "pluggable" when PROXY_SOCKET is given; sets RIG_CTR_ADDRESS and RIG_CONTAINERD_PID.
+# snapshotter "pluggable" when PROXY_SOCKET is given; log level from RIG_CONTAINERD_LOG_LEVEL (default info); sets
+# RIG_CTR_ADDRESS and RIG_CONTAINERD_PID.
 rig_start_containerd() {
   local dir=$1 log=$2 proxy=${3:-}
   RIG_CTR_ADDRESS="$dir/c.sock"
@@ -79,6 +80,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
   address = "$RIG_CTR_ADDRESS"
 [ttrpc]
   address = "$RIG_CTR_ADDRESS.ttrpc"
+[debug]
+  level = "${RIG_CONTAINERD_LOG_LEVEL:-info}"
 [metrics]
   address = ""
 TOML
