@@ -59,22 +59,16 @@ public sealed class BuiltTestPlugins : IAsyncLifetime
                     services.AddSingleton<IFileSystem>(new JsonFileSystem(context.Settings["greeting"] ?? "", context.Name));
             }
 
+            // Only the local role's operation: the SDK's default implementations answer the others.
             public sealed class JsonFileSystem(string greeting, string name) : IFileSystem
             {
                 public BackendCapabilities Capabilities => BackendCapabilities.Local;
-                public Task<MountResult> MountAsync(LayerRequest layer, CancellationToken cancellationToken) => Task.FromResult(MountResult.Defer("local only"));
-                public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken) => Task.CompletedTask;
-                public Task UnmountAsync(string mountpoint, CancellationToken cancellationToken) => Task.CompletedTask;
                 public async Task<MountResult> MountLocalAsync(LayerRequest layer, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
                 {
                     var report = new { Json = typeof(JsonConvert).Assembly.GetName().Version!.ToString(), Greeting = greeting, Plugin = name };
                     await File.WriteAllTextAsync(Path.Combine(layer.Mountpoint, "report.json"), JsonConvert.SerializeObject(report), cancellationToken);
                     return MountResult.Mounted;
                 }
-                public Task<MountResult> MountParallelAsync(LayerRequest layer, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken) => Task.FromResult(MountResult.Defer("local only"));
-                public Task<string> IdMapMountAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken) => Task.FromResult(mountpoint);
-                public Task<string> IdMapMountLocalAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken) => Task.FromResult(mountpoint);
-                public Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken) => Task.CompletedTask;
             }
             """);
         var start = new ProcessStartInfo("dotnet", ["build", source, "-c", "Release", "-o", Path.Combine(_workspace, "out", name), "--nologo", "-v", "quiet"])

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Host.Overlay;
+using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport.Mounts;
 
@@ -33,7 +34,7 @@ internal sealed class CoreFixture : IAsyncDisposable
         var tmpfs = await TmpfsDirectory.CreateAsync("core", CancellationToken.None, "256m");
         var backend = new ScriptedFileSystem(Directory.CreateDirectory(tmpfs.Combine("scratch")).FullName, capabilities);
         options ??= new SnapshotterOptions();
-        var snapshotter = await Factory().CreateAsync(tmpfs.Combine("root"), backend, options, CancellationToken.None);
+        var snapshotter = await Factory().CreateAsync(tmpfs.Combine("root"), Preparer(backend, options), options, CancellationToken.None);
         return new CoreFixture(tmpfs, backend, snapshotter, options);
     }
 
@@ -41,7 +42,7 @@ internal sealed class CoreFixture : IAsyncDisposable
     public async Task RestartAsync(SnapshotterOptions options)
     {
         await Snapshotter.DisposeAsync();
-        Snapshotter = await Factory().CreateAsync(Root, Backend, options, CancellationToken.None);
+        Snapshotter = await Factory().CreateAsync(Root, Preparer(Backend, options), options, CancellationToken.None);
     }
 
     /// <summary>The names under snapshots/, sorted: what a failed operation must leave unchanged.</summary>
@@ -65,4 +66,7 @@ internal sealed class CoreFixture : IAsyncDisposable
     }
 
     private static SnapshotterFactory Factory() => new(NullLoggerFactory.Instance, TimeProvider.System);
+
+    private static ChainPreparer Preparer(ScriptedFileSystem backend, SnapshotterOptions options) =>
+        new([new Chain("default", [new ChainBackend("scripted", backend)], [])], "default", options, NullLogger<ChainPreparer>.Instance);
 }
