@@ -29,12 +29,14 @@ internal sealed class CoreFixture : IAsyncDisposable
 
     public string SnapshotsDirectory => Path.Combine(Root, "snapshots");
 
-    public static async Task<CoreFixture> CreateAsync(BackendCapabilities capabilities, SnapshotterOptions? options = null)
+    public static async Task<CoreFixture> CreateAsync(BackendCapabilities capabilities, SnapshotterOptions? options = null,
+        Func<string, CancellationToken, SnapshotUsage>? measureUsage = null)
     {
         var tmpfs = await TmpfsDirectory.CreateAsync("core", CancellationToken.None, "256m");
         var backend = new ScriptedFileSystem(Directory.CreateDirectory(tmpfs.Combine("scratch")).FullName, capabilities);
         options ??= new SnapshotterOptions();
-        var snapshotter = await Factory().CreateAsync(tmpfs.Combine("root"), Preparer(backend, options), options, CancellationToken.None);
+        var factory = measureUsage is null ? Factory() : new SnapshotterFactory(NullLoggerFactory.Instance, TimeProvider.System) { MeasureUsage = measureUsage };
+        var snapshotter = await factory.CreateAsync(tmpfs.Combine("root"), Preparer(backend, options), options, CancellationToken.None);
         return new CoreFixture(tmpfs, backend, snapshotter, options);
     }
 
