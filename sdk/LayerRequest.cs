@@ -24,6 +24,12 @@ public sealed record LayerRequest
     /// <summary>The image manifest's digest, when the client sent it (CRI does).</summary>
     public string? ManifestDigest => Label(SnapshotLabels.CriManifestDigest);
 
+    /// <summary>
+    /// The key backends cache an image under and <see cref="IFileSystem.CleanImageAsync"/> names it by: the manifest digest
+    /// when the client sent it, else the image reference; null when the labels name no image.
+    /// </summary>
+    public string? ImageKey => ManifestDigest ?? ImageReference;
+
     /// <summary>An explicit SOCI index digest, when the client chose one.</summary>
     public string? SociIndexDigest => Label(SnapshotLabels.SociIndexDigest);
 

@@ -14,4 +14,10 @@ public enum MountOutcome
 
     /// <summary>The backend will not serve this layer (SOCI's <c>ErrDeferToContainerRuntime</c>): containerd fetches and applies it.</summary>
     DeferToContainerRuntime,
+
+    /// <summary>
+    /// The backend does not play the role this operation belongs to (the default implementation of every role operation):
+    /// the chain moves on to its next backend.
+    /// </summary>
+    NotSupported,
 }

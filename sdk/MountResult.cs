@@ -17,6 +17,9 @@ public readonly record struct MountResult(MountOutcome Outcome, string? Reason =
     /// <summary>Hand the layer back to containerd.</summary>
     public static MountResult Defer(string reason) => new(MountOutcome.DeferToContainerRuntime, reason);
 
+    /// <summary>The backend does not play this operation's role.</summary>
+    public static MountResult NotSupported(string reason) => new(MountOutcome.NotSupported, reason);
+
     /// <summary>
     /// Labels the snapshotter adds to the committed snapshot when the layer is mounted (such as which backend served it);
     /// keys outside <see cref="SnapshotLabels.SnapshotPrefix"/> are not shown by containerd.

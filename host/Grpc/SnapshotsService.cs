@@ -20,8 +20,13 @@ internal sealed class SnapshotsService(SnapshotterHolder holder) : Snapshots.Sna
     public override async Task<PrepareSnapshotResponse> Prepare(PrepareSnapshotRequest request, ServerCallContext context)
     {
         var @namespace = context.RequestHeaders.GetValue(NamespaceHeader);
-        var mounts = await Snapshotter.PrepareAsync(request.Key, request.Parent, request.Labels, @namespace, context.CancellationToken);
-        return new PrepareSnapshotResponse { Mounts = { mounts.Select(WireConvert.ToWire) } };
+        var prepared = await Snapshotter.PrepareAsync(request.Key, request.Parent, request.Labels, @namespace, context.CancellationToken);
+        if (prepared.CommittedTarget is { } target)
+        {
+            // How a remote snapshotter tells containerd it made the layer itself: containerd then uses the target as is.
+            throw new RpcException(new Status(StatusCode.AlreadyExists, $"target snapshot \"{target}\": already exists"));
+        }
+        return new PrepareSnapshotResponse { Mounts = { prepared.Mounts.Select(WireConvert.ToWire) } };
     }
 
     public override async Task<ViewSnapshotResponse> View(ViewSnapshotRequest request, ServerCallContext context)

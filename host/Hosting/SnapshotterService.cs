@@ -17,6 +17,7 @@ internal sealed class SnapshotterService(
     SnapshotterHolder holder,
     FuseKeeperLauncher keeper,
     StartupClock clock,
+    ILoggerFactory loggerFactory,
     ILogger<SnapshotterService> logger) : IHostedService
 {
     private IReadOnlyList<LoadedPlugin> _plugins = [];
@@ -53,16 +54,16 @@ internal sealed class SnapshotterService(
         clock.Mark("plugin services started");
         var byName = _plugins.ToDictionary(p => p.Name, p => p.FileSystem);
         var chains = config.Chains
-            .Select(c => new Chain(c.Name, c.Backends.Select(b => (b, byName[b])).ToList(), c.Images.Select(i => new ImagePattern(i)).ToList()))
+            .Select(c => new Chain(c.Name, c.Backends.Select(b => new ChainBackend(b, byName[b])).ToList(), c.Images.Select(i => new ImagePattern(i)).ToList()))
             .ToList();
-        var router = new ChainRouter(chains, config.DefaultChain, config.Options);
+        var preparer = new ChainPreparer(chains, config.DefaultChain, config.Options, loggerFactory.CreateLogger<ChainPreparer>());
         foreach (var chain in chains)
         {
             logger.LogInformation("chain {Chain}: [{Backends}] for {Images}", chain.Name,
                 string.Join(", ", chain.Backends.Select(b => b.Name)),
                 chain.Name == config.DefaultChain ? "images no other chain matches" : string.Join(", ", chain.Images.Select(i => i.Glob)));
         }
-        _snapshotter = await factory.CreateAsync(settings.Root, router, config.Options, cancellationToken);
+        _snapshotter = await factory.CreateAsync(settings.Root, preparer, config.Options, cancellationToken);
         holder.Set(_snapshotter);
         clock.Mark("snapshotter opened");
         logger.LogInformation("snapshotter ready: root {Root}, socket {Address}", settings.Root, settings.Address);

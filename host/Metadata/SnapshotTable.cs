@@ -93,6 +93,20 @@ internal sealed class SnapshotTable(SqliteConnection connection, SqliteTransacti
         return ToRecord(row with { Labels = labels, Updated = now }).Info;
     }
 
+    /// <summary>Adds (or replaces) labels of a snapshot, keeping the others.</summary>
+    public SnapshotInfo AddLabels(string key, IReadOnlyDictionary<string, string> added, DateTimeOffset now)
+    {
+        var row = Find(key) ?? throw SnapshotterException.NotFound($"snapshot {key} does not exist: not found");
+        var labels = new Dictionary<string, string>(row.Labels);
+        foreach (var (name, value) in added)
+        {
+            labels[name] = value;
+        }
+        Execute("UPDATE snapshots SET labels = $labels, updated = $now WHERE id = $id",
+            ("$labels", JsonSerializer.Serialize(labels)), ("$now", now.UtcTicks), ("$id", row.Id));
+        return ToRecord(row with { Labels = labels, Updated = now }).Info;
+    }
+
     /// <summary>Commits the active snapshot <paramref name="key"/> as <paramref name="name"/>, keeping its directory id.</summary>
     public SnapshotRecord Commit(string key, string name, IReadOnlyDictionary<string, string> labels, SnapshotUsage usage, DateTimeOffset now)
     {

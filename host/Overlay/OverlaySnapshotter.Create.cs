@@ -11,10 +11,10 @@ internal sealed partial class OverlaySnapshotter
     // Directories being created; Cleanup leaves them alone.
     private readonly HashSet<string> _creating = [];
 
-    public async Task<IReadOnlyList<MountSpec>> PrepareAsync(string key, string parent, IReadOnlyDictionary<string, string> labels,
+    public async Task<PrepareResult> PrepareAsync(string key, string parent, IReadOnlyDictionary<string, string> labels,
         string? @namespace, CancellationToken cancellationToken)
     {
-        var idMap = IdMap.FromLabels(labels);
+        var idMap = IdMapLabels.Parse(labels);
         var record = await CreateSnapshotAsync(SnapshotKind.Active, key, parent, labels, cancellationToken);
         if (idMap is not null)
         {
@@ -22,9 +22,9 @@ internal sealed partial class OverlaySnapshotter
         }
         if (idMap is not null || !labels.TryGetValue(SnapshotLabels.TargetRef, out var target) || string.IsNullOrEmpty(target))
         {
-            return OverlayMounts.For(record, _layout, _features);
+            return new PrepareResult(OverlayMounts.For(record, _layout, _features));
         }
-        return await PrepareImageLayerAsync(record, key, parent, target, labels, @namespace, cancellationToken);
+        return await PrepareImageLayerAsync(record, key, target, labels, @namespace, cancellationToken);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ internal sealed partial class OverlaySnapshotter
 {
     /// <summary>
     /// An id-mapped active snapshot (labels <c>uidmapping</c>/<c>gidmapping</c>) sees each parent through an id-mapped view
-    /// made by the backend (IdMapMount for lazily served layers, IdMapMountLocal for the others), and its own upper dir is
+    /// the preparer makes (through the backend that serves the layer, or one that copies it), and its own upper dir is
     /// owned by the container's root on the host. On any failure the snapshot is removed again.
     /// </summary>
     private async Task<SnapshotRecord> MapIdsAsync(SnapshotRecord record, string key, IdMap idMap, CancellationToken cancellationToken)
@@ -22,15 +22,8 @@ internal sealed partial class OverlaySnapshotter
                 table => table.All().Where(info => info.Kind == SnapshotKind.Committed).ToDictionary(info => table.Get(info.Name).Id), cancellationToken);
             foreach (var parentId in record.ParentIds)
             {
-                var lazy = parents.TryGetValue(parentId, out var info) && info.Labels.GetValueOrDefault(SnapshotLabels.BackendRole) == "lazy";
-                var lower = _layout.UpperPath(parentId);
-                if (!lazy && !_fileSystem.Capabilities.HasFlag(BackendCapabilities.Local))
-                {
-                    throw SnapshotterException.FailedPrecondition($"id-mapped snapshot {key} needs a backend with the local role to map layer {parentId}");
-                }
-                views.Add(lazy
-                    ? await _fileSystem.IdMapMountAsync(lower, activeId, idMap, cancellationToken)
-                    : await _fileSystem.IdMapMountLocalAsync(lower, activeId, idMap, cancellationToken));
+                var labels = parents.TryGetValue(parentId, out var info) ? info.Labels : new Dictionary<string, string>();
+                views.Add(await _preparer.MapIdsAsync(_layout.UpperPath(parentId), labels, activeId, idMap, cancellationToken));
             }
             var (uid, gid) = idMap.HostRoot;
             if (LibC.lchown(_layout.UpperPath(record.Id), uid, gid) != 0)
@@ -56,7 +49,7 @@ internal sealed partial class OverlaySnapshotter
             {
                 if (MountTable.IsMountPoint(view))
                 {
-                    await _fileSystem.UnmountAsync(view, CancellationToken.None);
+                    await _preparer.UnmountAsync(view, CancellationToken.None);
                 }
                 MountTable.UnmountAllUnder(view);
                 if (Directory.Exists(view) && MountTable.MountsUnder(view).Count == 0)

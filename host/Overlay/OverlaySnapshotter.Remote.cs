@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using PluggableSnapshotter.Host.Linux;
 using PluggableSnapshotter.Host.Metadata;
 using PluggableSnapshotter.Sdk;
 
@@ -10,11 +9,12 @@ internal sealed partial class OverlaySnapshotter
     private readonly TargetGate _targets = new();
 
     /// <summary>
-    /// SOCI's remote Prepare: make the layer available through the file system (lazily, then by parallel pull, then locally),
-    /// commit it under <paramref name="target"/> and answer AlreadyExists; or hand the active snapshot back to containerd,
-    /// which then fetches and applies the layer itself.
+    /// SOCI's remote Prepare: the preparer makes the layer available at the new snapshot's directory and the core commits it
+    /// under <paramref name="target"/> (the answer says so, and the gRPC adapter tells containerd AlreadyExists); or the
+    /// preparer leaves the directory empty and the active snapshot goes back to containerd, which applies the layer itself.
+    /// Either way the snapshot records the preparer's labels (who made it, and why the others did not).
     /// </summary>
-    private async Task<IReadOnlyList<MountSpec>> PrepareImageLayerAsync(SnapshotRecord record, string key, string parent, string target,
+    private async Task<PrepareResult> PrepareImageLayerAsync(SnapshotRecord record, string key, string target,
         IReadOnlyDictionary<string, string> labels, string? @namespace, CancellationToken cancellationToken)
     {
         var mounts = OverlayMounts.For(record, _layout, _features);
@@ -38,7 +38,7 @@ internal sealed partial class OverlaySnapshotter
         {
             // Another namespace (or an earlier attempt) committed this layer already.
             await RemoveAsync(key, cleanImage: false, CancellationToken.None);
-            throw SnapshotterException.AlreadyExists($"target snapshot \"{target}\": already exists");
+            return PrepareResult.Committed(target);
         }
         if (string.IsNullOrEmpty(layer.Namespace))
         {
@@ -46,31 +46,20 @@ internal sealed partial class OverlaySnapshotter
             throw SnapshotterException.NoNamespace($"namespace is required to prepare image layer {target}: no namespace in the request or the key \"{key}\"");
         }
 
-        if (!layer.DescribesImageLayer)
+        var preparation = await _preparer.PrepareAsync(layer, mounts, cancellationToken);
+        if (!preparation.IsPrepared)
         {
-            // `ctr image pull` names the target but not the image: no backend could fetch it.
-            _logger.LogDebug("Prepare of {Target} names no image reference and layer digest; containerd pulls it", target);
-            return mounts;
-        }
-
-        var plan = _planner.Plan(layer);
-        var result = await MountLayerAsync(layer, plan, mounts, cancellationToken);
-        if (result is not { Result.IsMounted: true } mounted)
-        {
-            return mounts;
+            _logger.LogInformation("layer {LayerDigest} of {ImageReference}: {Preparation}", layer.LayerDigest, layer.ImageReference, preparation.Description);
+            await _store.TransactAsync(table => table.AddLabels(key, preparation.Labels, Now), cancellationToken);
+            return new PrepareResult(mounts);
         }
 
         var committedLabels = new Dictionary<string, string>(labels)
         {
             [SnapshotLabels.Remote] = SnapshotLabels.RemoteValue,
-            [SnapshotLabels.BackendRole] = mounted.Role,
             [SnapshotLabels.Namespace] = layer.Namespace,
         };
-        foreach (var (name, value) in plan.Labels)
-        {
-            committedLabels[name] = value;
-        }
-        foreach (var (name, value) in mounted.Result.Labels ?? new Dictionary<string, string>())
+        foreach (var (name, value) in preparation.Labels)
         {
             committedLabels[name] = value;
         }
@@ -81,132 +70,12 @@ internal sealed partial class OverlaySnapshotter
         }
         catch (SnapshotterException e) when (e.Kind == SnapshotErrorKind.AlreadyExists)
         {
-            await UnmountLayerAsync(layer.Mountpoint, mounted.Role);
+            await MountpointReset.ResetAsync(layer.Mountpoint, mountpoint => _preparer.UnmountAsync(mountpoint, CancellationToken.None), _logger);
             await RemoveAsync(key, cleanImage: false, CancellationToken.None);
         }
-        _logger.LogInformation("prepared layer {LayerDigest} of {ImageReference} by {Role} as {Target}",
-            layer.LayerDigest, layer.ImageReference, mounted.Role, target);
-        throw SnapshotterException.AlreadyExists($"target snapshot \"{target}\": already exists");
-    }
-
-    private sealed record RoleResult(string Role, MountResult Result);
-
-    private async Task<RoleResult?> MountLayerAsync(LayerRequest layer, LayerPlan plan, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
-    {
-        var options = plan.Options;
-        var canLazy = plan.Capabilities.HasFlag(BackendCapabilities.Lazy);
-        var canParallel = plan.Capabilities.HasFlag(BackendCapabilities.Parallel);
-        var canLocal = plan.Capabilities.HasFlag(BackendCapabilities.Local);
-        var noIndex = false;
-
-        var tooSmall = layer.LayerSize is { } size && size < options.MinLayerSize;
-        if (canLazy && !options.ParallelPullUnpack && !tooSmall)
-        {
-            var lazy = await TryAsync("lazy", layer, () => _fileSystem.MountAsync(layer, cancellationToken), cancellationToken);
-            switch (lazy?.Outcome)
-            {
-                case MountOutcome.Mounted:
-                    return new RoleResult("lazy", lazy.Value);
-                case MountOutcome.DeferToContainerRuntime:
-                    _logger.LogInformation("lazy backend defers layer {LayerDigest} to containerd: {Reason}", layer.LayerDigest, lazy.Value.Reason);
-                    return null;
-                case MountOutcome.NoIndex:
-                    noIndex = true;
-                    break;
-                case MountOutcome.NoZtoc:
-                    _logger.LogDebug("layer {LayerDigest} has no zTOC; unpacking it locally", layer.LayerDigest);
-                    break;
-            }
-        }
-
-        var parallelWanted = options.ParallelPullUnpack || (noIndex && options.ParallelPullAsFallback);
-        if (noIndex && !parallelWanted)
-        {
-            _logger.LogInformation("image {ImageReference} has no index; containerd pulls layer {LayerDigest}", layer.ImageReference, layer.LayerDigest);
-            return null;
-        }
-        if (canParallel && (parallelWanted || !canLocal))
-        {
-            var parallel = await TryAsync("parallel", layer, () => _fileSystem.MountParallelAsync(layer, mounts, cancellationToken), cancellationToken);
-            if (parallel is { IsMounted: true } done)
-            {
-                return new RoleResult("parallel", done);
-            }
-            if (parallel?.Outcome == MountOutcome.DeferToContainerRuntime)
-            {
-                return null;
-            }
-        }
-        if (canLocal)
-        {
-            var local = await TryAsync("local", layer, () => _fileSystem.MountLocalAsync(layer, mounts, cancellationToken), cancellationToken);
-            if (local is { IsMounted: true } done)
-            {
-                return new RoleResult("local", done);
-            }
-        }
-        _logger.LogInformation("no backend prepared layer {LayerDigest}; containerd pulls it", layer.LayerDigest);
-        return null;
-    }
-
-    /// <summary>Runs one backend operation; a failure is logged and leaves the mount point empty for the next one.</summary>
-    private async Task<MountResult?> TryAsync(string role, LayerRequest layer, Func<Task<MountResult>> operation, CancellationToken cancellationToken)
-    {
-        MountResult? result = null;
-        try
-        {
-            result = await operation();
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            _logger.LogWarning(e, "{Role} preparation of layer {LayerDigest} failed", role, layer.LayerDigest);
-        }
-        finally
-        {
-            if (result is not { IsMounted: true })
-            {
-                await ResetMountpointAsync(layer.Mountpoint, role);
-            }
-        }
-        return result;
-    }
-
-    // The contract says a backend cleans up after itself; make sure anyway, since containerd will apply into this directory.
-    private async Task ResetMountpointAsync(string mountpoint, string role)
-    {
-        await UnmountLayerAsync(mountpoint, role);
-        if (!Directory.Exists(mountpoint))
-        {
-            Directory.CreateDirectory(mountpoint);
-            return;
-        }
-        foreach (var entry in new DirectoryInfo(mountpoint).EnumerateFileSystemInfos())
-        {
-            if (entry is DirectoryInfo { LinkTarget: null } directory)
-            {
-                directory.Delete(recursive: true);
-            }
-            else
-            {
-                entry.Delete();
-            }
-        }
-    }
-
-    private async Task UnmountLayerAsync(string mountpoint, string role)
-    {
-        if (role == "lazy" && MountTable.IsMountPoint(mountpoint))
-        {
-            try
-            {
-                await _fileSystem.UnmountAsync(mountpoint, CancellationToken.None);
-            }
-            catch (Exception e)
-            {
-                _logger.LogWarning(e, "backend failed to unmount {Mountpoint}; forcing it", mountpoint);
-            }
-        }
-        MountTable.UnmountAllUnder(mountpoint);
+        _logger.LogInformation("layer {LayerDigest} of {ImageReference}: {Preparation}; committed as {Target}",
+            layer.LayerDigest, layer.ImageReference, preparation.Description, target);
+        return PrepareResult.Committed(target);
     }
 
     private Task<bool> TargetExistsAsync(string target, CancellationToken cancellationToken) =>

@@ -30,7 +30,7 @@ internal sealed partial class OverlaySnapshotter
         {
             try
             {
-                await _fileSystem.CleanImageAsync(image, cancellationToken);
+                await _preparer.CleanImageAsync(image, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -45,12 +45,9 @@ internal sealed partial class OverlaySnapshotter
         await DeleteDirectoriesAsync(orphans);
     }
 
-    // The image a snapshot belongs to, as backends know it: its manifest digest, else its reference.
-    private static string? ImageKey(IReadOnlyDictionary<string, string> labels)
-    {
-        var layer = new LayerRequest { Mountpoint = "", Key = "", Namespace = "", Labels = labels };
-        return layer.ManifestDigest ?? layer.ImageReference;
-    }
+    // The image a snapshot belongs to, as backends know it (LayerRequest.ImageKey): its manifest digest, else its reference.
+    private static string? ImageKey(IReadOnlyDictionary<string, string> labels) =>
+        new LayerRequest { Mountpoint = "", Key = "", Namespace = "", Labels = labels }.ImageKey;
 
     /// <summary>Directories under snapshots/ that no snapshot owns (read inside the transaction that removed their owners).</summary>
     private List<string> OrphanDirectories(SnapshotTable table)
@@ -105,7 +102,7 @@ internal sealed partial class OverlaySnapshotter
         {
             try
             {
-                await _fileSystem.UnmountAsync(fs, CancellationToken.None);
+                await _preparer.UnmountAsync(fs, CancellationToken.None);
             }
             catch (Exception e)
             {

@@ -34,8 +34,7 @@ internal sealed partial class OverlaySnapshotter
         var all = await _store.TransactAsync(table => table.All().Select(info => (info, table.Get(info.Name).Id)).ToList(), cancellationToken);
         foreach (var (info, id) in all)
         {
-            if (!info.Labels.ContainsKey(SnapshotLabels.Remote)
-                || !info.Labels.TryGetValue(SnapshotLabels.BackendRole, out var role) || role != "lazy")
+            if (!info.Labels.ContainsKey(SnapshotLabels.Remote))
             {
                 continue;
             }
@@ -46,14 +45,12 @@ internal sealed partial class OverlaySnapshotter
                 Namespace = info.Labels.GetValueOrDefault(SnapshotLabels.Namespace, ""),
                 Labels = info.Labels,
             };
-            string? failure;
+            string? failure = null;
             try
             {
-                var result = await _fileSystem.MountAsync(layer, cancellationToken);
-                failure = result.IsMounted ? null : $"{result.Outcome}: {result.Reason}";
-                if (failure is null)
+                if (!await _preparer.RestoreAsync(layer, cancellationToken))
                 {
-                    await _fileSystem.CheckAsync(layer, cancellationToken);
+                    continue; // unpacked: plain files, nothing to serve
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -72,7 +69,7 @@ internal sealed partial class OverlaySnapshotter
             _logger.LogWarning("failed to restore remote snapshot {Name}: {Failure}; remove this snapshot manually", info.Name, failure);
             // A kept connection nobody serves would hang every probe of the mount point: end it first.
             await ReleaseKeptAsync(keeper, layer.Mountpoint, cancellationToken);
-            await ResetMountpointAsync(layer.Mountpoint, "lazy");
+            await MountpointReset.ResetAsync(layer.Mountpoint, mountpoint => _preparer.UnmountAsync(mountpoint, CancellationToken.None), _logger);
         }
         await ReleaseUnresumedAsync(keeper, cancellationToken);
     }

@@ -16,24 +16,24 @@ internal sealed partial class OverlaySnapshotter : ISnapshotter
 {
     private readonly SnapshotLayout _layout;
     private readonly MetaStore _store;
-    private readonly IFileSystem _fileSystem;
-    private readonly ILayerPlanner _planner;
+    private readonly ILayerPreparer _preparer;
     private readonly SnapshotterOptions _options;
     private readonly OverlayFeatures _features;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly Func<string, CancellationToken, SnapshotUsage> _measureUsage;
 
-    public OverlaySnapshotter(SnapshotLayout layout, MetaStore store, IFileSystem fileSystem, ILayerPlanner planner,
-        SnapshotterOptions options, OverlayFeatures features, ILogger logger, TimeProvider time)
+    public OverlaySnapshotter(SnapshotLayout layout, MetaStore store, ILayerPreparer preparer, SnapshotterOptions options,
+        OverlayFeatures features, ILogger logger, TimeProvider time, Func<string, CancellationToken, SnapshotUsage> measureUsage)
     {
         _layout = layout;
         _store = store;
-        _fileSystem = fileSystem;
-        _planner = planner;
+        _preparer = preparer;
         _options = options;
         _features = features;
         _logger = logger;
         _time = time;
+        _measureUsage = measureUsage;
     }
 
     private DateTimeOffset Now => _time.GetUtcNow();
@@ -52,7 +52,7 @@ internal sealed partial class OverlaySnapshotter : ISnapshotter
             return (record, table.StoredUsage(record.Id));
         }, cancellationToken);
         // An active layer is still changing: measure it now (outside the lock); the others were measured at commit.
-        return record.Kind == SnapshotKind.Active ? DiskUsage.Measure(_layout.UpperPath(record.Id), cancellationToken) : stored;
+        return record.Kind == SnapshotKind.Active ? _measureUsage(_layout.UpperPath(record.Id), cancellationToken) : stored;
     }
 
     public async Task<IReadOnlyList<MountSpec>> MountsAsync(string key, CancellationToken cancellationToken)
@@ -67,13 +67,28 @@ internal sealed partial class OverlaySnapshotter : ISnapshotter
         return OverlayMounts.For(record, _layout, _features);
     }
 
+    /// <remarks>
+    /// The layer is measured between two transactions, not inside one: walking a large layer takes seconds, and the
+    /// metadata lock would stall every other snapshot operation meanwhile. The labels the host recorded on the active
+    /// snapshot at Prepare (<see cref="HostLabels.Prefix"/>: why containerd pulled the layer) carry over to the commit.
+    /// </remarks>
     public async Task CommitAsync(string name, string key, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
+        var active = await _store.TransactAsync(table => table.Get(key), cancellationToken);
+        var usage = active.Kind == SnapshotKind.Active ? _measureUsage(_layout.UpperPath(active.Id), cancellationToken) : default;
         await _store.TransactAsync(table =>
         {
-            var active = table.Get(key);
-            var usage = active.Kind == SnapshotKind.Active ? DiskUsage.Measure(_layout.UpperPath(active.Id), cancellationToken) : default;
-            return table.Commit(key, name, labels, usage, Now);
+            var current = table.Get(key);
+            var merged = new Dictionary<string, string>(labels);
+            foreach (var (label, value) in current.Info.Labels)
+            {
+                if (label.StartsWith(HostLabels.Prefix, StringComparison.Ordinal))
+                {
+                    merged.TryAdd(label, value);
+                }
+            }
+            // Removed and made again meanwhile: another layer, which the next Usage of the commit would not see measured.
+            return table.Commit(key, name, merged, current.Id == active.Id ? usage : default, Now);
         }, cancellationToken);
     }
 

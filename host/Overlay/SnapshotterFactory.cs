@@ -1,14 +1,17 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Hosting;
+using PluggableSnapshotter.Host.Linux;
 using PluggableSnapshotter.Host.Metadata;
-using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
 /// <summary>Opens the overlay snapshotter core: SOCI's <c>NewSnapshotter(root, fs, opts...)</c>.</summary>
 internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvider time, FuseKeeperLauncher? keeper = null) : ISnapshotterFactory
 {
-    public async Task<ISnapshotter> CreateAsync(string root, IFileSystem fileSystem, SnapshotterOptions options, CancellationToken cancellationToken)
+    /// <summary>Measures a layer's disk usage (tests slow it down to show that it holds no lock).</summary>
+    internal Func<string, CancellationToken, SnapshotUsage> MeasureUsage { get; init; } = DiskUsage.Measure;
+
+    public async Task<ISnapshotter> CreateAsync(string root, ILayerPreparer preparer, SnapshotterOptions options, CancellationToken cancellationToken)
     {
         var layout = new SnapshotLayout(root);
         Directory.CreateDirectory(layout.Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -16,8 +19,7 @@ internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvi
         var logger = loggerFactory.CreateLogger<OverlaySnapshotter>();
         var features = OverlayFeatures.Probe(layout.Root, logger);
         var store = await MetaStore.OpenAsync(layout.MetadataPath, cancellationToken);
-        var planner = fileSystem as ILayerPlanner ?? new FixedPlanner(options, fileSystem.Capabilities);
-        var snapshotter = new OverlaySnapshotter(layout, store, fileSystem, planner, options, features, logger, time);
+        var snapshotter = new OverlaySnapshotter(layout, store, preparer, options, features, logger, time, MeasureUsage);
         try
         {
             await snapshotter.RestoreRemoteSnapshotsAsync(keeper?.Client, cancellationToken);
@@ -29,12 +31,5 @@ internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvi
             await snapshotter.DisposeAsync();
             throw;
         }
-    }
-
-    private sealed class FixedPlanner(SnapshotterOptions options, BackendCapabilities capabilities) : ILayerPlanner
-    {
-        private readonly LayerPlan _plan = new(options, capabilities, new Dictionary<string, string>());
-
-        public LayerPlan Plan(LayerRequest layer) => _plan;
     }
 }

@@ -27,12 +27,16 @@ internal static class PluginAssembly
     ];
 
     /// <summary>A loader for <paramref name="assemblyPath"/>; <paramref name="unloadable"/> for a look that is thrown away (settings checks).</summary>
-    public static PluginLoader CreateLoader(string assemblyPath, bool unloadable) =>
-        PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config =>
+    /// <exception cref="InvalidOperationException">The plugin was built against an SDK version this host does not provide.</exception>
+    public static PluginLoader CreateLoader(string assemblyPath, bool unloadable)
+    {
+        SdkCompatibility.Check(assemblyPath);
+        return PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config =>
         {
             config.PreferSharedTypes = false;
             config.IsUnloadable = unloadable;
         });
+    }
 
     /// <summary>Creates the one public <see cref="ISnapshotterPlugin"/> class of the loader's assembly.</summary>
     /// <exception cref="InvalidOperationException">There is none, or more than one.</exception>

@@ -61,30 +61,11 @@ internal sealed class LocalFileSystem(
     }
 
     /// <inheritdoc />
-    public Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken)
+    public Task CleanImageAsync(string imageKey, CancellationToken cancellationToken)
     {
-        images.Forget(imageDigest);
+        images.Forget(imageKey);
         return Task.CompletedTask;
     }
-
-    /// <summary>The local backend makes no lazy mounts; the host does not call this for a Local-only backend.</summary>
-    public Task<MountResult> MountAsync(LayerRequest layer, CancellationToken cancellationToken) =>
-        Task.FromResult(MountResult.Defer("the local backend makes no lazy mounts"));
-
-    /// <summary>The local backend makes no lazy mounts, so there is none to check.</summary>
-    public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken) =>
-        Task.FromException(new InvalidOperationException("the local backend makes no lazy mounts to check"));
-
-    /// <summary>Nothing to unmount: the local backend mounts nothing.</summary>
-    public Task UnmountAsync(string mountpoint, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <summary>Not a parallel backend; the host does not call this for a Local-only backend.</summary>
-    public Task<MountResult> MountParallelAsync(LayerRequest layer, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken) =>
-        Task.FromResult(MountResult.Defer("the local backend does not pull in parallel"));
-
-    /// <summary>The local backend makes no lazy mounts to id-map; see <see cref="IdMapMountLocalAsync"/>.</summary>
-    public Task<string> IdMapMountAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken) =>
-        Task.FromException<string>(new InvalidOperationException("the local backend makes no lazy mounts; use IdMapMountLocal"));
 
     // The overlay mount's lowerdir list (top-most first), as containerd's applier takes its parents from it.
     private static string[] LowerDirectories(IReadOnlyList<MountSpec> mounts) =>

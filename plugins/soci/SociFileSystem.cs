@@ -121,10 +121,10 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken)
+    public async Task CleanImageAsync(string imageKey, CancellationToken cancellationToken)
     {
-        _indexes.Forget(imageDigest);
-        foreach (var digest in _store.UnusedLayersOf(imageDigest)) await FreeAsync(digest).ConfigureAwait(false);
+        _indexes.Forget(imageKey);
+        foreach (var digest in _store.UnusedLayersOf(imageKey)) await FreeAsync(digest).ConfigureAwait(false);
     }
 
     /// <summary>

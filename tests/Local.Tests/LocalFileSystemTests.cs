@@ -115,11 +115,7 @@ public sealed class LocalFileSystemTests : IAsyncLifetime
         var image = await PushImageAsync("idmap/app:v1", Layer1(), Layer2());
         var request = Request(Cri(image, 1));
         await _fileSystem.MountLocalAsync(request, [], CancellationToken.None);
-        var map = IdMap.FromLabels(new Dictionary<string, string>
-        {
-            [SnapshotLabels.UidMapping] = "0:100000:65536",
-            [SnapshotLabels.GidMapping] = "0:200000:65536",
-        })!;
+        var map = new IdMap([new IdMapping(0, 100000, 65536)], [new IdMapping(0, 200000, 65536)]);
 
         var copy = await _fileSystem.IdMapMountLocalAsync(request.Mountpoint, "7", map, CancellationToken.None);
 

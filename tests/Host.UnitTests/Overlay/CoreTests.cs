@@ -27,14 +27,14 @@ public class CoreTests
     {
         await using var core = await CoreFixture.CreateAsync(BackendCapabilities.None);
         var base1 = await core.Snapshotter.PrepareAsync("a", "", NoLabels, null, CancellationToken.None);
-        Assert.Equal(["rw", "rbind"], Assert.Single(base1).Options);
+        Assert.Equal(["rw", "rbind"], Assert.Single(base1.Mounts).Options);
         await core.Snapshotter.CommitAsync("A", "a", NoLabels, CancellationToken.None);
 
         var view = Assert.Single(await core.Snapshotter.ViewAsync("v", "A", NoLabels, CancellationToken.None));
         Assert.Equal("bind", view.Type);
         Assert.Equal(["ro", "rbind"], view.Options);
 
-        var active = Assert.Single(await core.Snapshotter.PrepareAsync("b", "A", NoLabels, null, CancellationToken.None));
+        var active = Assert.Single((await core.Snapshotter.PrepareAsync("b", "A", NoLabels, null, CancellationToken.None)).Mounts);
         Assert.Equal("overlay", active.Type);
         Assert.Contains(active.Options, o => o.StartsWith("upperdir=", StringComparison.Ordinal));
         Assert.Contains(active.Options, o => o.StartsWith("workdir=", StringComparison.Ordinal));
@@ -93,7 +93,7 @@ public class CoreTests
     public async Task Usage_ActiveAndCommitted_CountsTheLayersOwnFiles()
     {
         await using var core = await CoreFixture.CreateAsync(BackendCapabilities.None);
-        var mount = Assert.Single(await core.Snapshotter.PrepareAsync("a", "", NoLabels, null, CancellationToken.None));
+        var mount = Assert.Single((await core.Snapshotter.PrepareAsync("a", "", NoLabels, null, CancellationToken.None)).Mounts);
         await File.WriteAllBytesAsync(Path.Combine(mount.Source, "data"), new byte[64 * 1024]);
 
         var active = await core.Snapshotter.UsageAsync("a", CancellationToken.None);

@@ -1,3 +1,4 @@
+using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.UnitTests.Overlay;
@@ -7,7 +8,7 @@ public class IdMapTests
     [Fact]
     public void FromLabels_Ranges_MapsIdsAndOverflows()
     {
-        var map = IdMap.FromLabels(new Dictionary<string, string>
+        var map = IdMapLabels.Parse(new Dictionary<string, string>
         {
             [SnapshotLabels.UidMapping] = "0:100000:65536",
             [SnapshotLabels.GidMapping] = "0:200000:10,10:300000:5",
@@ -22,7 +23,7 @@ public class IdMapTests
     [Fact]
     public void FromLabels_None_IsNull()
     {
-        Assert.Null(IdMap.FromLabels(new Dictionary<string, string>()));
+        Assert.Null(IdMapLabels.Parse(new Dictionary<string, string>()));
     }
 
     [Theory]
@@ -34,6 +35,6 @@ public class IdMapTests
     public void FromLabels_Malformed_InvalidArgument(string uids, string gids)
     {
         var labels = new Dictionary<string, string> { [SnapshotLabels.UidMapping] = uids, [SnapshotLabels.GidMapping] = gids };
-        Assert.Equal(SnapshotErrorKind.InvalidArgument, Assert.Throws<SnapshotterException>(() => IdMap.FromLabels(labels)).Kind);
+        Assert.Equal(SnapshotErrorKind.InvalidArgument, Assert.Throws<SnapshotterException>(() => IdMapLabels.Parse(labels)).Kind);
     }
 }

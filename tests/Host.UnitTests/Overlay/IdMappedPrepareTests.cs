@@ -19,16 +19,16 @@ public class IdMappedPrepareTests
     {
         await using var core = await CoreFixture.CreateAsync(BackendCapabilities.Lazy | BackendCapabilities.Local);
         // A lazily served layer, then a plain one applied by containerd on top of it.
-        await Assert.ThrowsAsync<SnapshotterException>(() => core.Snapshotter.PrepareAsync("default/1/a", "", new Dictionary<string, string>
+        Assert.Equal("L1", (await core.Snapshotter.PrepareAsync("default/1/a", "", new Dictionary<string, string>
         {
             [SnapshotLabels.TargetRef] = "L1",
             [SnapshotLabels.CriImageRef] = "127.0.0.1:5000/app:1",
             [SnapshotLabels.CriLayerDigest] = "sha256:1111",
-        }, null, CancellationToken.None));
+        }, null, CancellationToken.None)).CommittedTarget);
         await core.Snapshotter.PrepareAsync("default/2/b", "L1", new Dictionary<string, string>(), null, CancellationToken.None);
         await core.Snapshotter.CommitAsync("L2", "default/2/b", new Dictionary<string, string>(), CancellationToken.None);
 
-        var mount = Assert.Single(await core.Snapshotter.PrepareAsync("default/3/c", "L2", Mapping, null, CancellationToken.None));
+        var mount = Assert.Single((await core.Snapshotter.PrepareAsync("default/3/c", "L2", Mapping, null, CancellationToken.None)).Mounts);
 
         var lowers = mount.Options.Single(o => o.StartsWith("lowerdir=", StringComparison.Ordinal))["lowerdir=".Length..].Split(':');
         Assert.All(lowers, lower => Assert.Contains("/idmap/", lower));

@@ -19,22 +19,29 @@ public class RemotePrepareTests
         [SnapshotLabels.CriImageLayers] = layer,
     };
 
-    private static async Task<SnapshotterException> PrepareLayerAsync(CoreFixture core, string key, string parent, Dictionary<string, string> labels) =>
-        await Assert.ThrowsAsync<SnapshotterException>(() => core.Snapshotter.PrepareAsync(key, parent, labels, null, CancellationToken.None));
+    // A remote Prepare that a backend (or an earlier Prepare) committed: the answer the gRPC adapter turns into AlreadyExists.
+    private static async Task<PrepareResult> PrepareLayerAsync(CoreFixture core, string key, string parent, Dictionary<string, string> labels)
+    {
+        var result = await core.Snapshotter.PrepareAsync(key, parent, labels, null, CancellationToken.None);
+        Assert.NotNull(result.CommittedTarget);
+        return result;
+    }
 
     [RootOnlyFact]
-    public async Task Prepare_LazyMounted_CommitsTargetWithRemoteLabelsAndAnswersAlreadyExists()
+    public async Task Prepare_LazyMounted_CommitsTargetWithRemoteLabelsAndAnswersCommitted()
     {
         await using var core = await CoreFixture.CreateAsync(All);
-        var error = await PrepareLayerAsync(core, "default/1/extract-1 sha256:aaa", "", CriLabels("sha256:aaa"));
+        var result = await PrepareLayerAsync(core, "default/1/extract-1 sha256:aaa", "", CriLabels("sha256:aaa"));
 
-        Assert.Equal(SnapshotErrorKind.AlreadyExists, error.Kind);
+        Assert.Equal("sha256:aaa", result.CommittedTarget);
         var info = await core.Snapshotter.StatAsync("sha256:aaa", CancellationToken.None);
         Assert.Equal(SnapshotKind.Committed, info.Kind);
         Assert.Equal("remote snapshot", info.Labels[SnapshotLabels.Remote]);
         Assert.Equal("lazy", info.Labels[SnapshotLabels.BackendRole]);
         Assert.Equal("default", info.Labels[SnapshotLabels.Namespace]);
         Assert.Equal("sha256:aaa", info.Labels[SnapshotLabels.TargetRef]);
+        Assert.Equal("scripted", info.Labels[SnapshotLabels.Backend]);
+        Assert.Equal("scripted/lazy prepared", info.Labels[HostLabels.Why]);
         // containerd finds it by label and exact parent.
         var found = await core.ListAsync("labels.\"containerd.io/snapshot.ref\"==sha256:aaa,parent==\"\"");
         Assert.Single(found);
@@ -51,7 +58,7 @@ public class RemotePrepareTests
         var child = await core.Snapshotter.StatAsync("sha256:bbb", CancellationToken.None);
         Assert.Equal("sha256:aaa", child.Parent);
         var mounts = await core.Snapshotter.PrepareAsync("default/3/container", "sha256:bbb", new Dictionary<string, string>(), null, CancellationToken.None);
-        var overlay = Assert.Single(mounts);
+        var overlay = Assert.Single(mounts.Mounts);
         Assert.Equal("overlay", overlay.Type);
         Assert.Contains(overlay.Options, o => o.StartsWith("lowerdir=", StringComparison.Ordinal) && o.Split(':').Length == 2);
     }
@@ -69,17 +76,25 @@ public class RemotePrepareTests
     }
 
     [RootOnlyFact]
-    public async Task Prepare_NoIndexWithoutFallback_HandsLayerBackToContainerd()
+    public async Task Prepare_NoIndexWithoutFallback_HandsLayerBackToContainerdAndRecordsWhy()
     {
-        await using var core = await CoreFixture.CreateAsync(All);
+        // No parallel backend in the chain and no parallel_pull_as_fallback: containerd pulls unindexed images.
+        await using var core = await CoreFixture.CreateAsync(BackendCapabilities.Lazy | BackendCapabilities.Local);
         core.Backend.Lazy = _ => MountResult.NoIndex("image has no index");
-        var mounts = await core.Snapshotter.PrepareAsync("default/1/k", "", CriLabels("sha256:aaa"), null, CancellationToken.None);
+        var result = await core.Snapshotter.PrepareAsync("default/1/k", "", CriLabels("sha256:aaa"), null, CancellationToken.None);
 
-        var bind = Assert.Single(mounts);
+        Assert.Null(result.CommittedTarget);
+        var bind = Assert.Single(result.Mounts);
         Assert.Equal("bind", bind.Type);
         Assert.Empty(Directory.EnumerateFileSystemEntries(bind.Source));
         Assert.Equal(SnapshotKind.Active, (await core.Snapshotter.StatAsync("default/1/k", CancellationToken.None)).Kind);
         Assert.Equal(["mount sha256:1111"], core.Backend.Calls);
+        // containerd's Commit carries the host's record over to the committed layer.
+        await core.Snapshotter.CommitAsync("sha256:aaa", "default/1/k", new Dictionary<string, string>(), CancellationToken.None);
+        var committed = await core.Snapshotter.StatAsync("sha256:aaa", CancellationToken.None);
+        Assert.Equal("scripted/lazy no-index: image has no index; containerd: no index and no parallel-pull fallback", committed.Labels[HostLabels.Why]);
+        Assert.Equal("127.0.0.1:5000/app:1", committed.Labels[HostLabels.Image]);
+        Assert.False(committed.Labels.ContainsKey(SnapshotLabels.Backend));
     }
 
     [RootOnlyFact]
@@ -129,7 +144,7 @@ public class RemotePrepareTests
         core.Backend.FailAfterWriting = true;
         var mounts = await core.Snapshotter.PrepareAsync("default/1/k", "", CriLabels("sha256:aaa"), null, CancellationToken.None);
 
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Assert.Single(mounts).Source));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Assert.Single(mounts.Mounts).Source));
     }
 
     [RootOnlyFact]
@@ -152,9 +167,9 @@ public class RemotePrepareTests
     public async Task Prepare_OnlyTargetLabelAsCtrPullSends_DefersWithoutAskingBackends()
     {
         await using var core = await CoreFixture.CreateAsync(All);
-        var mounts = await core.Snapshotter.PrepareAsync("default/1/k", "", new Dictionary<string, string> { [SnapshotLabels.TargetRef] = "sha256:aaa" }, null, CancellationToken.None);
+        var result = await core.Snapshotter.PrepareAsync("default/1/k", "", new Dictionary<string, string> { [SnapshotLabels.TargetRef] = "sha256:aaa" }, null, CancellationToken.None);
 
-        Assert.Single(mounts);
+        Assert.Single(result.Mounts);
         Assert.Empty(core.Backend.Calls);
         Assert.Equal(SnapshotKind.Active, (await core.Snapshotter.StatAsync("default/1/k", CancellationToken.None)).Kind);
     }
@@ -163,7 +178,7 @@ public class RemotePrepareTests
     public async Task Prepare_NoNamespaceAnywhere_FailsAndLeavesNothing()
     {
         await using var core = await CoreFixture.CreateAsync(All);
-        var error = await PrepareLayerAsync(core, "extract sha256:aaa", "", CriLabels("sha256:aaa"));
+        var error = await Assert.ThrowsAsync<SnapshotterException>(() => core.Snapshotter.PrepareAsync("extract sha256:aaa", "", CriLabels("sha256:aaa"), null, CancellationToken.None));
 
         Assert.Equal(SnapshotErrorKind.NoNamespace, error.Kind);
         Assert.Empty(await core.ListAsync());
@@ -171,14 +186,14 @@ public class RemotePrepareTests
     }
 
     [RootOnlyFact]
-    public async Task Prepare_TargetAlreadyCommitted_AnswersAlreadyExistsWithoutWork()
+    public async Task Prepare_TargetAlreadyCommitted_AnswersCommittedWithoutWork()
     {
         await using var core = await CoreFixture.CreateAsync(All);
         await PrepareLayerAsync(core, "default/1/k", "", CriLabels("sha256:aaa"));
         var calls = core.Backend.Calls.Count;
-        var error = await PrepareLayerAsync(core, "other/1/k", "", CriLabels("sha256:aaa"));
+        var result = await PrepareLayerAsync(core, "other/1/k", "", CriLabels("sha256:aaa"));
 
-        Assert.Equal(SnapshotErrorKind.AlreadyExists, error.Kind);
+        Assert.Equal("sha256:aaa", result.CommittedTarget);
         Assert.Equal(calls, core.Backend.Calls.Count);
         Assert.Single(await core.ListAsync());
     }

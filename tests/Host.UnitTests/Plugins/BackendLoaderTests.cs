@@ -101,4 +101,36 @@ public class BackendLoaderTests(BuiltTestPlugins plugins) : IClassFixture<BuiltT
         Assert.Contains("plugin 'no-entry'", error.Message);
         Assert.Contains("ISnapshotterPlugin", error.Message);
     }
+
+    [Fact]
+    public void LoadAll_PluginBuiltAgainstAnotherSdkMajorVersion_IsRefusedWithBothVersions()
+    {
+        var config = Config($"""
+            plugins:
+              - name: future
+                path: {plugins.Sdk2PluginFolder}
+            """);
+
+        var error = Assert.Throws<PluginLoadException>(() => _loader.LoadAll(config.Plugins, Directory.CreateTempSubdirectory("psnap-root-").FullName));
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("plugin 'future'", failure);
+        Assert.Contains("built against PluggableSnapshotter.Sdk 2.0.0.0, but this host provides 1.0.0.0", failure);
+        Assert.Contains("rebuild the plugin against SDK 1.x", failure);
+    }
+
+    [Fact]
+    public void Validate_PluginBuiltAgainstAnotherSdkMajorVersion_ReportedAtItsLine()
+    {
+        var path = Path.Combine(plugins.Workspace, "future.yaml");
+        File.WriteAllText(path, $"""
+            plugins:
+              - name: future
+                path: {plugins.Sdk2PluginFolder}
+            """);
+
+        var reading = PluginsConfigLoader.Validate(path, Directory.CreateTempSubdirectory("psnap-root-").FullName);
+
+        Assert.Contains(reading.Errors.ToList(), e => e.Contains("line 2", StringComparison.Ordinal) && e.Contains("built against PluggableSnapshotter.Sdk 2.0.0.0", StringComparison.Ordinal));
+    }
 }

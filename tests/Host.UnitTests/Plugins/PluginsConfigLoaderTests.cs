@@ -88,7 +88,7 @@ public class PluginsConfigLoaderTests
             """);
 
         var chains = config.Chains.Select(c => new Chain(c.Name, [], c.Images.Select(i => new ImagePattern(i)).ToList())).ToList();
-        var router = new ChainRouter(chains, config.DefaultChain, config.Options);
+        var router = new ChainPreparer(chains, config.DefaultChain, config.Options, Microsoft.Extensions.Logging.Abstractions.NullLogger<ChainPreparer>.Instance);
         Assert.Equal("canary", router.Select("registry.local/team/app:1").Name);
         Assert.Equal("default", router.Select("registry.local/team/sub/app:1").Name);
         Assert.Equal("canary", router.Select("docker.io/library/canary:2").Name);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Host.Overlay;
+using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport.Mounts;
 
@@ -28,12 +29,14 @@ internal sealed class CoreFixture : IAsyncDisposable
 
     public string SnapshotsDirectory => Path.Combine(Root, "snapshots");
 
-    public static async Task<CoreFixture> CreateAsync(BackendCapabilities capabilities, SnapshotterOptions? options = null)
+    public static async Task<CoreFixture> CreateAsync(BackendCapabilities capabilities, SnapshotterOptions? options = null,
+        Func<string, CancellationToken, SnapshotUsage>? measureUsage = null)
     {
         var tmpfs = await TmpfsDirectory.CreateAsync("core", CancellationToken.None, "256m");
         var backend = new ScriptedFileSystem(Directory.CreateDirectory(tmpfs.Combine("scratch")).FullName, capabilities);
         options ??= new SnapshotterOptions();
-        var snapshotter = await Factory().CreateAsync(tmpfs.Combine("root"), backend, options, CancellationToken.None);
+        var factory = measureUsage is null ? Factory() : new SnapshotterFactory(NullLoggerFactory.Instance, TimeProvider.System) { MeasureUsage = measureUsage };
+        var snapshotter = await factory.CreateAsync(tmpfs.Combine("root"), Preparer(backend, options), options, CancellationToken.None);
         return new CoreFixture(tmpfs, backend, snapshotter, options);
     }
 
@@ -41,7 +44,7 @@ internal sealed class CoreFixture : IAsyncDisposable
     public async Task RestartAsync(SnapshotterOptions options)
     {
         await Snapshotter.DisposeAsync();
-        Snapshotter = await Factory().CreateAsync(Root, Backend, options, CancellationToken.None);
+        Snapshotter = await Factory().CreateAsync(Root, Preparer(Backend, options), options, CancellationToken.None);
     }
 
     /// <summary>The names under snapshots/, sorted: what a failed operation must leave unchanged.</summary>
@@ -65,4 +68,7 @@ internal sealed class CoreFixture : IAsyncDisposable
     }
 
     private static SnapshotterFactory Factory() => new(NullLoggerFactory.Instance, TimeProvider.System);
+
+    private static ChainPreparer Preparer(ScriptedFileSystem backend, SnapshotterOptions options) =>
+        new([new Chain("default", [new ChainBackend("scripted", backend)], [])], "default", options, NullLogger<ChainPreparer>.Instance);
 }

@@ -1,7 +1,9 @@
-namespace PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Host.Core;
 
 /// <summary>The kinds of snapshot, with containerd's wire values.</summary>
-public enum SnapshotKind
+internal enum SnapshotKind
 {
     /// <summary>Not a valid kind.</summary>
     Unknown = 0,

@@ -1,4 +1,6 @@
-namespace PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Host.Core;
 
 /// <summary>
 /// A containerd snapshotter (<c>snapshots.Snapshotter</c>), as the host serves it over gRPC.
@@ -9,7 +11,7 @@ namespace PluggableSnapshotter.Sdk;
 /// Keys and names share one namespace. Each method either does all it says or nothing: a failure leaves metadata and
 /// directories as they were. Contract violations throw <see cref="SnapshotterException"/>.
 /// </remarks>
-public interface ISnapshotter : IAsyncDisposable
+internal interface ISnapshotter : IAsyncDisposable
 {
     /// <summary>The snapshot named by <paramref name="key"/>.</summary>
     Task<SnapshotInfo> StatAsync(string key, CancellationToken cancellationToken);
@@ -26,15 +28,15 @@ public interface ISnapshotter : IAsyncDisposable
     Task<IReadOnlyList<MountSpec>> MountsAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Creates a writable active snapshot. With <see cref="SnapshotLabels.TargetRef"/> among the labels this may unpack an image
-    /// layer itself and throw <see cref="SnapshotErrorKind.AlreadyExists"/> once the layer is committed under that name.
+    /// Creates a writable active snapshot. With <see cref="SnapshotLabels.TargetRef"/> among the labels this may prepare the
+    /// image layer itself and answer <see cref="PrepareResult.CommittedTarget"/> once the layer is committed under that name.
     /// </summary>
     /// <param name="key">The new snapshot's key.</param>
     /// <param name="parent">The committed parent's name, or empty.</param>
     /// <param name="labels">The snapshot's labels.</param>
     /// <param name="namespace">The containerd namespace from the request's metadata, or null to take it from the key.</param>
     /// <param name="cancellationToken">Cancels the operation; nothing is left behind.</param>
-    Task<IReadOnlyList<MountSpec>> PrepareAsync(string key, string parent, IReadOnlyDictionary<string, string> labels, string? @namespace, CancellationToken cancellationToken);
+    Task<PrepareResult> PrepareAsync(string key, string parent, IReadOnlyDictionary<string, string> labels, string? @namespace, CancellationToken cancellationToken);
 
     /// <summary>Creates a read-only active snapshot of <paramref name="parent"/>.</summary>
     Task<IReadOnlyList<MountSpec>> ViewAsync(string key, string parent, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken);

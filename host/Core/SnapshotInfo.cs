@@ -1,7 +1,9 @@
-namespace PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Host.Core;
 
 /// <summary>What a snapshotter knows of one snapshot (containerd's <c>snapshots.Info</c>).</summary>
-public sealed record SnapshotInfo
+internal sealed record SnapshotInfo
 {
     /// <summary>The kind of snapshot.</summary>
     public required SnapshotKind Kind { get; init; }

@@ -1,7 +1,9 @@
-namespace PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Host.Core;
 
 /// <summary>How the snapshotter core drives its file system (SOCI's snapshotter options, under the same names).</summary>
-public sealed record SnapshotterOptions
+internal sealed record SnapshotterOptions
 {
     /// <summary>At startup, keep going when a remote snapshot cannot be mounted again (log a warning) instead of failing.</summary>
     public bool AllowInvalidMountsOnRestart { get; init; }

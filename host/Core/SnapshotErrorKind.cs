@@ -1,7 +1,9 @@
-namespace PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Host.Core;
 
 /// <summary>The contract violations a snapshotter reports; the gRPC adapter maps each to the status code containerd expects.</summary>
-public enum SnapshotErrorKind
+internal enum SnapshotErrorKind
 {
     /// <summary>The key, name or parent does not exist (gRPC NotFound).</summary>
     NotFound,

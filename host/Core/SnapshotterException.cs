@@ -1,7 +1,9 @@
-namespace PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Host.Core;
 
 /// <summary>A request the snapshotter refuses, with the kind that decides its gRPC status code.</summary>
-public class SnapshotterException : Exception
+internal class SnapshotterException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public SnapshotterException(SnapshotErrorKind kind, string message, Exception? innerException = null)

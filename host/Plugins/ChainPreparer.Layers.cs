@@ -1,0 +1,107 @@
+using PluggableSnapshotter.Host.Overlay;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Host.Plugins;
+
+/// <summary>The core's view of the policy, and the operations on layers a backend prepared.</summary>
+internal sealed partial class ChainPreparer
+{
+    async Task<LayerPreparation> ILayerPreparer.PrepareAsync(LayerRequest layer, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
+    {
+        var result = await PrepareLayerAsync(layer, mounts, cancellationToken);
+        return new LayerPreparation(result.PreparedBy is not null, Labels(layer, result), result.ToString());
+    }
+
+    /// <summary>What a layer records of its preparation: its chain, every try (<see cref="HostLabels.Why"/>) and who made it.</summary>
+    public static Dictionary<string, string> Labels(LayerRequest layer, ChainResult result)
+    {
+        var labels = new Dictionary<string, string>(result.BackendLabels ?? new Dictionary<string, string>())
+        {
+            [SnapshotLabels.Chain] = result.Chain,
+            [HostLabels.Why] = WhyLabel.Format(result),
+        };
+        if (layer.ImageReference is { } image)
+        {
+            labels[HostLabels.Image] = image;
+        }
+        if (layer.LayerDigest is { } digest)
+        {
+            labels[HostLabels.Layer] = digest;
+        }
+        if (result.PreparedBy is { } by)
+        {
+            labels[SnapshotLabels.Backend] = by.Backend;
+            labels[SnapshotLabels.BackendRole] = by.Role.Label();
+        }
+        return labels;
+    }
+
+    public async Task<bool> RestoreAsync(LayerRequest layer, CancellationToken cancellationToken)
+    {
+        if (BackendRoles.FromLabel(layer.Labels.GetValueOrDefault(SnapshotLabels.BackendRole)) != BackendRole.Lazy)
+        {
+            return false;
+        }
+        var backend = Owner(layer.Labels, BackendRole.Lazy)
+            ?? throw new InvalidOperationException($"no loaded backend serves layers lazily (recorded backend: {layer.Labels.GetValueOrDefault(SnapshotLabels.Backend) ?? "none"})");
+        var result = await backend.FileSystem.MountAsync(layer, cancellationToken);
+        if (!result.IsMounted)
+        {
+            throw new InvalidOperationException($"{backend.Name}: {result.Outcome}: {result.Reason}");
+        }
+        _mountedBy[layer.Mountpoint] = backend;
+        await backend.FileSystem.CheckAsync(layer, cancellationToken);
+        return true;
+    }
+
+    public async Task<string> MapIdsAsync(string layerPath, IReadOnlyDictionary<string, string> layerLabels, string activeLayerId, IdMap idMap,
+        CancellationToken cancellationToken)
+    {
+        if (BackendRoles.FromLabel(layerLabels.GetValueOrDefault(SnapshotLabels.BackendRole)) == BackendRole.Lazy)
+        {
+            var owner = _mountedBy.GetValueOrDefault(layerPath) ?? Owner(layerLabels, BackendRole.Lazy)
+                ?? throw SnapshotterException.FailedPrecondition($"no loaded backend serves the lazily mounted layer {layerPath}");
+            var view = await owner.FileSystem.IdMapMountAsync(layerPath, activeLayerId, idMap, cancellationToken);
+            _mountedBy[view] = owner;
+            return view;
+        }
+        // An unpacked layer (by a backend or by containerd) is plain files: the local backend of its chain copies them.
+        var chain = _chains.FirstOrDefault(c => c.Name == layerLabels.GetValueOrDefault(SnapshotLabels.Chain)) ?? _default;
+        var local = chain.Playing(BackendRole.Local).FirstOrDefault()
+            ?? throw SnapshotterException.FailedPrecondition($"id-mapping layer {layerPath} needs a backend with the local role in chain {chain.Name}");
+        return await local.FileSystem.IdMapMountLocalAsync(layerPath, activeLayerId, idMap, cancellationToken);
+    }
+
+    public async Task UnmountAsync(string mountpoint, CancellationToken cancellationToken)
+    {
+        if (_mountedBy.TryRemove(mountpoint, out var owner))
+        {
+            await owner.FileSystem.UnmountAsync(mountpoint, cancellationToken);
+            return;
+        }
+        // Not mounted in this run: any lazy backend may own it; each ignores what is not its own.
+        foreach (var backend in _backends.Values.Where(b => b.Plays(BackendRole.Lazy)))
+        {
+            await backend.FileSystem.UnmountAsync(mountpoint, cancellationToken);
+        }
+    }
+
+    public async Task CleanImageAsync(string imageKey, CancellationToken cancellationToken)
+    {
+        foreach (var backend in _backends.Values)
+        {
+            await backend.FileSystem.CleanImageAsync(imageKey, cancellationToken);
+        }
+    }
+
+    // The backend a layer records, if loaded and playing the role; else the first of its chain (or the default chain) that does.
+    private ChainBackend? Owner(IReadOnlyDictionary<string, string> labels, BackendRole role)
+    {
+        if (labels.TryGetValue(SnapshotLabels.Backend, out var name) && _backends.TryGetValue(name, out var recorded) && recorded.Plays(role))
+        {
+            return recorded;
+        }
+        var chain = _chains.FirstOrDefault(c => c.Name == labels.GetValueOrDefault(SnapshotLabels.Chain)) ?? _default;
+        return chain.Playing(role).FirstOrDefault() ?? _backends.Values.FirstOrDefault(b => b.Plays(role));
+    }
+}
