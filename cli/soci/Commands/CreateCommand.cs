@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci.Cli.Building;
 
 namespace PluggableSnapshotter.Soci.Cli.Commands;
@@ -33,7 +34,7 @@ internal static class CreateCommand
             foreach (SelectedManifest m in selection.Selected)
             {
                 BuiltIndex index = await indexer.BuildAsync(reference, m.Descriptor, m.Manifest, m.PlatformText, SociIndexVersion.V1, local, ct);
-                await local.PutBlobAsync(index.Manifest, SociMediaTypes.OciManifest, ct);
+                await local.PutBlobAsync(index.Manifest, MediaTypes.OciManifest, ct);
                 local.AddRef(m.Descriptor.Digest, index.Digest);
                 await env.Out.WriteLineAsync($"{index.Digest}\t{m.PlatformText}\t{m.Descriptor.Digest}\t{index.ZtocCount} zTOCs");
             }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci.Cli.Building;
 
 namespace PluggableSnapshotter.Soci.Cli.Commands;
@@ -31,7 +32,7 @@ internal static class PushCommand
                 {
                     byte[] manifest = await local.GetBlobAsync(indexDigest, ct);
                     SociIndexManifest index = SociIndexManifest.Parse(manifest);
-                    foreach (OciDescriptor blob in index.Blobs)
+                    foreach (Descriptor blob in index.Blobs)
                     {
                         env.Reporter.Note($"[{m.PlatformText}] pushing {blob.Digest} ({blob.Size} bytes)");
                         await sink.PutBlobAsync(await local.GetBlobAsync(blob.Digest, ct), blob.MediaType, ct);
