@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Soci.Cli.Output;
 
 namespace PluggableSnapshotter.Soci.Cli.Building;
@@ -14,7 +15,7 @@ internal sealed class ImageConverter(RegistryClient client, Reporter reporter, B
     public async Task<Descriptor> ConvertAsync(ImageReference source, ImageReference destination, PlatformChoice choice,
         CancellationToken cancellationToken)
     {
-        ImageSelection selection = await ImageSelection.LoadAsync(client, source, choice, cancellationToken).ConfigureAwait(false);
+        ImageSelection selection = await new ImageCatalog(client).SelectAsync(source, choice.Filter, cancellationToken).ConfigureAwait(false);
         bool sameRepository = References.SameRepository(source, destination);
         var copier = new BlobCopier(client, reporter);
         var indexer = new ManifestIndexer(client, reporter, settings);

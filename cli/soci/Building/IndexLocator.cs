@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 
 namespace PluggableSnapshotter.Soci.Cli.Building;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Soci.Cli.Building;
 
 namespace PluggableSnapshotter.Soci.Cli.Commands;
@@ -29,7 +30,7 @@ internal static class CreateCommand
             };
             using var env = CliEnvironment.Create(parse, reference);
             var local = new LocalStore(parse.GetRequiredValue(store));
-            var selection = await ImageSelection.LoadAsync(env.Client, reference, PlatformChoice.From(parse.GetValue(all), parse.GetValue(platform)), ct);
+            var selection = await env.Catalog.SelectAsync(reference, PlatformChoice.From(parse.GetValue(all), parse.GetValue(platform)).Filter, ct);
             var indexer = new ManifestIndexer(env.Client, env.Reporter, settings);
             foreach (SelectedManifest m in selection.Selected)
             {
