@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;
 
 // Usage: ztoc-bench [layer.tar.gz ...]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Auth;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Soci.Cli.Output;
 
 namespace PluggableSnapshotter.Soci.Cli;
@@ -33,9 +34,13 @@ internal sealed class CliEnvironment : IDisposable
             },
             Credentials(parse, references),
             _loggers.CreateLogger<RegistryClient>());
+        Catalog = new ImageCatalog(Client);
     }
 
     public RegistryClient Client { get; }
+
+    /// <summary>Image resolution over <see cref="Client"/>.</summary>
+    public ImageCatalog Catalog { get; }
     public Reporter Reporter { get; }
     public TextWriter Out => Console.Out;
 

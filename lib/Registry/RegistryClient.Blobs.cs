@@ -65,6 +65,7 @@ public sealed partial class RegistryClient
         if (range.Offset < 0 || range.Length <= 0) throw new ArgumentOutOfRangeException(nameof(range), "a range needs a non-negative offset and a positive length");
         using var response = await SendRangeAsync(repository, digest, $"bytes={range}", cancellationToken).ConfigureAwait(false);
         await response.EnsureSuccessAsync($"bytes {range} of blob {digest}", cancellationToken).ConfigureAwait(false);
+        NoteRangeAnswer(repository, response.StatusCode);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, response.Deadline);
         await using var body = await response.Message.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
         var skip = 0L;
@@ -108,6 +109,7 @@ public sealed partial class RegistryClient
             var header = "bytes=" + string.Join(',', ranges.Select(r => r.ToString()));
             using var response = await SendRangeAsync(repository, digest, header, cancellationToken).ConfigureAwait(false);
             var contentType = response.Message.Content.Headers.ContentType;
+            if (response.StatusCode is HttpStatusCode.PartialContent or HttpStatusCode.OK) NoteRangeAnswer(repository, response.StatusCode);
             if (response.StatusCode == HttpStatusCode.PartialContent && contentType?.MediaType == "multipart/byteranges" &&
                 contentType.Parameters.FirstOrDefault(p => p.Name == "boundary")?.Value is { } boundary)
             {
@@ -146,6 +148,7 @@ public sealed partial class RegistryClient
         try
         {
             await response.EnsureSuccessAsync($"blob {digest}", cancellationToken).ConfigureAwait(false);
+            if (offset > 0) NoteRangeAnswer(repository, response.StatusCode);
             if (response.StatusCode == HttpStatusCode.PartialContent && response.Message.Content.Headers.ContentRange?.From != offset)
                 throw new InvalidDataException($"blob {digest}: asked to resume at {offset}, the registry answered {response.Message.Content.Headers.ContentRange}");
             var body = await response.Message.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);

@@ -34,4 +34,7 @@ internal static partial class RegistryLog
 
     [LoggerMessage(1109, LogLevel.Information, "Registry {Host} ignores range requests; fetching each of its blobs in one request")]
     public static partial void RangesRefused(ILogger logger, string host);
+
+    [LoggerMessage(1110, LogLevel.Debug, "Range probe on {Host} failed ({Reason}); fetching its blobs in one request each")]
+    public static partial void RangeProbeFailed(ILogger logger, string host, string reason);
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Local;
@@ -12,7 +13,7 @@ namespace PluggableSnapshotter.Plugins.Local;
 /// point as it was. Serves the <see cref="BackendCapabilities.Local"/> role only.
 /// </summary>
 internal sealed class LocalFileSystem(
-    RegistryClient registry, LayerApplier applier, ImageMetadataCache images, LocalBackendOptions options, ILogger<LocalFileSystem>? logger = null) : IFileSystem
+    RegistryClient registry, LayerApplier applier, ImageCatalog images, LocalBackendOptions options, ILogger<LocalFileSystem>? logger = null) : IFileSystem
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
@@ -24,12 +25,15 @@ internal sealed class LocalFileSystem(
     {
         ArgumentNullException.ThrowIfNull(layer);
         if (!layer.DescribesImageLayer) return MountResult.Defer("the Prepare labels name no image reference and layer digest");
-        var found = await images.FindAsync(layer, cancellationToken).ConfigureAwait(false);
+        var reference = ImageCatalog.ReferenceFromLabels(layer.ImageReference);
+        var image = await images.GetAsync(reference, layer.ManifestDigest, cancellationToken).ConfigureAwait(false);
+        var found = image.FindLayer(layer.LayerDigest!)
+            ?? throw new InvalidDataException($"layer {layer.LayerDigest} is not a layer of image {reference} (manifest {image.ManifestDigest})");
         if (found.Descriptor.MediaType.Contains("encrypted", StringComparison.Ordinal))
             return MountResult.Defer($"layer media type {found.Descriptor.MediaType} needs decryption, which containerd does");
 
-        using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", found.Descriptor.Digest, found.Repository);
-        var blob = await registry.OpenBlobAsync(found.Repository, found.Descriptor, cancellationToken).ConfigureAwait(false);
+        using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", found.Descriptor.Digest, image.Reference);
+        var blob = await registry.OpenBlobAsync(image.Reference, found.Descriptor, cancellationToken).ConfigureAwait(false);
         var result = await applier.ApplyAsync(blob, layer.Mountpoint, new LayerApplyOptions
         {
             MediaType = found.Descriptor.MediaType,

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Auth;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Local;
@@ -18,7 +19,7 @@ public sealed class LocalPlugin : ISnapshotterPlugin
         services.AddSingleton(options);
         services.AddSingleton(provider => options.CreateClient(provider.GetService<ILogger<RegistryClient>>()));
         services.AddSingleton(provider => new LayerApplier(provider.GetService<ILogger<LayerApplier>>()));
-        services.AddSingleton<ImageMetadataCache>();
+        services.AddSingleton(provider => new ImageCatalog(provider.GetRequiredService<RegistryClient>()));
         services.AddSingleton<IFileSystem, LocalFileSystem>();
     }
 }

@@ -78,11 +78,11 @@ internal sealed partial class ImageJob
     private async Task RunAsync(string firstLayer, CancellationToken cancellationToken)
     {
         await Task.Yield(); // the Prepare that starts the job goes on to wait for its layer
-        var metadata = await ImageMetadata.LoadAsync(_services.Registry, Reference, _manifestDigestLabel, _labelLayers, cancellationToken).ConfigureAwait(false);
+        var metadata = await ImageMetadata.LoadAsync(_services.Images, Reference, _manifestDigestLabel, _labelLayers, cancellationToken).ConfigureAwait(false);
         ManifestDigest = metadata.ManifestDigest;
         var options = _services.Options;
         var ranges = options.ChunkBytes is not null
-            && await _services.Ranges.SupportsRangesAsync(Reference, metadata.Manifest.Config, cancellationToken).ConfigureAwait(false);
+            && await _services.Registry.HonoursRangesAsync(Reference, metadata.Manifest.Config, cancellationToken).ConfigureAwait(false);
         _plan = new DownloadPlan(_services.Registry, Reference, _downloadsPerImage, _services.Limits.Downloads, options.ChunkBytes, ranges,
             options.ChunkAttempts, _services.Logger);
         var first = Math.Max(0, metadata.Layers.ToList().FindIndex(l => l.Descriptor.Digest == firstLayer));

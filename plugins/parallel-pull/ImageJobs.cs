@@ -82,6 +82,7 @@ internal sealed class ImageJobs(PullServices services)
     /// </summary>
     public async Task CleanImageAsync(string image)
     {
+        services.Images.Forget(image);
         ImageJob[] matching;
         HashSet<string> names;
         lock (_lock)

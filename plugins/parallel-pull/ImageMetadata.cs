@@ -1,45 +1,36 @@
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
-/// <summary>An image's manifest and config, and its layers in the order the job fetches them.</summary>
+/// <summary>An image's manifest and its layers in the order the job fetches them.</summary>
 internal sealed record ImageMetadata(string ManifestDigest, ImageManifest Manifest, IReadOnlyList<ImageMetadata.Layer> Layers)
 {
     /// <summary>A layer to fetch: its descriptor and the diff ID the config gives it (null when unknown).</summary>
     internal sealed record Layer(Descriptor Descriptor, string? DiffId);
 
     /// <summary>
-    /// Fetches the manifest (pinned by <paramref name="manifestDigest"/> when the labels gave one) and config. The layers are
-    /// the manifest's, in its order, then any the labels list that it lacks (the tag moved): those get a descriptor with no
+    /// Resolves the image through the catalog (pinned by <paramref name="manifestDigest"/> when the labels gave one). The layers
+    /// are the manifest's, in its order, then any the labels list that it lacks (the tag moved): those get a descriptor with no
     /// size or media type, fetched in one request and sniffed. The label lists themselves are no order to follow:
     /// CRI's may be truncated and ctr-remote's starts at the layer being prepared.
     /// </summary>
     public static async Task<ImageMetadata> LoadAsync(
-        RegistryClient registry, ImageReference reference, string? manifestDigest, IReadOnlyList<string> labelLayers, CancellationToken cancellationToken)
+        ImageCatalog images, ImageReference reference, string? manifestDigest, IReadOnlyList<string> labelLayers, CancellationToken cancellationToken)
     {
-        // A digest from the labels pins the manifest; otherwise the reference resolves for this platform.
-        var pinned = manifestDigest is not null && OciDigest.TryParse(manifestDigest, out _) ? reference.WithSelector(manifestDigest) : reference;
-        var resolved = await registry.ResolveAsync(pinned, null, cancellationToken).ConfigureAwait(false);
-        var manifest = resolved.Manifest;
-        var digest = resolved.ManifestDescriptor.Digest;
-
-        var config = await registry.GetConfigAsync(reference, manifest.Config, cancellationToken).ConfigureAwait(false);
-        var diffIds = config.RootFs?.DiffIds ?? [];
+        var image = await images.GetAsync(reference, manifestDigest, cancellationToken).ConfigureAwait(false);
         var known = new Dictionary<string, Layer>(StringComparer.Ordinal);
-        for (var i = 0; i < manifest.Layers.Count; i++)
-        {
-            known.TryAdd(manifest.Layers[i].Digest, new Layer(manifest.Layers[i], diffIds.Count == manifest.Layers.Count ? diffIds[i] : null));
-        }
+        foreach (var layer in image.Layers) known.TryAdd(layer.Descriptor.Digest, new Layer(layer.Descriptor, layer.DiffId));
 
         var layers = new List<Layer>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var layerDigest in manifest.Layers.Select(l => l.Digest).Concat(labelLayers))
+        foreach (var layerDigest in image.Layers.Select(l => l.Descriptor.Digest).Concat(labelLayers))
         {
             if (!seen.Add(layerDigest)) continue;
             layers.Add(known.GetValueOrDefault(layerDigest) ?? Unlisted(layerDigest));
         }
 
-        return new ImageMetadata(digest, manifest, layers);
+        return new ImageMetadata(image.ManifestDigest, image.Manifest, layers);
     }
 
     /// <summary>A layer the labels name but the manifest does not describe.</summary>

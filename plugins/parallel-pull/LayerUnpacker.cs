@@ -19,7 +19,7 @@ internal sealed class LayerUnpacker(LayerApplier applier, ParallelPullOptions op
             ExpectedDiffId = options.VerifyDiffIds ? diffId : null,
             UserXattr = options.UserXattr,
         };
-        var external = LayerDecompressor.FromMediaType(mediaType) switch
+        var external = LayerCompressionDetector.FromMediaType(mediaType) switch
         {
             LayerCompression.Gzip => options.DecompressStreams.GetValueOrDefault("gzip"),
             LayerCompression.Zstd => options.DecompressStreams.GetValueOrDefault("zstd"),

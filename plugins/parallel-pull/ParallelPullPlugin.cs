@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Auth;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
-using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
@@ -29,14 +29,14 @@ public sealed class ParallelPullPlugin : ISnapshotterPlugin
         services.AddSingleton<StateLayout>();
         services.AddSingleton<PullLimits>();
         services.AddSingleton<BlobStore>();
-        services.AddSingleton<RangeSupport>();
+        services.AddSingleton(provider => new ImageCatalog(provider.GetRequiredService<RegistryClient>()));
         services.AddSingleton<LayerUnpacker>();
         services.AddSingleton<LayerSlots>();
         services.AddSingleton(provider => new PullServices(
             provider.GetRequiredService<RegistryClient>(),
             provider.GetRequiredService<BlobStore>(),
             provider.GetRequiredService<LayerSlots>(),
-            provider.GetRequiredService<RangeSupport>(),
+            provider.GetRequiredService<ImageCatalog>(),
             provider.GetRequiredService<PullLimits>(),
             provider.GetRequiredService<StateLayout>(),
             options,

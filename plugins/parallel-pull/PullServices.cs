@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Registry;
-using PluggableSnapshotter.Registry.Downloads;
+using PluggableSnapshotter.Registry.Images;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
@@ -9,7 +9,7 @@ internal sealed record PullServices(
     RegistryClient Registry,
     BlobStore Blobs,
     LayerSlots Slots,
-    RangeSupport Ranges,
+    ImageCatalog Images,
     PullLimits Limits,
     StateLayout Layout,
     ParallelPullOptions Options,

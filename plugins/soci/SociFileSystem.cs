@@ -267,7 +267,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     }
 
     /// <summary>The layer's descriptor from the image manifest, or (with an explicit index and no manifest) from the zTOC's annotations.</summary>
-    private static Descriptor LayerDescriptor(DiscoveredIndex image, OciDescriptor ztocDescriptor, Ztoc ztoc, string layerDigest)
+    private static Descriptor LayerDescriptor(DiscoveredIndex image, Descriptor ztocDescriptor, Ztoc ztoc, string layerDigest)
     {
         var descriptor = image.Manifest is { } manifest
             ? manifest.Layers.FirstOrDefault(l => l.Digest == layerDigest)

@@ -6,6 +6,7 @@ using PluggableSnapshotter.Plugins.Soci.Discovery;
 using PluggableSnapshotter.Plugins.Soci.Fill;
 using PluggableSnapshotter.Plugins.Soci.Store;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci;
@@ -24,7 +25,9 @@ public sealed class SociPlugin : ISnapshotterPlugin
         services.AddSingleton(options);
         services.AddSingleton(provider => options.CreateClient(provider.GetService<ILogger<RegistryClient>>()));
         services.AddSingleton(new SpanCache(options.Cache.MaxLruCacheEntry, options.Cache.MaxBytes));
-        services.AddSingleton(provider => new SociIndexFinder(provider.GetRequiredService<RegistryClient>(), options.PullModes));
+        services.AddSingleton(provider => new ImageCatalog(provider.GetRequiredService<RegistryClient>()));
+        services.AddSingleton(provider => new SociIndexFinder(
+            provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<ImageCatalog>(), options.PullModes));
         services.AddSingleton<DiscoveredIndexCache>();
         services.AddSingleton<ZtocSource>();
         services.AddSingleton<OnDemandActivity>();

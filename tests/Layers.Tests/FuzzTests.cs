@@ -2,6 +2,7 @@ using System.Globalization;
 using Xunit.Abstractions;
 using PluggableSnapshotter.Layers.Native;
 using PluggableSnapshotter.Layers.Tests.Support;
+using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;
 
 namespace PluggableSnapshotter.Layers.Tests;

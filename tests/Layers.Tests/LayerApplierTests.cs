@@ -149,7 +149,7 @@ public sealed class LayerApplierTests : IDisposable
 
         Assert.Equal(diffId, result.DiffId);
         Assert.Equal(tar.Length, result.UncompressedSize);
-        Assert.Equal(Compression.LayerCompression.None, result.Compression);
+        Assert.Equal(Registry.LayerCompression.Uncompressed, result.Compression);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using PluggableSnapshotter.Layers.Native;
 using PluggableSnapshotter.Layers.Tests.Support;
+using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;
 using PluggableSnapshotter.Tar;
 

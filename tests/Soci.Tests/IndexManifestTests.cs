@@ -6,7 +6,7 @@ namespace PluggableSnapshotter.Soci.Tests;
 /// <summary>Index manifests v1/v2, the SOCI-enabled image index, layer selection and discovery helpers.</summary>
 public class IndexManifestTests
 {
-    private static readonly OciDescriptor Layer = new()
+    private static readonly Descriptor Layer = new()
     {
         MediaType = "application/vnd.oci.image.layer.v1.tar+gzip",
         Digest = "sha256:" + new string('a', 64),
@@ -22,7 +22,7 @@ public class IndexManifestTests
 
         JsonNode root = JsonNode.Parse(json)!;
         Assert.Equal(2, root["schemaVersion"]!.GetValue<int>());
-        Assert.Equal(SociMediaTypes.OciManifest, root["mediaType"]!.GetValue<string>());
+        Assert.Equal(MediaTypes.OciManifest, root["mediaType"]!.GetValue<string>());
         Assert.Equal(SociMediaTypes.IndexV2, root["config"]!["mediaType"]!.GetValue<string>());
         Assert.Equal(SociMediaTypes.EmptyJsonDigest, root["config"]!["digest"]!.GetValue<string>());
         Assert.Equal(2, root["config"]!["size"]!.GetValue<long>());
@@ -39,7 +39,7 @@ public class IndexManifestTests
     [Fact]
     public void Parse_V1Index_RoundTripsSubjectAndFindsZtocByLayer()
     {
-        var subject = new OciDescriptor { MediaType = SociMediaTypes.OciManifest, Digest = "sha256:" + new string('c', 64), Size = 99 };
+        var subject = new Descriptor { MediaType = MediaTypes.OciManifest, Digest = "sha256:" + new string('c', 64), Size = 99 };
         byte[] json = SociIndexManifest.Create(SociIndexVersion.V1, [Indexed], "tool", subject).ToJson();
 
         SociIndexManifest index = SociIndexManifest.Parse(json);
@@ -62,9 +62,9 @@ public class IndexManifestTests
     [Fact]
     public void Plan_MixedLayers_SkipsSmallAndZstdLayers()
     {
-        OciDescriptor small = Layer with { Digest = "sha256:" + new string('1', 64), Size = 100 };
-        OciDescriptor zstd = Layer with { Digest = "sha256:" + new string('2', 64), MediaType = "application/vnd.oci.image.layer.v1.tar+zstd" };
-        OciDescriptor tar = Layer with { Digest = "sha256:" + new string('3', 64), MediaType = "application/vnd.oci.image.layer.v1.tar" };
+        Descriptor small = Layer with { Digest = "sha256:" + new string('1', 64), Size = 100 };
+        Descriptor zstd = Layer with { Digest = "sha256:" + new string('2', 64), MediaType = "application/vnd.oci.image.layer.v1.tar+zstd" };
+        Descriptor tar = Layer with { Digest = "sha256:" + new string('3', 64), MediaType = "application/vnd.oci.image.layer.v1.tar" };
 
         IReadOnlyList<LayerPlan> plan = SociLayerPlanner.Plan([small, Layer, zstd, tar], SociLayerPlanner.DefaultMinLayerSize);
 
@@ -81,14 +81,14 @@ public class IndexManifestTests
              "config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:01","size":1},
              "layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":"sha256:02","size":3}]}
             """);
-        var original = new OciDescriptor { MediaType = SociMediaTypes.DockerManifest, Digest = "sha256:09", Size = manifest.Length,
-            Platform = OciPlatform.Parse("linux/amd64") };
+        var original = new Descriptor { MediaType = MediaTypes.DockerManifest, Digest = "sha256:09", Size = manifest.Length,
+            Platform = Platform.Parse("linux/amd64") };
 
-        (byte[] rewritten, OciDescriptor descriptor) = SociEnabledImage.AnnotateManifest(manifest, original, "sha256:ff");
+        (byte[] rewritten, Descriptor descriptor) = SociEnabledImage.AnnotateManifest(manifest, original, "sha256:ff");
 
         JsonNode root = JsonNode.Parse(rewritten)!;
         Assert.Equal("sha256:ff", SociIndexDiscovery.IndexDigestFromManifest(rewritten));
-        Assert.Equal(SociMediaTypes.OciManifest, root["mediaType"]!.GetValue<string>());
+        Assert.Equal(MediaTypes.OciManifest, root["mediaType"]!.GetValue<string>());
         Assert.Equal("application/vnd.oci.image.layer.v1.tar+gzip", root["layers"]![0]!["mediaType"]!.GetValue<string>());
         Assert.Equal(ZtocSerializer.Digest(rewritten), descriptor.Digest);
         Assert.Equal("sha256:ff", descriptor.Annotation(SociAnnotations.IndexDigest));
@@ -104,15 +104,15 @@ public class IndexManifestTests
              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:a2","size":11,"platform":{"architecture":"arm64","os":"linux","variant":"v8"}},
              {"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.amazon.soci.index.v2+json","digest":"sha256:old","size":5,"platform":{"architecture":"amd64","os":"linux"}}]}
             """);
-        var rewritten = new OciDescriptor { MediaType = SociMediaTypes.OciManifest, Digest = "sha256:b1", Size = 12,
-            Platform = OciPlatform.Parse("linux/amd64") };
-        OciDescriptor sociIndex = SociEnabledImage.IndexDescriptor("sha256:c1", 13, "sha256:b1", rewritten.Platform);
+        var rewritten = new Descriptor { MediaType = MediaTypes.OciManifest, Digest = "sha256:b1", Size = 12,
+            Platform = Platform.Parse("linux/amd64") };
+        Descriptor sociIndex = SociEnabledImage.IndexDescriptor("sha256:c1", 13, "sha256:b1", rewritten.Platform);
 
         byte[] index = SociEnabledImage.BuildImageIndex(original, [new ConvertedManifest("sha256:a1", rewritten, sociIndex)]);
 
-        IReadOnlyList<OciDescriptor> manifests = SociIndexDiscovery.Manifests(index);
+        IReadOnlyList<Descriptor> manifests = SociIndexDiscovery.Manifests(index);
         Assert.Equal(["sha256:b1", "sha256:a2", "sha256:c1"], manifests.Select(m => m.Digest));
-        OciDescriptor added = Assert.Single(SociIndexDiscovery.V2Indexes(manifests));
+        Descriptor added = Assert.Single(SociIndexDiscovery.V2Indexes(manifests));
         Assert.Equal("linux/amd64", added.Platform?.ToString());
         Assert.Equal("sha256:b1", added.Annotation(SociAnnotations.ImageManifestDigest));
         Assert.Equal("linux/arm64/v8", manifests[1].Platform?.ToString());
@@ -121,12 +121,12 @@ public class IndexManifestTests
     [Fact]
     public void BuildImageIndex_SingleManifestSource_ListsManifestThenIndex()
     {
-        var rewritten = new OciDescriptor { MediaType = SociMediaTypes.OciManifest, Digest = "sha256:b1", Size = 12 };
-        OciDescriptor sociIndex = SociEnabledImage.IndexDescriptor("sha256:c1", 13, "sha256:b1", null);
+        var rewritten = new Descriptor { MediaType = MediaTypes.OciManifest, Digest = "sha256:b1", Size = 12 };
+        Descriptor sociIndex = SociEnabledImage.IndexDescriptor("sha256:c1", 13, "sha256:b1", null);
 
         byte[] index = SociEnabledImage.BuildImageIndex(null, [new ConvertedManifest("sha256:a1", rewritten, sociIndex)]);
 
-        Assert.Equal(SociMediaTypes.OciIndex, JsonNode.Parse(index)!["mediaType"]!.GetValue<string>());
+        Assert.Equal(MediaTypes.OciIndex, JsonNode.Parse(index)!["mediaType"]!.GetValue<string>());
         Assert.Equal(["sha256:b1", "sha256:c1"], SociIndexDiscovery.Manifests(index).Select(m => m.Digest));
     }
 
@@ -139,9 +139,9 @@ public class IndexManifestTests
     [Fact]
     public void FirstV1Index_MixedReferrers_PicksFirstV1()
     {
-        OciDescriptor Referrer(string digest, string? type) => new() { MediaType = SociMediaTypes.OciManifest, Digest = digest, Size = 1, ArtifactType = type };
+        Descriptor Referrer(string digest, string? type) => new() { MediaType = MediaTypes.OciManifest, Digest = digest, Size = 1, ArtifactType = type };
 
-        OciDescriptor? chosen = SociIndexDiscovery.FirstV1Index(
+        Descriptor? chosen = SociIndexDiscovery.FirstV1Index(
             [Referrer("sha256:1", "application/spdx+json"), Referrer("sha256:2", SociMediaTypes.IndexV1), Referrer("sha256:3", SociMediaTypes.IndexV1)]);
 
         Assert.Equal("sha256:2", chosen?.Digest);

@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests;

@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Soci.Cli.Output;
 
 namespace PluggableSnapshotter.Soci.Cli.Building;
@@ -14,7 +15,7 @@ internal sealed class ImageConverter(RegistryClient client, Reporter reporter, B
     public async Task<Descriptor> ConvertAsync(ImageReference source, ImageReference destination, PlatformChoice choice,
         CancellationToken cancellationToken)
     {
-        ImageSelection selection = await ImageSelection.LoadAsync(client, source, choice, cancellationToken).ConfigureAwait(false);
+        ImageSelection selection = await new ImageCatalog(client).SelectAsync(source, choice.Filter, cancellationToken).ConfigureAwait(false);
         bool sameRepository = References.SameRepository(source, destination);
         var copier = new BlobCopier(client, reporter);
         var indexer = new ManifestIndexer(client, reporter, settings);
@@ -30,13 +31,13 @@ internal sealed class ImageConverter(RegistryClient client, Reporter reporter, B
             }
             BuiltIndex index = await indexer.BuildAsync(source, m.Descriptor, m.Manifest, m.PlatformText, SociIndexVersion.V2, sink,
                 cancellationToken).ConfigureAwait(false);
-            await client.PushManifestAsync(destination.WithSelector(index.Digest), SociMediaTypes.OciManifest, index.Manifest,
+            await client.PushManifestAsync(destination.WithSelector(index.Digest), MediaTypes.OciManifest, index.Manifest,
                 cancellationToken).ConfigureAwait(false);
 
-            (byte[] manifest, OciDescriptor rewritten) = SociEnabledImage.AnnotateManifest(m.Bytes, m.Descriptor.ToSoci(), index.Digest);
-            await client.PushManifestAsync(destination.WithSelector(rewritten.Digest), SociMediaTypes.OciManifest, manifest,
+            (byte[] manifest, Descriptor rewritten) = SociEnabledImage.AnnotateManifest(m.Bytes, m.Descriptor, index.Digest);
+            await client.PushManifestAsync(destination.WithSelector(rewritten.Digest), MediaTypes.OciManifest, manifest,
                 cancellationToken).ConfigureAwait(false);
-            OciDescriptor sociIndex = SociEnabledImage.IndexDescriptor(index.Digest, index.Size, rewritten.Digest, m.Platform?.ToSoci());
+            Descriptor sociIndex = SociEnabledImage.IndexDescriptor(index.Digest, index.Size, rewritten.Digest, m.Platform);
             converted.Add(new ConvertedManifest(m.Descriptor.Digest, rewritten, sociIndex));
             reporter.Note($"[{m.PlatformText}] SOCI index {index.Digest} ({index.ZtocCount} zTOCs), manifest {rewritten.Digest}");
         }
@@ -50,6 +51,6 @@ internal sealed class ImageConverter(RegistryClient client, Reporter reporter, B
         }
 
         byte[] imageIndex = SociEnabledImage.BuildImageIndex(selection.Index is null ? null : selection.RootBytes, converted);
-        return await client.PushManifestAsync(destination, SociMediaTypes.OciIndex, imageIndex, cancellationToken).ConfigureAwait(false);
+        return await client.PushManifestAsync(destination, MediaTypes.OciIndex, imageIndex, cancellationToken).ConfigureAwait(false);
     }
 }

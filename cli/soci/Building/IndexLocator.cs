@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 
 namespace PluggableSnapshotter.Soci.Cli.Building;
 
@@ -22,7 +23,7 @@ internal sealed class IndexLocator(RegistryClient client)
         }
         ImageIndex referrers = await client.GetReferrersAsync(repository, OciDigest.Parse(manifest.Descriptor.Digest),
             SociMediaTypes.IndexV1, cancellationToken).ConfigureAwait(false);
-        OciDescriptor? v1 = SociIndexDiscovery.FirstV1Index([.. referrers.Manifests.Select(DescriptorMapping.ToSoci)]);
+        Descriptor? v1 = SociIndexDiscovery.FirstV1Index(referrers.Manifests);
         return v1 is null
             ? null
             : await FetchAsync(repository, v1.Digest, "referrers (v1)", cancellationToken).ConfigureAwait(false);

@@ -12,7 +12,7 @@ internal sealed class ManifestIndexer(RegistryClient client, Reporter reporter, 
     public async Task<BuiltIndex> BuildAsync(ImageReference source, Descriptor manifestDescriptor, ImageManifest manifest,
         string platform, SociIndexVersion version, IArtifactSink sink, CancellationToken cancellationToken)
     {
-        IReadOnlyList<LayerPlan> plans = SociLayerPlanner.Plan([.. manifest.Layers.Select(l => l.ToSoci())], settings.MinLayerSize);
+        IReadOnlyList<LayerPlan> plans = SociLayerPlanner.Plan(manifest.Layers, settings.MinLayerSize);
         for (int i = 0; i < plans.Count; i++)
         {
             if (!plans[i].GetsZtoc)
@@ -37,8 +37,8 @@ internal sealed class ManifestIndexer(RegistryClient client, Reporter reporter, 
             }
         }
 
-        OciDescriptor? subject = version == SociIndexVersion.V1
-            ? new OciDescriptor { MediaType = manifestDescriptor.MediaType, Digest = manifestDescriptor.Digest, Size = manifestDescriptor.Size }
+        Descriptor? subject = version == SociIndexVersion.V1
+            ? new Descriptor { MediaType = manifestDescriptor.MediaType, Digest = manifestDescriptor.Digest, Size = manifestDescriptor.Size }
             : null;
         byte[] json = SociIndexManifest.Create(version, indexed, settings.BuildToolIdentifier, subject).ToJson();
         await sink.PutBlobAsync(SociMediaTypes.EmptyJson.ToArray(), SociIndexManifest.ArtifactTypeOf(version), cancellationToken)
@@ -57,7 +57,7 @@ internal sealed class ManifestIndexer(RegistryClient client, Reporter reporter, 
             cancellationToken).ConfigureAwait(false);
         byte[] bytes = ZtocSerializer.Serialize(ztoc);
         await sink.PutBlobAsync(bytes, SociMediaTypes.Ztoc, cancellationToken).ConfigureAwait(false);
-        return new SociIndexLayer(layer.ToSoci(), ZtocSerializer.Digest(bytes), bytes.Length, settings.SpanSize,
+        return new SociIndexLayer(layer, ZtocSerializer.Digest(bytes), bytes.Length, settings.SpanSize,
             SociIndexLayer.CanDisableXattrs(ztoc));
     }
 

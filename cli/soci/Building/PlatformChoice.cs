@@ -17,14 +17,18 @@ internal sealed record PlatformChoice(bool All, IReadOnlyList<Platform> Platform
         return new PlatformChoice(all, parsed);
     }
 
-    public bool Accepts(Platform? platform) =>
-        platform is not null && platform.Os != "unknown" && (All || Platforms.Any(p => p.Accepts(platform)));
+    /// <summary>What <see cref="Registry.Images.ImageCatalog.SelectAsync"/> takes: null for every platform.</summary>
+    public IReadOnlyList<Platform>? Filter => All ? null : Platforms;
 
     private static Platform Parse(string text)
     {
-        string[] parts = text.Split('/');
-        return parts.Length is 2 or 3 && parts.All(p => p.Length > 0)
-            ? new Platform { Os = parts[0], Architecture = parts[1], Variant = parts.Length == 3 ? parts[2] : null }
-            : throw new CliException($"--platform \"{text}\" is not os/arch[/variant]");
+        try
+        {
+            return Platform.Parse(text);
+        }
+        catch (FormatException)
+        {
+            throw new CliException($"--platform \"{text}\" is not os/arch[/variant]");
+        }
     }
 }

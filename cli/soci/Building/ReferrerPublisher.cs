@@ -13,7 +13,7 @@ internal sealed class ReferrerPublisher(RegistryClient client)
     public async Task<bool> PublishAsync(ImageReference repository, string manifestDigest, byte[] indexManifest, CancellationToken cancellationToken)
     {
         Descriptor pushed = await client.PushManifestAsync(repository.WithSelector(ZtocSerializer.Digest(indexManifest)),
-            SociMediaTypes.OciManifest, indexManifest, cancellationToken).ConfigureAwait(false);
+            MediaTypes.OciManifest, indexManifest, cancellationToken).ConfigureAwait(false);
         OciDigest subject = OciDigest.Parse(manifestDigest);
         ImageIndex referrers = await client.GetReferrersAsync(repository, subject, SociMediaTypes.IndexV1, cancellationToken)
             .ConfigureAwait(false);
@@ -36,7 +36,7 @@ internal sealed class ReferrerPublisher(RegistryClient client)
         SociIndexManifest parsed = SociIndexManifest.Parse(indexManifest);
         var entry = pushed with
         {
-            MediaType = SociMediaTypes.OciManifest,
+            MediaType = MediaTypes.OciManifest,
             ArtifactType = SociMediaTypes.IndexV1,
             Annotations = parsed.Annotations,
         };

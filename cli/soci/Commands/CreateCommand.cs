@@ -1,4 +1,6 @@
 using System.CommandLine;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Soci.Cli.Building;
 
 namespace PluggableSnapshotter.Soci.Cli.Commands;
@@ -28,12 +30,12 @@ internal static class CreateCommand
             };
             using var env = CliEnvironment.Create(parse, reference);
             var local = new LocalStore(parse.GetRequiredValue(store));
-            var selection = await ImageSelection.LoadAsync(env.Client, reference, PlatformChoice.From(parse.GetValue(all), parse.GetValue(platform)), ct);
+            var selection = await env.Catalog.SelectAsync(reference, PlatformChoice.From(parse.GetValue(all), parse.GetValue(platform)).Filter, ct);
             var indexer = new ManifestIndexer(env.Client, env.Reporter, settings);
             foreach (SelectedManifest m in selection.Selected)
             {
                 BuiltIndex index = await indexer.BuildAsync(reference, m.Descriptor, m.Manifest, m.PlatformText, SociIndexVersion.V1, local, ct);
-                await local.PutBlobAsync(index.Manifest, SociMediaTypes.OciManifest, ct);
+                await local.PutBlobAsync(index.Manifest, MediaTypes.OciManifest, ct);
                 local.AddRef(m.Descriptor.Digest, index.Digest);
                 await env.Out.WriteLineAsync($"{index.Digest}\t{m.PlatformText}\t{m.Descriptor.Digest}\t{index.ZtocCount} zTOCs");
             }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Soci.Cli.Building;
 
 namespace PluggableSnapshotter.Soci.Cli.Commands;
@@ -27,7 +28,7 @@ internal static class IndexCommands
             using var env = CliEnvironment.Create(parse, reference);
             string[]? platforms = parse.GetValue(platform);
             var choice = PlatformChoice.From(platforms is not { Length: > 0 }, platforms);
-            var selection = await ImageSelection.LoadAsync(env.Client, reference, choice, ct);
+            var selection = await env.Catalog.SelectAsync(reference, choice.Filter, ct);
             var locator = new IndexLocator(env.Client);
             await env.Out.WriteLineAsync("INDEX DIGEST\tVERSION\tPLATFORM\tIMAGE MANIFEST");
             foreach (SelectedManifest m in selection.Selected)
@@ -69,7 +70,7 @@ internal static class IndexCommands
     public static async Task<LocatedIndex> LocateAsync(CliEnvironment env, ImageReference reference, string[]? platforms,
         string? explicitDigest, CancellationToken cancellationToken)
     {
-        var selection = await ImageSelection.LoadAsync(env.Client, reference, PlatformChoice.From(false, platforms), cancellationToken);
+        var selection = await env.Catalog.SelectAsync(reference, PlatformChoice.From(false, platforms).Filter, cancellationToken);
         SelectedManifest manifest = selection.Selected[0];
         return await new IndexLocator(env.Client).FindAsync(reference, manifest, explicitDigest, cancellationToken)
             ?? throw new CliException($"{reference} ({manifest.PlatformText}) has no SOCI index (no v2 annotation, no v1 referrer)");

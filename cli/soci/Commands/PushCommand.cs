@@ -1,4 +1,6 @@
 using System.CommandLine;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Soci.Cli.Building;
 
 namespace PluggableSnapshotter.Soci.Cli.Commands;
@@ -21,7 +23,7 @@ internal static class PushCommand
             var reference = References.Parse(parse.GetRequiredValue(image));
             using var env = CliEnvironment.Create(parse, reference);
             var local = new LocalStore(parse.GetRequiredValue(store));
-            var selection = await ImageSelection.LoadAsync(env.Client, reference, PlatformChoice.From(parse.GetValue(all), parse.GetValue(platform)), ct);
+            var selection = await env.Catalog.SelectAsync(reference, PlatformChoice.From(parse.GetValue(all), parse.GetValue(platform)).Filter, ct);
             var sink = new RegistrySink(env.Client, reference);
             var publisher = new ReferrerPublisher(env.Client);
             int pushed = 0;
@@ -31,7 +33,7 @@ internal static class PushCommand
                 {
                     byte[] manifest = await local.GetBlobAsync(indexDigest, ct);
                     SociIndexManifest index = SociIndexManifest.Parse(manifest);
-                    foreach (OciDescriptor blob in index.Blobs)
+                    foreach (Descriptor blob in index.Blobs)
                     {
                         env.Reporter.Note($"[{m.PlatformText}] pushing {blob.Digest} ({blob.Size} bytes)");
                         await sink.PutBlobAsync(await local.GetBlobAsync(blob.Digest, ct), blob.MediaType, ct);

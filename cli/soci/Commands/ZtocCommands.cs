@@ -32,7 +32,7 @@ internal static class ZtocCommands
             using var env = CliEnvironment.Create(parse, reference);
             LocatedIndex located = await IndexCommands.LocateAsync(env, reference, parse.GetValue(platform), parse.GetValue(index), ct);
             await env.Out.WriteLineAsync("ZTOC DIGEST\tSIZE\tLAYER DIGEST\tSPAN SIZE");
-            foreach (OciDescriptor z in located.Index.Ztocs)
+            foreach (Descriptor z in located.Index.Ztocs)
             {
                 await env.Out.WriteLineAsync(
                     $"{z.Digest}\t{z.Size}\t{z.Annotation(SociAnnotations.ImageLayerDigest)}\t{z.Annotation(SociAnnotations.SpanSize)}");
@@ -83,7 +83,7 @@ internal static class ZtocCommands
         {
             var reference = References.Parse(parse.GetRequiredValue(image));
             using var env = CliEnvironment.Create(parse, reference);
-            (Ztoc ztoc, OciDescriptor descriptor) = await FetchAsync(env, reference, parse.GetValue(index), parse.GetRequiredValue(ztocDigest), ct);
+            (Ztoc ztoc, Descriptor descriptor) = await FetchAsync(env, reference, parse.GetValue(index), parse.GetRequiredValue(ztocDigest), ct);
             string wanted = Normalize(parse.GetRequiredValue(filePath));
             FileMetadata entry = ztoc.Files.FirstOrDefault(f => Normalize(f.Name) == wanted && f.Type == TarEntryTypes.Regular)
                 ?? throw new CliException($"the layer has no regular file {wanted}");
@@ -106,13 +106,13 @@ internal static class ZtocCommands
         return command;
     }
 
-    private static async Task<(Ztoc, OciDescriptor)> FetchAsync(CliEnvironment env, ImageReference reference, string? indexDigest,
+    private static async Task<(Ztoc, Descriptor)> FetchAsync(CliEnvironment env, ImageReference reference, string? indexDigest,
         string ztocDigest, CancellationToken ct)
     {
         LocatedIndex located = await IndexCommands.LocateAsync(env, reference, null, indexDigest, ct);
-        OciDescriptor descriptor = located.Index.Ztocs.FirstOrDefault(z => z.Digest == ztocDigest)
+        Descriptor descriptor = located.Index.Ztocs.FirstOrDefault(z => z.Digest == ztocDigest)
             ?? throw new CliException($"index {located.Digest} has no zTOC {ztocDigest}");
-        byte[] bytes = await env.Client.GetBlobAsync(reference, descriptor.ToRegistry(), MaxZtocSize, ct);
+        byte[] bytes = await env.Client.GetBlobAsync(reference, descriptor, MaxZtocSize, ct);
         return (ZtocSerializer.Deserialize(bytes), descriptor);
     }
 

@@ -1,4 +1,4 @@
-using PluggableSnapshotter.Layers.Compression;
+using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Layers;
 

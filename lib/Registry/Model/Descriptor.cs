@@ -20,6 +20,9 @@ public sealed record Descriptor
         ? digest
         : throw new InvalidDataException($"descriptor has an invalid digest '{Digest}'");
 
+    /// <summary>The annotation <paramref name="key"/>, or null when the descriptor has none by that key.</summary>
+    public string? Annotation(string key) => Annotations is { } annotations && annotations.TryGetValue(key, out var value) ? value : null;
+
     /// <summary>A descriptor for <paramref name="content"/> with the given media type.</summary>
     public static Descriptor For(string mediaType, ReadOnlySpan<byte> content) =>
         new() { MediaType = mediaType, Digest = OciDigest.Compute(content).ToString(), Size = content.Length };

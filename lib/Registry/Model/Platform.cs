@@ -43,7 +43,18 @@ public sealed record Platform
         return wanted is null || wanted == NormalizeVariant(candidate.Variant);
     }
 
-    /// <inheritdoc />
+    /// <summary>Parses <c>os/arch[/variant]</c>, the form <c>--platform</c> options take.</summary>
+    /// <exception cref="FormatException">The text is not of that form.</exception>
+    public static Platform Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Split('/');
+        if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0))
+            throw new FormatException($"platform \"{text}\" is not os/arch[/variant]");
+        return new Platform { Os = parts[0], Architecture = parts[1], Variant = parts.Length == 3 ? parts[2] : null };
+    }
+
+    /// <summary>"os/arch[/variant]".</summary>
     public override string ToString() => $"{Os}/{Architecture}{(Variant is null ? "" : "/" + Variant)}";
 
     private string? NormalizeVariant(string? variant) =>

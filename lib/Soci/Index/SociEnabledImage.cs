@@ -12,23 +12,23 @@ public static class SociEnabledImage
 {
     private static readonly Dictionary<string, string> DockerToOci = new()
     {
-        [SociMediaTypes.DockerManifest] = SociMediaTypes.OciManifest,
-        ["application/vnd.docker.container.image.v1+json"] = SociMediaTypes.OciConfig,
-        ["application/vnd.docker.image.rootfs.diff.tar.gzip"] = "application/vnd.oci.image.layer.v1.tar+gzip",
-        ["application/vnd.docker.image.rootfs.diff.tar"] = "application/vnd.oci.image.layer.v1.tar",
-        ["application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"] = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        [MediaTypes.DockerManifest] = MediaTypes.OciManifest,
+        [MediaTypes.DockerConfig] = MediaTypes.OciConfig,
+        [MediaTypes.DockerLayerGzip] = MediaTypes.OciLayerGzip,
+        ["application/vnd.docker.image.rootfs.diff.tar"] = MediaTypes.OciLayer,
+        [MediaTypes.DockerForeignLayerGzip] = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
     };
 
     /// <summary>
     /// Rewrites an image manifest as OCI with the index-digest annotation. The descriptor carries the manifest's
     /// annotations too, and keeps the original descriptor's platform.
     /// </summary>
-    public static (byte[] Manifest, OciDescriptor Descriptor) AnnotateManifest(ReadOnlySpan<byte> manifest, OciDescriptor original, string indexDigest)
+    public static (byte[] Manifest, Descriptor Descriptor) AnnotateManifest(ReadOnlySpan<byte> manifest, Descriptor original, string indexDigest)
     {
         ArgumentNullException.ThrowIfNull(original);
         JsonObject root = JsonNode.Parse(manifest) as JsonObject
             ?? throw new InvalidDataException($"image manifest {original.Digest} is not a JSON object");
-        root["mediaType"] = SociMediaTypes.OciManifest;
+        root["mediaType"] = MediaTypes.OciManifest;
         ConvertMediaType(root["config"] as JsonObject);
         foreach (JsonNode? layer in root["layers"] as JsonArray ?? [])
         {
@@ -39,9 +39,9 @@ public static class SociEnabledImage
         root["annotations"] = annotations;
 
         byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(root);
-        var descriptor = new OciDescriptor
+        var descriptor = new Descriptor
         {
-            MediaType = SociMediaTypes.OciManifest,
+            MediaType = MediaTypes.OciManifest,
             Digest = ZtocSerializer.Digest(bytes),
             Size = bytes.Length,
             Platform = original.Platform,
@@ -51,9 +51,9 @@ public static class SociEnabledImage
     }
 
     /// <summary>The image index's descriptor of a v2 SOCI index.</summary>
-    public static OciDescriptor IndexDescriptor(string indexDigest, long indexSize, string manifestDigest, OciPlatform? platform) => new()
+    public static Descriptor IndexDescriptor(string indexDigest, long indexSize, string manifestDigest, Platform? platform) => new()
     {
-        MediaType = SociMediaTypes.OciManifest,
+        MediaType = MediaTypes.OciManifest,
         ArtifactType = SociMediaTypes.IndexV2,
         Digest = indexDigest,
         Size = indexSize,
@@ -72,11 +72,11 @@ public static class SociEnabledImage
         JsonObject root = originalIndex is null
             ? new JsonObject { ["schemaVersion"] = 2 }
             : JsonNode.Parse(originalIndex) as JsonObject ?? throw new InvalidDataException("image index is not a JSON object");
-        root["mediaType"] = SociMediaTypes.OciIndex;
+        root["mediaType"] = MediaTypes.OciIndex;
         var kept = new JsonArray();
         foreach (JsonNode? entry in root["manifests"] as JsonArray ?? [])
         {
-            var descriptor = entry.Deserialize<OciDescriptor>()
+            var descriptor = entry.Deserialize<Descriptor>(OciJson.Options)
                 ?? throw new InvalidDataException("image index holds a null manifest descriptor");
             ConvertedManifest? match = converted.FirstOrDefault(c => c.OriginalDigest == descriptor.Digest);
             bool staleSociIndex = descriptor.ArtifactType == SociMediaTypes.IndexV2
@@ -85,29 +85,24 @@ public static class SociEnabledImage
             {
                 continue;
             }
-            kept.Add(match is null ? entry!.DeepClone() : JsonSerializer.SerializeToNode(match.Manifest, Json));
+            kept.Add(match is null ? entry!.DeepClone() : JsonSerializer.SerializeToNode(match.Manifest, OciJson.Options));
         }
         if (originalIndex is null)
         {
             foreach (ConvertedManifest c in converted)
             {
-                kept.Add(JsonSerializer.SerializeToNode(c.Manifest, Json));
+                kept.Add(JsonSerializer.SerializeToNode(c.Manifest, OciJson.Options));
             }
         }
         foreach (ConvertedManifest c in converted)
         {
-            kept.Add(JsonSerializer.SerializeToNode(c.SociIndex, Json));
+            kept.Add(JsonSerializer.SerializeToNode(c.SociIndex, OciJson.Options));
         }
         root["manifests"] = kept;
         return JsonSerializer.SerializeToUtf8Bytes(root);
     }
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
-
-    private static bool SamePlatform(OciPlatform? a, OciPlatform? b) =>
+    private static bool SamePlatform(Platform? a, Platform? b) =>
         a is null ? b is null : b is not null && a.Os == b.Os && a.Architecture == b.Architecture && a.Variant == b.Variant;
 
     private static void ConvertMediaType(JsonObject? descriptor)

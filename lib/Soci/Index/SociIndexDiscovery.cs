@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace PluggableSnapshotter.Soci;
@@ -6,8 +5,6 @@ namespace PluggableSnapshotter.Soci;
 /// <summary>Finding a SOCI index for an image manifest (soci-formats.md, "Discovery at pull time").</summary>
 public static class SociIndexDiscovery
 {
-    private static readonly JsonSerializerOptions Json = new();
-
     /// <summary>The referrers fallback tag for a manifest digest: "sha256-&lt;hex&gt;".</summary>
     public static string FallbackTag(string manifestDigest)
     {
@@ -24,19 +21,19 @@ public static class SociIndexDiscovery
     }
 
     /// <summary>The manifests of an image index (or of a referrers response, which is one).</summary>
-    public static IReadOnlyList<OciDescriptor> Manifests(ReadOnlySpan<byte> imageIndexJson)
+    public static IReadOnlyList<Descriptor> Manifests(ReadOnlySpan<byte> imageIndexJson)
     {
-        JsonNode? root = JsonNode.Parse(imageIndexJson);
-        var manifests = root?["manifests"] as JsonArray ?? [];
-        return [.. manifests.Select(m => m.Deserialize<OciDescriptor>(Json)
-            ?? throw new InvalidDataException("image index holds a null manifest descriptor"))];
+        ImageIndex index = OciJson.Parse<ImageIndex>(imageIndexJson, "image index");
+        return index.Manifests.Any(m => m is null)
+            ? throw new InvalidDataException("image index holds a null manifest descriptor")
+            : index.Manifests;
     }
 
     /// <summary>SOCI's selection among v1 indexes in a referrers list: the first with the v1 artifact type.</summary>
-    public static OciDescriptor? FirstV1Index(IReadOnlyList<OciDescriptor> referrers) =>
+    public static Descriptor? FirstV1Index(IReadOnlyList<Descriptor> referrers) =>
         referrers.FirstOrDefault(r => r.ArtifactType == SociMediaTypes.IndexV1);
 
     /// <summary>The v2 SOCI index descriptors an image index lists, with the manifests they index.</summary>
-    public static IEnumerable<OciDescriptor> V2Indexes(IReadOnlyList<OciDescriptor> imageIndexManifests) =>
+    public static IEnumerable<Descriptor> V2Indexes(IReadOnlyList<Descriptor> imageIndexManifests) =>
         imageIndexManifests.Where(m => m.ArtifactType == SociMediaTypes.IndexV2);
 }

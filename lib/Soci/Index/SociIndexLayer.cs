@@ -1,10 +1,10 @@
 namespace PluggableSnapshotter.Soci;
 
 /// <summary>One indexed image layer: the layer, its zTOC blob, and how the zTOC was built.</summary>
-public sealed record SociIndexLayer(OciDescriptor ImageLayer, string ZtocDigest, long ZtocSize, long SpanSize, bool DisableXattrs)
+public sealed record SociIndexLayer(Descriptor ImageLayer, string ZtocDigest, long ZtocSize, long SpanSize, bool DisableXattrs)
 {
     /// <summary>The index manifest's descriptor of the zTOC, with the annotations the runtime maps layers by.</summary>
-    public OciDescriptor ToZtocDescriptor()
+    public Descriptor ToZtocDescriptor()
     {
         var annotations = new Dictionary<string, string>
         {
@@ -16,7 +16,7 @@ public sealed record SociIndexLayer(OciDescriptor ImageLayer, string ZtocDigest,
         {
             annotations[SociAnnotations.DisableXattrs] = "true";
         }
-        return new OciDescriptor { MediaType = SociMediaTypes.Ztoc, Digest = ZtocDigest, Size = ZtocSize, Annotations = annotations };
+        return new Descriptor { MediaType = SociMediaTypes.Ztoc, Digest = ZtocDigest, Size = ZtocSize, Annotations = annotations };
     }
 
     /// <summary>

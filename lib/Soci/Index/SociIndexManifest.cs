@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace PluggableSnapshotter.Soci;
 
 /// <summary>
@@ -9,27 +6,22 @@ namespace PluggableSnapshotter.Soci;
 /// </summary>
 public sealed record SociIndexManifest
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     public required SociIndexVersion Version { get; init; }
 
     /// <summary>zTOC descriptors (and any prefetch descriptors), in image-layer order.</summary>
-    public required IReadOnlyList<OciDescriptor> Blobs { get; init; }
+    public required IReadOnlyList<Descriptor> Blobs { get; init; }
 
     /// <summary>v1 only: the image manifest this index belongs to.</summary>
-    public OciDescriptor? Subject { get; init; }
+    public Descriptor? Subject { get; init; }
 
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
     public string ArtifactType => ArtifactTypeOf(Version);
 
-    public IEnumerable<OciDescriptor> Ztocs => Blobs.Where(b => b.MediaType == SociMediaTypes.Ztoc);
+    public IEnumerable<Descriptor> Ztocs => Blobs.Where(b => b.MediaType == SociMediaTypes.Ztoc);
 
     /// <summary>The zTOC for an image layer, found by the image-layer-digest annotation alone (as the runtime does).</summary>
-    public OciDescriptor? ZtocFor(string layerDigest) =>
+    public Descriptor? ZtocFor(string layerDigest) =>
         Ztocs.FirstOrDefault(z => z.Annotation(SociAnnotations.ImageLayerDigest) == layerDigest);
 
     public static string ArtifactTypeOf(SociIndexVersion version) =>
@@ -37,7 +29,7 @@ public sealed record SociIndexManifest
 
     /// <summary>Builds an index over the given layers; v1 needs a subject, v2 must not have one.</summary>
     public static SociIndexManifest Create(SociIndexVersion version, IReadOnlyList<SociIndexLayer> layers,
-        string buildToolIdentifier, OciDescriptor? subject)
+        string buildToolIdentifier, Descriptor? subject)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Count == 0)
@@ -57,27 +49,21 @@ public sealed record SociIndexManifest
         };
     }
 
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(new Document
+    /// <summary>The index as an OCI image manifest (compact JSON, the field order of SOCI's Go structs).</summary>
+    public byte[] ToJson() => OciJson.Serialize(new ImageManifest
     {
-        Config = new OciDescriptor { MediaType = ArtifactType, Digest = SociMediaTypes.EmptyJsonDigest, Size = 2 },
+        MediaType = MediaTypes.OciManifest,
+        Config = new Descriptor { MediaType = ArtifactType, Digest = SociMediaTypes.EmptyJsonDigest, Size = 2 },
         Layers = Blobs,
         Subject = Subject,
         Annotations = Annotations,
-    }, Json);
+    });
 
     /// <summary>Reads an index manifest; anything but a v1/v2 SOCI config media type is "unknown index version".</summary>
     public static SociIndexManifest Parse(ReadOnlySpan<byte> json)
     {
-        Document document;
-        try
-        {
-            document = JsonSerializer.Deserialize<Document>(json, Json) ?? throw new InvalidDataException("SOCI index is JSON null");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"SOCI index is not valid JSON: {e.Message}", e);
-        }
-        SociIndexVersion version = document.Config?.MediaType switch
+        ImageManifest document = OciJson.Parse<ImageManifest>(json, "SOCI index");
+        SociIndexVersion version = document.Config.MediaType switch
         {
             SociMediaTypes.IndexV1 => SociIndexVersion.V1,
             SociMediaTypes.IndexV2 => SociIndexVersion.V2,
@@ -90,30 +76,9 @@ public sealed record SociIndexManifest
         return new SociIndexManifest
         {
             Version = version,
-            Blobs = document.Layers ?? [],
+            Blobs = document.Layers,
             Subject = document.Subject,
             Annotations = document.Annotations,
         };
-    }
-
-    private sealed record Document
-    {
-        [JsonPropertyName("schemaVersion")]
-        public int SchemaVersion { get; init; } = 2;
-
-        [JsonPropertyName("mediaType")]
-        public string MediaType { get; init; } = SociMediaTypes.OciManifest;
-
-        [JsonPropertyName("config")]
-        public OciDescriptor? Config { get; init; }
-
-        [JsonPropertyName("layers")]
-        public IReadOnlyList<OciDescriptor>? Layers { get; init; }
-
-        [JsonPropertyName("subject")]
-        public OciDescriptor? Subject { get; init; }
-
-        [JsonPropertyName("annotations")]
-        public IReadOnlyDictionary<string, string>? Annotations { get; init; }
     }
 }

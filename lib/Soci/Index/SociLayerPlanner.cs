@@ -8,7 +8,7 @@ public static class SociLayerPlanner
 {
     public const long DefaultMinLayerSize = 10L * 1024 * 1024;
 
-    public static IReadOnlyList<LayerPlan> Plan(IReadOnlyList<OciDescriptor> layers, long minLayerSize)
+    public static IReadOnlyList<LayerPlan> Plan(IReadOnlyList<Descriptor> layers, long minLayerSize)
     {
         ArgumentNullException.ThrowIfNull(layers);
         return [.. layers.Select(layer =>

@@ -1,6 +1,6 @@
 namespace PluggableSnapshotter.Soci;
 
-/// <summary>Media types of SOCI artifacts and the OCI/Docker documents around them (soci-formats.md).</summary>
+/// <summary>Media types of SOCI artifacts (soci-formats.md); the OCI and Docker ones are <see cref="MediaTypes"/>.</summary>
 public static class SociMediaTypes
 {
     public const string IndexV1 = "application/vnd.amazon.soci.index.v1+json";
@@ -8,17 +8,7 @@ public static class SociMediaTypes
     public const string Ztoc = "application/octet-stream";
     public const string Prefetch = "application/vnd.amazon.soci.prefetch.v1+json";
 
-    public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
-    public const string OciIndex = "application/vnd.oci.image.index.v1+json";
-    public const string OciConfig = "application/vnd.oci.image.config.v1+json";
-    public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-    public const string DockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
-
     /// <summary>The empty JSON object "{}" SOCI uses as its index config blob.</summary>
     public const string EmptyJsonDigest = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
     public static ReadOnlySpan<byte> EmptyJson => "{}"u8;
-
-    public static bool IsImageIndex(string mediaType) => mediaType is OciIndex or DockerManifestList;
-
-    public static bool IsImageManifest(string mediaType) => mediaType is OciManifest or DockerManifest;
 }

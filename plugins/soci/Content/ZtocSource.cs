@@ -33,7 +33,7 @@ internal sealed class ZtocSource(RegistryClient registry)
 
     /// <summary>The zTOC <paramref name="descriptor"/> names, prefetched or fetched now.</summary>
     /// <exception cref="InvalidDataException">The zTOC is malformed.</exception>
-    public async Task<FetchedZtoc> TakeAsync(ImageReference repository, OciDescriptor descriptor, CancellationToken cancellationToken)
+    public async Task<FetchedZtoc> TakeAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken)
     {
         var entry = Pending(repository, descriptor);
         try
@@ -59,7 +59,7 @@ internal sealed class ZtocSource(RegistryClient registry)
         }
     }
 
-    private Lazy<Task<FetchedZtoc>> Pending(ImageReference repository, OciDescriptor descriptor) =>
+    private Lazy<Task<FetchedZtoc>> Pending(ImageReference repository, Descriptor descriptor) =>
         _pending.GetOrAdd(Key(repository, descriptor), key =>
         {
             _started[key] = DateTimeOffset.UtcNow;
@@ -67,14 +67,14 @@ internal sealed class ZtocSource(RegistryClient registry)
         });
 
     // Not tied to one caller's token: the prefetch is shared by every layer of the image.
-    private async Task<FetchedZtoc> FetchAsync(ImageReference repository, OciDescriptor descriptor)
+    private async Task<FetchedZtoc> FetchAsync(ImageReference repository, Descriptor descriptor)
     {
         var blob = new Descriptor { MediaType = descriptor.MediaType, Digest = descriptor.Digest, Size = descriptor.Size };
         var bytes = await registry.GetBlobAsync(repository, blob, MaxZtocSize, CancellationToken.None).ConfigureAwait(false);
         return await Task.Run(() => Parse(descriptor.Digest, bytes)).ConfigureAwait(false);
     }
 
-    private static string Key(ImageReference repository, OciDescriptor descriptor) => $"{repository.Registry}/{repository.Repository}@{descriptor.Digest}";
+    private static string Key(ImageReference repository, Descriptor descriptor) => $"{repository.Registry}/{repository.Repository}@{descriptor.Digest}";
 }
 
 /// <summary>A zTOC as fetched (its bytes, kept for the store) and parsed.</summary>

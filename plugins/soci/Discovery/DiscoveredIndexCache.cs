@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci.Discovery;
@@ -15,15 +16,7 @@ internal sealed class DiscoveredIndexCache(SociIndexFinder finder)
 
     public async Task<DiscoveredIndex> FindAsync(LayerRequest layer, CancellationToken cancellationToken)
     {
-        ImageReference reference;
-        try
-        {
-            reference = ImageReference.Parse(layer.ImageReference!);
-        }
-        catch (FormatException e)
-        {
-            throw new InvalidDataException($"the Prepare labels carry an invalid image reference: {e.Message}", e);
-        }
+        var reference = ImageCatalog.ReferenceFromLabels(layer.ImageReference);
         var key = layer.SociIndexDigest is { } index ? $"{reference.Registry}/{reference.Repository}@index:{index}"
             : layer.ManifestDigest is { } manifest ? $"{reference.Registry}/{reference.Repository}@{manifest}"
             : reference.ToString();
@@ -46,6 +39,7 @@ internal sealed class DiscoveredIndexCache(SociIndexFinder finder)
     /// <summary>Forgets what was found for the image whose manifest digest or reference is <paramref name="image"/>.</summary>
     public void Forget(string image)
     {
+        finder.Forget(image);
         foreach (var key in _images.Keys)
         {
             if (key == image || key.EndsWith("@" + image, StringComparison.Ordinal)

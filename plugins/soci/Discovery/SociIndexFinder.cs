@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Soci;
 
 namespace PluggableSnapshotter.Plugins.Soci.Discovery;
@@ -8,8 +9,11 @@ namespace PluggableSnapshotter.Plugins.Soci.Discovery;
 /// digest wins; else v2, the image manifest's <c>com.amazon.soci.index-digest</c> annotation (a missing index is "no
 /// index", never a fall-through to v1); else v1 through the referrers API or its fallback tag, when enabled.
 /// </summary>
-internal sealed class SociIndexFinder(RegistryClient registry, SociPullModes modes)
+internal sealed class SociIndexFinder(RegistryClient registry, ImageCatalog images, SociPullModes modes)
 {
+    /// <summary>Forgets the resolved image <paramref name="image"/> names (a manifest digest or reference).</summary>
+    public void Forget(string image) => images.Forget(image);
+
     public async Task<DiscoveredIndex> FindAsync(ImageReference reference, string? manifestDigest, string? explicitIndexDigest, CancellationToken cancellationToken)
     {
         if (explicitIndexDigest is not null)
@@ -21,7 +25,9 @@ internal sealed class SociIndexFinder(RegistryClient registry, SociPullModes mod
                 : new DiscoveredIndex { Repository = reference, Index = index, IndexDigest = explicitIndexDigest };
         }
 
-        var (digest, manifest) = await ResolveManifestAsync(reference, manifestDigest, cancellationToken).ConfigureAwait(false);
+        // The catalog skips the SOCI v2 index an image index lists beside each manifest: it carries an artifact type.
+        var resolved = await images.GetAsync(reference, manifestDigest, cancellationToken).ConfigureAwait(false);
+        var (digest, manifest) = (resolved.ManifestDigest, resolved.Manifest);
         var image = new DiscoveredIndex { Repository = reference, ManifestDigest = digest, Manifest = manifest };
         if (modes.SociV2.Enable && manifest.Annotations?.GetValueOrDefault(SociAnnotations.IndexDigest) is { Length: > 0 } v2Digest)
         {
@@ -44,30 +50,6 @@ internal sealed class SociIndexFinder(RegistryClient registry, SociPullModes mod
             NoIndexReason = modes.SociV1.Enable ? "the image has no SOCI index (v2 annotation or v1 referrer)" : "the image has no v2 SOCI index (v1 discovery is off)",
         };
     }
-
-    private async Task<(string Digest, ImageManifest Manifest)> ResolveManifestAsync(ImageReference reference, string? manifestDigest, CancellationToken cancellationToken)
-    {
-        var target = manifestDigest is not null && OciDigest.TryParse(manifestDigest, out _) ? reference.WithSelector(manifestDigest) : reference;
-        var (descriptor, bytes) = await registry.GetManifestAsync(target, cancellationToken).ConfigureAwait(false);
-        if (MediaTypes.IsIndex(descriptor.MediaType))
-        {
-            var list = OciJson.Parse<Registry.ImageIndex>(bytes, $"image index {descriptor.Digest}");
-            var selected = SelectPlatformManifest(list)
-                ?? throw new InvalidDataException($"image {reference} has no manifest for platform {Platform.Current}");
-            (descriptor, bytes) = await registry.GetManifestAsync(reference.WithSelector(selected.Digest), cancellationToken).ConfigureAwait(false);
-        }
-        if (!MediaTypes.IsManifest(descriptor.MediaType))
-            throw new InvalidDataException($"{target} is a '{descriptor.MediaType}', not an image manifest");
-        return (descriptor.Digest, OciJson.Parse<ImageManifest>(bytes, $"image manifest {descriptor.Digest}"));
-    }
-
-    /// <summary>
-    /// The image manifest for this machine. A SOCI-enabled image index also lists the SOCI index (an OCI manifest with the
-    /// same platform and an artifact type), which is never the image.
-    /// </summary>
-    internal static Descriptor? SelectPlatformManifest(Registry.ImageIndex list) =>
-        list.Manifests.FirstOrDefault(m => MediaTypes.IsManifest(m.MediaType) && m.ArtifactType is null
-            && m.Annotations?.ContainsKey(SociAnnotations.ImageManifestDigest) != true && Platform.Current.Accepts(m.Platform));
 
     /// <summary>The index manifest <paramref name="digest"/> names (its digest verified), or null when the registry does not have it.</summary>
     private async Task<SociIndexManifest?> FetchIndexAsync(ImageReference reference, string digest, CancellationToken cancellationToken)

@@ -24,7 +24,7 @@ public class ConvertTests(LoopbackRegistry registry) : IClassFixture<LoopbackReg
         SociIndexManifest index = SociIndexManifest.Parse(indexBytes);
         Assert.Equal(SociIndexVersion.V2, index.Version);
         Assert.Null(index.ZtocFor(image.Manifest.Layers[0].Digest));
-        OciDescriptor ztocDescriptor = Assert.IsType<OciDescriptor>(index.ZtocFor(image.Manifest.Layers[1].Digest));
+        Descriptor ztocDescriptor = Assert.IsType<Descriptor>(index.ZtocFor(image.Manifest.Layers[1].Digest));
         Assert.Equal(SociMediaTypes.IndexV2, Assert.Single(await ManifestsOf(client, target), m => m.ArtifactType is not null).ArtifactType);
 
         byte[] ztocBytes = await client.GetBlobAsync(image.Reference, new Descriptor { MediaType = ztocDescriptor.MediaType, Digest = ztocDescriptor.Digest, Size = ztocDescriptor.Size }, 1 << 24, CancellationToken.None);

@@ -14,12 +14,12 @@ public class MultiPlatformTests(LoopbackRegistry registry) : IClassFixture<Loopb
         Psoci.Result run = await Psoci.RunAsync("convert", source, target, "--all-platforms", "--min-layer-size", "0");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        IReadOnlyList<OciDescriptor> manifests = await ManifestsAsync(target);
+        IReadOnlyList<Descriptor> manifests = await ManifestsAsync(target);
         Assert.Equal(4, manifests.Count);
         foreach (string platform in new[] { "linux/amd64", "linux/arm64" })
         {
-            OciDescriptor image = Assert.Single(manifests, m => m.ArtifactType is null && m.Platform?.ToString() == platform);
-            OciDescriptor index = Assert.Single(manifests, m => m.ArtifactType == SociMediaTypes.IndexV2 && m.Platform?.ToString() == platform);
+            Descriptor image = Assert.Single(manifests, m => m.ArtifactType is null && m.Platform?.ToString() == platform);
+            Descriptor index = Assert.Single(manifests, m => m.ArtifactType == SociMediaTypes.IndexV2 && m.Platform?.ToString() == platform);
             Assert.Equal(image.Digest, index.Annotation(SociAnnotations.ImageManifestDigest));
             Assert.Equal(index.Digest, image.Annotation(SociAnnotations.IndexDigest));
         }
@@ -29,13 +29,13 @@ public class MultiPlatformTests(LoopbackRegistry registry) : IClassFixture<Loopb
     public async Task Convert_OnePlatform_OtherPlatformKeptUnchanged()
     {
         string source = await PushMultiPlatformAsync("multi/one");
-        IReadOnlyList<OciDescriptor> before = await ManifestsAsync(source);
+        IReadOnlyList<Descriptor> before = await ManifestsAsync(source);
         string target = $"{registry.Host}/multi/converted:one";
 
         Psoci.Result run = await Psoci.RunAsync("convert", source, target, "--platform", "linux/arm64", "--min-layer-size", "0");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        IReadOnlyList<OciDescriptor> after = await ManifestsAsync(target);
+        IReadOnlyList<Descriptor> after = await ManifestsAsync(target);
         Assert.Equal(3, after.Count);
         Assert.Equal(before.Single(m => m.Platform?.Architecture == "amd64").Digest, after[0].Digest);
         Assert.Equal("linux/arm64", Assert.Single(after, m => m.ArtifactType == SociMediaTypes.IndexV2).Platform?.ToString());
@@ -66,7 +66,7 @@ public class MultiPlatformTests(LoopbackRegistry registry) : IClassFixture<Loopb
         return multi;
     }
 
-    private static async Task<IReadOnlyList<OciDescriptor>> ManifestsAsync(string reference)
+    private static async Task<IReadOnlyList<Descriptor>> ManifestsAsync(string reference)
     {
         using var client = new RegistryClient();
         (_, byte[] bytes) = await client.GetManifestAsync(ImageReference.Parse(reference), CancellationToken.None);

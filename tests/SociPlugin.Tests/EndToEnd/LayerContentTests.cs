@@ -54,9 +54,7 @@ public sealed class LayerContentTests(SociImages images)
     private async Task<(Descriptor Layer, Ztoc Ztoc)> DataLayerAsync(RegistryClient registry, CancellationToken ct)
     {
         var reference = ImageReference.Parse(images.Converted);
-        var index = await registry.GetManifestAsync(reference, ct);
-        var manifest = Discovery.SociIndexFinder.SelectPlatformManifest(OciJson.Parse<ImageIndex>(index.Bytes, "index"))!;
-        var image = OciJson.Parse<ImageManifest>((await registry.GetManifestAsync(reference.WithSelector(manifest.Digest), ct)).Bytes, "manifest");
+        var image = (await registry.ResolveAsync(reference, null, ct)).Manifest;
         var soci = SociIndexManifest.Parse((await registry.GetManifestAsync(reference.WithSelector(image.Annotations![SociAnnotations.IndexDigest]), ct)).Bytes);
         var layer = image.Layers[1];
         var ztocDescriptor = soci.ZtocFor(layer.Digest)!;

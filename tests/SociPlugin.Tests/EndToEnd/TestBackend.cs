@@ -4,6 +4,7 @@ using PluggableSnapshotter.Plugins.Soci.Discovery;
 using PluggableSnapshotter.Plugins.Soci.Fill;
 using PluggableSnapshotter.Plugins.Soci.Store;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 
@@ -16,7 +17,7 @@ internal static class TestBackend
         var store = new LayerStore(stateDirectory, options.Store);
         var activity = new OnDemandActivity();
         var filler = new BackgroundFill(registry, store, new LayerApplier(), options.BackgroundFill, options.UserXattr, activity);
-        return new SociFileSystem(registry, new DiscoveredIndexCache(new SociIndexFinder(registry, options.PullModes)), new ZtocSource(registry),
+        return new SociFileSystem(registry, new DiscoveredIndexCache(new SociIndexFinder(registry, new ImageCatalog(registry), options.PullModes)), new ZtocSource(registry),
             new OnDemandFetch(registry, options.Fetch, activity), new SpanCache(spanEntries, long.MaxValue), store, filler, options);
     }
 }
