@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Linux;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Host.Metadata;
 using PluggableSnapshotter.Sdk;
 
@@ -54,8 +55,13 @@ internal sealed partial class OverlaySnapshotter
         }
 
         var plan = _planner.Plan(layer);
-        var result = await MountLayerAsync(layer, plan, mounts, cancellationToken);
-        if (result is not { Result.IsMounted: true } mounted)
+        var started = _time.GetTimestamp();
+        var mounted = await MountLayerAsync(layer, plan, mounts, cancellationToken);
+        // The one place a Prepare's outcome is recorded (metrics: role, reason, backend, chain, duration).
+        _prepareMetrics?.Record(new PrepareOutcome(mounted.Role, mounted.Reason,
+            mounted.Result.Labels?.GetValueOrDefault(SnapshotLabels.Backend), plan.Labels.GetValueOrDefault(SnapshotLabels.Chain),
+            _time.GetElapsedTime(started)));
+        if (!mounted.Result.IsMounted)
         {
             return mounts;
         }
@@ -89,9 +95,12 @@ internal sealed partial class OverlaySnapshotter
         throw SnapshotterException.AlreadyExists($"target snapshot \"{target}\": already exists");
     }
 
-    private sealed record RoleResult(string Role, MountResult Result);
+    /// <summary>Which role prepared the layer (<see cref="PrepareOutcome.Containerd"/> when none did) and why lazy loading did not.</summary>
+    private sealed record RoleResult(string Role, MountResult Result, string Reason = PrepareOutcome.NoReason);
 
-    private async Task<RoleResult?> MountLayerAsync(LayerRequest layer, LayerPlan plan, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
+    private static RoleResult Containerd(string reason) => new(PrepareOutcome.Containerd, MountResult.Defer(reason), reason);
+
+    private async Task<RoleResult> MountLayerAsync(LayerRequest layer, LayerPlan plan, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
     {
         var options = plan.Options;
         var canLazy = plan.Capabilities.HasFlag(BackendCapabilities.Lazy);
@@ -100,6 +109,11 @@ internal sealed partial class OverlaySnapshotter
         var noIndex = false;
 
         var tooSmall = layer.LayerSize is { } size && size < options.MinLayerSize;
+        // Why the layer is not served lazily, for metrics: the first reason that applies.
+        var reason = !canLazy ? PrepareOutcome.NoLazyBackend
+            : options.ParallelPullUnpack ? PrepareOutcome.ParallelPullUnpack
+            : tooSmall ? PrepareOutcome.TooSmall
+            : PrepareOutcome.NoReason;
         if (canLazy && !options.ParallelPullUnpack && !tooSmall)
         {
             var lazy = await TryAsync("lazy", layer, () => _fileSystem.MountAsync(layer, cancellationToken), cancellationToken);
@@ -109,12 +123,17 @@ internal sealed partial class OverlaySnapshotter
                     return new RoleResult("lazy", lazy.Value);
                 case MountOutcome.DeferToContainerRuntime:
                     _logger.LogInformation("lazy backend defers layer {LayerDigest} to containerd: {Reason}", layer.LayerDigest, lazy.Value.Reason);
-                    return null;
+                    return Containerd(PrepareOutcome.Deferred);
                 case MountOutcome.NoIndex:
                     noIndex = true;
+                    reason = PrepareOutcome.NoIndex;
                     break;
                 case MountOutcome.NoZtoc:
                     _logger.LogDebug("layer {LayerDigest} has no zTOC; unpacking it locally", layer.LayerDigest);
+                    reason = PrepareOutcome.NoZtoc;
+                    break;
+                case null:
+                    reason = PrepareOutcome.Error;
                     break;
             }
         }
@@ -123,18 +142,18 @@ internal sealed partial class OverlaySnapshotter
         if (noIndex && !parallelWanted)
         {
             _logger.LogInformation("image {ImageReference} has no index; containerd pulls layer {LayerDigest}", layer.ImageReference, layer.LayerDigest);
-            return null;
+            return Containerd(reason);
         }
         if (canParallel && (parallelWanted || !canLocal))
         {
             var parallel = await TryAsync("parallel", layer, () => _fileSystem.MountParallelAsync(layer, mounts, cancellationToken), cancellationToken);
             if (parallel is { IsMounted: true } done)
             {
-                return new RoleResult("parallel", done);
+                return new RoleResult("parallel", done, reason);
             }
             if (parallel?.Outcome == MountOutcome.DeferToContainerRuntime)
             {
-                return null;
+                return Containerd(PrepareOutcome.Deferred);
             }
         }
         if (canLocal)
@@ -142,11 +161,11 @@ internal sealed partial class OverlaySnapshotter
             var local = await TryAsync("local", layer, () => _fileSystem.MountLocalAsync(layer, mounts, cancellationToken), cancellationToken);
             if (local is { IsMounted: true } done)
             {
-                return new RoleResult("local", done);
+                return new RoleResult("local", done, reason);
             }
         }
         _logger.LogInformation("no backend prepared layer {LayerDigest}; containerd pulls it", layer.LayerDigest);
-        return null;
+        return Containerd(canLazy || canParallel || canLocal ? PrepareOutcome.Error : PrepareOutcome.NoBackend);
     }
 
     /// <summary>Runs one backend operation; a failure is logged and leaves the mount point empty for the next one.</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Filters;
 using PluggableSnapshotter.Host.Linux;
 using PluggableSnapshotter.Host.Metadata;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.Overlay;
@@ -22,10 +23,12 @@ internal sealed partial class OverlaySnapshotter : ISnapshotter
     private readonly OverlayFeatures _features;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly PrepareMetrics? _prepareMetrics;
 
     public OverlaySnapshotter(SnapshotLayout layout, MetaStore store, IFileSystem fileSystem, ILayerPlanner planner,
-        SnapshotterOptions options, OverlayFeatures features, ILogger logger, TimeProvider time)
+        SnapshotterOptions options, OverlayFeatures features, ILogger logger, TimeProvider time, PrepareMetrics? prepareMetrics = null)
     {
+        _prepareMetrics = prepareMetrics;
         _layout = layout;
         _store = store;
         _fileSystem = fileSystem;

@@ -1,12 +1,14 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Hosting;
 using PluggableSnapshotter.Host.Metadata;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
 /// <summary>Opens the overlay snapshotter core: SOCI's <c>NewSnapshotter(root, fs, opts...)</c>.</summary>
-internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvider time, FuseKeeperLauncher? keeper = null) : ISnapshotterFactory
+internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvider time, FuseKeeperLauncher? keeper = null,
+    PrepareMetrics? prepareMetrics = null) : ISnapshotterFactory
 {
     public async Task<ISnapshotter> CreateAsync(string root, IFileSystem fileSystem, SnapshotterOptions options, CancellationToken cancellationToken)
     {
@@ -17,7 +19,7 @@ internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvi
         var features = OverlayFeatures.Probe(layout.Root, logger);
         var store = await MetaStore.OpenAsync(layout.MetadataPath, cancellationToken);
         var planner = fileSystem as ILayerPlanner ?? new FixedPlanner(options, fileSystem.Capabilities);
-        var snapshotter = new OverlaySnapshotter(layout, store, fileSystem, planner, options, features, logger, time);
+        var snapshotter = new OverlaySnapshotter(layout, store, fileSystem, planner, options, features, logger, time, prepareMetrics);
         try
         {
             await snapshotter.RestoreRemoteSnapshotsAsync(keeper?.Client, cancellationToken);

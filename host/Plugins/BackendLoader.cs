@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.Plugins;
@@ -53,6 +54,8 @@ internal sealed class BackendLoader(ILoggerFactory loggerFactory, TimeProvider t
                 Settings = PluginAssembly.Settings(entry),
                 SnapshotterRoot = snapshotterRoot,
                 StateDirectory = Directory.CreateDirectory(Path.Combine(snapshotterRoot, "plugins", entry.Name)).FullName,
+                // Lives as long as the daemon, as the plugin does (plugins are never unloaded).
+                Meter = PluginMeters.Create(entry.Name),
             };
             var services = new ServiceCollection();
             services.AddSingleton(loggerFactory);
