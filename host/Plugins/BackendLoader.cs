@@ -62,6 +62,7 @@ internal sealed class BackendLoader(ILoggerFactory loggerFactory, TimeProvider t
             services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
             services.AddSingleton(time);
             services.AddSingleton(context);
+            services.AddSingleton(context.Meter); // plugins may take the Meter itself (not disposed by the provider: it outlives it)
             plugin.ConfigureServices(services, context);
 
             var registrations = services.Count(d => d.ServiceType == typeof(IFileSystem));

@@ -24,16 +24,18 @@ public sealed class SociPlugin : ISnapshotterPlugin
         services.AddSingleton(options);
         services.AddSingleton(provider => options.CreateClient(provider.GetService<ILogger<RegistryClient>>()));
         services.AddSingleton(new SpanCache(options.Cache.MaxLruCacheEntry, options.Cache.MaxBytes));
+        services.AddSingleton(provider => new SociMetrics(context.Meter, provider.GetRequiredService<SpanCache>(), provider.GetRequiredService<LayerStore>()));
         services.AddSingleton(provider => new SociIndexFinder(provider.GetRequiredService<RegistryClient>(), options.PullModes));
         services.AddSingleton<DiscoveredIndexCache>();
         services.AddSingleton<ZtocSource>();
         services.AddSingleton<OnDemandActivity>();
-        services.AddSingleton(provider => new OnDemandFetch(provider.GetRequiredService<RegistryClient>(), options.Fetch, provider.GetRequiredService<OnDemandActivity>()));
+        services.AddSingleton(provider => new OnDemandFetch(provider.GetRequiredService<RegistryClient>(), options.Fetch, provider.GetRequiredService<OnDemandActivity>(),
+            metrics: provider.GetRequiredService<SociMetrics>()));
         services.AddSingleton(provider => new LayerStore(context.StateDirectory, options.Store, provider.GetService<ILogger<LayerStore>>()));
         services.AddSingleton(provider => new LayerApplier(provider.GetService<ILogger<LayerApplier>>()));
         services.AddSingleton(provider => new BackgroundFill(provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<LayerStore>(),
             provider.GetRequiredService<LayerApplier>(), options.BackgroundFill, options.UserXattr, provider.GetRequiredService<OnDemandActivity>(),
-            provider.GetService<ILogger<BackgroundFill>>()));
+            provider.GetService<ILogger<BackgroundFill>>(), provider.GetRequiredService<SociMetrics>()));
         services.AddSingleton<IFileSystem, SociFileSystem>();
     }
 }
