@@ -16,6 +16,9 @@ internal sealed class JsonLogFormatter() : ConsoleFormatter(Name)
 {
     public new const string Name = "pluggable-json";
 
+    // Readable lines: '+', '&' and quotes in values stay as they are (the line is not embedded in HTML).
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static readonly HashSet<string> Reserved = ["time", "level", "category", "event_id", "message", "exception"];
 
     public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
@@ -31,17 +34,27 @@ internal sealed class JsonLogFormatter() : ConsoleFormatter(Name)
             fields.RemoveAll(p => p.Key == pair.Key);
             fields.Add(pair);
         }
+        // A value the message's redaction masks is masked in its own field too (a credential logged as {Basic}).
+        var rendered = message ?? "";
+        var redacted = LogRedactor.Redact(rendered);
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
             json.WriteStartObject();
             json.WriteString("time", DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
             json.WriteString("level", logEntry.LogLevel.ToString().ToLowerInvariant());
             json.WriteString("category", logEntry.Category);
             json.WriteNumber("event_id", logEntry.EventId.Id);
-            json.WriteString("message", message ?? "");
+            json.WriteString("message", redacted);
             foreach (var (key, value) in fields.Where(f => !Reserved.Contains(f.Key)))
             {
+                var text = value as string;
+                if (text is { Length: >= 4 } && !ReferenceEquals(rendered, redacted)
+                    && rendered.Contains(text, StringComparison.Ordinal) && !redacted.Contains(text, StringComparison.Ordinal))
+                {
+                    json.WriteString(key, LogRedactor.Mask);
+                    continue;
+                }
                 WriteValue(json, key, value);
             }
             if (logEntry.Exception is { } exception)

@@ -21,7 +21,7 @@ internal static partial class LogRedactor
         }
         line = UrlCredentials().Replace(line, "://" + Mask + "@");
         line = AuthorizationScheme().Replace(line, m => m.Groups[1].Value + Mask);
-        line = SecretKeyValue().Replace(line, m => m.Groups[1].Value + Mask + m.Groups[3].Value);
+        line = SecretKeyValue().Replace(line, m => m.Groups[1].Value + Mask);
         return line;
     }
 
@@ -35,12 +35,14 @@ internal static partial class LogRedactor
     [GeneratedRegex(@"://[^/\s:@""]+:[^/\s@""]+@")]
     private static partial Regex UrlCredentials();
 
-    // "Bearer eyJ...", "Basic YWxp...", also after "Authorization: "
-    [GeneratedRegex(@"(\b(?:Bearer|Basic)\s+)[A-Za-z0-9\-._~+/]+=*", RegexOptions.IgnoreCase)]
+    // "Bearer eyJ...", "Basic YWxp...", also after "Authorization: ". A credential has a digit or one of .=+/_- in it,
+    // which keeps prose such as "asked for Bearer authentication" readable.
+    [GeneratedRegex(@"(\b(?:Bearer|Basic)\s+)(?=[A-Za-z0-9\-._~+/]*[0-9.=+/_\-])[A-Za-z0-9\-._~+/]+=*", RegexOptions.IgnoreCase)]
     private static partial Regex AuthorizationScheme();
 
-    // token=..., password: ..., "access_token":"...", Authorization=..., secret ...: the value up to a separator.
-    [GeneratedRegex(@"((?:""|\b)(?:[A-Za-z_]*token|password|passwd|secret|authorization|auth|identitytoken)""?\s*[=:]\s*""?)(?!\[REDACTED\])([^\s"",;&}]+)(""?)",
+    // token=..., password: ..., "access_token":"..." (also JSON-escaped inside a JSON string), Authorization=...: the
+    // value up to a separator.
+    [GeneratedRegex(@"((?:\\?""|\b)(?:[A-Za-z_]*token|password|passwd|secret|authorization|auth|identitytoken)\\?""?\s*[=:]\s*\\?""?)(?!\[REDACTED\])([^\s"",;&}\\]+)",
         RegexOptions.IgnoreCase)]
     private static partial Regex SecretKeyValue();
 }
