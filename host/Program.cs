@@ -3,6 +3,7 @@ using PluggableSnapshotter.Host.Grpc;
 using PluggableSnapshotter.Host.Hosting;
 using PluggableSnapshotter.Host.Linux;
 using PluggableSnapshotter.Host.Metadata;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Sdk;
@@ -45,7 +46,7 @@ var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Cont
 builder.WebHost.UseKestrelCore();
 // Kestrel starts while the snapshotter opens (store, restore); the socket is published only once both are done.
 builder.Services.Configure<HostOptions>(host => host.ServicesStartConcurrently = true);
-DaemonLogging.Configure(builder.Logging, settings.MinimumLevel);
+DaemonLogging.Configure(builder.Logging, settings.MinimumLevel, settings.LogFormat);
 clock.Mark("builder made");
 
 // Every mistake in plugins.yaml, the host's sections and each plugin's settings alike, is reported before anything
@@ -62,11 +63,14 @@ catch (Exception e) when (e is ArgumentException or PluginsConfigException)
 }
 clock.Mark("plugins.yaml read");
 
-// containerd runs as root; nobody else needs the socket (0660, set before anyone can connect).
+// containerd runs as root; nobody else needs the socket (0660, set before anyone can connect). Under systemd socket
+// activation the socket unit made it (with its own SocketMode) and connections already wait in its backlog.
 UnixListener listener;
 try
 {
-    listener = UnixListener.Bind(settings.Address, LibC.Octal("660"));
+    listener = settings.SocketActivated
+        ? UnixListener.Inherited(SocketActivation.Take(Environment.GetEnvironmentVariable, Environment.ProcessId))
+        : UnixListener.Bind(settings.Address, LibC.Octal("660"));
 }
 catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
 {
@@ -79,13 +83,22 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.ListenHandle((ulong)listener.Socket.Handle.ToInt64(), listen => listen.Protocols = HttpProtocols.Http2);
     kestrel.Limits.MaxRequestBodySize = null;
+    if (config.MetricsAddress is { } metrics)
+    {
+        MetricsEndpoint.Listen(kestrel, metrics);
+    }
 });
+if (config.MetricsAddress is not null)
+{
+    builder.Services.AddPrometheusMetrics();
+}
 
 builder.Services.AddSingleton(clock);
 builder.Services.AddSingleton(settings);
 builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SnapshotterHolder>();
+builder.Services.AddSingleton<PrepareMetrics>();
 builder.Services.AddSingleton<FuseKeeperLauncher>();
 builder.Services.AddSingleton<BackendLoader>();
 builder.Services.AddSingleton<ISnapshotterFactory, SnapshotterFactory>();
@@ -99,16 +112,26 @@ builder.Services.AddGrpc(grpc =>
 });
 
 var app = builder.Build();
+if (config.MetricsAddress is not null)
+{
+    app.MapMetricsEndpoint();
+}
 app.MapGrpcService<SnapshotsService>();
 clock.Mark("host built");
 await storeWarmUp;
+var systemd = SystemdNotifier.FromEnvironment();
 app.Lifetime.ApplicationStarted.Register(() =>
 {
     listener.Publish();
     clock.Mark("serving");
+    // Ready only now: the snapshotter is open and the socket is accepted on (Type=notify units start their
+    // dependents, containerd, on this).
+    systemd.Notify("READY=1\nSTATUS=serving");
     app.Services.GetRequiredService<ILogger<SnapshotterService>>()
-        .LogInformation("serving on {Address}; start-up: {Startup}", settings.Address, clock.Describe());
+        .LogInformation("serving on {Address}; metrics {Metrics}; start-up: {Startup}", settings.Address,
+            config.MetricsAddress?.ToString() ?? "off", clock.Describe());
 });
+app.Lifetime.ApplicationStopping.Register(() => systemd.Notify("STOPPING=1\nSTATUS=stopping: lazily served layers stay with the FUSE keeper"));
 // Resolved now: RunAsync disposes the services on its way out, failed start-up included.
 var logger = app.Services.GetRequiredService<ILogger<SnapshotterService>>();
 try

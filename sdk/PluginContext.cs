@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 
 namespace PluggableSnapshotter.Sdk;
@@ -16,4 +17,19 @@ public sealed record PluginContext
 
     /// <summary>A directory the plugin owns for its own state and staging (<c>&lt;root&gt;/plugins/&lt;name&gt;</c>), created by the host.</summary>
     public required string StateDirectory { get; init; }
+
+    private Meter? _meter;
+
+    /// <summary>
+    /// The meter the plugin publishes its own metrics on (System.Diagnostics.Metrics, nothing to reference). When
+    /// <c>metrics_address</c> is set the host exports every instrument of it on its Prometheus endpoint, each series
+    /// labelled with the plugin's name (<c>otel_scope_backend</c>). Name instruments as Prometheus should show them
+    /// (<c>myplugin_bytes_fetched</c>); durations as histograms in milliseconds with unit <c>ms</c>.
+    /// </summary>
+    /// <remarks>A context made without one (tests, settings checks) gets a meter of its own that nobody exports.</remarks>
+    public Meter Meter
+    {
+        get => _meter ??= new Meter("PluggableSnapshotter.Unexported." + Name);
+        init => _meter = value;
+    }
 }

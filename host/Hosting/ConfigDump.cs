@@ -38,6 +38,10 @@ internal static class ConfigDump
             }).ToList(),
             ["default_chain"] = config.DefaultChain,
         };
+        if (config.MetricsAddress is { } metrics)
+        {
+            tree["metrics_address"] = metrics.ToString();
+        }
         return new SerializerBuilder().Build().Serialize(tree);
     }
 

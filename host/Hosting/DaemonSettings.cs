@@ -6,14 +6,22 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
     /// <summary>The FUSE keeper's socket (started unless one answers there); null when the keeper is off.</summary>
     public string? FuseKeeper { get; init; }
 
+    /// <summary><c>text</c> (one line per event, scopes as key=value) or <c>json</c> (one object per line).</summary>
+    public string LogFormat { get; init; } = "text";
+
+    /// <summary>Whether the listening socket comes from systemd socket activation (<c>--address fd://</c>).</summary>
+    public bool SocketActivated => SocketActivation.IsRequested(Address);
+
     public const string Usage = """
         pluggable-snapshotter: a containerd remote snapshotter with backends as plugins.
 
         Options (each also an environment variable):
           --root DIR        state directory                 PSNAP_ROOT      (/var/lib/pluggable-snapshotter)
-          --address PATH    gRPC unix socket to serve       PSNAP_ADDRESS   (/run/pluggable-snapshotter/snapshotter.sock)
+          --address PATH    gRPC unix socket to serve, or fd:// for the socket systemd passes (socket activation)
+                                                            PSNAP_ADDRESS   (/run/pluggable-snapshotter/snapshotter.sock)
           --config FILE     plugins.yaml                    PSNAP_CONFIG    (/etc/pluggable-snapshotter/plugins.yaml, else ./plugins.yaml, else none)
           --log-level LVL   trace|debug|information|warning|error   PSNAP_LOG_LEVEL (information)
+          --log-format F    text|json                       PSNAP_LOG_FORMAT (text)
           --fuse-keeper S   FUSE keeper socket, or off      PSNAP_FUSE_KEEPER (ROOT/fuse-keeper.sock)
           --help            this text
 
@@ -24,6 +32,9 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
           keeper --socket PATH [--log-level LVL]
             runs the FUSE keeper (the daemon starts one at ROOT/fuse-keeper.sock): it holds the connections of lazily
             served mounts so containers keep running across a daemon crash or upgrade
+
+        plugins.yaml's metrics_address (host:port on loopback, or unix:/path) serves Prometheus metrics at /metrics
+        and health at /healthz.
 
         containerd config.toml:
           [proxy_plugins.pluggable]
@@ -42,6 +53,7 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
         var config = environment("PSNAP_CONFIG");
         var logLevel = environment("PSNAP_LOG_LEVEL") ?? "information";
         var keeper = environment("PSNAP_FUSE_KEEPER");
+        var logFormat = environment("PSNAP_LOG_FORMAT") ?? "text";
         for (var i = 0; i < args.Count; i++)
         {
             var (name, inline) = args[i].Split('=', 2) is [var n, var v] ? (n, v) : (args[i], null);
@@ -53,6 +65,7 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
                 case "--config": config = Value(); break;
                 case "--log-level": logLevel = Value(); break;
                 case "--fuse-keeper": keeper = Value(); break;
+                case "--log-format": logFormat = Value(); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -60,10 +73,16 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
         {
             throw new ArgumentException($"--log-level {logLevel} is not one of {string.Join('|', LogLevels)}");
         }
+        if (logFormat is not ("text" or "json"))
+        {
+            throw new ArgumentException($"--log-format {logFormat} is not one of text|json");
+        }
         config ??= new[] { "/etc/pluggable-snapshotter/plugins.yaml", Path.GetFullPath("plugins.yaml") }.FirstOrDefault(File.Exists);
         root = Path.GetFullPath(root);
-        return new DaemonSettings(root, Path.GetFullPath(address), config is null ? null : Path.GetFullPath(config), logLevel)
+        var listen = SocketActivation.IsRequested(address) ? SocketActivation.Address : Path.GetFullPath(address);
+        return new DaemonSettings(root, listen, config is null ? null : Path.GetFullPath(config), logLevel)
         {
+            LogFormat = logFormat,
             FuseKeeper = keeper switch
             {
                 "off" => null,

@@ -32,12 +32,7 @@ internal static class KeeperCommand
         }
 
         var minimum = DaemonSettings.Parse(["--log-level", level], _ => null).MinimumLevel;
-        using var loggers = LoggerFactory.Create(logging => logging.SetMinimumLevel(minimum).AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-        }));
+        using var loggers = DaemonLogging.CreateFactory(minimum);
         using var stop = new CancellationTokenSource();
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => { signal.Cancel = true; stop.Cancel(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => { signal.Cancel = true; stop.Cancel(); });

@@ -9,5 +9,8 @@ internal sealed class SnapshotterHolder
 
     public ISnapshotter Snapshotter => _snapshotter ?? throw new InvalidOperationException("the snapshotter is not started");
 
+    /// <summary>Whether the snapshotter is open (what the health endpoint reports).</summary>
+    public bool IsReady => _snapshotter is not null;
+
     public void Set(ISnapshotter snapshotter) => _snapshotter = snapshotter;
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Sdk;
 
@@ -17,6 +18,7 @@ internal sealed class SnapshotterService(
     SnapshotterHolder holder,
     FuseKeeperLauncher keeper,
     StartupClock clock,
+    PrepareMetrics prepareMetrics,
     ILoggerFactory loggerFactory,
     ILogger<SnapshotterService> logger) : IHostedService
 {
@@ -56,7 +58,7 @@ internal sealed class SnapshotterService(
         var chains = config.Chains
             .Select(c => new Chain(c.Name, c.Backends.Select(b => new ChainBackend(b, byName[b])).ToList(), c.Images.Select(i => new ImagePattern(i)).ToList()))
             .ToList();
-        var preparer = new ChainPreparer(chains, config.DefaultChain, config.Options, loggerFactory.CreateLogger<ChainPreparer>());
+        var preparer = new ChainPreparer(chains, config.DefaultChain, config.Options, loggerFactory.CreateLogger<ChainPreparer>(), prepareMetrics);
         foreach (var chain in chains)
         {
             logger.LogInformation("chain {Chain}: [{Backends}] for {Images}", chain.Name,

@@ -6,9 +6,13 @@ namespace PluggableSnapshotter.Host.Hosting;
 /// <summary>
 /// The daemon's listening unix socket. It is bound under a temporary name with its mode set before anyone can connect,
 /// and renamed into place by <see cref="Publish"/> once the snapshotter is ready: a client that sees the socket can use it.
+/// A socket inherited from systemd (<see cref="SocketActivation"/>) is the socket unit's: it is neither moved nor removed.
 /// </summary>
-internal sealed class UnixListener(Socket socket, string temporaryPath, string path) : IDisposable
+internal sealed class UnixListener(Socket socket, string? temporaryPath, string? path) : IDisposable
 {
+    /// <summary>Wraps a socket that systemd bound and listens on already.</summary>
+    public static UnixListener Inherited(Socket socket) => new(socket, null, null);
+
     public Socket Socket { get; } = socket;
 
     /// <summary>Binds a socket that will appear at <paramref name="path"/>, with <paramref name="mode"/>, and listens.</summary>
@@ -41,6 +45,10 @@ internal sealed class UnixListener(Socket socket, string temporaryPath, string p
     /// <summary>Moves the socket to its path, replacing a stale one a previous run left behind.</summary>
     public void Publish()
     {
+        if (temporaryPath is null || path is null)
+        {
+            return;
+        }
         File.Move(temporaryPath, path, overwrite: true);
         _publishedInode = Inode(path);
     }
@@ -48,6 +56,10 @@ internal sealed class UnixListener(Socket socket, string temporaryPath, string p
     public void Dispose()
     {
         Socket.Dispose();
+        if (temporaryPath is null || path is null)
+        {
+            return;
+        }
         File.Delete(temporaryPath);
         // Only our own socket: a daemon started after us may already serve at this path.
         if (_publishedInode != 0 && Inode(path) == _publishedInode)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Filters;
 using PluggableSnapshotter.Host.Linux;
 using PluggableSnapshotter.Host.Metadata;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.Overlay;

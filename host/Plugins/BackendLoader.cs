@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.Plugins;
@@ -53,12 +54,15 @@ internal sealed class BackendLoader(ILoggerFactory loggerFactory, TimeProvider t
                 Settings = PluginAssembly.Settings(entry),
                 SnapshotterRoot = snapshotterRoot,
                 StateDirectory = Directory.CreateDirectory(Path.Combine(snapshotterRoot, "plugins", entry.Name)).FullName,
+                // Lives as long as the daemon, as the plugin does (plugins are never unloaded).
+                Meter = PluginMeters.Create(entry.Name),
             };
             var services = new ServiceCollection();
             services.AddSingleton(loggerFactory);
             services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
             services.AddSingleton(time);
             services.AddSingleton(context);
+            services.AddSingleton(context.Meter); // plugins may take the Meter itself (not disposed by the provider: it outlives it)
             plugin.ConfigureServices(services, context);
 
             var registrations = services.Count(d => d.ServiceType == typeof(IFileSystem));

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Sdk;
 
@@ -8,7 +10,10 @@ internal sealed partial class ChainPreparer
 {
     async Task<LayerPreparation> ILayerPreparer.PrepareAsync(LayerRequest layer, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var result = await PrepareLayerAsync(layer, mounts, cancellationToken);
+        // The one place a Prepare's outcome is recorded (metrics: role, reason, backend, chain, duration).
+        _metrics?.Record(PrepareOutcome.From(result, Stopwatch.GetElapsedTime(started)));
         return new LayerPreparation(result.PreparedBy is not null, Labels(layer, result), result.ToString());
     }
 

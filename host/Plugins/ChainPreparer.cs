@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Sdk;
 
@@ -42,12 +43,15 @@ internal sealed partial class ChainPreparer : ILayerPreparer
     private readonly Chain _default;
     private readonly SnapshotterOptions _options;
     private readonly ILogger _logger;
+    private readonly PrepareMetrics? _metrics;
     private readonly IReadOnlyDictionary<string, ChainBackend> _backends;
     // Mount points (layers and id-mapped views) mounted in this run, and the backend that mounted each.
     private readonly ConcurrentDictionary<string, ChainBackend> _mountedBy = new(StringComparer.Ordinal);
 
-    public ChainPreparer(IReadOnlyList<Chain> chains, string defaultChain, SnapshotterOptions options, ILogger<ChainPreparer> logger)
+    public ChainPreparer(IReadOnlyList<Chain> chains, string defaultChain, SnapshotterOptions options, ILogger<ChainPreparer> logger,
+        PrepareMetrics? metrics = null)
     {
+        _metrics = metrics;
         _chains = chains;
         _default = chains.Single(c => c.Name == defaultChain);
         _options = options;

@@ -9,6 +9,9 @@ internal sealed record PluginsConfig(
     IReadOnlyList<ChainEntry> Chains,
     string DefaultChain)
 {
+    /// <summary>Where the Prometheus endpoint listens (<c>metrics_address</c>); null: metrics are off.</summary>
+    public Metrics.MetricsAddress? MetricsAddress { get; init; }
+
     /// <summary>The configuration of a plain overlayfs snapshotter: no plugins, one empty chain.</summary>
     public static PluginsConfig Empty { get; } = new(new SnapshotterOptions(), [], [new ChainEntry("default", [], [])], "default");
 }

@@ -86,6 +86,7 @@ internal sealed class PluginsConfigLoader
         var chains = new List<ChainEntry>();
         string? defaultChain = null;
         var defaultChainLine = 0;
+        Metrics.MetricsAddress? metricsAddress = null;
         foreach (var (keyNode, value) in root.Children)
         {
             switch (YamlValues.Text(keyNode))
@@ -94,7 +95,8 @@ internal sealed class PluginsConfigLoader
                 case "plugins": plugins = ParseList(value, "plugins", ParsePlugin); break;
                 case "chains": chains = ParseList(value, "chains", ParseChain); break;
                 case "default_chain": defaultChain = _values.Scalar(value, "default_chain"); defaultChainLine = ConfigErrors.LineOf(value); break;
-                default: _errors.Add(keyNode, $"unknown key '{YamlValues.Text(keyNode)}' (expected snapshotter, plugins, chains, default_chain)"); break;
+                case "metrics_address": metricsAddress = ParseMetricsAddress(value); break;
+                default: _errors.Add(keyNode, $"unknown key '{YamlValues.Text(keyNode)}' (expected snapshotter, plugins, chains, default_chain, metrics_address)"); break;
             }
         }
 
@@ -110,7 +112,22 @@ internal sealed class PluginsConfigLoader
             _errors.Add(defaultChainLine, $"default_chain '{defaultChain}' is not a chain (chains: {string.Join(", ", chains.Select(c => c.Name))})");
         }
         CheckChainBackends(chains);
-        return new PluginsConfig(options, plugins, chains, defaultChain);
+        return new PluginsConfig(options, plugins, chains, defaultChain) { MetricsAddress = metricsAddress };
+    }
+
+    private Metrics.MetricsAddress? ParseMetricsAddress(YamlNode node)
+    {
+        var text = _values.Scalar(node, "metrics_address");
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+        var address = Metrics.MetricsAddress.TryParse(text, out var error);
+        if (address is null)
+        {
+            _errors.Add(node, $"metrics_address {error}");
+        }
+        return address;
     }
 
     private void CheckChainBackends(List<ChainEntry> chains)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Layers;
@@ -13,9 +14,14 @@ namespace PluggableSnapshotter.Plugins.Local;
 /// point as it was. Serves the <see cref="BackendCapabilities.Local"/> role only.
 /// </summary>
 internal sealed class LocalFileSystem(
-    RegistryClient registry, LayerApplier applier, ImageCatalog images, LocalBackendOptions options, ILogger<LocalFileSystem>? logger = null) : IFileSystem
+    RegistryClient registry, LayerApplier applier, ImageCatalog images, LocalBackendOptions options, ILogger<LocalFileSystem>? logger = null,
+    Meter? meter = null) : IFileSystem
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+    // SOCI's layer_fetched_size, shared by every backend (whole_layer here); the host labels it with this backend.
+    private readonly Counter<long>? _fetched = meter?.CreateCounter<long>("soci_fs_layer_fetched_size_bytes", "By",
+        "Compressed layer bytes fetched from registries, by fetch: on_demand, background, whole_layer");
 
     /// <inheritdoc />
     public BackendCapabilities Capabilities => BackendCapabilities.Local;
@@ -42,6 +48,7 @@ internal sealed class LocalFileSystem(
             ParentDirectories = LowerDirectories(mounts),
         }, cancellationToken).ConfigureAwait(false);
         LocalLog.LayerUnpacked(_logger, found.Descriptor.Digest, result.DiffId, found.Descriptor.Size, result.Entries, (long)result.TotalTime.TotalMilliseconds);
+        _fetched?.Add(found.Descriptor.Size, new KeyValuePair<string, object?>("fetch", "whole_layer"));
         return MountResult.Mounted;
     }
 

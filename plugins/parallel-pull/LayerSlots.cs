@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Registry.Downloads;
 
@@ -9,8 +10,12 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 /// when it is claimed (its blob reference dropped, its folder deleted once the layer moved out) or when the last job
 /// holding it lets go (its unpack cancelled, its folder deleted): nothing in <c>staging/</c> outlives its use.
 /// </summary>
-internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpacker unpacker, PullLimits limits, ILogger<LayerSlots> logger)
+internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpacker unpacker, PullLimits limits, ILogger<LayerSlots> logger,
+    Meter? meter = null)
 {
+    // SOCI's layer_fetched_size, shared by every backend (whole_layer here); the host labels it with this backend.
+    private readonly Counter<long>? _fetched = meter?.CreateCounter<long>("soci_fs_layer_fetched_size_bytes", "By",
+        "Compressed layer bytes fetched from registries, by fetch: on_demand, background, whole_layer");
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<LayerSlot>> _slots = new(StringComparer.Ordinal);
     private int _unpacks;
@@ -145,6 +150,7 @@ internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpac
         {
             var result = await unpacker.UnpackAsync(download, slot.DiffId, slot.StagedPath, cancellationToken).ConfigureAwait(false);
             ParallelPullLog.LayerUnpacked(logger, slot.Descriptor.Digest, imageReference, result.DiffId, result.Entries, (long)result.TotalTime.TotalMilliseconds);
+            _fetched?.Add(slot.Descriptor.Size, new KeyValuePair<string, object?>("fetch", "whole_layer"));
             return slot.StagedPath;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

@@ -38,8 +38,10 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private readonly SemaphoreSlim _mountLock = new(1, 1); // orders binds and unmounts of one mount point
 
     public SociFileSystem(RegistryClient registry, DiscoveredIndexCache indexes, ZtocSource ztocs, OnDemandFetch fetch, SpanCache spans,
-        LayerStore store, BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null)
+        LayerStore store, BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null, SociMetrics? metrics = null)
     {
+        _metrics = metrics;
+        _metrics?.ObserveMountedLayers(() => _layers.Count);
         (_registry, _indexes, _ztocs, _fetch, _spans, _store, _fill, _options) = (registry, indexes, ztocs, fetch, spans, store, fill, options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _fill.LayerLocal = OnLayerLocalAsync;
@@ -48,8 +50,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     /// <inheritdoc />
     public BackendCapabilities Capabilities => BackendCapabilities.Lazy;
 
-    /// <inheritdoc />
-    public async Task<MountResult> MountAsync(LayerRequest layer, CancellationToken cancellationToken)
+    private async Task<MountResult> MountLayerAsync(LayerRequest layer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layer);
         if (!layer.DescribesImageLayer) return MountResult.NoIndex("the Prepare labels name no image reference and layer digest");

@@ -28,15 +28,17 @@ public sealed class SociPlugin : ISnapshotterPlugin
         services.AddSingleton(provider => new ImageCatalog(provider.GetRequiredService<RegistryClient>()));
         services.AddSingleton(provider => new SociIndexFinder(
             provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<ImageCatalog>(), options.PullModes));
+        services.AddSingleton(provider => new SociMetrics(context.Meter, provider.GetRequiredService<SpanCache>(), provider.GetRequiredService<LayerStore>()));
         services.AddSingleton<DiscoveredIndexCache>();
         services.AddSingleton<ZtocSource>();
         services.AddSingleton<OnDemandActivity>();
-        services.AddSingleton(provider => new OnDemandFetch(provider.GetRequiredService<RegistryClient>(), options.Fetch, provider.GetRequiredService<OnDemandActivity>()));
+        services.AddSingleton(provider => new OnDemandFetch(provider.GetRequiredService<RegistryClient>(), options.Fetch, provider.GetRequiredService<OnDemandActivity>(),
+            metrics: provider.GetRequiredService<SociMetrics>()));
         services.AddSingleton(provider => new LayerStore(context.StateDirectory, options.Store, provider.GetService<ILogger<LayerStore>>()));
         services.AddSingleton(provider => new LayerApplier(provider.GetService<ILogger<LayerApplier>>()));
         services.AddSingleton(provider => new BackgroundFill(provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<LayerStore>(),
             provider.GetRequiredService<LayerApplier>(), options.BackgroundFill, options.UserXattr, provider.GetRequiredService<OnDemandActivity>(),
-            provider.GetService<ILogger<BackgroundFill>>()));
+            provider.GetService<ILogger<BackgroundFill>>(), provider.GetRequiredService<SociMetrics>()));
         services.AddSingleton<IFileSystem, SociFileSystem>();
     }
 }

@@ -177,6 +177,7 @@ internal sealed partial class RequestDispatcher(
     /// <summary>Sends the reply whose payload is already in the output buffer after the header.</summary>
     private unsafe void Send(RequestContext context, int payloadLength, Errno error)
     {
+        FuseOperationCounts.Count(context.Header.Opcode, error);
         ref OutHeader header = ref MemoryMarshal.AsRef<OutHeader>(context.Output.AsSpan(0, OutHeader.Size));
         int length = OutHeader.Size + (error == Errno.None ? payloadLength : 0);
         header.Length = (uint)length;
@@ -206,6 +207,7 @@ internal sealed partial class RequestDispatcher(
     /// <summary>Sends a success reply whose payload is node-owned memory, with writev(2): no copy into our buffer.</summary>
     private unsafe void SendWithData(RequestContext context, ReadOnlyMemory<byte> data)
     {
+        FuseOperationCounts.Count(context.Header.Opcode, Errno.None);
         ref OutHeader header = ref MemoryMarshal.AsRef<OutHeader>(context.Output.AsSpan(0, OutHeader.Size));
         header.Length = (uint)(OutHeader.Size + data.Length);
         header.Error = 0;

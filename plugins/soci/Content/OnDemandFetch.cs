@@ -10,7 +10,8 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 /// registry answers again succeeds.
 /// </summary>
 /// <remarks>While a fetch runs, <paramref name="activity"/> counts it (the background fill waits for it).</remarks>
-internal sealed class OnDemandFetch(RegistryClient registry, FetchOptions options, OnDemandActivity? activity = null, TimeProvider? time = null)
+internal sealed class OnDemandFetch(RegistryClient registry, FetchOptions options, OnDemandActivity? activity = null, TimeProvider? time = null,
+    SociMetrics? metrics = null)
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -32,7 +33,12 @@ internal sealed class OnDemandFetch(RegistryClient registry, FetchOptions option
             bounded.CancelAfter(options.AttemptTimeoutMilliseconds);
             try
             {
-                return await registry.GetBlobRangeAsync(repository, digest, range, bounded.Token).ConfigureAwait(false);
+                var attemptStarted = _time.GetTimestamp();
+                var bytes = await registry.GetBlobRangeAsync(repository, digest, range, bounded.Token).ConfigureAwait(false);
+                metrics?.RecordDuration(SociMetrics.RemoteRegistryGet, _time.GetElapsedTime(attemptStarted));
+                metrics?.Count("on_demand_remote_registry_fetch_count");
+                metrics?.Fetched("on_demand", bytes.Length);
+                return bytes;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsWorthRetrying(e, bounded.IsCancellationRequested))
             {

@@ -11,6 +11,14 @@ internal sealed class SpanCache(int maxEntries, long maxBytes)
     private readonly Dictionary<SpanKey, LinkedListNode<Entry>> _entries = [];
     private readonly LinkedList<Entry> _recency = new(); // most recently used first
     private long _bytes;
+    private long _hits;
+    private long _misses;
+
+    /// <summary>Reads that found their span held or being fetched (metrics).</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    /// <summary>Reads that started a fetch (metrics).</summary>
+    public long Misses => Interlocked.Read(ref _misses);
 
     private sealed record Entry(SpanKey Key, Task<byte[]> Span, long Bytes);
 
@@ -49,10 +57,12 @@ internal sealed class SpanCache(int maxEntries, long maxBytes)
                 _recency.Remove(node);
                 _recency.AddFirst(node);
                 span = node.Value.Span;
+                _hits++;
             }
             else
             {
                 span = fetch();
+                _misses++;
                 _entries[key] = _recency.AddFirst(new Entry(key, span, bytes));
                 _bytes += bytes;
                 // The newest entry stays even when it alone is over the bound: its reader needs it.

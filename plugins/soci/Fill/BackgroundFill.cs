@@ -32,11 +32,13 @@ internal sealed class BackgroundFill : IAsyncDisposable
     private readonly DownloadLimiter _requests;
     private readonly IDownloadGate? _gate;
     private readonly Lazy<Task[]> _workers;
+    private readonly SociMetrics? _metrics;
 
     /// <summary>A fill whose requests first pass <paramref name="readsFirst"/>, which holds them back while on-demand reads fetch.</summary>
     public BackgroundFill(RegistryClient registry, LayerStore store, LayerApplier applier, BackgroundFillOptions options, bool userXattr,
-        IDownloadGate? readsFirst = null, ILogger<BackgroundFill>? logger = null)
+        IDownloadGate? readsFirst = null, ILogger<BackgroundFill>? logger = null, SociMetrics? metrics = null)
     {
+        _metrics = metrics;
         (_registry, _store, _applier, _options, _userXattr) = (registry, store, applier, options, userXattr);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _requests = new DownloadLimiter(options.MaxConcurrentRequests);
@@ -150,7 +152,11 @@ internal sealed class BackgroundFill : IAsyncDisposable
             download.Dispose();
             ImplicitDirectories.CopyFromTree(request.Tree, fsPath);
             _store.MarkLocal(digest, request.Layer.MediaType, applied.UncompressedSize, request.Ztoc.Digest, request.Ztoc.Bytes);
-            SociLog.LayerFilled(_logger, digest, request.Layer.Size, applied.Entries, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
+            var elapsed = TimeProvider.System.GetElapsedTime(started);
+            SociLog.LayerFilled(_logger, digest, request.Layer.Size, applied.Entries, (long)elapsed.TotalMilliseconds);
+            _metrics?.RecordDuration(SociMetrics.BackgroundFetch, elapsed);
+            _metrics?.Count("background_fetch_count");
+            _metrics?.Fetched("background", request.Layer.Size);
             if (LayerLocal is { } local) await local(digest, fsPath).ConfigureAwait(false);
         }
         catch (Exception e) when (cancellation.IsCancellationRequested)
@@ -160,6 +166,7 @@ internal sealed class BackgroundFill : IAsyncDisposable
         }
         catch (Exception e)
         {
+            _metrics?.Count("background_fetch_failure_count");
             SociLog.FillFailed(_logger, digest, e.Message);
             _store.MarkFailed(digest, e.Message);
         }

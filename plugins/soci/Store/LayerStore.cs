@@ -165,6 +165,18 @@ internal sealed class LayerStore(string stateDirectory, StoreOptions options, IL
         }
     }
 
+    /// <summary>How many layers are in <paramref name="state"/> (metrics).</summary>
+    public int CountIn(LayerState state)
+    {
+        lock (_lock) return _layers.Values.Count(l => l.State == state);
+    }
+
+    /// <summary>Compressed bytes local so far and in all, over the layers the store knows (the fill's progress, for metrics).</summary>
+    public (long Local, long Total) FillProgress()
+    {
+        lock (_lock) return (_layers.Values.Sum(l => l.BytesLocal), _layers.Values.Sum(l => l.BytesTotal));
+    }
+
     /// <summary>Writes <c>status.json</c> (atomically: readers never see half a file).</summary>
     public void WriteStatus()
     {

@@ -20,15 +20,18 @@ public sealed class SociNode : IAsyncDisposable
     public SnapshotterDaemon Daemon { get; }
     public ContainerdFixture Containerd { get; }
 
-    /// <summary>Starts the daemon (soci settings given as a YAML flow mapping) and a containerd that uses it.</summary>
-    public static async Task<SociNode> StartAsync(string workDirectory, CancellationToken ct, string sociSettings = "{}")
+    /// <summary>
+    /// Starts the daemon (soci settings given as a YAML flow mapping; or a whole plugins.yaml of the caller's, whose
+    /// <c>PLUGINS</c> stands for out/plugins) and a containerd that uses it.
+    /// </summary>
+    public static async Task<SociNode> StartAsync(string workDirectory, CancellationToken ct, string sociSettings = "{}", string? pluginsYaml = null)
     {
         System.IO.Directory.CreateDirectory(workDirectory);
         var plugins = Path.Combine(RepositoryPaths.Root, "out", "plugins");
         var daemon = await SnapshotterDaemon.StartAsync(new SnapshotterDaemonOptions
         {
             WorkDirectory = workDirectory,
-            PluginsYaml = $"""
+            PluginsYaml = pluginsYaml?.Replace("PLUGINS", plugins, StringComparison.Ordinal) ?? $"""
                 plugins:
                   - name: soci
                     path: {plugins}/soci

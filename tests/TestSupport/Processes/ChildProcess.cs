@@ -97,6 +97,21 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Waits until the process has exited and all it wrote has been read (so <see cref="Output"/> is complete).</summary>
     public Task WaitForOutputAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
+    /// <summary>
+    /// Waits (10 s at most) until the output holds <paramref name="text"/>; false when it never does. A daemon's console
+    /// logger writes from a queue of its own, so a line logged before a socket appeared may reach us a little after it.
+    /// </summary>
+    public async Task<bool> WaitForTextAsync(string text, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(50, cancellationToken);
+        }
+        return true;
+    }
+
     /// <summary>Text for an assertion message: the name, state and full output.</summary>
     public string Describe() =>
         $"--- {Name} (pid {Id}, {(HasExited ? $"exited with {ExitCode}" : "running")}) output ---\n{Output}";

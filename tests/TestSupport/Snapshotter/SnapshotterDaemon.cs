@@ -98,16 +98,7 @@ public sealed class SnapshotterDaemon : IAsyncDisposable
     /// Waits (10 s at most) until the daemon's output holds <paramref name="text"/>: its console logger writes from a
     /// queue of its own, so a line logged before the socket appeared may reach us a little after it.
     /// </summary>
-    public async Task<bool> WaitForLogAsync(string text, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!Log.Contains(text, StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline) return false;
-            await Task.Delay(50, cancellationToken);
-        }
-        return true;
-    }
+    public Task<bool> WaitForLogAsync(string text, CancellationToken cancellationToken) => _process.WaitForTextAsync(text, cancellationToken);
 
     /// <summary>Stops the daemon (SIGTERM, then kill) and returns its exit code.</summary>
     public Task<int> StopAsync(CancellationToken cancellationToken) => _process.StopAsync(cancellationToken);
