@@ -19,6 +19,7 @@ mkdir -p "$s/dir" "$s/newdir"
 : > "$s/.wh.plain.txt"
 : > "$s/.wh.sticky"
 : > "$s/.wh.fifo"
+chown 5:6 "$s/.wh.fifo"             # containerd gives the whiteout device the whiteout entry's owner
 : > "$s/.wh.hardlink-a"
 : > "$s/dir/.wh..wh..opq"
 printf 'only this is left in dir\n' > "$s/dir/fresh"
@@ -29,6 +30,8 @@ chown 99:98 "$s/newdir/file"
 chmod 2755 "$s/dir"
 setfattr -n user.dirattr -v 0x0102 "$s/dir"
 touch -h -d '2022-02-02 02:02:02.222222222' "$s/added" "$s/newdir/file" "$s/dir/fresh" "$s/newdir" "$s/dir"
+chmod 0750 "$s"                    # "./" says 0750: containerd skips the root entry, so the layer root stays 0755
+chown 7:7 "$s"
 tar --numeric-owner --sort=name --xattrs --xattrs-include='*' --format=pax -cf whiteout-upper.tar -C "$s" .
 
 # One marker layer per puller, put under every image it pulls: the images then differ in every chain ID, so each puller
