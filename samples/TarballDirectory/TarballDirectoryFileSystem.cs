@@ -22,6 +22,7 @@ public sealed partial class TarballDirectoryFileSystem(TarballDirectoryOptions o
     public async Task<MountResult> MountLocalAsync(LayerRequest layer, IReadOnlyList<MountSpec> mounts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(mounts);
         cancellationToken.ThrowIfCancellationRequested();
         if (layer.LayerDigest is not { } digest || !digest.StartsWith("sha256:", StringComparison.Ordinal))
             return MountResult.Defer("the Prepare labels name no sha256 layer digest");
@@ -38,6 +39,7 @@ public sealed partial class TarballDirectoryFileSystem(TarballDirectoryOptions o
         {
             await TarExtractor.ExtractAsync(blob, staging, cancellationToken).ConfigureAwait(false);
             OverlayConventions.Apply(staging);
+            await ParentDirectories.InheritAsync(blob, staging, mounts, cancellationToken).ConfigureAwait(false);
             Native.ReplaceEmptyDirectory(staging, layer.Mountpoint);
             LogUnpacked(logger, digest, layer.Mountpoint);
             return MountResult.Mounted with { Labels = new Dictionary<string, string> { [SnapshotLabels.SnapshotPrefix + "tarball-directory.blob"] = blob } };
