@@ -14,6 +14,6 @@ internal static partial class LayersLog
     [LoggerMessage(1202, LogLevel.Error, "Could not remove the staging directory {Staging}: {Reason}")]
     public static partial void StagingNotRemoved(ILogger logger, string staging, string reason);
 
-    [LoggerMessage(1203, LogLevel.Warning, "Ignored xattrs {Names} on {Entries} entries of the layer applied into {Target}: the file system under it does not support them (as containerd ignores them)")]
+    [LoggerMessage(1203, LogLevel.Warning, "Ignored xattrs {Names} on {Entries} entries of the layer applied into {Target}: trusted.* are never set from an archive, and the file system under it does not support the others (as containerd ignores them)")]
     public static partial void XattrsIgnored(ILogger logger, string target, string names, int entries);
 }

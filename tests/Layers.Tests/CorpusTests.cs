@@ -5,7 +5,7 @@ namespace PluggableSnapshotter.Layers.Tests;
 
 /// <summary>
 /// Each corpus archive (real tools, every tar form) applied by the layer applier gives the same tree as GNU tar's own
-/// extraction (names, types, modes, owners, nanosecond mtimes, contents, hard link counts, devices, binary xattrs);
+/// extraction (less the root entry and trusted.* xattrs, which containerd does not apply) (names, types, modes, owners, nanosecond mtimes, contents, hard link counts, devices, binary xattrs);
 /// the forms containerd refuses are refused with an error naming the entry, leaving nothing behind. Root only.
 /// </summary>
 public sealed class CorpusTests(Corpus corpus) : IClassFixture<Corpus>
@@ -34,10 +34,17 @@ public sealed class CorpusTests(Corpus corpus) : IClassFixture<Corpus>
         Directory.CreateDirectory(reference);
         Corpus.Run("tar", ["--xattrs", "--xattrs-include=*", "--numeric-owner", "-xpf", corpus.ArchiveOf(form), "-C", reference]);
 
-        var expected = Corpus.List(reference);
-        Assert.True(expected.Split('\n').Length > 4, $"the reference tree of {form} is nearly empty: {expected}");
-        Assert.Equal(expected, Corpus.List(ours));
+        var expected = AsContainerdApplies(Corpus.List(reference));
+        Assert.True(expected.Split('\n').Length > 3, $"the reference tree of {form} is nearly empty: {expected}");
+        Assert.Equal(expected, AsContainerdApplies(Corpus.List(ours)));
     }
+
+    // Where GNU tar's extraction and containerd's applier differ by design: containerd skips the "./" entry (the root is the
+    // snapshotter's directory) and never sets trusted.* xattrs from an archive. tests/Fidelity.Tests compares with
+    // containerd itself.
+    private static string AsContainerdApplies(string listing) => string.Join('\n', listing.Split('\n')
+        .Where(line => !line.StartsWith(". ", StringComparison.Ordinal))
+        .Select(line => string.Join(' ', line.Split(' ').Where(field => !field.StartsWith("xattr:trusted.", StringComparison.Ordinal)))));
 
     [Theory]
     [InlineData("gnu-sparse-old")]

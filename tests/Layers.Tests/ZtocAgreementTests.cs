@@ -28,7 +28,8 @@ public sealed class ZtocAgreementTests(Corpus corpus) : IClassFixture<Corpus>
         foreach (var file in ztoc.Files)
         {
             var relative = file.Name.TrimStart('.').Trim('/');
-            var path = relative.Length == 0 ? ours : Path.Combine(ours, relative);
+            if (relative.Length == 0) continue; // the layer root is the snapshotter's: the applier skips "./", as containerd does
+            var path = Path.Combine(ours, relative);
             var stat = FileStat.Of(path);
             var status = FileStatus.Of(path);
             Assert.Equal((file.Name, (long)file.Uid, (long)file.Gid), (file.Name, (long)stat.Uid, (long)stat.Gid));

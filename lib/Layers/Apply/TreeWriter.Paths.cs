@@ -48,7 +48,7 @@ internal sealed partial class TreeWriter
             RawFs.Chmod(path, status.Permissions);
             foreach (var name in Xattrs.ListRaw(lower.Value.Path).Where(n => !n.StartsWith("trusted.", StringComparison.Ordinal)))
             {
-                if (Xattrs.GetRaw(lower.Value.Path, name) is { } value && !RawFs.TrySetXattr(path, name, value)) _ignoredXattrs.Add(name);
+                if (Xattrs.GetRaw(lower.Value.Path, name) is { } value && RawFs.SetXattr(path, name, value) != 0) _ignoredXattrs.Add(name);
             }
 
             _directoryTimes.Add((path, FileTimes.ToTimespec(status.Accessed), FileTimes.ToTimespec(status.Modified)));

@@ -20,7 +20,7 @@ internal sealed partial class TreeWriter(string root, bool userXattr, TarArchive
 
     private string OpaqueXattr => userXattr ? "user.overlay.opaque" : "trusted.overlay.opaque";
 
-    /// <summary>Xattrs the file system refused as unsupported (ENOTSUP) and that were skipped, as containerd skips them.</summary>
+    /// <summary>Xattrs skipped as containerd skips them: <c>trusted.*</c>, and those the file system refused as unsupported (ENOTSUP).</summary>
     public IReadOnlyCollection<string> IgnoredXattrs => _ignoredXattrs;
 
     /// <summary>Entries whose xattrs were skipped.</summary>
@@ -34,25 +34,23 @@ internal sealed partial class TreeWriter(string root, bool userXattr, TarArchive
             throw new InvalidDataException($"layer entry '{display}' has tar type {TarTypeFlags.Describe(entry.TypeFlag)}{TypeHint(entry.TypeFlag)}, which containerd's applier does not handle (unhandled tar header type {entry.TypeFlag})");
 
         var parts = EntryPath.Split(RawPath.FromBytes(entry.NameBytes), display);
-        if (parts.Length == 0)
-        {
-            if (entry.TypeFlag == TarTypeFlags.Directory) ApplyMetadata(entry, root, isDirectory: true);
-            return;
-        }
+        // containerd skips an entry that resolves to the layer root ("file ignored: resolved to root"): the root keeps the
+        // mode, owner and times the snapshotter gave the directory, whatever "./" says.
+        if (parts.Length == 0) return;
 
         var name = parts[^1];
         var parent = string.Join('/', parts[..^1]);
         EnsureDirectory(parts[..^1], display);
         if (name == OpaqueMarker)
         {
-            if (!RawFs.TrySetXattr(Full(parent), OpaqueXattr, "y"u8))
+            if (RawFs.SetXattr(Full(parent), OpaqueXattr, "y"u8) != 0)
                 throw new IOException($"layer entry '{display}': the file system under the layer does not support {OpaqueXattr}, which marks opaque directories");
             return;
         }
 
         if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
         {
-            WriteWhiteout(parent, name[WhiteoutPrefix.Length..], display);
+            WriteWhiteout(entry, parent, name[WhiteoutPrefix.Length..], display);
             return;
         }
 
@@ -125,15 +123,7 @@ internal sealed partial class TreeWriter(string root, bool userXattr, TarArchive
 
             if (entry.Sparse is not null) RawFs.Truncate(fd, path, entry.Size);
             Libc.Check(Libc.fchown(fd, unchecked((uint)entry.Uid), unchecked((uint)entry.Gid)), "fchown", RawPath.Display(path));
-            var ignored = false;
-            foreach (var (name, value) in entry.Xattrs)
-            {
-                if (RawFs.TrySetXattr(fd, path, name, value)) continue;
-                _ignoredXattrs.Add(name);
-                ignored = true;
-            }
-
-            if (ignored) EntriesWithIgnoredXattrs++;
+            SetXattrs(entry, path, (name, value) => RawFs.SetXattr(fd, name, value));
             Libc.Check(Libc.fchmod(fd, (uint)entry.Mode & Libc.ModeBits), "fchmod", RawPath.Display(path)); // after chown, which clears setuid/setgid
             var (accessed, modified) = TarTimes.Of(entry);
             RawFs.SetTimes(fd, path, accessed, modified);
@@ -162,7 +152,7 @@ internal sealed partial class TreeWriter(string root, bool userXattr, TarArchive
         ApplyMetadata(entry, path, isDirectory: false, isSymlink: true);
     }
 
-    private void WriteWhiteout(string parent, string hidden, string display)
+    private void WriteWhiteout(TarHeader entry, string parent, string hidden, string display)
     {
         if (hidden.Length == 0 || hidden is "." or "..") throw new InvalidDataException($"layer entry '{display}' is a whiteout of nothing");
         var relative = parent.Length == 0 ? hidden : parent + "/" + hidden;
@@ -171,25 +161,39 @@ internal sealed partial class TreeWriter(string root, bool userXattr, TarArchive
         if (existing != Kind.Missing) Remove(relative, existing);
         _kinds[relative] = Kind.Other;
         RawFs.Mknod(path, Libc.SIfChr, 0);
-        RawFs.Lchown(path, 0, 0);
+        RawFs.Lchown(path, unchecked((uint)entry.Uid), unchecked((uint)entry.Gid)); // the whiteout entry's owner, as containerd's OverlayConvertWhiteout
     }
 
     private void ApplyMetadata(TarHeader entry, string path, bool isDirectory, bool isSymlink = false)
     {
         RawFs.Lchown(path, unchecked((uint)entry.Uid), unchecked((uint)entry.Gid));
+        SetXattrs(entry, path, (name, value) => RawFs.SetXattr(path, name, value));
+        if (!isSymlink) RawFs.Chmod(path, (uint)entry.Mode & Libc.ModeBits); // after chown, which clears setuid/setgid
+        var (accessed, modified) = TarTimes.Of(entry);
+        if (isDirectory) _directoryTimes.Add((path, accessed, modified));
+        else RawFs.SetTimesNoFollow(path, accessed, modified);
+    }
+
+    // containerd's createTarFile: trusted.* from an archive is never set (its setxattr refuses them as ENOTSUP, "admin
+    // attributes from archive not supported"), ENOTSUP is skipped, and so is EPERM on user.* for what is neither a file nor
+    // a directory (Linux allows user.* only there, xattr(7)); any other failure fails the layer. Skips are logged once per layer.
+    private void SetXattrs(TarHeader entry, string path, Func<string, byte[], int> set)
+    {
         var ignored = false;
         foreach (var (name, value) in entry.Xattrs)
         {
-            if (RawFs.TrySetXattr(path, name, value)) continue;
+            var errno = name.StartsWith("trusted.", StringComparison.Ordinal) ? Libc.ENotSup : set(name, value);
+            if (errno == 0) continue;
+            var skipped = errno == Libc.ENotSup
+                || (errno == Libc.EPerm && name.StartsWith("user.", StringComparison.Ordinal)
+                    && entry.TypeFlag is not (TarTypeFlags.Regular or TarTypeFlags.Directory));
+            if (!skipped)
+                throw new IOException($"layer entry '{entry.DisplayName}': setting xattr {name} failed: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
             _ignoredXattrs.Add(name);
             ignored = true;
         }
 
         if (ignored) EntriesWithIgnoredXattrs++;
-        if (!isSymlink) RawFs.Chmod(path, (uint)entry.Mode & Libc.ModeBits); // after chown, which clears setuid/setgid
-        var (accessed, modified) = TarTimes.Of(entry);
-        if (isDirectory) _directoryTimes.Add((path, accessed, modified));
-        else RawFs.SetTimesNoFollow(path, accessed, modified);
     }
 
     private string Full(string relative) => relative.Length == 0 ? root : root + "/" + relative;

@@ -72,6 +72,7 @@ internal static unsafe partial class Libc
 
     // The same calls on raw, NUL-terminated byte paths: tar names need not be UTF-8 (see RawFs).
     public const int ENotSup = 95;
+    public const int EPerm = 1;
     public const int OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONoFollow = 0x20000, OCloExec = 0x80000;
 
     [LibraryImport("libc", SetLastError = true)]

@@ -67,28 +67,22 @@ internal static unsafe class RawFs
         }
     }
 
-    /// <summary>Sets an xattr on the path itself; false when the file system does not support that attribute (ENOTSUP).</summary>
-    public static bool TrySetXattr(string path, string name, ReadOnlySpan<byte> value)
+    /// <summary>Sets an xattr on the path itself (not following a symlink); 0, or the errno it failed with.</summary>
+    public static int SetXattr(string path, string name, ReadOnlySpan<byte> value)
     {
         fixed (byte* p = RawPath.Native(path))
         fixed (byte* v = value)
         {
-            if (Libc.lsetxattr(p, name, v, (nuint)value.Length, 0) == 0) return true;
-            if (Marshal.GetLastPInvokeError() == Libc.ENotSup) return false;
-            Libc.Check(-1, $"lsetxattr {name} on", RawPath.Display(path));
-            return false;
+            return Libc.lsetxattr(p, name, v, (nuint)value.Length, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
         }
     }
 
-    /// <summary>Sets an xattr on an open file; false when the file system does not support that attribute (ENOTSUP).</summary>
-    public static bool TrySetXattr(int fd, string path, string name, ReadOnlySpan<byte> value)
+    /// <summary>Sets an xattr on an open file; 0, or the errno it failed with.</summary>
+    public static int SetXattr(int fd, string name, ReadOnlySpan<byte> value)
     {
         fixed (byte* v = value)
         {
-            if (Libc.fsetxattr(fd, name, v, (nuint)value.Length, 0) == 0) return true;
-            if (Marshal.GetLastPInvokeError() == Libc.ENotSup) return false;
-            Libc.Check(-1, $"fsetxattr {name} on", RawPath.Display(path));
-            return false;
+            return Libc.fsetxattr(fd, name, v, (nuint)value.Length, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
         }
     }
 

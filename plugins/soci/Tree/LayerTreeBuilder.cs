@@ -40,11 +40,9 @@ internal static class LayerTreeBuilder
         foreach (var file in ztoc.Files)
         {
             var parts = Split(file.Name);
-            if (parts.Length == 0)
-            {
-                if (file.Type == TarEntryTypes.Directory) CopyAttributes(file, root);
-                continue;
-            }
+            // containerd skips an entry that resolves to the layer root ("file ignored: resolved to root"), and so does
+            // lib/Layers: the root keeps the snapshotter's defaults, whatever "./" says.
+            if (parts.Length == 0) continue;
             var parent = Directory(root, parts.AsSpan(0, parts.Length - 1), file.Name);
             var name = parts[^1];
             if (name == OpaqueMarker)
@@ -53,8 +51,9 @@ internal static class LayerTreeBuilder
             }
             else if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
             {
-                // Owned by root with no permission bits, as containerd's overlay applier makes them.
-                Place(parent, name[WhiteoutPrefix.Length..], new LayerInode(LayerInodeType.CharacterDevice), file.Name);
+                // No permission bits, owned by the whiteout entry's owner, as containerd's OverlayConvertWhiteout makes them.
+                var whiteout = new LayerInode(LayerInodeType.CharacterDevice) { Uid = file.Uid, Gid = file.Gid };
+                Place(parent, name[WhiteoutPrefix.Length..], whiteout, file.Name);
             }
             else if (file.Type == TarEntryTypes.Hardlink)
             {
@@ -148,7 +147,9 @@ internal static class LayerTreeBuilder
         if (inode.Type == LayerInodeType.Symlink) inode.LinkTarget = file.LinkName;
         foreach (var record in file.PaxRecords)
         {
-            if (record.Key.StartsWith(PaxRecord.XattrPrefix, StringComparison.Ordinal) && record.Key.Length > PaxRecord.XattrPrefix.Length)
+            // trusted.* is never applied from an archive by containerd (nor by lib/Layers), so the lazy tree does not serve it either.
+            if (record.Key.StartsWith(PaxRecord.XattrPrefix, StringComparison.Ordinal) && record.Key.Length > PaxRecord.XattrPrefix.Length
+                && !record.Key.AsSpan(PaxRecord.XattrPrefix.Length).StartsWith("trusted.", StringComparison.Ordinal))
             {
                 inode.SetXattr(record.Key[PaxRecord.XattrPrefix.Length..], record.Value);
             }
