@@ -102,15 +102,23 @@ public sealed class WhyEndToEndTests
     private static int Count(string text, string part) =>
         text.Split('\n').Count(line => line.Contains(part, StringComparison.Ordinal));
 
-    private static async Task<List<(string Digest, long Size)>> ManifestLayersAsync(string registry, string repository, string tag, CancellationToken ct)
+    // The image's layers (of its one platform, when the tag names an index), as CRI reads them before its Prepares.
+    private static async Task<List<(string Digest, long Size)>> ManifestLayersAsync(string registry, string repository, string reference, CancellationToken ct)
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{registry}/v2/{repository}/manifests/{tag}"));
-        request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
-        request.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{registry}/v2/{repository}/manifests/{reference}"));
+        foreach (var type in (string[])["application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json"])
+        {
+            request.Headers.Accept.ParseAdd(type);
+        }
         using var response = await http.SendAsync(request, ct);
         response.EnsureSuccessStatusCode();
         using var manifest = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+        if (manifest.RootElement.TryGetProperty("manifests", out var platforms))
+        {
+            return await ManifestLayersAsync(registry, repository, platforms[0].GetProperty("digest").GetString()!, ct);
+        }
         return manifest.RootElement.GetProperty("layers").EnumerateArray()
             .Select(l => (l.GetProperty("digest").GetString()!, l.GetProperty("size").GetInt64())).ToList();
     }
