@@ -14,6 +14,11 @@ if (args is ["config", .. var rest])
     return ConfigCommand.Run(rest, Console.Out, Console.Error);
 }
 
+if (args is ["why", .. var whyArgs])
+{
+    return await PluggableSnapshotter.Host.Why.WhyCommand.RunAsync(whyArgs, Console.Out, Console.Error, CancellationToken.None);
+}
+
 if (args is ["keeper", .. var keeperArgs])
 {
     return await KeeperCommand.RunAsync(keeperArgs);

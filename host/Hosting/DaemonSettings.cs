@@ -29,6 +29,8 @@ internal sealed record DaemonSettings(string Root, string Address, string? Confi
           config validate [FILE]   check plugins.yaml (plugins' settings included) as at start-up; exit 2 if invalid
           config dump [FILE]       print the effective configuration, defaults filled in
           config default           print the shipped plugins.yaml
+          why [--root DIR] IMAGE-REF|SNAPSHOT-KEY
+                                   which backend prepared each layer, and why the ones tried before did not
           keeper --socket PATH [--log-level LVL]
             runs the FUSE keeper (the daemon starts one at ROOT/fuse-keeper.sock): it holds the connections of lazily
             served mounts so containers keep running across a daemon crash or upgrade

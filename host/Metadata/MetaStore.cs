@@ -57,6 +57,25 @@ internal sealed class MetaStore : IAsyncDisposable
     }
 
     /// <summary>
+    /// Every snapshot in the database at <paramref name="path"/>, read in one read transaction without writing anything and
+    /// without the daemon's lock: WAL lets this run beside a daemon that has the database open (<c>why</c> does).
+    /// </summary>
+    /// <exception cref="SqliteException">There is no database at the path, or it cannot be read.</exception>
+    public static async Task<IReadOnlyList<SnapshotInfo>> ReadSnapshotsAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            // Not ReadOnly: a read-only connection cannot create the WAL index a stopped daemon's database may lack.
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = false,
+        }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        using var transaction = connection.BeginTransaction(deferred: true);
+        return new SnapshotTable(connection, transaction).All();
+    }
+
+    /// <summary>
     /// Loads SQLite's native library and this store's ADO.NET path (open, schema, a transaction) on an in-memory
     /// database, so the real open at startup finds them loaded. Start-up runs it on another CPU while the host is built.
     /// Failures are left to the real open, which reports them with the database's path.
