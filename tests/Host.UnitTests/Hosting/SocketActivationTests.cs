@@ -35,7 +35,8 @@ public sealed class SocketActivationTests
         await using var daemon = StartActivated(listening, notifyPath, dir.Combine("root"), config);
         var ready = await ReceiveAsync(notify, ct);
         Assert.True(ready.Contains("READY=1", StringComparison.Ordinal), ready);
-        Assert.Contains("serving on fd://", daemon.Output, StringComparison.Ordinal);
+        // Logged just before READY=1; the console logger writes from its own queue, so the line may trail the datagram.
+        await WaitForOutputAsync(daemon, "serving on fd://", ct);
 
         await using (var containerd = await ContainerdFixture.StartAsync(new ContainerdOptions
         {
@@ -76,6 +77,16 @@ public sealed class SocketActivationTests
         return ChildProcess.Start("daemon", "/bin/bash",
             ["-c", script, DaemonProcess.Dll, "--address", "fd://", "--root", root, "--config", config, "--fuse-keeper", "off", "--log-level", "debug"],
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notifyPath });
+    }
+
+    private static async Task WaitForOutputAsync(ChildProcess daemon, string text, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!daemon.Output.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"'{text}' not in the daemon's output:\n{daemon.Describe()}");
+            await Task.Delay(50, ct);
+        }
     }
 
     private static async Task<string> ReceiveAsync(Socket notify, CancellationToken ct)
