@@ -81,7 +81,7 @@ public sealed class SocketActivationTests
 
     private static async Task WaitForOutputAsync(ChildProcess daemon, string text, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!daemon.Output.Contains(text, StringComparison.Ordinal))
         {
             Assert.True(DateTime.UtcNow < deadline, $"'{text}' not in the daemon's output:\n{daemon.Describe()}");
