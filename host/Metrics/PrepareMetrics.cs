@@ -24,6 +24,9 @@ internal sealed class PrepareMetrics : IDisposable
             "Duration of remote Prepares: a lazy mount, or a whole layer pulled and unpacked");
     }
 
+    /// <summary>The meter the instruments belong to (tests listen to this one instance).</summary>
+    public Meter Meter => _meter;
+
     /// <summary>Records one Prepare (called from one place: where the chain's outcome is decided).</summary>
     public void Record(PrepareOutcome outcome)
     {

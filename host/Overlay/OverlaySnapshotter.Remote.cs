@@ -30,6 +30,7 @@ internal sealed partial class OverlaySnapshotter
             ["Key"] = key,
             ["Target"] = target,
             ["LayerDigest"] = layer.LayerDigest,
+            ["ImageReference"] = layer.ImageReference,
         });
 
         // Concurrent pulls of one chain: the first prepares the layer, the others then find it committed.

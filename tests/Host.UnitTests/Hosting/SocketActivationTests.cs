@@ -35,7 +35,8 @@ public sealed class SocketActivationTests
         await using var daemon = StartActivated(listening, notifyPath, dir.Combine("root"), config);
         var ready = await ReceiveAsync(notify, ct);
         Assert.True(ready.Contains("READY=1", StringComparison.Ordinal), ready);
-        Assert.True(await daemon.WaitForTextAsync("serving on fd://", ct), daemon.Output);
+        // Logged just before READY=1; the console logger writes from its own queue, so the line may trail the datagram.
+        Assert.True(await daemon.WaitForTextAsync("serving on fd://", ct), daemon.Describe());
 
         await using (var containerd = await ContainerdFixture.StartAsync(new ContainerdOptions
         {

@@ -1,3 +1,4 @@
+using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Host.Metrics;
 
 namespace PluggableSnapshotter.Host.UnitTests.Metrics;
@@ -37,7 +38,7 @@ public sealed class MetricsAddressConfigTests
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("psnap-metrics-config-").FullName;
 
-    private Host.Plugins.PluginsConfig Parse(string yaml) => Host.Plugins.PluginsConfigLoader.Parse(Path.Combine(_directory, "plugins.yaml"), yaml);
+    private PluginsConfig Parse(string yaml) => PluginsConfigLoader.Parse(Path.Combine(_directory, "plugins.yaml"), yaml);
 
     [Fact]
     public void Parse_NoMetricsAddress_MetricsOff() => Assert.Null(Parse("plugins: []\n").MetricsAddress);
@@ -49,7 +50,7 @@ public sealed class MetricsAddressConfigTests
     [Fact]
     public void Parse_PublicMetricsAddress_RefusedAtItsLine()
     {
-        var error = Assert.Throws<Host.Plugins.PluginsConfigException>(() => Parse("plugins: []\nmetrics_address: 0.0.0.0:9102\n"));
+        var error = Assert.Throws<PluginsConfigException>(() => Parse("plugins: []\nmetrics_address: 0.0.0.0:9102\n"));
 
         Assert.Contains(error.Errors, e => e.StartsWith("line 2:", StringComparison.Ordinal) && e.Contains("loopback", StringComparison.Ordinal));
     }

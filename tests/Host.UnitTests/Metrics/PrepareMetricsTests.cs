@@ -1,0 +1,84 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.Host.Metrics;
+using PluggableSnapshotter.Host.Overlay;
+using PluggableSnapshotter.Host.UnitTests.Support;
+using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Mounts;
+
+namespace PluggableSnapshotter.Host.UnitTests.Metrics;
+
+/// <summary>
+/// Each remote Prepare is counted once with the role that made the layer available and why it was not lazy (root: the
+/// real core on tmpfs with a scripted backend).
+/// </summary>
+public sealed class PrepareMetricsTests
+{
+    private const BackendCapabilities All = BackendCapabilities.Lazy | BackendCapabilities.Parallel | BackendCapabilities.Local;
+
+    [RootOnlyFact]
+    public Task Prepare_LazyMounted_RecordedAsLazy() => AssertRecordedAsync("mounted", "lazy", PrepareOutcome.NoReason);
+
+    [RootOnlyFact]
+    public Task Prepare_NoZtoc_RecordedAsLocalForNoZtoc() => AssertRecordedAsync("no-ztoc", "local", PrepareOutcome.NoZtoc);
+
+    [RootOnlyFact]
+    public Task Prepare_NoIndex_RecordedAsContainerdForNoIndex() => AssertRecordedAsync("no-index", PrepareOutcome.Containerd, PrepareOutcome.NoIndex);
+
+    [RootOnlyFact]
+    public Task Prepare_LazyDefers_RecordedAsContainerdForDefer() => AssertRecordedAsync("defer", PrepareOutcome.Containerd, PrepareOutcome.Deferred);
+
+    [RootOnlyFact]
+    public Task Prepare_LazyThrows_RecordedAsLocalForError() => AssertRecordedAsync("throws", "local", PrepareOutcome.Error);
+
+    private static async Task AssertRecordedAsync(string lazy, string role, string reason)
+    {
+        await using var tmpfs = await TmpfsDirectory.CreateAsync("prepare-metrics", CancellationToken.None, "64m");
+        var backend = new ScriptedFileSystem(Directory.CreateDirectory(tmpfs.Combine("scratch")).FullName, All)
+        {
+            Lazy = lazy switch
+            {
+                "no-ztoc" => _ => MountResult.NoZtoc("layer not indexed"),
+                "no-index" => _ => MountResult.NoIndex("image has no index"),
+                "defer" => _ => MountResult.Defer("encrypted"),
+                "throws" => _ => throw new IOException("registry unreachable"),
+                _ => _ => MountResult.Mounted,
+            },
+        };
+        using var metrics = new PrepareMetrics();
+        var recorded = new List<(long Value, Dictionary<string, object?> Tags)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == metrics.Meter && instrument.Name == "pluggable_snapshotter_prepare_total") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) => recorded.Add((value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        listener.Start();
+        var factory = new SnapshotterFactory(NullLoggerFactory.Instance, TimeProvider.System, prepareMetrics: metrics);
+        await using (var snapshotter = await factory.CreateAsync(tmpfs.Combine("root"), backend, new SnapshotterOptions(), CancellationToken.None))
+        {
+            var labels = new Dictionary<string, string>
+            {
+                [SnapshotLabels.TargetRef] = "sha256:aaa",
+                [SnapshotLabels.CriImageRef] = "127.0.0.1:5000/app:1",
+                [SnapshotLabels.CriLayerDigest] = "sha256:1111",
+                [SnapshotLabels.CriManifestDigest] = "sha256:feed",
+                [SnapshotLabels.CriImageLayers] = "sha256:1111",
+            };
+            try
+            {
+                await snapshotter.PrepareAsync("default/1/extract-1 sha256:aaa", "", labels, null, CancellationToken.None);
+            }
+            catch (SnapshotterException e) when (e.Kind == SnapshotErrorKind.AlreadyExists)
+            {
+                // A layer a backend prepared is committed and answered AlreadyExists, as SOCI does.
+            }
+        }
+
+        var (value, tags) = Assert.Single(recorded);
+        Assert.Equal(1, value);
+        Assert.Equal(role, tags["role"]);
+        Assert.Equal(reason, tags["reason"]);
+    }
+}
