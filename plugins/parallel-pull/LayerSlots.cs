@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
@@ -85,7 +86,7 @@ internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpac
         lock (_lock)
         {
             if (slot.Claimed || slot.Ended) return false;
-            NativeMethods.ReplaceEmptyDirectory(slot.StagedPath, mountpoint);
+            DirectoryMove.OntoEmpty(slot.StagedPath, mountpoint, "the layer");
             slot.Claimed = true;
             slot.Ended = true;
             Forget(slot);

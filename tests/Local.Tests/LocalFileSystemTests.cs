@@ -4,8 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using PluggableSnapshotter.Layers.Native;
 using PluggableSnapshotter.Layers.Tests.Support;
 using PluggableSnapshotter.Registry;
-using PluggableSnapshotter.Registry.Tests.Support;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Plugins.Local.Tests;
 
@@ -13,7 +13,7 @@ namespace PluggableSnapshotter.Plugins.Local.Tests;
 public sealed class LocalFileSystemTests : IAsyncLifetime
 {
     private readonly Tmpfs _tmpfs = new();
-    private RegistryServer _registry = null!;
+    private RegistryFixture _registry = null!;
     private ServiceProvider _services = null!;
     private IFileSystem _fileSystem = null!;
     private RegistryClient _pusher = null!;
@@ -21,7 +21,7 @@ public sealed class LocalFileSystemTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        _registry = await RegistryFixture.StartAsync(CancellationToken.None);
         var services = new ServiceCollection();
         var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["hosts_dir"] = "" }).Build();
         new LocalPlugin().ConfigureServices(services, new PluginContext
@@ -77,7 +77,7 @@ public sealed class LocalFileSystemTests : IAsyncLifetime
     public async Task MountLocalAsync_BlobBytesDoNotMatchDigest_ThrowsAndLeavesMountpointEmpty()
     {
         var image = await PushImageAsync("tampered/app:v1", Layer1());
-        var stored = _registry.BlobDataPath(OciDigest.Parse(image.Layers[0].Digest));
+        var stored = _registry.BlobDataPath(image.Layers[0].Digest);
         var bytes = await File.ReadAllBytesAsync(stored);
         bytes[^10] ^= 0x55; // in the gzip trailer: decompression may still succeed, the digest cannot
         await File.WriteAllBytesAsync(stored, bytes);

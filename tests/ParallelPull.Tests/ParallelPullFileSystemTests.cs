@@ -3,9 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PluggableSnapshotter.Layers.Tests.Support;
 using PluggableSnapshotter.Plugins.ParallelPull.Tests.Support;
-using PluggableSnapshotter.Registry.Tests.Support;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests;
 
@@ -91,7 +91,7 @@ public sealed class ParallelPullFileSystemTests : WithRegistry
     {
         await using var plugin = await PluginHarness.StartAsync(Chunked);
         var image = await ImagePusher.PushAsync(Registry.Host, "tampered/app:v1", TestLayers.Gzip());
-        var stored = Registry.BlobDataPath(PluggableSnapshotter.Registry.OciDigest.Parse(image.Layers[0].Digest));
+        var stored = Registry.BlobDataPath(image.Layers[0].Digest);
         var bytes = await File.ReadAllBytesAsync(stored);
         bytes[^10] ^= 0x55; // in the gzip trailer: the digest cannot match
         await File.WriteAllBytesAsync(stored, bytes);

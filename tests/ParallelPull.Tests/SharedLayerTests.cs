@@ -1,6 +1,6 @@
 using PluggableSnapshotter.Plugins.ParallelPull.Tests.Support;
-using PluggableSnapshotter.Registry.Tests.Support;
 using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests;
 

@@ -1,15 +1,17 @@
 using System.Text;
 using PluggableSnapshotter.Registry.Tests.Support;
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Registry.Tests;
 
 /// <summary>The client against a real docker-registry on loopback without authentication.</summary>
 public sealed class AnonymousRegistryTests : IAsyncLifetime
 {
-    private RegistryServer _server = null!;
+    private RegistryFixture _server = null!;
     private readonly RegistryClient _client = new();
 
-    public async Task InitializeAsync() => _server = await RegistryServer.StartAsync();
+    public async Task InitializeAsync() => _server = await RegistryFixture.StartAsync(CancellationToken.None);
 
     public async Task DisposeAsync()
     {
@@ -95,7 +97,7 @@ public sealed class AnonymousRegistryTests : IAsyncLifetime
         var descriptor = await _client.PushBlobAsync(Ref("tampered:x"), content, MediaTypes.OciLayerGzip, CancellationToken.None);
         var tampered = (byte[])content.Clone();
         tampered[150_000] ^= 0xFF;
-        await File.WriteAllBytesAsync(_server.BlobDataPath(descriptor.ParsedDigest), tampered);
+        await File.WriteAllBytesAsync(_server.BlobDataPath(descriptor.Digest), tampered);
 
         await using var stream = await _client.OpenBlobAsync(Ref("tampered:x"), descriptor, CancellationToken.None);
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => stream.CopyToAsync(Stream.Null));
@@ -206,7 +208,7 @@ public sealed class AnonymousRegistryTests : IAsyncLifetime
         {
             var hostDir = Directory.CreateDirectory(Path.Combine(certs.FullName, "registry.example"));
             await File.WriteAllTextAsync(Path.Combine(hostDir.FullName, "hosts.toml"), $"""
-                server = "http://127.0.0.1:{FreePort.Next()}"
+                server = "http://127.0.0.1:{LoopbackPort.Reserve()}"
 
                 [host."http://{_server.Host}"]
                   capabilities = ["pull", "resolve"]

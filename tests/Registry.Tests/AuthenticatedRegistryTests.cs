@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using PluggableSnapshotter.Registry.Auth;
 using PluggableSnapshotter.Registry.Tests.Support;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Registry.Tests;
 
@@ -52,7 +53,7 @@ public sealed class AuthenticatedRegistryTests
     {
         var directory = Directory.CreateTempSubdirectory("registry-test-").FullName;
         using var issuer = new TokenIssuer(directory) { Username = "carol", Password = "pw" };
-        await using var server = await RegistryServer.StartAsync(issuer.AuthYaml, directory);
+        await using var server = await RegistryFixture.StartAsync(CancellationToken.None, extraConfig: issuer.AuthYaml, directory: directory);
         using var client = new RegistryClient(credentials: Credentials(server.Host, "carol", "pw"));
         var reference = ImageReference.Parse($"{server.Host}/tokens/app:v1");
         var (_, layer) = await TestImages.PushAsync(client, reference, TestImages.RandomBytes(2000, 22));
@@ -73,7 +74,7 @@ public sealed class AuthenticatedRegistryTests
     {
         var directory = Directory.CreateTempSubdirectory("registry-test-").FullName;
         using var issuer = new TokenIssuer(directory) { ReportedExpiresIn = 3600 };
-        await using var server = await RegistryServer.StartAsync(issuer.AuthYaml, directory);
+        await using var server = await RegistryFixture.StartAsync(CancellationToken.None, extraConfig: issuer.AuthYaml, directory: directory);
         using var client = new RegistryClient();
         var reference = ImageReference.Parse($"{server.Host}/renew/app:v1");
         await TestImages.PushAsync(client, reference, TestImages.RandomBytes(100, 23));
@@ -81,7 +82,7 @@ public sealed class AuthenticatedRegistryTests
         var before = issuer.TokensIssued;
 
         issuer.RotateKey(); // the registry now refuses the cached token, which the client was told is good for an hour
-        await server.RestartAsync();
+        await server.RestartAsync(CancellationToken.None);
         var resolved = await client.ResolveAsync(reference, null, CancellationToken.None);
 
         Assert.NotNull(resolved.Manifest);
@@ -93,7 +94,7 @@ public sealed class AuthenticatedRegistryTests
     {
         var directory = Directory.CreateTempSubdirectory("registry-test-").FullName;
         using var issuer = new TokenIssuer(directory) { Username = "nobody-uses-this", Password = "x", RefreshToken = "refresh-123" };
-        await using var server = await RegistryServer.StartAsync(issuer.AuthYaml, directory);
+        await using var server = await RegistryFixture.StartAsync(CancellationToken.None, extraConfig: issuer.AuthYaml, directory: directory);
         var configPath = Path.Combine(directory, "config.json");
         await File.WriteAllTextAsync(configPath, $$"""{"auths":{"https://{{server.Host}}":{"identitytoken":"refresh-123"} } }""");
         using var client = new RegistryClient(credentials: new DockerConfigCredentialProvider(configPath));
@@ -109,7 +110,7 @@ public sealed class AuthenticatedRegistryTests
     {
         var directory = Directory.CreateTempSubdirectory("registry-test-").FullName;
         using var issuer = new TokenIssuer(directory) { Username = "dave", Password = "right" };
-        await using var server = await RegistryServer.StartAsync(issuer.AuthYaml, directory);
+        await using var server = await RegistryFixture.StartAsync(CancellationToken.None, extraConfig: issuer.AuthYaml, directory: directory);
         using var client = new RegistryClient(credentials: Credentials(server.Host, "dave", "wrong"));
 
         var error = await Assert.ThrowsAsync<RegistryException>(() =>
@@ -122,7 +123,7 @@ public sealed class AuthenticatedRegistryTests
     private static StaticCredentialProvider Credentials(string host, string user, string password) =>
         new(new Dictionary<string, RegistryCredentials> { [host] = new() { Username = user, Password = password } });
 
-    private static async Task<RegistryServer> StartHtpasswdAsync(string user, string password)
+    private static async Task<RegistryFixture> StartHtpasswdAsync(string user, string password)
     {
         var directory = Directory.CreateTempSubdirectory("registry-test-").FullName;
         var htpasswd = Path.Combine(directory, "htpasswd");
@@ -130,11 +131,11 @@ public sealed class AuthenticatedRegistryTests
         using var process = Process.Start(info)!;
         await File.WriteAllTextAsync(htpasswd, await process.StandardOutput.ReadToEndAsync());
         await process.WaitForExitAsync();
-        return await RegistryServer.StartAsync($"""
+        return await RegistryFixture.StartAsync(CancellationToken.None, extraConfig: $"""
             auth:
               htpasswd:
                 realm: test
                 path: {htpasswd}
-            """, directory);
+            """, directory: directory);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Registry.Tests.Support;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Registry.Tests;
 
@@ -8,11 +9,11 @@ namespace PluggableSnapshotter.Registry.Tests;
 public sealed class ImageCatalogTests : IAsyncLifetime
 {
     private static readonly Platform Arm64 = new() { Os = "linux", Architecture = "arm64", Variant = "v8" };
-    private RegistryServer _server = null!;
+    private RegistryFixture _server = null!;
     private readonly RegistryClient _client = new();
     private readonly ManualClock _clock = new();
 
-    public async Task InitializeAsync() => _server = await RegistryServer.StartAsync();
+    public async Task InitializeAsync() => _server = await RegistryFixture.StartAsync(CancellationToken.None);
 
     public async Task DisposeAsync()
     {

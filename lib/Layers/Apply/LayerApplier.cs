@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Layers.Apply;
@@ -53,7 +52,7 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            MoveIntoPlace(staging, target);
+            DirectoryMove.OntoEmpty(staging, target, "the layer");
             result = result with { TotalTime = Stopwatch.GetElapsedTime(started) };
             LayersLog.Applied(_logger, target, result.DiffId, result.Entries, result.UncompressedSize, (long)result.TotalTime.TotalMilliseconds);
             return result;
@@ -110,16 +109,6 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
             WriteTime = writeTime,
             TotalTime = TimeSpan.Zero,
         };
-    }
-
-    // rename(2) replaces an empty directory atomically; a non-empty target is refused (ENOTEMPTY).
-    private static void MoveIntoPlace(string staging, string target)
-    {
-        if (Libc.rename(staging, target) == 0) return;
-        var errno = Marshal.GetLastPInvokeError();
-        if (errno is Libc.ENotEmpty or Libc.EExist)
-            throw new IOException($"cannot apply the layer into '{target}': the directory is not empty", errno);
-        Libc.Check(-1, "rename into", target);
     }
 
     private void RemoveStaging(string staging)

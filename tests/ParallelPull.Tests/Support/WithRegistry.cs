@@ -1,18 +1,18 @@
-using PluggableSnapshotter.Registry.Tests.Support;
 using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests.Support;
 
 /// <summary>Tests against a loopback docker-registry of their own, started when the tests can run (root) and stopped after.</summary>
 public abstract class WithRegistry : IAsyncLifetime
 {
-    private RegistryServer? _registry;
+    private RegistryFixture? _registry;
 
-    protected RegistryServer Registry => _registry!;
+    protected RegistryFixture Registry => _registry!;
 
     public async Task InitializeAsync()
     {
-        if (RootOnlyFactAttribute.IsRoot) _registry = await RegistryServer.StartAsync();
+        if (RootOnlyFactAttribute.IsRoot) _registry = await RegistryFixture.StartAsync(CancellationToken.None);
     }
 
     public async Task DisposeAsync()

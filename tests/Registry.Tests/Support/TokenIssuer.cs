@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Registry.Tests.Support;
 
@@ -24,7 +25,7 @@ public sealed class TokenIssuer : IDisposable
     public TokenIssuer(string directory)
     {
         _directory = directory;
-        Port = FreePort.Next();
+        Port = LoopbackPort.Reserve();
         _certificate = CreateCertificate(_key);
         _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
         _listener.Start();

@@ -1,19 +1,23 @@
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Containerd;
+
 namespace PluggableSnapshotter.Soci.Tests.Registry;
 
-/// <summary>Root-only: a converted image stays an ordinary image to containerd's overlayfs snapshotter.</summary>
-public class ContainerdPullTests(LoopbackRegistry registry, ContainerdDaemon containerd)
-    : IClassFixture<LoopbackRegistry>, IClassFixture<ContainerdDaemon>
+/// <summary>A converted image stays an ordinary image to containerd's overlayfs snapshotter.</summary>
+public class ContainerdPullTests(LoopbackRegistry registry) : IClassFixture<LoopbackRegistry>
 {
-    [Fact]
+    [RootOnlyFact]
     public async Task PullAndRun_ConvertedImage_OverlayfsRunsIt()
     {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var ct = timeout.Token;
         string target = $"{registry.Host}/containerd/busybox:soci";
         Psoci.Result convert = await Psoci.RunAsync("convert", registry.Image, target, "--min-layer-size", "0");
         Assert.True(convert.ExitCode == 0, convert.ToString());
+        await using var containerd = await ContainerdFixture.StartAsync(new ContainerdOptions(), ct);
 
-        containerd.Ctr("images", "pull", "--plain-http", "--snapshotter", "overlayfs", target);
-        string output = containerd.Ctr("run", "--rm", "--snapshotter", "overlayfs", target, "soci-run-" + Guid.NewGuid().ToString("N")[..8],
-            "/bin/sh", "-c", "echo ran; sha256sum /data/random.bin");
+        await containerd.CtrAsync(["images", "pull", "--plain-http", "--snapshotter", "overlayfs", target], ct);
+        string output = await containerd.RunContainerAsync(target, "overlayfs", ["/bin/sh", "-c", "echo ran; sha256sum /data/random.bin"], ct);
 
         string expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
             File.ReadAllBytes(Path.Combine(registry.Root, "image", "two", "data", "random.bin"))));

@@ -256,7 +256,7 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
 
         await Assert.ThrowsAsync<IOException>(() => _fileSystem.MountAsync(layer, ct));
 
-        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), line => line.Contains(_root, StringComparison.Ordinal));
+        Assert.Empty(MountTable.MountPointsUnder(_root));
         await Assert.ThrowsAsync<InvalidOperationException>(() => _fileSystem.CheckAsync(layer, ct));
     }
 

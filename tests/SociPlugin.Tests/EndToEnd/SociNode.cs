@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Containerd;
+using PluggableSnapshotter.TestSupport.Mounts;
 using PluggableSnapshotter.TestSupport.Processes;
 using PluggableSnapshotter.TestSupport.Rootfs;
 using PluggableSnapshotter.TestSupport.Snapshotter;
@@ -113,10 +114,9 @@ public sealed class SociNode : IAsyncDisposable
 
     /// <summary>The live FUSE mounts our soci backend made under the daemon's root.</summary>
     public IReadOnlyList<string> SociMounts() =>
-        [.. File.ReadAllLines("/proc/self/mountinfo")
-            .Select(line => line.Split(' '))
-            .Where(f => f.Length > 9 && f[Array.IndexOf(f, "-") + 1] == "fuse.pluggable-soci" && f[4].StartsWith(Daemon.Root, StringComparison.Ordinal))
-            .Select(f => f[4])];
+        [.. MountTable.Read()
+            .Where(m => m.FileSystemType == "fuse.pluggable-soci" && m.MountPoint.StartsWith(Daemon.Root, StringComparison.Ordinal))
+            .Select(m => m.MountPoint)];
 
     /// <summary>
     /// Lists the root filesystem of the one image unpacked in <paramref name="snapshotter"/>: a view of its top snapshot, mounted

@@ -5,26 +5,30 @@ namespace PluggableSnapshotter.TestSupport.Mounts;
 /// <summary>Reads /proc/self/mountinfo and removes mounts a test left behind.</summary>
 public static class MountTable
 {
+    /// <summary>Every mount of this process's mount namespace: mount point and file system type, in table order (parents first).</summary>
+    public static IReadOnlyList<(string MountPoint, string FileSystemType)> Read()
+    {
+        var mounts = new List<(string, string)>();
+        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            // "36 35 98:0 /root /mnt rw,noatime master:1 - ext3 /dev/root rw": field 5 is the mount point (escaped as \ooo,
+            // proc(5)); the optional fields end at " - ", after which comes the type.
+            var fields = line.Split(' ');
+            var separator = Array.IndexOf(fields, "-", Math.Min(6, fields.Length));
+            if (fields.Length < 7 || separator < 0 || separator + 1 >= fields.Length)
+            {
+                continue;
+            }
+            mounts.Add((Unescape(fields[4]), fields[separator + 1]));
+        }
+        return mounts;
+    }
+
     /// <summary>Mount points at or below <paramref name="directory"/>, parents before children.</summary>
     public static IReadOnlyList<string> MountPointsUnder(string directory)
     {
         var prefix = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        var points = new List<string>();
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
-        {
-            // Field 5 is the mount point, with spaces and such escaped as \ooo (proc(5)).
-            var fields = line.Split(' ');
-            if (fields.Length < 5)
-            {
-                continue;
-            }
-            var mountPoint = Unescape(fields[4]);
-            if (mountPoint == prefix || mountPoint.StartsWith(prefix + "/", StringComparison.Ordinal))
-            {
-                points.Add(mountPoint);
-            }
-        }
-        return points;
+        return [.. Read().Select(m => m.MountPoint).Where(m => m == prefix || m.StartsWith(prefix + "/", StringComparison.Ordinal))];
     }
 
     /// <summary>True if <paramref name="path"/> is itself a mount point.</summary>

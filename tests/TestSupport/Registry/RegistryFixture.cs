@@ -31,21 +31,29 @@ public sealed class RegistryFixture : IAsyncDisposable
     /// <summary>An image reference in this registry, e.g. 127.0.0.1:5123/busybox:test.</summary>
     public string Reference(string repository, string tag) => $"{Host}/{repository}:{tag}";
 
+    /// <summary>The registry's own directory (config, storage; removed on dispose), for files its configuration names.</summary>
+    public string Directory => _directory;
+
     /// <summary>Starts a registry on a free loopback port, retrying if another process takes the port first.</summary>
-    public static async Task<RegistryFixture> StartAsync(CancellationToken cancellationToken, string? storageParent = null)
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <param name="storageParent">Where to put the registry's directory (as <c>registry/</c>); null for a temporary one.</param>
+    /// <param name="extraConfig">More top-level sections of its config.yml (an <c>auth:</c> section).</param>
+    /// <param name="directory">The registry's directory itself (the caller made it, the fixture removes it), instead of <paramref name="storageParent"/>.</param>
+    public static async Task<RegistryFixture> StartAsync(CancellationToken cancellationToken, string? storageParent = null,
+        string? extraConfig = null, string? directory = null)
     {
-        var directory = Directory.CreateTempSubdirectory("psnap-registry-").FullName;
-        if (storageParent is not null)
+        if (directory is null)
         {
-            Directory.Delete(directory);
-            directory = Directory.CreateDirectory(Path.Combine(storageParent, "registry")).FullName;
+            directory = storageParent is null
+                ? System.IO.Directory.CreateTempSubdirectory("psnap-registry-").FullName
+                : System.IO.Directory.CreateDirectory(Path.Combine(storageParent, "registry")).FullName;
         }
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var port = LoopbackPort.Reserve();
             var config = Path.Combine(directory, "config.yml");
-            await File.WriteAllTextAsync(config, ConfigFor(Path.Combine(directory, "storage"), port), cancellationToken);
+            await File.WriteAllTextAsync(config, ConfigFor(Path.Combine(directory, "storage"), port, extraConfig), cancellationToken);
             var process = ChildProcess.Start("docker-registry", RegistryBinary, ["serve", config]);
             var fixture = new RegistryFixture(process, directory, port);
             try
@@ -59,11 +67,11 @@ public sealed class RegistryFixture : IAsyncDisposable
                 await process.DisposeAsync();
             }
         }
-        Directory.Delete(directory, recursive: true);
+        System.IO.Directory.Delete(directory, recursive: true);
         throw new InvalidOperationException("docker-registry did not start in 3 attempts", last);
     }
 
-    private static string ConfigFor(string storage, int port) => $"""
+    private static string ConfigFor(string storage, int port, string? extraConfig) => $"""
         version: 0.1
         log:
           level: info
@@ -76,6 +84,7 @@ public sealed class RegistryFixture : IAsyncDisposable
             enabled: true
         http:
           addr: 127.0.0.1:{port}
+        {extraConfig}
         """;
 
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
@@ -90,11 +99,9 @@ public sealed class RegistryFixture : IAsyncDisposable
             }
             try
             {
+                // Any answer means it serves (401 from a registry with an auth section).
                 using var response = await http.GetAsync(new Uri($"http://{Host}/v2/"), cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
+                return;
             }
             catch (HttpRequestException)
             {
@@ -132,6 +139,13 @@ public sealed class RegistryFixture : IAsyncDisposable
     /// <summary>Stops the registry (connections to its port are refused) until <see cref="StartAgainAsync"/>.</summary>
     public ValueTask StopAsync() => _process.DisposeAsync();
 
+    /// <summary>Stops the registry and starts it again on the same port and storage (it re-reads its config).</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await StopAsync();
+        await StartAgainAsync(cancellationToken);
+    }
+
     /// <summary>Starts the registry again on the same port with the same storage.</summary>
     public async Task StartAgainAsync(CancellationToken cancellationToken)
     {
@@ -146,7 +160,7 @@ public sealed class RegistryFixture : IAsyncDisposable
         await _process.DisposeAsync();
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(_directory, recursive: true);
         }
         catch (DirectoryNotFoundException)
         {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace PluggableSnapshotter.Registry.Tests.Support;
+namespace PluggableSnapshotter.TestSupport.Registry;
 
 /// <summary>
 /// A loopback TCP proxy in front of a registry that can drop a connection once after a number of response bytes
