@@ -5,6 +5,7 @@ using PluggableSnapshotter.Host.Hosting;
 using PluggableSnapshotter.Host.UnitTests.Support;
 using PluggableSnapshotter.Registry.Auth;
 using PluggableSnapshotter.Registry.Tests.Support;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Registry.Tests;
 
@@ -26,7 +27,7 @@ public sealed class LogRedactionTests
         var capture = new FormattedLogCapture(format == "json" ? new JsonLogFormatter() : new TextLogFormatter(), LogLevel.Trace);
         var directory = Directory.CreateTempSubdirectory("registry-redaction-").FullName;
         using var issuer = new TokenIssuer(directory) { Username = User, Password = Password };
-        await using var server = await RegistryServer.StartAsync(issuer.AuthYaml, directory);
+        await using var server = await RegistryFixture.StartAsync(CancellationToken.None, extraConfig: issuer.AuthYaml, directory: directory);
         using (var factory = capture.CreateFactory())
         {
             var credentials = new StaticCredentialProvider(new Dictionary<string, RegistryCredentials>

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Host.Overlay;
+using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Host.UnitTests.Support;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
@@ -11,7 +12,7 @@ namespace PluggableSnapshotter.Host.UnitTests.Metrics;
 
 /// <summary>
 /// Each remote Prepare is counted once with the role that made the layer available and why it was not lazy (root: the
-/// real core on tmpfs with a scripted backend).
+/// real core and chain policy on tmpfs with a scripted backend).
 /// </summary>
 public sealed class PrepareMetricsTests
 {
@@ -55,8 +56,11 @@ public sealed class PrepareMetricsTests
         };
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) => recorded.Add((value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
         listener.Start();
-        var factory = new SnapshotterFactory(NullLoggerFactory.Instance, TimeProvider.System, prepareMetrics: metrics);
-        await using (var snapshotter = await factory.CreateAsync(tmpfs.Combine("root"), backend, new SnapshotterOptions(), CancellationToken.None))
+        var options = new SnapshotterOptions();
+        var chain = new Chain("default", [new ChainBackend("scripted", backend)], []);
+        var preparer = new ChainPreparer([chain], "default", options, NullLogger<ChainPreparer>.Instance, metrics);
+        var factory = new SnapshotterFactory(NullLoggerFactory.Instance, TimeProvider.System);
+        await using (var snapshotter = await factory.CreateAsync(tmpfs.Combine("root"), preparer, options, CancellationToken.None))
         {
             var labels = new Dictionary<string, string>
             {
@@ -66,14 +70,7 @@ public sealed class PrepareMetricsTests
                 [SnapshotLabels.CriManifestDigest] = "sha256:feed",
                 [SnapshotLabels.CriImageLayers] = "sha256:1111",
             };
-            try
-            {
-                await snapshotter.PrepareAsync("default/1/extract-1 sha256:aaa", "", labels, null, CancellationToken.None);
-            }
-            catch (SnapshotterException e) when (e.Kind == SnapshotErrorKind.AlreadyExists)
-            {
-                // A layer a backend prepared is committed and answered AlreadyExists, as SOCI does.
-            }
+            await snapshotter.PrepareAsync("default/1/extract-1 sha256:aaa", "", labels, null, CancellationToken.None);
         }
 
         var (value, tags) = Assert.Single(recorded);
