@@ -148,6 +148,13 @@ public sealed class BackgroundFill : IAsyncDisposable
                 new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr }, cancellation.Token).ConfigureAwait(false);
             await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false); // the digest: checked by the last read already
             download.Dispose();
+            if (request.FormatEntries is { Count: > 0 } formatEntries)
+            {
+                // The tree never showed them; the root keeps the modification time the layer gave it.
+                var rootModified = Directory.GetLastWriteTimeUtc(fsPath);
+                foreach (var entry in formatEntries) File.Delete(Path.Join(fsPath, entry));
+                Directory.SetLastWriteTimeUtc(fsPath, rootModified);
+            }
             ImplicitDirectories.CopyFromTree(request.Tree, fsPath);
             _store.MarkLocal(digest, request.Layer.MediaType, applied.UncompressedSize, request.Index.Digest, request.Index.Bytes);
             LazyLayersLog.LayerFilled(_logger, digest, request.Layer.Size, applied.Entries, (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
