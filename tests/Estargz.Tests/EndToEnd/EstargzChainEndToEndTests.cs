@@ -121,6 +121,27 @@ public sealed class EstargzChainEndToEndTests(EstargzImages images)
         await AssertRootfsMatchesOriginalAsync(node, ct);
     }
 
+    [RootOnlyFact]
+    public async Task DaemonRestart_EstargzLayers_AreMountedAgainAndContainerRuns()
+    {
+        var ct = EstargzImages.Timeout;
+        await using var node = await EstargzNode.StartAsync(images.Directory.Combine("restart"), ct, NoFill);
+        await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", EstargzNode.Snapshotter, images.Estargz], ct);
+        var mounted = node.FuseMounts("estargz").Order(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(mounted);
+        var before = await node.ListRootfsAsync(EstargzNode.Snapshotter, ct);
+
+        await node.Daemon.RestartAsync(ct);
+        await node.WaitForProxyAsync(ct);
+
+        Assert.Equal(mounted, node.FuseMounts("estargz").Order(StringComparer.Ordinal));
+        var differences = RootfsListing.Compare(before, await node.ListRootfsAsync(EstargzNode.Snapshotter, ct));
+        Assert.True(differences.Count == 0, string.Join('\n', differences));
+        var output = await node.Containerd.RunContainerAsync(images.Estargz, EstargzNode.Snapshotter, ["cat", "/data/nested/deeper/file"], ct);
+        Assert.Equal("deep\n", output);
+        Assert.True(node.Daemon.IsRunning, node.Describe());
+    }
+
     private async Task AssertRootfsMatchesOriginalAsync(EstargzNode node, CancellationToken ct)
     {
         var ours = await node.ListRootfsAsync(EstargzNode.Snapshotter, ct);
