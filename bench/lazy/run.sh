@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lazy-loading benchmark (issues 10 and 15): our daemon with chain [soci, parallel-pull, local] (`ctr-remote image
+# Lazy-loading benchmark (issues 10 and 15): our daemon with chain [soci, estargz, parallel-pull, local] (`ctr-remote image
 # rpull`) against containerd's own overlayfs (`ctr image pull`), through a private containerd 1.6, side by side in the
 # same run, each rep with a fresh daemon and fresh containerd state on tmpfs.
 #
