@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lazy-loading benchmark (issues 10 and 15): our daemon with chain [soci, parallel-pull, local] (`ctr-remote image
+# Lazy-loading benchmark (issues 10 and 15): our daemon with chain [soci, estargz, parallel-pull, local] (`ctr-remote image
 # rpull`) against containerd's own overlayfs (`ctr image pull`), through a private containerd 1.6, side by side in the
 # same run, each rep with a fresh daemon and fresh containerd state on tmpfs.
 #
@@ -11,7 +11,10 @@
 # RSS after reading. Then issue 15's memory row: daemon RSS idle, after reading two 1 GB lazy images, and after
 # `ctr image rm` of both, next to the configured span cache bound.
 #
-# Usage: bench/lazy/run.sh [--runs N] [--image small|large|both] [--keep-work] [--work DIR] [--fill-timeout S]
+# With --format both (the default) each image is also converted to eStargz (ctr-remote image convert --estargz --oci)
+# and measured through the estargz backend in the same run (mode "estargz"), printed next to soci and overlayfs.
+#
+# Usage: bench/lazy/run.sh [--runs N] [--image small|large|both] [--format soci|both] [--keep-work] [--work DIR] [--fill-timeout S]
 #   --work DIR     image cache (default out/bench-lazy); logs go to DIR/logs
 #   --keep-work    leave the run's tmpfs (daemon roots, containerd state) mounted for inspection, processes stopped
 # Needs root and scripts/install-deps.sh's packages; builds out/ first when something is missing. Uses ~8 GB of tmpfs.
@@ -25,6 +28,7 @@ images=both
 keep=0
 work="$repo/out/bench-lazy"
 fill_timeout=300
+formats=both
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -32,11 +36,14 @@ while (($#)); do
     --keep-work) keep=1; shift ;;
     --work) work=$2; shift 2 ;;
     --fill-timeout) fill_timeout=$2; shift 2 ;;
+    --format) formats=$2; shift 2 ;;
     *) echo "bench/lazy: unknown argument $1 (see the usage in $0)" >&2; exit 2 ;;
   esac
 done
 case "$images" in small) names=(small) ;; large) names=(large) ;; both) names=(small large) ;;
   *) echo "bench/lazy: --image small|large|both" >&2; exit 2 ;; esac
+case "$formats" in soci) lazy_modes=(ours) ;; both) lazy_modes=(ours estargz) ;;
+  *) echo "bench/lazy: --format soci|both" >&2; exit 2 ;; esac
 [[ $EUID -eq 0 ]] || { echo "bench/lazy: run as root (tmpfs, containerd, FUSE)" >&2; exit 1; }
 
 daemon="$repo/out/host/pluggable-snapshotter"
@@ -104,11 +111,31 @@ prepare_image() {
   echo "generated bench/$name in $(rig_since "$t") s"
 }
 
-# layer_digests NAME: the layers of bench/NAME:plain, from the registry.
+# prepare_estargz NAME: bench/NAME:esgz, ctr-remote's eStargz conversion of bench/NAME:plain, unless cached.
+prepare_estargz() {
+  local name=$1 stamp="$cache/$1.esgz.v1" t
+  [[ -f $stamp ]] && return 0
+  echo "converting bench/$name to eStargz ..."
+  t=$(rig_now)
+  rig_start_containerd "$scratch/convert" "$logs/containerd-convert-$name.log"
+  local ctr=(ctr --address "$RIG_CTR_ADDRESS" -n "$namespace")
+  "${ctr[@]}" image pull --plain-http "$registry/bench/$name:plain" >/dev/null
+  command ctr-remote --address "$RIG_CTR_ADDRESS" -n "$namespace" image convert --estargz --oci \
+    "$registry/bench/$name:plain" "$registry/bench/$name:esgz" >/dev/null
+  "${ctr[@]}" image push --plain-http "$registry/bench/$name:esgz" >/dev/null
+  rig_stop "$RIG_CONTAINERD_PID"
+  rig_unmount_under "$scratch/convert"
+  rm -rf "$scratch/convert"
+  cp -a "$scratch/registry/storage/." "$cache/registry/"
+  touch "$stamp"
+  echo "converted bench/$name in $(rig_since "$t") s"
+}
+
+# layer_digests NAME [TAG]: the layers of bench/NAME:TAG (default plain), from the registry.
 layer_digests() {
-  python3 - "$registry" "$1" <<'PY'
+  python3 - "$registry" "$1" "${2:-plain}" <<'PY'
 import json, sys, urllib.request
-request = urllib.request.Request(f"http://{sys.argv[1]}/v2/bench/{sys.argv[2]}/manifests/plain",
+request = urllib.request.Request(f"http://{sys.argv[1]}/v2/bench/{sys.argv[2]}/manifests/{sys.argv[3]}",
     headers={"Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"})
 print(" ".join(layer["digest"] for layer in json.load(urllib.request.urlopen(request))["layers"]))
 PY
@@ -132,6 +159,7 @@ registry_bytes() {
 }
 
 for name in "${names[@]}"; do prepare_image "$name" "$name" 1; done
+if [[ " ${lazy_modes[*]} " == *" estargz "* ]]; then for name in "${names[@]}"; do prepare_estargz "$name"; done; fi
 if [[ " ${names[*]} " == *" large "* ]]; then prepare_image large-b large 2; fi
 
 # ---------------------------------------------------------------- one rep
@@ -149,12 +177,13 @@ stamp_of() { awk -v w="$2" '$2 == w { print $1; exit }' "$1"; }
 
 # measure MODE NAME REP: one rep, results appended to $results as "name mode metric value".
 measure() {
-  local mode=$1 name=$2 n=$3 snapshotter ref proxy="" t0 mark poller="" out
+  local mode=$1 name=$2 n=$3 snapshotter ref proxy="" t0 mark poller="" out plugin=soci tag=plain
   rep="$scratch/rep"
   mkdir -p "$rep"
-  if [[ $mode == ours ]]; then
+  if [[ $mode == ours || $mode == estargz ]]; then
     snapshotter=pluggable ref="$registry/bench/$name:soci" proxy="$rep/psnap.sock"
-    rig_start_daemon "$daemon" "$rep/psnap" "$proxy" "$config" "$logs/daemon-$name-$n.log"
+    [[ $mode == estargz ]] && plugin=estargz tag=esgz ref="$registry/bench/$name:esgz"
+    rig_start_daemon "$daemon" "$rep/psnap" "$proxy" "$config" "$logs/daemon-$mode-$name-$n.log"
   else
     snapshotter=overlayfs ref="$registry/bench/$name:plain"
   fi
@@ -162,9 +191,9 @@ measure() {
 
   mark=$(wc -l <"$logs/registry.log")
   t0=$(rig_now)
-  if [[ $mode == ours ]]; then
+  if [[ $mode != overlayfs ]]; then
     # shellcheck disable=SC2046 # one argument per digest
-    python3 "$repo/bench/lazy/fill.py" "$rep/psnap/plugins/soci/status.json" "$t0" "$fill_timeout" $(layer_digests "$name") \
+    python3 "$repo/bench/lazy/fill.py" "$rep/psnap/plugins/$plugin/status.json" "$t0" "$fill_timeout" $(layer_digests "$name" "$tag") \
       >"$rep/fill.out" &
     poller=$!
     command ctr-remote --address "$RIG_CTR_ADDRESS" -n "$namespace" image rpull --plain-http --snapshotter pluggable "$ref" \
@@ -184,10 +213,10 @@ measure() {
   [[ -n $(stamp_of "$rep/reread.out" done) ]] || { echo "bench/lazy: the re-read container of $name ($mode) did not finish" >&2; return 1; }
   echo "$name $mode reread $(rig_since "$t1")" >>"$results"
 
-  if [[ $mode == ours ]]; then
+  if [[ $mode != overlayfs ]]; then
     echo "$name $mode rss $(rig_vm VmRSS "$RIG_DAEMON_PID")" >>"$results"
     echo "$name $mode hwm $(rig_vm VmHWM "$RIG_DAEMON_PID")" >>"$results"
-    if [[ -f $rep/psnap/plugins/soci/status.json ]]; then wait "$poller"; else kill "$poller" 2>/dev/null || true; wait "$poller" 2>/dev/null || true; echo n/a >"$rep/fill.out"; fi
+    if [[ -f $rep/psnap/plugins/$plugin/status.json ]]; then wait "$poller"; else kill "$poller" 2>/dev/null || true; wait "$poller" 2>/dev/null || true; echo n/a >"$rep/fill.out"; fi
     echo "$name $mode fill $(cat "$rep/fill.out")" >>"$results"
   else
     echo "$name $mode fill $(awk -v n="$name" -v m="$mode" '$1 == n && $2 == m && $3 == "pull" { v = $4 } END { print v }' "$results")" >>"$results"
@@ -196,7 +225,7 @@ measure() {
 
   rig_kill_shims "$RIG_CTR_ADDRESS"
   rig_stop "$RIG_CONTAINERD_PID"
-  [[ $mode == ours ]] && rig_stop "$RIG_DAEMON_PID"
+  [[ $mode != overlayfs ]] && rig_stop "$RIG_DAEMON_PID"
   rig_unmount_under "$rep"
   rm -rf "$rep"
   out=$(awk -v n="$name" -v m="$mode" '$1 == n && $2 == m { v[$3] = $4 } END { printf "pull %s s, first output %s s, all read %s s, re-read %s s, fill %s", v["pull"], v["first"], v["all"], v["reread"], v["fill"] }' "$results")
@@ -207,7 +236,7 @@ results="$scratch/results"
 : >"$results"
 for ((n = 1; n <= runs; n++)); do
   for name in "${names[@]}"; do
-    for mode in overlayfs ours; do
+    for mode in overlayfs "${lazy_modes[@]}"; do
       measure "$mode" "$name" "$n"
     done
   done
@@ -292,6 +321,19 @@ for name in sorted({k[0] for k in values}, key=["small", "large"].index):
     hwm, _ = median(name, "ours", "hwm")
     if rss is not None:
         print(f"{name + ': daemon VmRSS / VmHWM after reading (MB)':<52} {f'{rss:.0f} / {hwm:.0f}':>12} {'':>10} {'':>7}  <= 200 MB with 10 lazily mounted images")
+if any(k[1] == "estargz" for k in values):
+    print(f"\n{'eStargz form, estargz backend (issue 13)':<52} {'estargz':>12} {'soci':>10} {'overlayfs':>10} {'vs soci':>8}")
+    for name in sorted({k[0] for k in values if k[1] == "estargz"}, key=["small", "large"].index):
+        for metric, label, unit in rows:
+            cells = []
+            for mode in ("estargz", "ours", "overlayfs"):
+                value, text = median(name, mode, metric)
+                cells.append((value, text if value is None else (f"{value / 1e6:.0f}" if unit == "MB" else f"{value:.2f}")))
+            ratio = f"{cells[0][0] / cells[1][0]:.2f}x" if cells[0][0] is not None and cells[1][0] else "-"
+            print(f"{name + ': ' + label + ' (' + unit + ')':<52} {cells[0][1]:>12} {cells[1][1]:>10} {cells[2][1]:>10} {ratio:>8}")
+        rss, _ = median(name, "estargz", "rss")
+        if rss is not None:
+            print(f"{name + ': daemon VmRSS after reading (MB)':<52} {rss:>12.0f}")
 if memory:
     print(f"\ndaemon memory (issue 15), span cache bound {cache_mb} MiB:")
     for line in memory:

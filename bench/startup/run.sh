@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Daemon start-up (issue 10): seconds from exec to the first accepted connection on the socket, with no plugins
-# (plugins: []) and with the repository's plugins.yaml (soci, parallel-pull, local), on a fresh root each run.
+# (plugins: []) and with the repository's plugins.yaml (soci, estargz, parallel-pull, local), on a fresh root each run.
 # Prints median and max of N runs, wall and CPU (user + system of the daemon by then), and the daemon's own
 # phase breakdown (its "start-up:" log line) of the last run of each. Roots live on a private tmpfs, so the figures
 # are the daemon's, not a disk's fsync (a fresh metadata.db is created with synchronous=FULL).
@@ -44,5 +44,5 @@ print(f"{label:<34} wall median {statistics.median(wall):.3f} s, max {max(wall):
 
 echo "bench/startup: $daemon, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 measure "no plugins (plugins: [])" "$scratch/none.yaml"
-measure "plugins.yaml (soci, parallel-pull, local)" "$repo/plugins.yaml"
+measure "plugins.yaml (soci, estargz, parallel-pull, local)" "$repo/plugins.yaml"
 echo "target: <= 0.2 s with no plugins"

@@ -1,5 +1,6 @@
 using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.Plugins.Soci.Content;
+using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 

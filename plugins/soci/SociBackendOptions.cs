@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
-using PluggableSnapshotter.Plugins.Soci.Content;
-using PluggableSnapshotter.Plugins.Soci.Fill;
-using PluggableSnapshotter.Plugins.Soci.Store;
+using PluggableSnapshotter.LazyLayers.Content;
+using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 

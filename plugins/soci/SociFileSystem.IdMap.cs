@@ -1,5 +1,5 @@
 using PluggableSnapshotter.Fuse;
-using PluggableSnapshotter.Plugins.Soci.Nodes;
+using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci;

@@ -1,3 +1,4 @@
+using PluggableSnapshotter.LazyLayers;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci;
@@ -5,7 +6,7 @@ namespace PluggableSnapshotter.Plugins.Soci;
 /// <summary>Mount durations and failures, as SOCI reports them (operation_type mount and fuse_mount_failure_count).</summary>
 internal sealed partial class SociFileSystem
 {
-    private readonly SociMetrics? _metrics;
+    private readonly LazyLayerMetrics? _metrics;
 
     /// <inheritdoc />
     public async Task<MountResult> MountAsync(LayerRequest layer, CancellationToken cancellationToken)
@@ -16,7 +17,7 @@ internal sealed partial class SociFileSystem
             var result = await MountLayerAsync(layer, cancellationToken).ConfigureAwait(false);
             if (result.IsMounted)
             {
-                _metrics?.RecordDuration(SociMetrics.Mount, TimeProvider.System.GetElapsedTime(started));
+                _metrics?.RecordDuration(LazyLayerMetrics.Mount, TimeProvider.System.GetElapsedTime(started));
             }
             return result;
         }

@@ -1,12 +1,15 @@
+using PluggableSnapshotter.LazyLayers;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Fuse;
+using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
-using PluggableSnapshotter.Plugins.Soci.Fill;
-using PluggableSnapshotter.Plugins.Soci.Nodes;
-using PluggableSnapshotter.Plugins.Soci.Store;
+using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Nodes;
+using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
@@ -38,7 +41,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private readonly SemaphoreSlim _mountLock = new(1, 1); // orders binds and unmounts of one mount point
 
     public SociFileSystem(RegistryClient registry, DiscoveredIndexCache indexes, ZtocSource ztocs, OnDemandFetch fetch, SpanCache spans,
-        LayerStore store, BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null, SociMetrics? metrics = null)
+        LayerStore store, BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null, LazyLayerMetrics? metrics = null)
     {
         _metrics = metrics;
         _metrics?.ObserveMountedLayers(() => _layers.Count);
@@ -78,7 +81,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         }
         else
         {
-            _fill.Enqueue(new FillRequest(image.Repository, descriptor, ztoc, mounted.Root,
+            _fill.Enqueue(new FillRequest(image.Repository, descriptor, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, ztoc.Ztoc.UncompressedArchiveSize), mounted.Root,
                 DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
         }
         return Mounted(image.IndexDigest, local: false);

@@ -1,10 +1,12 @@
+using PluggableSnapshotter.LazyLayers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Layers;
+using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
-using PluggableSnapshotter.Plugins.Soci.Fill;
-using PluggableSnapshotter.Plugins.Soci.Store;
+using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
@@ -28,17 +30,17 @@ public sealed class SociPlugin : ISnapshotterPlugin
         services.AddSingleton(provider => new ImageCatalog(provider.GetRequiredService<RegistryClient>()));
         services.AddSingleton(provider => new SociIndexFinder(
             provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<ImageCatalog>(), options.PullModes));
-        services.AddSingleton(provider => new SociMetrics(context.Meter, provider.GetRequiredService<SpanCache>(), provider.GetRequiredService<LayerStore>()));
+        services.AddSingleton(provider => new LazyLayerMetrics(context.Meter, provider.GetRequiredService<SpanCache>(), provider.GetRequiredService<LayerStore>()));
         services.AddSingleton<DiscoveredIndexCache>();
         services.AddSingleton<ZtocSource>();
         services.AddSingleton<OnDemandActivity>();
         services.AddSingleton(provider => new OnDemandFetch(provider.GetRequiredService<RegistryClient>(), options.Fetch, provider.GetRequiredService<OnDemandActivity>(),
-            metrics: provider.GetRequiredService<SociMetrics>()));
+            metrics: provider.GetRequiredService<LazyLayerMetrics>()));
         services.AddSingleton(provider => new LayerStore(context.StateDirectory, options.Store, provider.GetService<ILogger<LayerStore>>()));
         services.AddSingleton(provider => new LayerApplier(provider.GetService<ILogger<LayerApplier>>()));
         services.AddSingleton(provider => new BackgroundFill(provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<LayerStore>(),
             provider.GetRequiredService<LayerApplier>(), options.BackgroundFill, options.UserXattr, provider.GetRequiredService<OnDemandActivity>(),
-            provider.GetService<ILogger<BackgroundFill>>(), provider.GetRequiredService<SociMetrics>()));
+            provider.GetService<ILogger<BackgroundFill>>(), provider.GetRequiredService<LazyLayerMetrics>()));
         services.AddSingleton<IFileSystem, SociFileSystem>();
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Soci;
 

@@ -1,3 +1,4 @@
+using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests;

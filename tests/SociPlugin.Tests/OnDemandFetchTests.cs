@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using PluggableSnapshotter.Plugins.Soci.Content;
+using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests;

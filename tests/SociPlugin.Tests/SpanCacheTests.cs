@@ -1,4 +1,4 @@
-using PluggableSnapshotter.Plugins.Soci.Content;
+using PluggableSnapshotter.LazyLayers.Content;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests;
 

@@ -1,4 +1,5 @@
-using PluggableSnapshotter.Plugins.Soci.Fill;
+using PluggableSnapshotter.LazyLayers.Content;
+using PluggableSnapshotter.LazyLayers.Fill;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;
 
@@ -10,7 +11,7 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 /// shared <see cref="SpanCache"/>. Sequential reads fetch the next spans ahead. Once the background fill has made the
 /// layer local, <see cref="LocalRoot"/> names its unpacked tree and files open from there instead.
 /// </summary>
-internal sealed class LayerContent
+internal sealed class LayerContent : ILayerContent
 {
     private readonly ZtocSpanReader _spans;
     private readonly SpanCache _cache;

@@ -1,3 +1,4 @@
+using PluggableSnapshotter.LazyLayers.Tree;
 using System.Globalization;
 using System.Text;
 using PluggableSnapshotter.Soci;
@@ -17,16 +18,7 @@ internal static class LayerTreeBuilder
     private const uint DefaultDirectoryPermissions = 0x1ED; // 0755
 
     /// <summary>Finds the inode at <paramref name="path"/> (components without "/"), or null.</summary>
-    public static LayerInode? Find(LayerInode root, IEnumerable<string> path)
-    {
-        var current = root;
-        foreach (var part in path)
-        {
-            if (current.Children is null || !current.Children.TryGetValue(part, out var next)) return null;
-            current = next;
-        }
-        return current;
-    }
+    public static LayerInode? Find(LayerInode root, IEnumerable<string> path) => LayerTreePaths.Find(root, path);
 
     /// <summary>Builds the tree of <paramref name="ztoc"/>'s entries (in archive order).</summary>
     /// <param name="ztoc">A validated zTOC.</param>

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Fuse;
+using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
-using PluggableSnapshotter.Plugins.Soci.Nodes;
+using PluggableSnapshotter.LazyLayers.Nodes;
+using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;

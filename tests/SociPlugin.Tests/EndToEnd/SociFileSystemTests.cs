@@ -1,4 +1,5 @@
 using Mono.Unix.Native;
+using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
 using PluggableSnapshotter.Registry;

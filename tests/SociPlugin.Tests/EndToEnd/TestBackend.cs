@@ -1,8 +1,9 @@
 using PluggableSnapshotter.Layers;
+using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
-using PluggableSnapshotter.Plugins.Soci.Fill;
-using PluggableSnapshotter.Plugins.Soci.Store;
+using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Images;
 

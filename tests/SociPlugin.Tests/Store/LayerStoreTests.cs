@@ -1,5 +1,5 @@
 using System.Text.Json;
-using PluggableSnapshotter.Plugins.Soci.Store;
+using PluggableSnapshotter.LazyLayers.Store;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Store;
 

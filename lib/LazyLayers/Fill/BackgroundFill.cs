@@ -1,0 +1,221 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.Layers;
+using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.LazyLayers.Tree;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
+
+namespace PluggableSnapshotter.LazyLayers.Fill;
+
+/// <summary>
+/// Makes mounted layers local in the background: each queued layer's blob is fetched with parallel range requests
+/// (lib/Registry's <see cref="BlobDownload"/>, as parallel pull does), its digest checked, and unpacked while it arrives
+/// by the same applier the local backend uses into the store. A layer is filled once however many snapshots use it.
+/// When one completes, <see cref="LayerLocal"/> is raised so the mounts switch to the local files.
+/// </summary>
+public sealed class BackgroundFill : IAsyncDisposable
+{
+    private readonly RegistryClient _registry;
+    private readonly LayerStore _store;
+    private readonly LayerApplier _applier;
+    private readonly BackgroundFillOptions _options;
+    private readonly bool _userXattr;
+    private readonly ILogger _logger;
+    private readonly Channel<FillRequest> _queue = Channel.CreateUnbounded<FillRequest>();
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, BlobDownload> _downloads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly DownloadLimiter _requests;
+    private readonly IDownloadGate? _gate;
+    private readonly Lazy<Task[]> _workers;
+    private readonly LazyLayerMetrics? _metrics;
+
+    /// <summary>A fill whose requests first pass <paramref name="readsFirst"/>, which holds them back while on-demand reads fetch.</summary>
+    public BackgroundFill(RegistryClient registry, LayerStore store, LayerApplier applier, BackgroundFillOptions options, bool userXattr,
+        IDownloadGate? readsFirst = null, ILogger<BackgroundFill>? logger = null, LazyLayerMetrics? metrics = null)
+    {
+        _metrics = metrics;
+        (_registry, _store, _applier, _options, _userXattr) = (registry, store, applier, options, userXattr);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _requests = new DownloadLimiter(options.MaxConcurrentRequests);
+        _gate = IDownloadGate.Combine(readsFirst, options.MaxBytesPerSecond > 0 ? new BandwidthLimiter(options.MaxBytesPerSecond) : null);
+        // Started on first use (constructors do no work), without the caller's execution context: the Prepare that
+        // happens to start them must not lend its logging scope to every fill that follows.
+        _workers = new Lazy<Task[]>(() =>
+        {
+            using var _ = ExecutionContext.SuppressFlow();
+            return Enumerable.Range(0, options.MaxConcurrentLayers).Select(_ => Task.Run(RunWorkerAsync)).ToArray();
+        });
+    }
+
+    /// <summary>Raised (on a fill worker) when a layer is local: its digest and its unpacked folder.</summary>
+    public Func<string, string, Task>? LayerLocal { get; set; }
+
+    /// <summary>Queues a layer unless it is local, queued or filling already (or fills are off).</summary>
+    public void Enqueue(FillRequest request)
+    {
+        if (!_options.Enable || _stopping.IsCancellationRequested) return;
+        var digest = request.Layer.Digest;
+        var state = _store.StateOf(digest);
+        if (state is LayerState.Local or LayerState.Filling || !_queued.TryAdd(digest, 0)) return;
+        _store.MarkQueued(digest);
+        _ = _workers.Value;
+        _queue.Writer.TryWrite(request);
+    }
+
+    /// <summary>
+    /// Compressed bytes [<paramref name="offset"/>, offset + <paramref name="length"/>) of a layer from its fill's blob
+    /// file when the download has got that far, so an on-demand read behind the fill costs no request; null when it has
+    /// not (the caller fetches them). The bytes are not verified yet: the caller checks them (span digests).
+    /// </summary>
+    public byte[]? ReadFetched(string digest, long offset, int length)
+    {
+        if (!_downloads.TryGetValue(digest, out var download) || download.Watermark < offset + length) return null;
+        var bytes = new byte[length];
+        try
+        {
+            var total = 0;
+            while (total < length)
+            {
+                var read = download.ReadAt(bytes.AsSpan(total), offset + total);
+                if (read == 0) return null;
+                total += read;
+            }
+            return bytes;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return null; // the fill just ended and took its file along
+        }
+    }
+
+    /// <summary>Stops the fill of one layer (its last snapshot is gone) and waits until it no longer writes to the store.</summary>
+    public async Task CancelAsync(string digest)
+    {
+        _queued.TryRemove(digest, out _);
+        if (_running.TryGetValue(digest, out var fill)) await fill.CancelAsync().ConfigureAwait(false);
+        while (_running.ContainsKey(digest)) await Task.Delay(10).ConfigureAwait(false);
+    }
+
+    private async Task RunWorkerAsync()
+    {
+        var stopping = _stopping.Token;
+        try
+        {
+            await foreach (var request in _queue.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
+            {
+                var wait = request.NotBefore - DateTimeOffset.UtcNow;
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, stopping).ConfigureAwait(false);
+                if (!_queued.TryRemove(request.Layer.Digest, out _)) continue; // cancelled while queued
+                await FillAsync(request, stopping).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // The daemon is stopping: unfinished fills start over at the next mount.
+        }
+    }
+
+    private async Task FillAsync(FillRequest request, CancellationToken stopping)
+    {
+        var digest = request.Layer.Digest;
+        if (_store.StateOf(digest) == LayerState.Local) return;
+        // The blob and the unpacked tree are both on disk until the blob is deleted at the end.
+        if (!_store.TryReserve(digest, request.Layer.Size + request.Index.UncompressedSize))
+        {
+            LazyLayersLog.FillSkippedStoreFull(_logger, digest, _store.Options.MaxBytes);
+            _store.MarkFailed(digest, $"the store's max_bytes ({_store.Options.MaxBytes}) leaves no room for it");
+            return;
+        }
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _running[digest] = cancellation;
+        var started = TimeProvider.System.GetTimestamp();
+        try
+        {
+            var (blobPath, fsPath) = _store.FillPaths(digest);
+            File.Delete(blobPath);
+            using var download = BlobDownload.Create(request.Layer, blobPath);
+            _downloads[digest] = download;
+            _store.MarkFilling(digest, () => download.Watermark);
+            using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests);
+            var plan = new DownloadPlan(_registry, request.Repository, perLayer, _requests, _options.ChunkBytes, RangesSupported: true,
+                _options.ChunkAttempts, _logger, _gate);
+            using var progress = StartStatusUpdates(cancellation.Token);
+            await download.StartAsync(plan).ConfigureAwait(false);
+            var applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,
+                new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr }, cancellation.Token).ConfigureAwait(false);
+            await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false); // the digest: checked by the last read already
+            download.Dispose();
+            if (request.FormatEntries is { Count: > 0 } formatEntries)
+            {
+                // The tree never showed them; the root keeps the modification time the layer gave it.
+                var rootModified = Directory.GetLastWriteTimeUtc(fsPath);
+                foreach (var entry in formatEntries) File.Delete(Path.Join(fsPath, entry));
+                Directory.SetLastWriteTimeUtc(fsPath, rootModified);
+            }
+            ImplicitDirectories.CopyFromTree(request.Tree, fsPath);
+            _store.MarkLocal(digest, request.Layer.MediaType, applied.UncompressedSize, request.Index.Digest, request.Index.Bytes);
+            var elapsed = TimeProvider.System.GetElapsedTime(started);
+            LazyLayersLog.LayerFilled(_logger, digest, request.Layer.Size, applied.Entries, (long)elapsed.TotalMilliseconds);
+            _metrics?.RecordDuration(LazyLayerMetrics.BackgroundFetch, elapsed);
+            _metrics?.Count("background_fetch_count");
+            _metrics?.Fetched("background", request.Layer.Size);
+            if (LayerLocal is { } local) await local(digest, fsPath).ConfigureAwait(false);
+        }
+        catch (Exception e) when (cancellation.IsCancellationRequested)
+        {
+            LazyLayersLog.FillStopped(_logger, digest, e.Message);
+            _store.MarkFailed(digest, "stopped");
+        }
+        catch (Exception e)
+        {
+            _metrics?.Count("background_fetch_failure_count");
+            LazyLayersLog.FillFailed(_logger, digest, e.Message);
+            _store.MarkFailed(digest, e.Message);
+        }
+        finally
+        {
+            _downloads.TryRemove(digest, out _);
+            _running.TryRemove(digest, out _);
+        }
+    }
+
+    /// <summary>Rewrites status.json every second while a fill runs, so its progress can be watched.</summary>
+    private Timer StartStatusUpdates(CancellationToken cancellationToken) =>
+        new(_ =>
+        {
+            if (cancellationToken.IsCancellationRequested) return;
+            try
+            {
+                _store.WriteStatus();
+            }
+            catch (IOException)
+            {
+                // Best effort: the next tick or state change writes it.
+            }
+        }, null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _queue.Writer.TryComplete();
+        if (_workers.IsValueCreated)
+        {
+            try
+            {
+                await Task.WhenAll(_workers.Value).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Expected while stopping.
+            }
+        }
+        while (!_running.IsEmpty) await Task.Delay(10).ConfigureAwait(false);
+        _requests.Dispose();
+        _stopping.Dispose();
+    }
+}

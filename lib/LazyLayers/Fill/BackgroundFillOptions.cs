@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Configuration;
+
+namespace PluggableSnapshotter.LazyLayers.Fill;
+
+/// <summary>
+/// The background fill (<c>background_fill:</c> in the soci plugin's settings): after a layer mounts, the daemon fetches
+/// the whole blob with parallel range requests, checks its digest and unpacks it into the local store, so the image
+/// ends up local without waiting for reads to ask for it.
+/// </summary>
+public sealed record BackgroundFillOptions
+{
+    [ConfigurationKeyName("enable")]
+    public bool Enable { get; init; } = true;
+
+    /// <summary>How long after a layer mounts its fill may start: the first reads of a starting container go first.</summary>
+    [ConfigurationKeyName("delay_ms")]
+    public int DelayMilliseconds { get; init; } = 1000;
+
+    /// <summary>Layers filled at once (each decompresses and unpacks on a CPU of its own).</summary>
+    [ConfigurationKeyName("max_concurrent_layers")]
+    public int MaxConcurrentLayers { get; init; } = 1;
+
+    /// <summary>Range requests in flight for all fills together (on-demand reads are not counted: they never wait for these).</summary>
+    [ConfigurationKeyName("max_concurrent_requests")]
+    public int MaxConcurrentRequests { get; init; } = 4;
+
+    /// <summary>Bytes per range request.</summary>
+    [ConfigurationKeyName("chunk_bytes")]
+    public long ChunkBytes { get; init; } = 8L * 1024 * 1024;
+
+    /// <summary>Attempts per range request before the layer's fill fails (it is tried again at its next mount).</summary>
+    [ConfigurationKeyName("chunk_attempts")]
+    public int ChunkAttempts { get; init; } = 5;
+
+    /// <summary>A cap on the bytes per second all fills take from registries together; 0 for none.</summary>
+    [ConfigurationKeyName("max_bytes_per_second")]
+    public long MaxBytesPerSecond { get; init; }
+
+    /// <summary>The problems with these settings: the key (in this section) and what is wrong.</summary>
+    public IEnumerable<(string Key, string Message)> Validate()
+    {
+        if (DelayMilliseconds < 0) yield return ("delay_ms", $"must be 0 or more, not {DelayMilliseconds}");
+        if (MaxConcurrentLayers < 1) yield return ("max_concurrent_layers", $"must be at least 1, not {MaxConcurrentLayers}");
+        if (MaxConcurrentRequests < 1) yield return ("max_concurrent_requests", $"must be at least 1, not {MaxConcurrentRequests}");
+        if (ChunkBytes < 64 * 1024) yield return ("chunk_bytes", $"must be at least 65536, not {ChunkBytes}");
+        if (ChunkAttempts < 1) yield return ("chunk_attempts", $"must be at least 1, not {ChunkAttempts}");
+        if (MaxBytesPerSecond < 0) yield return ("max_bytes_per_second", $"must be 0 or more, not {MaxBytesPerSecond}");
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace PluggableSnapshotter.LazyLayers;
+
+/// <summary>
+/// Log messages of the shared lazy-layer machinery (source-generated). Event ids keep the soci backend's numbers
+/// (3004, 3010-3022) they had before the move, so existing log queries still match.
+/// </summary>
+internal static partial class LazyLayersLog
+{
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Reading {Length} bytes at {Offset} of /{Path} in layer {LayerDigest} failed: {Reason}")]
+    public static partial void ReadFailed(ILogger logger, string layerDigest, string path, int length, long offset, string reason);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Filled layer {LayerDigest} ({Bytes} bytes, {Entries} entries) in {Milliseconds} ms")]
+    public static partial void LayerFilled(ILogger logger, string layerDigest, long bytes, int entries, long milliseconds);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Filling layer {LayerDigest} failed: {Reason}; its reads stay on demand")]
+    public static partial void FillFailed(ILogger logger, string layerDigest, string reason);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Debug, Message = "Stopped filling layer {LayerDigest}: {Reason}")]
+    public static partial void FillStopped(ILogger logger, string layerDigest, string reason);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "Not filling layer {LayerDigest}: the store is at its limit of {MaxBytes} bytes with every layer in use")]
+    public static partial void FillSkippedStoreFull(ILogger logger, string layerDigest, long maxBytes);
+
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Evicted unused layer {LayerDigest} ({Bytes} bytes) from the store")]
+    public static partial void LayerEvicted(ILogger logger, string layerDigest, long bytes);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "Freed layer {LayerDigest} from the store")]
+    public static partial void LayerFreed(ILogger logger, string layerDigest);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Information, Message = "Removed {Path}, left in the store by an earlier run")]
+    public static partial void StoreLeftoverRemoved(ILogger logger, string path);
+}

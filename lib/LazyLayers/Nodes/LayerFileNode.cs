@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using PluggableSnapshotter.Fuse;
+using PluggableSnapshotter.LazyLayers.Content;
+using PluggableSnapshotter.LazyLayers.Tree;
+
+namespace PluggableSnapshotter.LazyLayers.Nodes;
+
+/// <summary>
+/// A regular file of a layer view: its bytes come from the layer's spans on demand, or, once the layer is local, from
+/// its unpacked copy in the store through FUSE passthrough (the kernel reads the local file; the server sees no READ).
+/// </summary>
+/// <remarks>The node knows its path in the layer (one of its names, for a hard link) to find its local copy.</remarks>
+public sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, ILayerContent content, string path, ILogger logger)
+    : LayerNode(inode, owners), INodeReader, INodeBackingFile
+{
+    public async ValueTask<FuseResult<int>> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        if (offset >= Inode.Size) return 0;
+        var count = (int)Math.Min(destination.Length, Inode.Size - offset);
+        if (ReadLocal(offset, destination[..count]) is { } local) return local;
+        try
+        {
+            await content.ReadAsync(Inode.DataOffset + offset, destination[..count], cancellationToken).ConfigureAwait(false);
+            return count;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Errno.EINTR;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or HttpRequestException or PluggableSnapshotter.Registry.RegistryException)
+        {
+            // A span that fails its digest or cannot be fetched is an I/O error for the reader, never wrong bytes.
+            LazyLayersLog.ReadFailed(logger, content.LayerDigest, path, count, offset, e.Message);
+            return Errno.EIO;
+        }
+    }
+
+    public ValueTask<SafeFileHandle?> OpenBackingFileAsync(CancellationToken cancellationToken) => ValueTask.FromResult(OpenLocal());
+
+    /// <summary>Reads from the local copy (a file opened before its layer became local, or one the kernel would not pass through).</summary>
+    private int? ReadLocal(long offset, Memory<byte> destination)
+    {
+        using var handle = OpenLocal();
+        if (handle is null) return null;
+        try
+        {
+            var total = 0;
+            while (total < destination.Length)
+            {
+                var read = RandomAccess.Read(handle, destination.Span[total..], offset + total);
+                if (read == 0) break;
+                total += read;
+            }
+            return total;
+        }
+        catch (IOException)
+        {
+            return null; // served from the registry instead
+        }
+    }
+
+    private SafeFileHandle? OpenLocal()
+    {
+        if (content.LocalRoot is not { } root) return null;
+        SafeFileHandle? handle = null;
+        try
+        {
+            handle = File.OpenHandle(Path.Join(root, path), FileMode.Open, FileAccess.Read);
+            // The unpacked tree was checked against the layer digest; a size that differs means it is not this entry.
+            if (RandomAccess.GetLength(handle) == Inode.Size) return handle;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Served through READ below.
+        }
+        handle?.Dispose();
+        return null;
+    }
+}

@@ -1,0 +1,299 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.LazyLayers.Store;
+
+/// <summary>
+/// The soci backend's local layer store (<c>&lt;state&gt;/store/&lt;algorithm&gt;-&lt;hex&gt;/</c>): per layer digest, the
+/// layer unpacked into real files (<c>fs/</c>) once the background fill has fetched the whole blob and checked its
+/// digest, shared by every snapshot of that layer. A layer is freed with the last snapshot using it (or kept for reuse
+/// with <see cref="StoreOptions.RetainUnusedLayers"/>, evicted oldest first when <see cref="StoreOptions.MaxBytes"/> needs
+/// room). Only complete layers survive a restart; anything half-written is removed when the store opens.
+/// <c>&lt;state&gt;/status.json</c> tells operators what is local.
+/// </summary>
+public sealed class LayerStore(string stateDirectory, StoreOptions options, ILogger<LayerStore>? logger = null)
+{
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly Lock _lock = new();
+    private readonly Lock _statusLock = new();
+    private readonly Dictionary<string, StoredLayer> _layers = new(StringComparer.Ordinal);
+    private bool _opened;
+
+    public string Root { get; } = Path.Combine(stateDirectory, "store");
+
+    public string StatusPath { get; } = Path.Combine(stateDirectory, "status.json");
+
+    public StoreOptions Options => options;
+
+    /// <summary>Registers <paramref name="mountpoint"/> as serving the layer; returns whether the layer is local, and where.</summary>
+    public string? Attach(string digest, string mountpoint, long bytesTotal, string? image, string? indexDigest)
+    {
+        lock (_lock)
+        {
+            OpenLocked();
+            var layer = GetOrAddLocked(digest);
+            layer.BytesTotal = bytesTotal > 0 ? bytesTotal : layer.BytesTotal;
+            layer.Users.Add(mountpoint);
+            layer.IndexDigest ??= indexDigest;
+            layer.LastUsed = DateTimeOffset.UtcNow;
+            if (image is not null && layer.Images.Add(image) && layer.State == LayerState.Local) WriteRecordLocked(layer);
+            return layer.State == LayerState.Local ? layer.FsPath : null;
+        }
+    }
+
+    /// <summary>The unpacked layer and what it was mounted from, when the store holds it complete.</summary>
+    public LocalLayer? Local(string digest)
+    {
+        lock (_lock)
+        {
+            OpenLocked();
+            return _layers.TryGetValue(digest, out var layer) && layer.State == LayerState.Local
+                ? new LocalLayer(layer.Digest, layer.MediaType, layer.BytesTotal, layer.FsPath, layer.ZtocPath, layer.ZtocDigest!, layer.IndexDigest)
+                : null;
+        }
+    }
+
+    /// <summary>The SOCI index a stored layer was mounted from.</summary>
+    public string? IndexDigestOf(string digest)
+    {
+        lock (_lock) return _layers.GetValueOrDefault(digest)?.IndexDigest;
+    }
+
+    /// <summary>Drops a mount point; true when nothing uses the layer any more and it is not retained (the caller frees it).</summary>
+    public bool Detach(string digest, string mountpoint)
+    {
+        lock (_lock)
+        {
+            if (!_layers.TryGetValue(digest, out var layer)) return false;
+            layer.Users.Remove(mountpoint);
+            layer.LastUsed = DateTimeOffset.UtcNow;
+            return layer.Users.Count == 0 && (!options.RetainUnusedLayers || layer.State != LayerState.Local);
+        }
+    }
+
+    /// <summary>Layers no snapshot uses that image <paramref name="image"/> used (left by an earlier run), unless retained.</summary>
+    public IReadOnlyList<string> UnusedLayersOf(string image)
+    {
+        lock (_lock)
+        {
+            OpenLocked();
+            if (options.RetainUnusedLayers) return [];
+            return _layers.Values.Where(l => l.Users.Count == 0 && l.Images.Contains(image)).Select(l => l.Digest).ToList();
+        }
+    }
+
+    /// <summary>
+    /// Makes room for a fill of <paramref name="bytes"/> (evicting unused layers, oldest first) and reserves it; false when
+    /// the limit cannot be met, so the layer stays on demand.
+    /// </summary>
+    public bool TryReserve(string digest, long bytes)
+    {
+        lock (_lock)
+        {
+            var layer = GetOrAddLocked(digest);
+            if (options.MaxBytes > 0)
+            {
+                while (_layers.Values.Sum(l => l.DiskBytes) - layer.DiskBytes + bytes > options.MaxBytes)
+                {
+                    var victim = _layers.Values.Where(l => l.Users.Count == 0 && l.State == LayerState.Local && l != layer)
+                        .MinBy(l => l.LastUsed);
+                    if (victim is null) return false;
+                    LazyLayersLog.LayerEvicted(_logger, victim.Digest, victim.DiskBytes);
+                    DeleteLocked(victim);
+                }
+            }
+            layer.DiskBytes = bytes;
+            System.IO.Directory.CreateDirectory(layer.Directory);
+            return true;
+        }
+    }
+
+    /// <summary>The folder a fill writes layer <paramref name="digest"/> into (blob and unpacked tree).</summary>
+    public (string BlobPath, string FsPath) FillPaths(string digest)
+    {
+        lock (_lock)
+        {
+            var layer = GetOrAddLocked(digest);
+            return (layer.BlobPath, layer.FsPath);
+        }
+    }
+
+    public void MarkQueued(string digest) => Update(digest, l => l.State = l.State == LayerState.Local ? LayerState.Local : LayerState.Queued);
+
+    public void MarkFilling(string digest, Func<long> progress) => Update(digest, l => (l.State, l.Progress, l.Error) = (LayerState.Filling, progress, null));
+
+    public void MarkFailed(string digest, string error) => Update(digest, l =>
+    {
+        (l.State, l.Progress, l.Error, l.DiskBytes) = (LayerState.Failed, null, error, 0);
+        if (System.IO.Directory.Exists(l.Directory)) System.IO.Directory.Delete(l.Directory, recursive: true);
+    });
+
+    /// <summary>
+    /// The layer is unpacked and verified in its <c>fs/</c>: its zTOC is kept beside it and both are recorded, so that a
+    /// restart mounts it again without the network.
+    /// </summary>
+    public void MarkLocal(string digest, string mediaType, long diskBytes, string ztocDigest, byte[] ztoc) => Update(digest, l =>
+    {
+        File.WriteAllBytes(l.ZtocPath, ztoc);
+        (l.State, l.Progress, l.Error, l.DiskBytes, l.MediaType, l.ZtocDigest) = (LayerState.Local, null, null, diskBytes + ztoc.Length, mediaType, ztocDigest);
+        WriteRecordLocked(l);
+    });
+
+    /// <summary>Deletes a layer's local copy and forgets it (its fill must have stopped).</summary>
+    public void Delete(string digest)
+    {
+        lock (_lock)
+        {
+            if (_layers.TryGetValue(digest, out var layer)) DeleteLocked(layer);
+        }
+        WriteStatus();
+    }
+
+    public LayerState StateOf(string digest)
+    {
+        lock (_lock) return _layers.GetValueOrDefault(digest)?.State ?? LayerState.Lazy;
+    }
+
+    /// <summary>Bytes the store holds on disk or has reserved.</summary>
+    public long DiskBytes
+    {
+        get
+        {
+            lock (_lock) return _layers.Values.Sum(l => l.DiskBytes);
+        }
+    }
+
+    /// <summary>How many layers are in <paramref name="state"/> (metrics).</summary>
+    public int CountIn(LayerState state)
+    {
+        lock (_lock) return _layers.Values.Count(l => l.State == state);
+    }
+
+    /// <summary>Compressed bytes local so far and in all, over the layers the store knows (the fill's progress, for metrics).</summary>
+    public (long Local, long Total) FillProgress()
+    {
+        lock (_lock) return (_layers.Values.Sum(l => l.BytesLocal), _layers.Values.Sum(l => l.BytesTotal));
+    }
+
+    /// <summary>Writes <c>status.json</c> (atomically: readers never see half a file).</summary>
+    public void WriteStatus()
+    {
+        StoreStatus status;
+        lock (_lock)
+        {
+            status = new StoreStatus(DateTimeOffset.UtcNow, _layers.Values.Sum(l => l.DiskBytes), options.MaxBytes,
+                _layers.Values.OrderBy(l => l.Digest, StringComparer.Ordinal)
+                    .Select(l => new LayerStatus(l.Digest, l.State.ToString().ToLowerInvariant(), l.BytesLocal, l.BytesTotal, l.DiskBytes, l.Users.Count, l.Error))
+                    .ToList());
+        }
+        lock (_statusLock)
+        {
+            var temporary = StatusPath + ".tmp";
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(status, StoreJsonContext.Default.StoreStatus));
+            File.Move(temporary, StatusPath, overwrite: true);
+        }
+    }
+
+    private void Update(string digest, Action<StoredLayer> change)
+    {
+        lock (_lock)
+        {
+            if (!_layers.TryGetValue(digest, out var layer)) return;
+            change(layer);
+        }
+        WriteStatus();
+    }
+
+    private StoredLayer GetOrAddLocked(string digest)
+    {
+        if (!_layers.TryGetValue(digest, out var layer))
+        {
+            layer = new StoredLayer(digest, Path.Combine(Root, DirectoryName(digest)));
+            _layers[digest] = layer;
+        }
+        return layer;
+    }
+
+    private void DeleteLocked(StoredLayer layer)
+    {
+        _layers.Remove(layer.Digest);
+        if (System.IO.Directory.Exists(layer.Directory)) System.IO.Directory.Delete(layer.Directory, recursive: true);
+        LazyLayersLog.LayerFreed(_logger, layer.Digest);
+    }
+
+    private static void WriteRecordLocked(StoredLayer layer)
+    {
+        var record = new LayerRecord(layer.Digest, layer.BytesTotal, layer.DiskBytes, layer.IndexDigest, layer.MediaType, layer.ZtocDigest!,
+            layer.Images.Order(StringComparer.Ordinal).ToList());
+        var temporary = layer.RecordPath + ".tmp";
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(record, StoreJsonContext.Default.LayerRecord));
+        File.Move(temporary, layer.RecordPath, overwrite: true);
+    }
+
+    /// <summary>
+    /// Loads the complete layers a previous run left and removes everything else (fills cut short by a stop or a crash:
+    /// partial blobs, staging folders of the applier, layers without a record).
+    /// </summary>
+    private void OpenLocked()
+    {
+        if (_opened) return;
+        _opened = true;
+        System.IO.Directory.CreateDirectory(Root);
+        foreach (var directory in System.IO.Directory.EnumerateDirectories(Root))
+        {
+            var layer = Load(directory);
+            if (layer is null)
+            {
+                LazyLayersLog.StoreLeftoverRemoved(_logger, directory);
+                System.IO.Directory.Delete(directory, recursive: true);
+                continue;
+            }
+            foreach (var leftover in System.IO.Directory.EnumerateFileSystemEntries(directory))
+            {
+                var name = Path.GetFileName(leftover);
+                if (name is "fs" or "layer.json" or "ztoc") continue;
+                LazyLayersLog.StoreLeftoverRemoved(_logger, leftover);
+                if (System.IO.Directory.Exists(leftover)) System.IO.Directory.Delete(leftover, recursive: true);
+                else File.Delete(leftover);
+            }
+            _layers[layer.Digest] = layer;
+        }
+    }
+
+    private static StoredLayer? Load(string directory)
+    {
+        var candidate = new StoredLayer("", directory);
+        if (!System.IO.Directory.Exists(candidate.FsPath) || !File.Exists(candidate.RecordPath) || !File.Exists(candidate.ZtocPath)) return null;
+        LayerRecord? record;
+        try
+        {
+            record = JsonSerializer.Deserialize(File.ReadAllBytes(candidate.RecordPath), StoreJsonContext.Default.LayerRecord);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (record is null || !OciDigest.TryParse(record.ZtocDigest, out _) || !OciDigest.TryParse(record.Digest, out _) || DirectoryName(record.Digest) != Path.GetFileName(directory)) return null;
+        var layer = new StoredLayer(record.Digest, directory)
+        {
+            State = LayerState.Local,
+            BytesTotal = record.BytesTotal,
+            DiskBytes = record.DiskBytes,
+            IndexDigest = record.IndexDigest,
+            MediaType = record.MediaType,
+            ZtocDigest = record.ZtocDigest,
+            LastUsed = System.IO.Directory.GetLastWriteTimeUtc(directory),
+        };
+        layer.Images.UnionWith(record.Images);
+        return layer;
+    }
+
+    /// <summary><c>sha256:abc</c> → <c>sha256-abc</c>; anything that is not a well-formed digest is refused (it names a folder).</summary>
+    private static string DirectoryName(string digest)
+    {
+        var parsed = OciDigest.Parse(digest);
+        return $"{parsed.Algorithm}-{parsed.Encoded}";
+    }
+}

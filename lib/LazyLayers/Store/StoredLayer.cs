@@ -1,0 +1,53 @@
+namespace PluggableSnapshotter.LazyLayers.Store;
+
+/// <summary>One layer in the <see cref="LayerStore"/>; every member is guarded by the store's lock.</summary>
+internal sealed class StoredLayer(string digest, string directory)
+{
+    /// <summary>The layer blob's digest (the store's key: layers are content-addressed, so it names the same bytes everywhere).</summary>
+    public string Digest { get; } = digest;
+
+    /// <summary>The layer's folder in the store.</summary>
+    public string Directory { get; } = directory;
+
+    public LayerState State { get; set; } = LayerState.Lazy;
+
+    /// <summary>The compressed blob's size.</summary>
+    public long BytesTotal { get; set; }
+
+    /// <summary>Compressed bytes fetched and kept so far (the whole blob once local).</summary>
+    public Func<long>? Progress { get; set; }
+
+    /// <summary>Bytes on disk (or reserved for a fill in progress).</summary>
+    public long DiskBytes { get; set; }
+
+    /// <summary>Why the last fill failed.</summary>
+    public string? Error { get; set; }
+
+    /// <summary>The SOCI index the layer was mounted from (kept in the snapshot labels as well).</summary>
+    public string? IndexDigest { get; set; }
+
+    /// <summary>Mount points serving the layer now.</summary>
+    public HashSet<string> Users { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Images (manifest digest or reference) that used the layer.</summary>
+    public HashSet<string> Images { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>When the layer was last mounted or released (eviction order).</summary>
+    public DateTimeOffset LastUsed { get; set; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The layer blob's media type (local layers).</summary>
+    public string MediaType { get; set; } = "";
+
+    /// <summary>The zTOC kept beside a local layer, so that it mounts again with no network.</summary>
+    public string? ZtocDigest { get; set; }
+
+    public string ZtocPath => Path.Combine(Directory, "ztoc");
+
+    public string FsPath => Path.Combine(Directory, "fs");
+
+    public string BlobPath => Path.Combine(Directory, "blob.partial");
+
+    public string RecordPath => Path.Combine(Directory, "layer.json");
+
+    public long BytesLocal => State == LayerState.Local ? BytesTotal : Progress?.Invoke() ?? 0;
+}

@@ -1,0 +1,47 @@
+using PluggableSnapshotter.Layers.Native;
+
+namespace PluggableSnapshotter.LazyLayers.Tree;
+
+/// <summary>
+/// Keeps a layer's implicit directories (see <see cref="LayerInode.Implicit"/>) alike in its FUSE tree and in its
+/// unpacked copy in the store. The fill unpacks a layer without its lower layers at hand, so it writes the attributes
+/// the tree took from the lowers at mount time onto the copy; a layer mounted from the store reads them back.
+/// </summary>
+public static class ImplicitDirectories
+{
+    private static readonly string[] OverlayXattrPrefixes = ["trusted.overlay.", "user.overlay."];
+
+    /// <summary>Gives the implicit directories under <paramref name="fsPath"/> the tree's attributes for them.</summary>
+    public static void CopyFromTree(LayerInode root, string fsPath) => Visit(root, fsPath, (inode, path) =>
+    {
+        DirectoryAttributes.Set(path, inode.Permissions, inode.Uid, inode.Gid, inode.ModificationTime);
+        foreach (var (name, value) in inode.Xattrs ?? Enumerable.Empty<KeyValuePair<string, byte[]>>())
+        {
+            if (!IsOverlayXattr(name)) Xattrs.SetNoFollow(path, name, value);
+        }
+    });
+
+    /// <summary>Gives the tree's implicit directories the attributes of the same directories under <paramref name="fsPath"/>.</summary>
+    public static void CopyToTree(string fsPath, LayerInode root) => Visit(root, fsPath, (inode, path) =>
+    {
+        var status = FileStatus.Of(path);
+        (inode.Permissions, inode.Uid, inode.Gid, inode.ModificationTime) = (status.Permissions, status.Uid, status.Gid, status.Modified);
+        foreach (var name in Xattrs.List(path))
+        {
+            if (!IsOverlayXattr(name) && Xattrs.Get(path, name) is { } value) inode.SetXattr(name, value);
+        }
+    });
+
+    private static void Visit(LayerInode directory, string path, Action<LayerInode, string> action)
+    {
+        foreach (var (name, child) in directory.Children!)
+        {
+            if (!child.IsDirectory) continue;
+            var childPath = Path.Join(path, name);
+            if (child.Implicit) action(child, childPath);
+            Visit(child, childPath, action);
+        }
+    }
+
+    private static bool IsOverlayXattr(string name) => OverlayXattrPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
+}

@@ -1,0 +1,58 @@
+namespace PluggableSnapshotter.LazyLayers.Tree;
+
+/// <summary>
+/// One inode of a layer's file tree as its format's index (zTOC, eStargz TOC) describes it. Hard links are one inode under several names; directories
+/// hold their children by name. Built once per layer by the format's tree builder and never changed after.
+/// </summary>
+public sealed class LayerInode
+{
+    private static long s_lastIno;
+
+    public LayerInode(LayerInodeType type) => (Type, Ino) = (type, (ulong)Interlocked.Increment(ref s_lastIno));
+
+    public LayerInodeType Type { get; }
+
+    /// <summary>st_ino, shared by every name of a hard-linked file.</summary>
+    public ulong Ino { get; }
+
+    /// <summary>Permission bits including setuid, setgid and sticky (07777).</summary>
+    public uint Permissions { get; set; }
+
+    public uint Uid { get; set; }
+    public uint Gid { get; set; }
+    public DateTimeOffset ModificationTime { get; set; } = DateTimeOffset.UnixEpoch;
+
+    /// <summary>Regular files: the content's size.</summary>
+    public long Size { get; set; }
+
+    /// <summary>Regular files: where the content starts in the uncompressed tar stream.</summary>
+    public long DataOffset { get; set; }
+
+    /// <summary>Symbolic links: the target.</summary>
+    public string LinkTarget { get; set; } = "";
+
+    public uint DevMajor { get; set; }
+    public uint DevMinor { get; set; }
+
+    /// <summary>Names this inode has (hard links); directories count their subdirectories instead.</summary>
+    public uint LinkCount { get; set; } = 1;
+
+    /// <summary>Extended attributes by name (raw values); null when none.</summary>
+    public SortedDictionary<string, byte[]>? Xattrs { get; set; }
+
+    /// <summary>Directories: the children by name, in ordinal order.</summary>
+    public SortedDictionary<string, LayerInode>? Children { get; init; }
+
+    public bool IsDirectory => Type == LayerInodeType.Directory;
+
+    /// <summary>
+    /// A directory the archive does not list but holds entries below: containerd's applier gives such a directory the
+    /// attributes the layers below have for it (see <see cref="LowerDirectoryAttributes"/>).
+    /// </summary>
+    public bool Implicit { get; set; }
+
+    public void SetXattr(string name, byte[] value) => (Xattrs ??= new SortedDictionary<string, byte[]>(StringComparer.Ordinal))[name] = value;
+
+    public static LayerInode NewDirectory(uint permissions) =>
+        new(LayerInodeType.Directory) { Permissions = permissions, Children = new SortedDictionary<string, LayerInode>(StringComparer.Ordinal) };
+}

@@ -1,0 +1,165 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using PluggableSnapshotter.LazyLayers.Content;
+using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.Plugins.Estargz.Format;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.Estargz.Content;
+
+/// <summary>
+/// The bytes of one eStargz layer's files, read on demand: a read fetches the read group holding it with one range
+/// request (or takes it from the prefetched section or the background fill's blob file), decompresses each chunk's gzip
+/// member, checks it against its <c>chunkDigest</c> and keeps the group in the shared cache. A chunk that does not match
+/// fails its whole group: its bytes are never served. Sequential reads fetch the next groups ahead.
+/// </summary>
+internal sealed class EstargzContent : ILayerContent
+{
+    private readonly EstargzLayout _layout;
+    private readonly OnDemandFetch _fetch;
+    private readonly SpanCache _cache;
+    private readonly ImageReference _repository;
+    private readonly Descriptor _layer;
+    private readonly BackgroundFill? _fill;
+    private readonly bool _verify;
+    private readonly int _readaheadGroups;
+    private long _fetchedBytes;
+    private int _lastGroup = -1;
+    private volatile string? _localRoot;
+    private volatile byte[]? _prefetched;
+
+    public EstargzContent(EstargzLayout layout, OnDemandFetch fetch, SpanCache cache, ImageReference repository, Descriptor layer, bool verify,
+        int readaheadGroups, BackgroundFill? fill = null)
+    {
+        (_layout, _fetch, _cache, _repository, _layer, _verify, _readaheadGroups, _fill) = (layout, fetch, cache, repository, layer, verify, readaheadGroups, fill);
+    }
+
+    public string LayerDigest => _layer.Digest;
+
+    /// <summary>Compressed bytes fetched from the registry for this layer so far (prefetch included).</summary>
+    public long FetchedBytes => Interlocked.Read(ref _fetchedBytes);
+
+    public string? LocalRoot
+    {
+        get => _localRoot;
+        set
+        {
+            _localRoot = value;
+            if (value is not null) _prefetched = null; // reads go to the local copy now
+        }
+    }
+
+    /// <summary>
+    /// Fetches the optimized image's prefetch section (blob bytes [0, <see cref="EstargzLayout.PrefetchEnd"/>)) with one
+    /// range request and keeps it, so the files a container starts with need no further request.
+    /// </summary>
+    public async Task PrefetchAsync(CancellationToken cancellationToken)
+    {
+        if (_layout.PrefetchEnd <= 0) return;
+        var bytes = await _fetch.GetRangeAsync(_repository, _layer.ParsedDigest, new ByteRange(0, _layout.PrefetchEnd), cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _fetchedBytes, bytes.Length);
+        _prefetched = bytes;
+    }
+
+    public async Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        while (!destination.IsEmpty)
+        {
+            var groupId = _layout.GroupOf(_layout.ChunkAt(offset));
+            var group = _layout.Groups[groupId];
+            var bytes = await GetGroupAsync(groupId, cancellationToken).ConfigureAwait(false);
+            ReadAhead(groupId);
+            var count = (int)Math.Min(destination.Length, group.ContentEnd - offset);
+            bytes.AsMemory((int)(offset - group.ContentStart), count).CopyTo(destination);
+            destination = destination[count..];
+            offset += count;
+        }
+    }
+
+    // Fetched without the caller's token: other readers may be waiting on the same group.
+    private Task<byte[]> GetGroupAsync(int groupId, CancellationToken cancellationToken)
+    {
+        var group = _layout.Groups[groupId];
+        return _cache.GetAsync(new SpanKey(_layer.Digest, groupId), group.ContentEnd - group.ContentStart, () => LoadGroupAsync(group), cancellationToken);
+    }
+
+    private async Task<byte[]> LoadGroupAsync(ReadGroup group)
+    {
+        var length = (int)(group.BlobEnd - group.BlobStart);
+        byte[] compressed;
+        var start = 0;
+        if (_prefetched is { } prefetched && group.BlobEnd <= prefetched.Length)
+        {
+            (compressed, start) = (prefetched, (int)group.BlobStart);
+        }
+        else if (_fill?.ReadFetched(_layer.Digest, group.BlobStart, length) is { } fetched)
+        {
+            compressed = fetched;
+        }
+        else
+        {
+            compressed = await _fetch.GetRangeAsync(_repository, _layer.ParsedDigest, new ByteRange(group.BlobStart, length), CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Add(ref _fetchedBytes, compressed.Length);
+        }
+        return await Task.Run(() => Decompress(group, compressed, start)).ConfigureAwait(false);
+    }
+
+    /// <summary>Each chunk of the group from its member, checked against its digest, one after another in content order.</summary>
+    private byte[] Decompress(ReadGroup group, byte[] compressed, int start)
+    {
+        var output = new byte[group.ContentEnd - group.ContentStart];
+        for (var i = group.FirstChunk; i < group.FirstChunk + group.ChunkCount; i++)
+        {
+            var chunk = _layout.Chunks[i];
+            var target = output.AsSpan((int)(chunk.ContentOffset - group.ContentStart), (int)chunk.Size);
+            var memberStart = start + (int)(chunk.BlobOffset - group.BlobStart);
+            var memberLength = (int)(chunk.BlobEnd - chunk.BlobOffset);
+            try
+            {
+                using var gzip = new GZipStream(new MemoryStream(compressed, memberStart, memberLength, writable: false), CompressionMode.Decompress);
+                Skip(gzip, chunk.InnerOffset);
+                gzip.ReadExactly(target);
+            }
+            catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
+            {
+                throw new InvalidDataException($"layer {_layer.Digest}: the chunk of /{chunk.Path} at {chunk.ContentOffset} does not decompress: {e.Message}", e);
+            }
+            if (_verify) Verify(chunk, target);
+        }
+        return output;
+    }
+
+    private void Verify(EstargzChunk chunk, ReadOnlySpan<byte> bytes)
+    {
+        if (chunk.Digest is null) return; // refused at mount when verification is on
+        var expected = OciDigest.TryParse(chunk.Digest, out var parsed) ? parsed
+            : throw new InvalidDataException($"layer {_layer.Digest}: chunk of /{chunk.Path} has digest '{chunk.Digest}', not a digest");
+        var actual = expected.Algorithm == "sha512" ? OciDigest.FromHash("sha512", SHA512.HashData(bytes)) : OciDigest.Compute(bytes);
+        if (actual != expected)
+            throw new InvalidDataException($"layer {_layer.Digest}: a chunk of /{chunk.Path} ({chunk.Size} bytes) is {actual}, not {expected}");
+    }
+
+    private static void Skip(Stream stream, long count)
+    {
+        Span<byte> scratch = stackalloc byte[4096];
+        while (count > 0)
+        {
+            var read = stream.Read(scratch[..(int)Math.Min(count, scratch.Length)]);
+            if (read == 0) throw new EndOfStreamException($"the member ends {count} bytes before the chunk starts");
+            count -= read;
+        }
+    }
+
+    /// <summary>On a read of the group after the last one read, starts fetching the next few (a read front to back).</summary>
+    private void ReadAhead(int groupId)
+    {
+        var previous = Interlocked.Exchange(ref _lastGroup, groupId);
+        if (previous != groupId - 1 || _readaheadGroups <= 0 || _localRoot is not null) return;
+        for (var next = groupId + 1; next <= Math.Min(groupId + _readaheadGroups, _layout.Groups.Count - 1); next++)
+        {
+            if (_cache.Contains(new SpanKey(_layer.Digest, next))) continue;
+            _ = GetGroupAsync(next, CancellationToken.None).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+}

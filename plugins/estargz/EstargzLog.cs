@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Logging;
+
+namespace PluggableSnapshotter.Plugins.Estargz;
+
+/// <summary>The estargz backend's log messages (source-generated, event ids 3101-3199).</summary>
+internal static partial class EstargzLog
+{
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Information,
+        Message = "Serving eStargz layer {LayerDigest} lazily at {Mountpoint}: {Entries} entries, {Chunks} chunks in {Groups} read groups, TOC {TocDigest}")]
+    public static partial void LayerMounted(ILogger logger, string layerDigest, string mountpoint, int entries, int chunks, int groups, string tocDigest);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Unmounted layer {LayerDigest} from {Mountpoint}")]
+    public static partial void LayerUnmounted(ILogger logger, string layerDigest, string mountpoint);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "Mounted an id-mapped view of layer {LayerDigest} at {Mountpoint}")]
+    public static partial void IdMappedViewMounted(ILogger logger, string layerDigest, string mountpoint);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "Prefetched {Bytes} bytes of layer {LayerDigest} (its landmark section) in {Milliseconds} ms")]
+    public static partial void Prefetched(ILogger logger, string layerDigest, long bytes, long milliseconds);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "Prefetching layer {LayerDigest} did not finish ({Reason}); its files are fetched on demand")]
+    public static partial void PrefetchFailed(ILogger logger, string layerDigest, string reason);
+
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Information, Message = "Serving layer {LayerDigest} at {Mountpoint} from the local store")]
+    public static partial void LayerMountedFromStore(ILogger logger, string layerDigest, string mountpoint);
+
+    [LoggerMessage(EventId = 3107, Level = LogLevel.Information, Message = "Layer {LayerDigest} is local at {Mountpoint}: new containers use the local copy")]
+    public static partial void LayerPromoted(ILogger logger, string layerDigest, string mountpoint);
+
+    [LoggerMessage(EventId = 3108, Level = LogLevel.Warning, Message = "Binding the local copy of layer {LayerDigest} over {Mountpoint} failed ({Reason}); the FUSE mount keeps serving it")]
+    public static partial void PromotionFailed(ILogger logger, string layerDigest, string mountpoint, string reason);
+
+    [LoggerMessage(EventId = 3109, Level = LogLevel.Warning, Message = "Serving layer {LayerDigest} WITHOUT verification (verify: false): its TOC and chunks are not checked against their digests")]
+    public static partial void ServingUnverified(ILogger logger, string layerDigest);
+}

@@ -1,4 +1,0 @@
-namespace PluggableSnapshotter.Plugins.Soci.Content;
-
-/// <summary>One span of one layer blob: layers are content-addressed, so the digest names the same bytes in every image.</summary>
-internal readonly record struct SpanKey(string LayerDigest, int SpanId);

@@ -1,4 +1,0 @@
-namespace PluggableSnapshotter.Plugins.Soci.Store;
-
-/// <summary>A layer the store holds complete: its unpacked tree, and the zTOC (and index) it was mounted from.</summary>
-internal sealed record LocalLayer(string Digest, string MediaType, long Size, string FsPath, string ZtocPath, string ZtocDigest, string? IndexDigest);

@@ -1,0 +1,83 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using PluggableSnapshotter.Plugins.Estargz.Format;
+using PluggableSnapshotter.Registry;
+
+namespace PluggableSnapshotter.Plugins.Estargz.Tests;
+
+/// <summary>
+/// Writes small eStargz-shaped blobs for unit tests: each file chunk a gzip member of its own, then the TOC member (a
+/// gzip'd tar holding <c>stargz.index.json</c>) and the footer. No tar headers for the files: the backend reads only
+/// the TOC and the chunk members (real blobs, with headers, come from ctr-remote in the end-to-end tests).
+/// </summary>
+internal sealed class EstargzBlobWriter
+{
+    private readonly MemoryStream _blob = new();
+    private readonly List<TocEntry> _entries = [];
+
+    /// <summary>Entries without data (directories, links, devices, whiteouts as empty files).</summary>
+    public EstargzBlobWriter Entry(TocEntry entry)
+    {
+        _entries.Add(entry);
+        return this;
+    }
+
+    /// <summary>A regular file in chunks of at most <paramref name="chunkSize"/> bytes (0: one chunk).</summary>
+    public EstargzBlobWriter File(string name, byte[] content, int chunkSize = 0, long mode = 0x1A4)
+    {
+        var size = chunkSize > 0 ? chunkSize : Math.Max(1, content.Length);
+        for (var offset = 0; offset < content.Length; offset += size)
+        {
+            var chunk = content.AsSpan(offset, Math.Min(size, content.Length - offset)).ToArray();
+            var entry = new TocEntry
+            {
+                Name = name,
+                Type = offset == 0 ? "reg" : "chunk",
+                Size = offset == 0 ? content.Length : 0,
+                Mode = offset == 0 ? mode : 0,
+                Offset = _blob.Length,
+                ChunkOffset = offset,
+                ChunkSize = chunkSize > 0 && content.Length > chunkSize ? chunk.Length : 0,
+                ChunkDigest = OciDigest.Compute(chunk).ToString(),
+            };
+            _entries.Add(entry);
+            WriteMember(chunk);
+        }
+        if (content.Length == 0) _entries.Add(new TocEntry { Name = name, Type = "reg", Mode = mode });
+        return this;
+    }
+
+    /// <summary>Changes entry <paramref name="index"/> (e.g. to give a chunk a wrong digest).</summary>
+    public EstargzBlobWriter Change(int index, Func<TocEntry, TocEntry> change)
+    {
+        _entries[index] = change(_entries[index]);
+        return this;
+    }
+
+    /// <summary>The blob, its TOC's JSON and where the TOC starts.</summary>
+    public (byte[] Blob, byte[] TocJson, long TocOffset) Build(bool legacyFooter = false)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(new Toc { Version = 1, Entries = _entries }, TocJsonContext.Default.Toc);
+        var tocOffset = _blob.Length;
+        using (var tar = new MemoryStream())
+        {
+            using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+            {
+                writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, TocReader.TocName) { DataStream = new MemoryStream(json) });
+            }
+            WriteMember(tar.ToArray());
+        }
+        _blob.Write(EstargzFooter.Create(tocOffset, legacyFooter));
+        return (_blob.ToArray(), json, tocOffset);
+    }
+
+    public static byte[] Text(string text) => Encoding.UTF8.GetBytes(text);
+
+    private void WriteMember(byte[] data)
+    {
+        using var gzip = new GZipStream(_blob, CompressionLevel.Optimal, leaveOpen: true);
+        gzip.Write(data);
+    }
+}
