@@ -15,6 +15,9 @@ internal sealed class OnDemandFetch(RegistryClient registry, FetchOptions option
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>How long one read may wait for the registry, all attempts together.</summary>
+    public TimeSpan Deadline => TimeSpan.FromMilliseconds(options.TimeoutMilliseconds);
+
     /// <summary>Bytes <paramref name="range"/> of blob <paramref name="digest"/>.</summary>
     /// <exception cref="IOException">No attempt succeeded within the deadline.</exception>
     /// <exception cref="RegistryException">The registry refused for good (not found, denied).</exception>
