@@ -145,6 +145,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
             if (mounted.Mount.IsKept) await mounted.Mount.LeaveToKeeperAsync(CancellationToken.None).ConfigureAwait(false);
             else await StopServingAsync(mounted).ConfigureAwait(false);
         }
+        _store.ClosePartials();
     }
 
     /// <summary>

@@ -111,10 +111,13 @@ public sealed partial class BlobDownload
 
                 using (mine)
                 {
-                    var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, Blob.ParsedDigest, gap, cancellationToken).ConfigureAwait(false);
-                    if (bytes.Length != gap.Length)
-                        throw new InvalidDataException($"blob {Blob.Digest}: asked for bytes {gap}, got {bytes.Length} bytes");
-                    partial.Write(gap.Offset, bytes);
+                    foreach (var part in partial.Missing(gap)) // a fetch that ended meanwhile may have brought some
+                    {
+                        var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, Blob.ParsedDigest, part, cancellationToken).ConfigureAwait(false);
+                        if (bytes.Length != part.Length)
+                            throw new InvalidDataException($"blob {Blob.Digest}: asked for bytes {part}, got {bytes.Length} bytes");
+                        partial.Write(part.Offset, bytes);
+                    }
                 }
             }
         }

@@ -54,6 +54,15 @@ internal sealed partial class LayerStore
         }
     }
 
+    /// <summary>Closes every open partial blob (the file system is stopping; the files and their maps stay).</summary>
+    public void ClosePartials()
+    {
+        lock (_lock)
+        {
+            foreach (var layer in _layers.Values) ClosePartialLocked(layer, delete: false);
+        }
+    }
+
     private static void ClosePartialLocked(StoredLayer layer, bool delete)
     {
         layer.Partial?.Close(delete);
