@@ -66,7 +66,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         if (ztocDescriptor is null) return MountResult.NoZtoc($"SOCI index {image.IndexDigest} has no zTOC for layer {layer.LayerDigest}");
 
         using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", layer.LayerDigest, image.Repository);
-        _ztocs.Prefetch(image.Repository, image.Index); // the image's other layers come next: their zTOCs arrive meanwhile
+        _ztocs.Prefetch(image.Repository, image.Index, image.IndexDigest); // the image's other layers come next: their zTOCs arrive meanwhile
         var ztoc = await _ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc.Ztoc, layer.LayerDigest!);
         var lowers = LowerTrees(image.Index, descriptor.Digest);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Soci;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Mounts;
 
@@ -87,20 +88,46 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
         }
     }
 
+    [RootOnlyFact]
+    public async Task MountAsync_EveryLayerOfAnImage_FetchesEachZtocOnce()
+    {
+        var ct = SociImages.Timeout;
+        await using var backend = TestBackend.Create(_registry, new SociBackendOptions(), Path.Combine(_root, "state-ztocs"));
+        var resolved = await _registry.ResolveAsync(ImageReference.Parse(images.Converted), null, ct);
+        var index = SociIndexManifest.Parse((await _registry.GetManifestAsync(
+            ImageReference.Parse(images.Converted).WithSelector(resolved.Manifest.Annotations![SociAnnotations.IndexDigest]), ct)).Bytes);
+        var before = images.Registry.Log.Length;
+
+        for (var i = 0; i < resolved.Manifest.Layers.Count; i++)
+        {
+            Assert.True((await backend.MountAsync(await LayerRequests.CreateAsync(_registry, images.Converted, i, _root, ct), ct)).IsMounted);
+        }
+
+        var expected = index.Ztocs.Sum(z => z.Size);
+        Assert.Equal(expected, await ServedAsync(before, [.. index.Ztocs.Select(z => z.Digest)], expected, ct));
+    }
+
     private async Task<long> LayerSizeAsync(LayerRequest layer, CancellationToken ct)
     {
         var resolved = await _registry.ResolveAsync(ImageReference.Parse(layer.ImageReference!), null, ct);
         return resolved.Manifest.Layers.Single(l => l.Digest == layer.LayerDigest).Size;
     }
 
-    /// <summary>Blob bytes the registry served for <paramref name="digest"/> since log offset <paramref name="from"/>, once its log shows at least <paramref name="expected"/>.</summary>
-    private async Task<long> ServedAsync(int from, string digest, long expected, CancellationToken ct)
+    /// <summary>Blob bytes the registry served for <paramref name="digests"/> since log offset <paramref name="from"/>, once its log shows at least <paramref name="expected"/>.</summary>
+    private Task<long> ServedAsync(int from, string digest, long expected, CancellationToken ct) => ServedAsync(from, [digest], expected, ct);
+
+    private async Task<long> ServedAsync(int from, IReadOnlyCollection<string> digests, long expected, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         while (true)
         {
-            var served = RegistryTraffic.BlobBytes(images.Registry.Log[from..], [digest]);
-            if (served >= expected || DateTime.UtcNow > deadline) return served;
+            var served = RegistryTraffic.BlobBytes(images.Registry.Log[from..], digests);
+            if (served >= expected)
+            {
+                await Task.Delay(300, ct); // a second fetch would show up now
+                return RegistryTraffic.BlobBytes(images.Registry.Log[from..], digests);
+            }
+            if (DateTime.UtcNow > deadline) return served;
             await Task.Delay(100, ct); // the registry writes its log lines after the response
         }
     }
