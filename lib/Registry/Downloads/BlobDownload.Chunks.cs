@@ -113,10 +113,18 @@ public sealed partial class BlobDownload
                 {
                     foreach (var part in partial.Missing(gap)) // a fetch that ended meanwhile may have brought some
                     {
-                        var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, Blob.ParsedDigest, part, cancellationToken).ConfigureAwait(false);
-                        if (bytes.Length != part.Length)
-                            throw new InvalidDataException($"blob {Blob.Digest}: asked for bytes {part}, got {bytes.Length} bytes");
-                        partial.Write(part.Offset, bytes);
+                        // Pooled: a fill moves gigabytes in chunk-sized pieces, and fresh arrays of that size are
+                        // large-object-heap garbage the daemon's memory would swell with.
+                        var buffer = ArrayPool<byte>.Shared.Rent(checked((int)part.Length));
+                        try
+                        {
+                            await plan.Registry.GetBlobRangeAsync(plan.Repository, Blob.ParsedDigest, part, buffer, cancellationToken).ConfigureAwait(false);
+                            partial.Write(part.Offset, buffer.AsSpan(0, (int)part.Length));
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(buffer);
+                        }
                     }
                 }
             }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Downloads;
@@ -25,6 +26,7 @@ internal sealed class LayerContent
     private readonly OciDigest _digest;
     private readonly Func<PartialBlob?>? _partial;
     private readonly ConcurrentDictionary<long, IDisposable> _announced = new();
+    private readonly ConcurrentDictionary<long, byte[]> _rented = new();
     private long _fetchedBytes;
     private int _lastSpan = -1;
     private volatile string? _localRoot;
@@ -98,6 +100,7 @@ internal sealed class LayerContent
         finally
         {
             if (_announced.TryRemove(start, out var announcement)) announcement.Dispose();
+            if (_rented.TryRemove(start, out var rented)) ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
@@ -108,17 +111,25 @@ internal sealed class LayerContent
     private async ValueTask<ReadOnlyMemory<byte>> ReadCompressedAsync(long offset, int length, CancellationToken cancellationToken)
     {
         var range = new ByteRange(offset, length);
-        if (_partial?.Invoke() is not { } blob) return await FetchAsync(range, cancellationToken).ConfigureAwait(false);
+        // Pooled: the span reader is done with the bytes when LoadSpanAsync ends, which gives the buffer back.
+        if (_rented.TryRemove(offset, out var previous)) ArrayPool<byte>.Shared.Return(previous); // a retry's first attempt
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        _rented[offset] = rented;
+        var buffer = rented.AsMemory(0, length);
+        if (_partial?.Invoke() is not { } blob)
+        {
+            await FetchAsync(range, buffer, cancellationToken).ConfigureAwait(false);
+            return buffer;
+        }
         var waited = false;
         try
         {
             while (true)
             {
                 var missing = blob.Missing(range);
-                var buffer = new byte[length];
                 if (missing.Count == 0)
                 {
-                    blob.Read(offset, buffer);
+                    blob.Read(offset, buffer.Span);
                     return buffer;
                 }
                 var (mine, theirs) = waited ? (NotAnnounced.Instance, null) : blob.BeginFetch(range);
@@ -134,28 +145,26 @@ internal sealed class LayerContent
                 var at = offset;
                 foreach (var gap in missing)
                 {
-                    if (gap.Offset > at) blob.Read(at, buffer.AsSpan((int)(at - offset), (int)(gap.Offset - at)));
-                    var bytes = await FetchAsync(gap, cancellationToken).ConfigureAwait(false);
-                    bytes.CopyTo(buffer.AsMemory((int)(gap.Offset - offset)));
+                    if (gap.Offset > at) blob.Read(at, buffer.Span[(int)(at - offset)..(int)(gap.Offset - offset)]);
+                    await FetchAsync(gap, buffer[(int)(gap.Offset - offset)..(int)(gap.End - offset)], cancellationToken).ConfigureAwait(false);
                     at = gap.End;
                 }
-                if (at < range.End) blob.Read(at, buffer.AsSpan((int)(at - offset)));
+                if (at < range.End) blob.Read(at, buffer.Span[(int)(at - offset)..]);
                 return buffer;
             }
         }
         catch (ObjectDisposedException)
         {
             // The layer just went local or was freed, taking its partial blob along: the registry serves this read.
-            return await FetchAsync(range, cancellationToken).ConfigureAwait(false);
+            await FetchAsync(range, buffer, cancellationToken).ConfigureAwait(false);
+            return buffer;
         }
     }
 
-    private async Task<ReadOnlyMemory<byte>> FetchAsync(ByteRange range, CancellationToken cancellationToken)
+    private async Task FetchAsync(ByteRange range, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        var bytes = await _fetch.GetRangeAsync(_repository, _digest, range, cancellationToken).ConfigureAwait(false);
-        if (bytes.Length != range.Length) throw new InvalidDataException($"layer {_layerDigest}: asked for bytes {range}, got {bytes.Length}");
-        Interlocked.Add(ref _fetchedBytes, bytes.Length);
-        return bytes;
+        await _fetch.GetRangeAsync(_repository, _digest, range, destination, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _fetchedBytes, range.Length);
     }
 
     /// <summary>A span's compressed bytes matched their digest: kept in the partial blob unless they came from there.</summary>

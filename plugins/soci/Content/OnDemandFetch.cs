@@ -23,6 +23,16 @@ internal sealed class OnDemandFetch(RegistryClient registry, FetchOptions option
     /// <exception cref="RegistryException">The registry refused for good (not found, denied).</exception>
     public async Task<byte[]> GetRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, CancellationToken cancellationToken)
     {
+        var bytes = new byte[range.Length];
+        await GetRangeAsync(repository, digest, range, bytes, cancellationToken).ConfigureAwait(false);
+        return bytes;
+    }
+
+    /// <summary>Bytes <paramref name="range"/> of blob <paramref name="digest"/> into <paramref name="destination"/> (the caller's buffer).</summary>
+    /// <exception cref="IOException">No attempt succeeded within the deadline.</exception>
+    /// <exception cref="RegistryException">The registry refused for good (not found, denied).</exception>
+    public async Task GetRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, Memory<byte> destination, CancellationToken cancellationToken)
+    {
         using var busy = activity?.Begin();
         var started = _time.GetTimestamp();
         var deadline = TimeSpan.FromMilliseconds(options.TimeoutMilliseconds);
@@ -35,7 +45,8 @@ internal sealed class OnDemandFetch(RegistryClient registry, FetchOptions option
             bounded.CancelAfter(options.AttemptTimeoutMilliseconds);
             try
             {
-                return await registry.GetBlobRangeAsync(repository, digest, range, bounded.Token).ConfigureAwait(false);
+                await registry.GetBlobRangeAsync(repository, digest, range, destination, bounded.Token).ConfigureAwait(false);
+                return;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsWorthRetrying(e, bounded.IsCancellationRequested))
             {

@@ -113,9 +113,9 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
         return resolved.Manifest.Layers.Single(l => l.Digest == layer.LayerDigest).Size;
     }
 
-    /// <summary>Blob bytes the registry served for <paramref name="digests"/> since log offset <paramref name="from"/>, once its log shows at least <paramref name="expected"/>.</summary>
     private Task<long> ServedAsync(int from, string digest, long expected, CancellationToken ct) => ServedAsync(from, [digest], expected, ct);
 
+    /// <summary>Blob bytes the registry served for <paramref name="digests"/> since log offset <paramref name="from"/>, once its log shows at least <paramref name="expected"/>.</summary>
     private async Task<long> ServedAsync(int from, IReadOnlyCollection<string> digests, long expected, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
