@@ -42,7 +42,8 @@ internal sealed class LayerContent
         _cache = cache;
         _readaheadSpans = readaheadSpans;
         (_fetch, _repository, _digest, _partial) = (fetch, repository, layer.ParsedDigest, partial);
-        _spans = new ZtocSpanReader(ztoc, ReadCompressedAsync, Keep);
+        // Without the file list: the tree holds what files need, and a mount lives as long as its layer is used.
+        _spans = new ZtocSpanReader(ztoc with { Files = [] }, ReadCompressedAsync, Keep);
     }
 
     /// <summary>The layer blob's digest.</summary>
