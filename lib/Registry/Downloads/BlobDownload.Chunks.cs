@@ -115,7 +115,7 @@ public sealed partial class BlobDownload
                     {
                         // Pooled: a fill moves gigabytes in chunk-sized pieces, and fresh arrays of that size are
                         // large-object-heap garbage the daemon's memory would swell with.
-                        var buffer = ArrayPool<byte>.Shared.Rent(checked((int)part.Length));
+                        var buffer = RangeBuffers.Pool.Rent(checked((int)part.Length));
                         try
                         {
                             await plan.Registry.GetBlobRangeAsync(plan.Repository, Blob.ParsedDigest, part, buffer, cancellationToken).ConfigureAwait(false);
@@ -123,7 +123,7 @@ public sealed partial class BlobDownload
                         }
                         finally
                         {
-                            ArrayPool<byte>.Shared.Return(buffer);
+                            RangeBuffers.Pool.Return(buffer);
                         }
                     }
                 }

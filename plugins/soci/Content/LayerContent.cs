@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Downloads;
@@ -101,7 +100,7 @@ internal sealed class LayerContent
         finally
         {
             if (_announced.TryRemove(start, out var announcement)) announcement.Dispose();
-            if (_rented.TryRemove(start, out var rented)) ArrayPool<byte>.Shared.Return(rented);
+            if (_rented.TryRemove(start, out var rented)) RangeBuffers.Pool.Return(rented);
         }
     }
 
@@ -113,8 +112,8 @@ internal sealed class LayerContent
     {
         var range = new ByteRange(offset, length);
         // Pooled: the span reader is done with the bytes when LoadSpanAsync ends, which gives the buffer back.
-        if (_rented.TryRemove(offset, out var previous)) ArrayPool<byte>.Shared.Return(previous); // a retry's first attempt
-        var rented = ArrayPool<byte>.Shared.Rent(length);
+        if (_rented.TryRemove(offset, out var previous)) RangeBuffers.Pool.Return(previous); // a retry's first attempt
+        var rented = RangeBuffers.Pool.Rent(length);
         _rented[offset] = rented;
         var buffer = rented.AsMemory(0, length);
         if (_partial?.Invoke() is not { } blob)
