@@ -9,7 +9,7 @@
 # Per image and rep: pull -> first output of a container (echo hi), pull -> every file read (find | cat), re-read in a
 # new container, background fill done (soci's status.json, "n/a" without it), bytes fetched from the registry, daemon
 # RSS after reading. Then issue 15's memory row: daemon RSS idle, after reading two 1 GB lazy images, and after
-# `ctr image rm` of both, next to the configured span cache bound.
+# `ctr image rm` of both, next to the configured span cache bound; with small, issue 10's: 10 lazily mounted images.
 #
 # With --format both (the default) each image is also converted to eStargz (ctr-remote image convert --estargz --oci)
 # and measured through the estargz backend in the same run (mode "estargz"), printed next to soci and overlayfs.
@@ -268,13 +268,49 @@ if [[ " ${names[*]} " == *" large "* ]]; then
   rm -rf "$rep"
 fi
 
+# ---------------------------------------------------------------- issue 10: memory with 10 lazily mounted images
+# prepare_variants: bench/small:v1..v10-soci, the small image's layers in 10 orders (variants.py), unless cached.
+prepare_variants() {
+  local stamp="$cache/small-variants.v1" i
+  [[ -f $stamp ]] && return 0
+  echo "making 10 variants of bench/small ..."
+  python3 "$repo/bench/lazy/variants.py" "$registry" 10 >/dev/null
+  for ((i = 1; i <= 10; i++)); do
+    "$psoci" convert --plain-http --quiet "$registry/bench/small:v$i-plain" "$registry/bench/small:v$i-soci" >/dev/null
+  done
+  cp -a "$scratch/registry/storage/." "$cache/registry/"
+  touch "$stamp"
+}
+
+if [[ " ${names[*]} " == *" small "* ]]; then
+  prepare_variants
+  echo "memory: 10 lazily mounted images (the small image's layers in 10 orders: 60 FUSE mounts) through one daemon"
+  rep="$scratch/rep"
+  mkdir -p "$rep"
+  rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$config" "$logs/daemon-memory10.log"
+  rig_start_containerd "$rep/containerd" "$logs/containerd-memory10.log" "$rep/psnap.sock"
+  for ((i = 1; i <= 10; i++)); do
+    command ctr-remote --address "$RIG_CTR_ADDRESS" -n "$namespace" image rpull --plain-http --snapshotter pluggable \
+      "$registry/bench/small:v$i-soci" >>"$logs/ctr.log" 2>&1
+    run_container pluggable "$registry/bench/small:v$i-soci" "mem10-$i" 'echo hi' "$rep/mem10.out"
+  done
+  memory+=("10 images mounted, a container run in each: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB ($(awk -v p="$rep/" 'index($5, p) == 1 && / - fuse/' /proc/self/mountinfo | wc -l) FUSE mounts)")
+  run_container pluggable "$registry/bench/small:v10-soci" "mem10-read" 'find / -xdev -type f -exec cat {} + >/dev/null; echo done' "$rep/mem10.out"
+  memory+=("then every file of one read: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB, VmHWM $(rig_vm VmHWM "$RIG_DAEMON_PID") MB")
+  rig_kill_shims "$RIG_CTR_ADDRESS"
+  rig_stop "$RIG_CONTAINERD_PID"
+  rig_stop "$RIG_DAEMON_PID"
+  rig_unmount_under "$rep"
+  rm -rf "$rep"
+fi
+
 # ---------------------------------------------------------------- table
 # The span cache bound: soci's max_lru_cache_entry (plugins.yaml, default 64) spans of psoci's default 4 MiB, and at
-# most directory_cache.max_bytes (default 64 MiB), whichever is smaller.
+# most directory_cache.max_bytes (default 32 MiB), whichever is smaller.
 entries=$(awk '/max_lru_cache_entry:/ { gsub(/[^0-9]/, "", $0); print; exit }' "$config")
 entries=${entries:-64}
 cache_bytes=$(awk '/directory_cache:/ { d = 1 } d && /max_bytes:/ { gsub(/[^0-9]/, "", $0); print; exit }' "$config")
-cache_mb=$(( ${cache_bytes:-67108864} / 1048576 ))
+cache_mb=$(( ${cache_bytes:-33554432} / 1048576 ))
 (( entries * 4 < cache_mb )) && cache_mb=$(( entries * 4 ))
 sizes=""
 for name in "${names[@]}"; do sizes+="$name $(image_mb "$name") MB gzip; "; done

@@ -63,6 +63,20 @@ public sealed partial class RegistryClient
     public async Task<byte[]> GetBlobRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, CancellationToken cancellationToken)
     {
         if (range.Offset < 0 || range.Length <= 0) throw new ArgumentOutOfRangeException(nameof(range), "a range needs a non-negative offset and a positive length");
+        var bytes = new byte[range.Length];
+        await GetBlobRangeAsync(repository, digest, range, bytes, cancellationToken).ConfigureAwait(false);
+        return bytes;
+    }
+
+    /// <summary>
+    /// Fetches bytes <paramref name="range"/> of a blob into <paramref name="destination"/> (at least as long as the
+    /// range; the caller owns it, e.g. a pooled buffer). Unverified, as <see cref="GetBlobRangeAsync(ImageReference, OciDigest, ByteRange, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The registry sent fewer bytes than asked for.</exception>
+    public async Task GetBlobRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        if (range.Offset < 0 || range.Length <= 0) throw new ArgumentOutOfRangeException(nameof(range), "a range needs a non-negative offset and a positive length");
+        if (destination.Length < range.Length) throw new ArgumentException($"a {destination.Length}-byte buffer cannot hold bytes {range}", nameof(destination));
         using var response = await SendRangeAsync(repository, digest, $"bytes={range}", cancellationToken).ConfigureAwait(false);
         await response.EnsureSuccessAsync($"bytes {range} of blob {digest}", cancellationToken).ConfigureAwait(false);
         NoteRangeAnswer(repository, response.StatusCode);
@@ -81,17 +95,14 @@ public sealed partial class RegistryClient
         }
 
         await SkipAsync(body, skip, linked.Token).ConfigureAwait(false);
-        var bytes = new byte[range.Length];
         try
         {
-            await body.ReadExactlyAsync(bytes, linked.Token).ConfigureAwait(false);
+            await body.ReadExactlyAsync(destination[..checked((int)range.Length)], linked.Token).ConfigureAwait(false);
         }
         catch (EndOfStreamException ex)
         {
             throw new InvalidDataException($"blob {digest} ended before the end of bytes {range}", ex);
         }
-
-        return bytes;
     }
 
     /// <summary>

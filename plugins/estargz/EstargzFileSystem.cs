@@ -77,7 +77,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         if (!_options.Verify) EstargzLog.ServingUnverified(_logger, descriptor.Digest);
         var layout = EstargzLayout.Build(found.Toc, found.TocOffset, _options.UserXattr, _options.Verify, _options.Cache.ReadBytes);
         LowerDirectoryAttributes.Apply(layout.Root, LowerTrees(image.Manifest, descriptor.Digest));
-        var content = new EstargzContent(layout, _fetch, _cache, image.Reference, descriptor, _options.Verify, _options.Cache.ReadaheadGroups, _fill);
+        var content = new EstargzContent(layout, _fetch, _cache, image.Reference, descriptor, _options.Verify, _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest));
         await PrefetchAsync(content, layout, descriptor.Digest, cancellationToken).ConfigureAwait(false);
         var mounted = await ServeAsync(mountpoint, image.Reference, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
         EstargzLog.LayerMounted(_logger, descriptor.Digest, mountpoint, layout.Entries, layout.Chunks.Count, layout.Groups.Count, found.Digest);
@@ -195,7 +195,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         ImplicitDirectories.CopyToTree(local.FsPath, layout.Root);
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
         var repository = ImageReference.Parse(layer.ImageReference!);
-        var content = new EstargzContent(layout, _fetch, _cache, repository, descriptor, _options.Verify, _options.Cache.ReadaheadGroups, _fill);
+        var content = new EstargzContent(layout, _fetch, _cache, repository, descriptor, _options.Verify, _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest));
         var mounted = await ServeAsync(mountpoint, repository, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, null);
         await PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);

@@ -9,9 +9,12 @@ public sealed record SociCacheOptions
     [ConfigurationKeyName("max_lru_cache_entry")]
     public int MaxLruCacheEntry { get; init; } = 64;
 
-    /// <summary>At most this many bytes of decompressed spans, whatever their number.</summary>
+    /// <summary>
+    /// At most this many bytes of decompressed spans, whatever their number. Small: a span that left the cache is
+    /// decompressed again from the layer's partial blob on disk, not fetched again.
+    /// </summary>
     [ConfigurationKeyName("max_bytes")]
-    public long MaxBytes { get; init; } = 64L * 1024 * 1024;
+    public long MaxBytes { get; init; } = 32L * 1024 * 1024;
 
     /// <summary>Spans fetched ahead of a file read front to back (0: none).</summary>
     [ConfigurationKeyName("readahead_spans")]

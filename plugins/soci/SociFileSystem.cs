@@ -61,6 +61,8 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         var mountpoint = Normalize(layer.Mountpoint);
         var imageKey = layer.ManifestDigest ?? layer.ImageReference;
         if (_store.Local(layer.LayerDigest!) is { } local) return await MountFromStoreAsync(layer, local, mountpoint, imageKey, cancellationToken).ConfigureAwait(false);
+        if (_store.Resumable(layer.LayerDigest!) is { } partial && layer.ImageReference is not null)
+            return await MountFromPartialAsync(layer, partial, mountpoint, imageKey, cancellationToken).ConfigureAwait(false);
 
         var image = await _indexes.FindAsync(layer, cancellationToken).ConfigureAwait(false);
         if (image.Index is null) return MountResult.NoIndex(image.NoIndexReason ?? "the image has no SOCI index");
@@ -68,7 +70,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         if (ztocDescriptor is null) return MountResult.NoZtoc($"SOCI index {image.IndexDigest} has no zTOC for layer {layer.LayerDigest}");
 
         using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", layer.LayerDigest, image.Repository);
-        _ztocs.Prefetch(image.Repository, image.Index); // the image's other layers come next: their zTOCs arrive meanwhile
+        _ztocs.Prefetch(image.Repository, image.Index, image.IndexDigest); // the image's other layers come next: their zTOCs arrive meanwhile
         var ztoc = await _ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc.Ztoc, layer.LayerDigest!);
         var lowers = LowerTrees(image.Index, descriptor.Digest);
@@ -81,6 +83,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         }
         else
         {
+            _store.RecordPartial(descriptor.Digest, descriptor.MediaType, ztoc.Digest, ztoc.Bytes, LowerDigests(image.Index, descriptor.Digest));
             _fill.Enqueue(new FillRequest(image.Repository, descriptor, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, ztoc.Ztoc.UncompressedArchiveSize), mounted.Root,
                 DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
         }
@@ -146,6 +149,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
             if (mounted.Mount.IsKept) await mounted.Mount.LeaveToKeeperAsync(CancellationToken.None).ConfigureAwait(false);
             else await StopServingAsync(mounted).ConfigureAwait(false);
         }
+        _store.ClosePartials();
     }
 
     /// <summary>
@@ -157,7 +161,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     {
         var tree = LayerTreeBuilder.Build(ztoc, _options.UserXattr);
         implicitDirectories(tree);
-        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, _fill);
+        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest));
         var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
         var mount = await FuseMount.MountAsync(mountpoint, root, MountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
         var mounted = new MountedLayer(mountpoint, mount, tree, content, repository, descriptor);
@@ -259,13 +263,27 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     /// layer lists start at the layer being prepared. containerd prepares an image's layers bottom-up, and the host
     /// remounts them in that order, so lazily served lowers are mounted already.
     /// </summary>
-    private List<LayerInode> LowerTrees(SociIndexManifest index, string layerDigest)
+    private List<LayerInode> LowerTrees(SociIndexManifest index, string layerDigest) => LowerTrees(LowerDigests(index, layerDigest));
+
+    /// <summary>The trees of the mounted layers among <paramref name="lowerDigests"/> (nearest first).</summary>
+    private List<LayerInode> LowerTrees(IReadOnlyList<string> lowerDigests)
+    {
+        var lowers = new List<LayerInode>();
+        foreach (var digest in lowerDigests)
+        {
+            if (_layers.Values.FirstOrDefault(l => l.Layer.Digest == digest) is { } lower) lowers.Add(lower.Root);
+        }
+        return lowers;
+    }
+
+    /// <summary>The digests of the index's layers below <paramref name="layerDigest"/>, nearest first.</summary>
+    private static List<string> LowerDigests(SociIndexManifest index, string layerDigest)
     {
         var order = index.Ztocs.Select(z => z.Annotation(SociAnnotations.ImageLayerDigest)).ToList();
-        var lowers = new List<LayerInode>();
+        var lowers = new List<string>();
         for (var i = order.IndexOf(layerDigest) - 1; i >= 0; i--)
         {
-            if (_layers.Values.FirstOrDefault(l => l.Layer.Digest == order[i]) is { } lower) lowers.Add(lower.Root);
+            if (order[i] is { } digest) lowers.Add(digest);
         }
         return lowers;
     }

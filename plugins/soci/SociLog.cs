@@ -18,6 +18,9 @@ internal static partial class SociLog
     [LoggerMessage(EventId = 3005, Level = LogLevel.Information, Message = "Serving layer {LayerDigest} at {Mountpoint} from the local store")]
     public static partial void LayerMountedFromStore(ILogger logger, string layerDigest, string mountpoint);
 
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Information, Message = "Serving layer {LayerDigest} at {Mountpoint} from its stored zTOC: the bytes fetched before are read from the store")]
+    public static partial void LayerMountedFromPartial(ILogger logger, string layerDigest, string mountpoint);
+
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Layer {LayerDigest} is local at {Mountpoint}: files read through passthrough, new containers use the local copy")]
     public static partial void LayerPromoted(ILogger logger, string layerDigest, string mountpoint);
 

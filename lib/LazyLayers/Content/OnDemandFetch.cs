@@ -16,10 +16,23 @@ public sealed class OnDemandFetch(RegistryClient registry, FetchOptions options,
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>How long one read may wait for the registry, all attempts together.</summary>
+    public TimeSpan Deadline => TimeSpan.FromMilliseconds(options.TimeoutMilliseconds);
+
     /// <summary>Bytes <paramref name="range"/> of blob <paramref name="digest"/>.</summary>
     /// <exception cref="IOException">No attempt succeeded within the deadline.</exception>
     /// <exception cref="RegistryException">The registry refused for good (not found, denied).</exception>
     public async Task<byte[]> GetRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[range.Length];
+        await GetRangeAsync(repository, digest, range, bytes, cancellationToken).ConfigureAwait(false);
+        return bytes;
+    }
+
+    /// <summary>Bytes <paramref name="range"/> of blob <paramref name="digest"/> into <paramref name="destination"/> (the caller's buffer).</summary>
+    /// <exception cref="IOException">No attempt succeeded within the deadline.</exception>
+    /// <exception cref="RegistryException">The registry refused for good (not found, denied).</exception>
+    public async Task GetRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, Memory<byte> destination, CancellationToken cancellationToken)
     {
         using var busy = activity?.Begin();
         var started = _time.GetTimestamp();
@@ -34,11 +47,11 @@ public sealed class OnDemandFetch(RegistryClient registry, FetchOptions options,
             try
             {
                 var attemptStarted = _time.GetTimestamp();
-                var bytes = await registry.GetBlobRangeAsync(repository, digest, range, bounded.Token).ConfigureAwait(false);
+                await registry.GetBlobRangeAsync(repository, digest, range, destination, bounded.Token).ConfigureAwait(false);
                 metrics?.RecordDuration(LazyLayerMetrics.RemoteRegistryGet, _time.GetElapsedTime(attemptStarted));
                 metrics?.Count("on_demand_remote_registry_fetch_count");
-                metrics?.Fetched("on_demand", bytes.Length);
-                return bytes;
+                metrics?.Fetched("on_demand", range.Length);
+                return;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsWorthRetrying(e, bounded.IsCancellationRequested))
             {

@@ -14,7 +14,8 @@ namespace PluggableSnapshotter.LazyLayers.Fill;
 /// Makes mounted layers local in the background: each queued layer's blob is fetched with parallel range requests
 /// (lib/Registry's <see cref="BlobDownload"/>, as parallel pull does), its digest checked, and unpacked while it arrives
 /// by the same applier the local backend uses into the store. A layer is filled once however many snapshots use it.
-/// When one completes, <see cref="LayerLocal"/> is raised so the mounts switch to the local files.
+/// The blob goes into the layer's <see cref="PartialBlob"/>, which on-demand reads fill too: the fill fetches only what
+/// they have not, and they read what it fetched. When one completes, <see cref="LayerLocal"/> is raised so the mounts switch to the local files.
 /// </summary>
 public sealed class BackgroundFill : IAsyncDisposable
 {
@@ -26,7 +27,6 @@ public sealed class BackgroundFill : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Channel<FillRequest> _queue = Channel.CreateUnbounded<FillRequest>();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, BlobDownload> _downloads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly DownloadLimiter _requests;
@@ -65,32 +65,6 @@ public sealed class BackgroundFill : IAsyncDisposable
         _store.MarkQueued(digest);
         _ = _workers.Value;
         _queue.Writer.TryWrite(request);
-    }
-
-    /// <summary>
-    /// Compressed bytes [<paramref name="offset"/>, offset + <paramref name="length"/>) of a layer from its fill's blob
-    /// file when the download has got that far, so an on-demand read behind the fill costs no request; null when it has
-    /// not (the caller fetches them). The bytes are not verified yet: the caller checks them (span digests).
-    /// </summary>
-    public byte[]? ReadFetched(string digest, long offset, int length)
-    {
-        if (!_downloads.TryGetValue(digest, out var download) || download.Watermark < offset + length) return null;
-        var bytes = new byte[length];
-        try
-        {
-            var total = 0;
-            while (total < length)
-            {
-                var read = download.ReadAt(bytes.AsSpan(total), offset + total);
-                if (read == 0) return null;
-                total += read;
-            }
-            return bytes;
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            return null; // the fill just ended and took its file along
-        }
     }
 
     /// <summary>Stops the fill of one layer (its last snapshot is gone) and waits until it no longer writes to the store.</summary>
@@ -136,11 +110,11 @@ public sealed class BackgroundFill : IAsyncDisposable
         var started = TimeProvider.System.GetTimestamp();
         try
         {
-            var (blobPath, fsPath) = _store.FillPaths(digest);
-            File.Delete(blobPath);
-            using var download = BlobDownload.Create(request.Layer, blobPath);
-            _downloads[digest] = download;
-            _store.MarkFilling(digest, () => download.Watermark);
+            var (_, fsPath) = _store.FillPaths(digest);
+            var partial = _store.Partial(digest) ?? throw new InvalidOperationException($"layer {digest} has no partial blob in the store");
+            // Only what readers (or an earlier fill) have not fetched yet is fetched.
+            using var download = BlobDownload.Resume(request.Layer, partial);
+            _store.MarkFilling(digest, () => partial.BytesPresent);
             using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests);
             var plan = new DownloadPlan(_registry, request.Repository, perLayer, _requests, _options.ChunkBytes, RangesSupported: true,
                 _options.ChunkAttempts, _logger, _gate);
@@ -169,17 +143,18 @@ public sealed class BackgroundFill : IAsyncDisposable
         catch (Exception e) when (cancellation.IsCancellationRequested)
         {
             LazyLayersLog.FillStopped(_logger, digest, e.Message);
-            _store.MarkFailed(digest, "stopped");
+            _store.MarkFailed(digest, "stopped", discardFetched: false);
         }
         catch (Exception e)
         {
             _metrics?.Count("background_fetch_failure_count");
             LazyLayersLog.FillFailed(_logger, digest, e.Message);
-            _store.MarkFailed(digest, e.Message);
+            // A blob that fails its digest (or does not unpack) holds a wrong byte somewhere: start over. Network
+            // failures keep what was fetched.
+            _store.MarkFailed(digest, e.Message, discardFetched: e is InvalidDataException);
         }
         finally
         {
-            _downloads.TryRemove(digest, out _);
             _running.TryRemove(digest, out _);
         }
     }

@@ -12,9 +12,12 @@ public sealed record BackgroundFillOptions
     [ConfigurationKeyName("enable")]
     public bool Enable { get; init; } = true;
 
-    /// <summary>How long after a layer mounts its fill may start: the first reads of a starting container go first.</summary>
+    /// <summary>
+    /// How long after a layer mounts its fill may start. Short: fill requests wait anyway while on-demand reads fetch,
+    /// and what the fill fetches first readers need no request for.
+    /// </summary>
     [ConfigurationKeyName("delay_ms")]
-    public int DelayMilliseconds { get; init; } = 1000;
+    public int DelayMilliseconds { get; init; } = 250;
 
     /// <summary>Layers filled at once (each decompresses and unpacks on a CPU of its own).</summary>
     [ConfigurationKeyName("max_concurrent_layers")]

@@ -13,7 +13,7 @@ namespace PluggableSnapshotter.LazyLayers.Store;
 /// room). Only complete layers survive a restart; anything half-written is removed when the store opens.
 /// <c>&lt;state&gt;/status.json</c> tells operators what is local.
 /// </summary>
-public sealed class LayerStore(string stateDirectory, StoreOptions options, ILogger<LayerStore>? logger = null)
+public sealed partial class LayerStore(string stateDirectory, StoreOptions options, ILogger<LayerStore>? logger = null)
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
     private readonly Lock _lock = new();
@@ -38,7 +38,7 @@ public sealed class LayerStore(string stateDirectory, StoreOptions options, ILog
             layer.Users.Add(mountpoint);
             layer.IndexDigest ??= indexDigest;
             layer.LastUsed = DateTimeOffset.UtcNow;
-            if (image is not null && layer.Images.Add(image) && layer.State == LayerState.Local) WriteRecordLocked(layer);
+            if (image is not null && layer.Images.Add(image) && (layer.State == LayerState.Local || layer.PartialRecorded)) WriteRecordLocked(layer);
             return layer.State == LayerState.Local ? layer.FsPath : null;
         }
     }
@@ -97,7 +97,7 @@ public sealed class LayerStore(string stateDirectory, StoreOptions options, ILog
             {
                 while (_layers.Values.Sum(l => l.DiskBytes) - layer.DiskBytes + bytes > options.MaxBytes)
                 {
-                    var victim = _layers.Values.Where(l => l.Users.Count == 0 && l.State == LayerState.Local && l != layer)
+                    var victim = _layers.Values.Where(l => l.Users.Count == 0 && l.State is LayerState.Local or LayerState.Lazy or LayerState.Failed && l != layer)
                         .MinBy(l => l.LastUsed);
                     if (victim is null) return false;
                     LazyLayersLog.LayerEvicted(_logger, victim.Digest, victim.DiskBytes);
@@ -124,10 +124,24 @@ public sealed class LayerStore(string stateDirectory, StoreOptions options, ILog
 
     public void MarkFilling(string digest, Func<long> progress) => Update(digest, l => (l.State, l.Progress, l.Error) = (LayerState.Filling, progress, null));
 
-    public void MarkFailed(string digest, string error) => Update(digest, l =>
+    /// <summary>
+    /// The fill did not complete. The half-applied tree goes; the fetched bytes stay for the next fill and for readers,
+    /// unless <paramref name="discardFetched"/> (the blob failed its digest: some fetched byte is wrong).
+    /// </summary>
+    public void MarkFailed(string digest, string error, bool discardFetched = true) => Update(digest, l =>
     {
-        (l.State, l.Progress, l.Error, l.DiskBytes) = (LayerState.Failed, null, error, 0);
-        if (System.IO.Directory.Exists(l.Directory)) System.IO.Directory.Delete(l.Directory, recursive: true);
+        (l.State, l.Progress, l.Error) = (LayerState.Failed, null, error);
+        if (discardFetched || !l.PartialRecorded)
+        {
+            ClosePartialLocked(l, delete: true);
+            l.PartialRecorded = false;
+            l.DiskBytes = 0;
+            if (System.IO.Directory.Exists(l.Directory)) System.IO.Directory.Delete(l.Directory, recursive: true);
+        }
+        else if (System.IO.Directory.Exists(l.FsPath))
+        {
+            System.IO.Directory.Delete(l.FsPath, recursive: true);
+        }
     });
 
     /// <summary>
@@ -137,6 +151,8 @@ public sealed class LayerStore(string stateDirectory, StoreOptions options, ILog
     public void MarkLocal(string digest, string mediaType, long diskBytes, string ztocDigest, byte[] ztoc) => Update(digest, l =>
     {
         File.WriteAllBytes(l.ZtocPath, ztoc);
+        ClosePartialLocked(l, delete: true); // the unpacked tree holds every byte now
+        l.PartialRecorded = false;
         (l.State, l.Progress, l.Error, l.DiskBytes, l.MediaType, l.ZtocDigest) = (LayerState.Local, null, null, diskBytes + ztoc.Length, mediaType, ztocDigest);
         WriteRecordLocked(l);
     });
@@ -219,6 +235,7 @@ public sealed class LayerStore(string stateDirectory, StoreOptions options, ILog
     private void DeleteLocked(StoredLayer layer)
     {
         _layers.Remove(layer.Digest);
+        ClosePartialLocked(layer, delete: false);
         if (System.IO.Directory.Exists(layer.Directory)) System.IO.Directory.Delete(layer.Directory, recursive: true);
         LazyLayersLog.LayerFreed(_logger, layer.Digest);
     }
@@ -226,7 +243,7 @@ public sealed class LayerStore(string stateDirectory, StoreOptions options, ILog
     private static void WriteRecordLocked(StoredLayer layer)
     {
         var record = new LayerRecord(layer.Digest, layer.BytesTotal, layer.DiskBytes, layer.IndexDigest, layer.MediaType, layer.ZtocDigest!,
-            layer.Images.Order(StringComparer.Ordinal).ToList());
+            layer.Images.Order(StringComparer.Ordinal).ToList(), layer.State != LayerState.Local, layer.Lowers);
         var temporary = layer.RecordPath + ".tmp";
         File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(record, StoreJsonContext.Default.LayerRecord));
         File.Move(temporary, layer.RecordPath, overwrite: true);
@@ -253,7 +270,7 @@ public sealed class LayerStore(string stateDirectory, StoreOptions options, ILog
             foreach (var leftover in System.IO.Directory.EnumerateFileSystemEntries(directory))
             {
                 var name = Path.GetFileName(leftover);
-                if (name is "fs" or "layer.json" or "ztoc") continue;
+                if (layer.State == LayerState.Local ? name is "fs" or "layer.json" or "ztoc" : name is "layer.json" or "ztoc" or "blob.partial" or "blob.partial.ranges") continue;
                 LazyLayersLog.StoreLeftoverRemoved(_logger, leftover);
                 if (System.IO.Directory.Exists(leftover)) System.IO.Directory.Delete(leftover, recursive: true);
                 else File.Delete(leftover);
@@ -265,7 +282,7 @@ public sealed class LayerStore(string stateDirectory, StoreOptions options, ILog
     private static StoredLayer? Load(string directory)
     {
         var candidate = new StoredLayer("", directory);
-        if (!System.IO.Directory.Exists(candidate.FsPath) || !File.Exists(candidate.RecordPath) || !File.Exists(candidate.ZtocPath)) return null;
+        if (!File.Exists(candidate.RecordPath) || !File.Exists(candidate.ZtocPath)) return null;
         LayerRecord? record;
         try
         {
@@ -276,9 +293,12 @@ public sealed class LayerStore(string stateDirectory, StoreOptions options, ILog
             return null;
         }
         if (record is null || !OciDigest.TryParse(record.ZtocDigest, out _) || !OciDigest.TryParse(record.Digest, out _) || DirectoryName(record.Digest) != Path.GetFileName(directory)) return null;
+        if (record.Partial ? !File.Exists(candidate.BlobPath) : !System.IO.Directory.Exists(candidate.FsPath)) return null;
         var layer = new StoredLayer(record.Digest, directory)
         {
-            State = LayerState.Local,
+            State = record.Partial ? LayerState.Lazy : LayerState.Local,
+            PartialRecorded = record.Partial,
+            Lowers = record.Lowers ?? [],
             BytesTotal = record.BytesTotal,
             DiskBytes = record.DiskBytes,
             IndexDigest = record.IndexDigest,

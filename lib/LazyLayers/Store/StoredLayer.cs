@@ -1,3 +1,5 @@
+using PluggableSnapshotter.Registry.Downloads;
+
 namespace PluggableSnapshotter.LazyLayers.Store;
 
 /// <summary>One layer in the <see cref="LayerStore"/>; every member is guarded by the store's lock.</summary>
@@ -41,6 +43,15 @@ internal sealed class StoredLayer(string digest, string directory)
     /// <summary>The zTOC kept beside a local layer, so that it mounts again with no network.</summary>
     public string? ZtocDigest { get; set; }
 
+    /// <summary>The compressed bytes fetched so far (readers and fill), while the layer is not local; opened on first use.</summary>
+    public PartialBlob? Partial { get; set; }
+
+    /// <summary>A <c>layer.json</c> with the zTOC beside it is written for the layer not local yet (it mounts again offline).</summary>
+    public bool PartialRecorded { get; set; }
+
+    /// <summary>The image's layers below this one that the index serves, nearest first (for implicit directories' attributes).</summary>
+    public IReadOnlyList<string> Lowers { get; set; } = [];
+
     public string ZtocPath => Path.Combine(Directory, "ztoc");
 
     public string FsPath => Path.Combine(Directory, "fs");
@@ -49,5 +60,5 @@ internal sealed class StoredLayer(string digest, string directory)
 
     public string RecordPath => Path.Combine(Directory, "layer.json");
 
-    public long BytesLocal => State == LayerState.Local ? BytesTotal : Progress?.Invoke() ?? 0;
+    public long BytesLocal => State == LayerState.Local ? BytesTotal : Partial?.BytesPresent ?? Progress?.Invoke() ?? 0;
 }

@@ -27,6 +27,13 @@ public sealed partial class BlobDownload
         var requests = new List<Task>(count);
         for (var i = 0; i < count && !failFast.IsCancellationRequested; i++)
         {
+            var range = new ByteRange(i * chunk, Math.Min(chunk, size - (i * chunk)));
+            if (_partial is not null && _partial.Contains(range))
+            {
+                ChunkDone(i); // fetched before (by readers, or a fill the daemon's stop cut short)
+                continue;
+            }
+
             DownloadLimiter.Slot slot;
             try
             {
@@ -37,7 +44,6 @@ public sealed partial class BlobDownload
                 break; // a chunk failed (its error is awaited below) or the download was cancelled
             }
 
-            var range = new ByteRange(i * chunk, Math.Min(chunk, size - (i * chunk)));
             requests.Add(FetchChunkAsync(plan, i, range, slot, failFast));
         }
 
@@ -55,6 +61,13 @@ public sealed partial class BlobDownload
         {
             try
             {
+                if (_partial is not null)
+                {
+                    await FetchMissingAsync(plan, range, failFast.Token).ConfigureAwait(false);
+                    ChunkDone(index);
+                    return;
+                }
+
                 if (plan.Gate is { } gate) await gate.WaitAsync(range.Length, failFast.Token).ConfigureAwait(false);
                 var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, digest, range, failFast.Token).ConfigureAwait(false);
                 if (bytes.Length != range.Length)
@@ -72,6 +85,48 @@ public sealed partial class BlobDownload
             {
                 await failFast.CancelAsync().ConfigureAwait(false); // stop the other chunks: the blob cannot complete
                 throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fetches the parts of <paramref name="range"/> the partial blob lacks, one request each; a part another fetcher is
+    /// getting (a reader) is waited for rather than fetched again.
+    /// </summary>
+    private async Task FetchMissingAsync(DownloadPlan plan, ByteRange range, CancellationToken cancellationToken)
+    {
+        var partial = _partial!;
+        while (partial.Missing(range) is { Count: > 0 } missing)
+        {
+            foreach (var gap in missing)
+            {
+                // The gate first: a reader waiting on this announcement must not wait for the gate that waits for it.
+                if (plan.Gate is { } gate) await gate.WaitAsync(gap.Length, cancellationToken).ConfigureAwait(false);
+                var (mine, theirs) = partial.BeginFetch(gap);
+                if (theirs is not null)
+                {
+                    await theirs.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    break; // look again: they may have covered it, or failed
+                }
+
+                using (mine)
+                {
+                    foreach (var part in partial.Missing(gap)) // a fetch that ended meanwhile may have brought some
+                    {
+                        // Pooled: a fill moves gigabytes in chunk-sized pieces, and fresh arrays of that size are
+                        // large-object-heap garbage the daemon's memory would swell with.
+                        var buffer = RangeBuffers.Pool.Rent(checked((int)part.Length));
+                        try
+                        {
+                            await plan.Registry.GetBlobRangeAsync(plan.Repository, Blob.ParsedDigest, part, buffer, cancellationToken).ConfigureAwait(false);
+                            partial.Write(part.Offset, buffer.AsSpan(0, (int)part.Length));
+                        }
+                        finally
+                        {
+                            RangeBuffers.Pool.Return(buffer);
+                        }
+                    }
+                }
             }
         }
     }

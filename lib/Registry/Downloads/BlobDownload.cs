@@ -13,6 +13,7 @@ namespace PluggableSnapshotter.Registry.Downloads;
 public sealed partial class BlobDownload : IDisposable
 {
     private const int CopyBufferSize = 1024 * 1024;
+    private const long DefaultChunkBytes = 8L * 1024 * 1024;
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _cancellation = new();
     private readonly SafeFileHandle _file;
@@ -20,19 +21,33 @@ public sealed partial class BlobDownload : IDisposable
     private long _watermark;
     private long _size;
     private long _wakeAt = long.MaxValue;
+    private readonly PartialBlob? _partial;
 
-    private BlobDownload(Descriptor blob, string path, SafeFileHandle file)
+    private BlobDownload(Descriptor blob, string path, SafeFileHandle file, PartialBlob? partial = null)
     {
         Blob = blob;
         Path = path;
         _size = blob.Size;
         _file = file;
+        _partial = partial;
     }
 
     /// <summary>Creates the (empty, preallocated) file at <paramref name="path"/> for <paramref name="blob"/>.</summary>
     public static BlobDownload Create(Descriptor blob, string path) =>
         new(blob, path, File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete,
             FileOptions.None, Math.Max(0, blob.Size)));
+
+    /// <summary>
+    /// A download into <paramref name="partial"/> that fetches only the ranges it lacks (and waits for ranges another
+    /// fetcher is getting), recording what it writes there. The partial blob stays open and on disk after disposal.
+    /// </summary>
+    public static BlobDownload Resume(Descriptor blob, PartialBlob partial)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        ArgumentNullException.ThrowIfNull(partial);
+        if (partial.Size != blob.Size) throw new ArgumentException($"partial blob {partial.Path} holds {partial.Size} bytes, blob {blob.Digest} has {blob.Size}", nameof(partial));
+        return new(blob, partial.Path, partial.Handle, partial);
+    }
 
     /// <summary>The blob's descriptor.</summary>
     public Descriptor Blob { get; }
@@ -104,7 +119,9 @@ public sealed partial class BlobDownload : IDisposable
     {
         try
         {
-            if (plan.ChunkBytes is { } chunk && plan.RangesSupported && Blob.Size > chunk)
+            if (_partial is not null && plan.RangesSupported && Blob.Size > 0)
+                await FetchChunkedAsync(plan, plan.ChunkBytes ?? DefaultChunkBytes, admitted, cancellationToken).ConfigureAwait(false);
+            else if (plan.ChunkBytes is { } chunk && plan.RangesSupported && Blob.Size > chunk)
                 await FetchChunkedAsync(plan, chunk, admitted, cancellationToken).ConfigureAwait(false);
             else
                 await FetchWholeAsync(plan, admitted, cancellationToken).ConfigureAwait(false);
@@ -137,7 +154,8 @@ public sealed partial class BlobDownload : IDisposable
             while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 if (plan.Gate is { } gate) await gate.WaitAsync(read, cancellationToken).ConfigureAwait(false);
-                RandomAccess.Write(_file, buffer.AsSpan(0, read), offset);
+                if (_partial is not null) _partial.Write(offset, buffer.AsSpan(0, read));
+                else RandomAccess.Write(_file, buffer.AsSpan(0, read), offset);
                 offset += read;
                 Advance(offset);
             }
@@ -170,6 +188,7 @@ public sealed partial class BlobDownload : IDisposable
     public void Dispose()
     {
         _cancellation.Cancel();
+        if (_partial is not null) return; // the partial blob's owner keeps (or deletes) the file
         try
         {
             File.Delete(Path);

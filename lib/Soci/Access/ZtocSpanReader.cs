@@ -21,11 +21,24 @@ public sealed class ZtocSpanReader
     private readonly CompressedRangeReader _read;
     private readonly GzipCheckpointTable? _checkpoints;
     private readonly long _spanSize;
+    private readonly Action<long, ReadOnlyMemory<byte>>? _verified;
 
     /// <param name="ztoc">A zTOC from <see cref="ZtocSerializer.Deserialize"/> or the builder (validated).</param>
     /// <param name="read">Reads compressed byte ranges of the layer blob.</param>
     public ZtocSpanReader(Ztoc ztoc, CompressedRangeReader read)
+        : this(ztoc, read, verified: null)
     {
+    }
+
+    /// <param name="ztoc">A zTOC from <see cref="ZtocSerializer.Deserialize"/> or the builder (validated).</param>
+    /// <param name="read">Reads compressed byte ranges of the layer blob.</param>
+    /// <param name="verified">
+    /// Called with a span's compressed offset and bytes once they matched the span digest, before they are decompressed
+    /// (a caller keeping fetched bytes on disk keeps only verified ones).
+    /// </param>
+    public ZtocSpanReader(Ztoc ztoc, CompressedRangeReader read, Action<long, ReadOnlyMemory<byte>>? verified)
+    {
+        _verified = verified;
         _ztoc = ztoc ?? throw new ArgumentNullException(nameof(ztoc));
         _read = read ?? throw new ArgumentNullException(nameof(read));
         if (ztoc.CompressionInfo.Algorithm == CompressionAlgorithm.Gzip)
@@ -43,6 +56,13 @@ public sealed class ZtocSpanReader
 
     /// <summary>The span size the zTOC was built with (from its checkpoints).</summary>
     public long SpanSize => _spanSize;
+
+    /// <summary>Compressed range [Start, End) of the blob that span <paramref name="spanId"/> is read from.</summary>
+    public (long Start, long End) CompressedSpanRange(int spanId)
+    {
+        (long uStart, long uEnd) = UncompressedSpanRange(spanId);
+        return _checkpoints?.SpanRange(spanId, _ztoc.CompressedArchiveSize) ?? (uStart, uEnd);
+    }
 
     /// <summary>Uncompressed range [Start, End) that span <paramref name="spanId"/> decompresses to.</summary>
     public (long Start, long End) UncompressedSpanRange(int spanId)
@@ -105,6 +125,7 @@ public sealed class ZtocSpanReader
         {
             throw new InvalidDataException($"span {spanId} has digest {digest}, the zTOC says {_ztoc.CompressionInfo.SpanDigests[spanId]}");
         }
+        _verified?.Invoke(cStart, compressed);
         if (_checkpoints is null)
         {
             return compressed.ToArray();

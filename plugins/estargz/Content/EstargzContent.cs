@@ -1,3 +1,4 @@
+using PluggableSnapshotter.Registry.Downloads;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using PluggableSnapshotter.LazyLayers.Content;
@@ -20,7 +21,7 @@ internal sealed class EstargzContent : ILayerContent
     private readonly SpanCache _cache;
     private readonly ImageReference _repository;
     private readonly Descriptor _layer;
-    private readonly BackgroundFill? _fill;
+    private readonly Func<PartialBlob?>? _partial;
     private readonly bool _verify;
     private readonly int _readaheadGroups;
     private long _fetchedBytes;
@@ -29,9 +30,9 @@ internal sealed class EstargzContent : ILayerContent
     private volatile byte[]? _prefetched;
 
     public EstargzContent(EstargzLayout layout, OnDemandFetch fetch, SpanCache cache, ImageReference repository, Descriptor layer, bool verify,
-        int readaheadGroups, BackgroundFill? fill = null)
+        int readaheadGroups, Func<PartialBlob?>? partial = null)
     {
-        (_layout, _fetch, _cache, _repository, _layer, _verify, _readaheadGroups, _fill) = (layout, fetch, cache, repository, layer, verify, readaheadGroups, fill);
+        (_layout, _fetch, _cache, _repository, _layer, _verify, _readaheadGroups, _partial) = (layout, fetch, cache, repository, layer, verify, readaheadGroups, partial);
     }
 
     public string LayerDigest => _layer.Digest;
@@ -92,14 +93,20 @@ internal sealed class EstargzContent : ILayerContent
         {
             (compressed, start) = (prefetched, (int)group.BlobStart);
         }
-        else if (_fill?.ReadFetched(_layer.Digest, group.BlobStart, length) is { } fetched)
+        else if (_partial?.Invoke() is { } blob && blob.Contains(new ByteRange(group.BlobStart, length)))
         {
-            compressed = fetched;
+            // Fetched before (by the fill or a reader) into the layer's partial blob in the store; chunks are verified below.
+            compressed = new byte[length];
+            blob.Read(group.BlobStart, compressed);
         }
         else
         {
             compressed = await _fetch.GetRangeAsync(_repository, _layer.ParsedDigest, new ByteRange(group.BlobStart, length), CancellationToken.None).ConfigureAwait(false);
             Interlocked.Add(ref _fetchedBytes, compressed.Length);
+            var content = await Task.Run(() => Decompress(group, compressed, 0)).ConfigureAwait(false);
+            // Verified chunk by chunk: kept for the fill (which then skips them) and for reads after a restart.
+            if (_verify && _partial?.Invoke() is { } partial) partial.Write(group.BlobStart, compressed);
+            return content;
         }
         return await Task.Run(() => Decompress(group, compressed, start)).ConfigureAwait(false);
     }

@@ -20,14 +20,23 @@ internal sealed class ZtocSource(RegistryClient registry)
 
     private readonly ConcurrentDictionary<string, Lazy<Task<FetchedZtoc>>> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _started = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _prefetched = new(StringComparer.Ordinal);
 
-    /// <summary>Starts fetching every zTOC of <paramref name="index"/> not fetched or pending yet.</summary>
-    public void Prefetch(ImageReference repository, SociIndexManifest index)
+    /// <summary>
+    /// Starts fetching every zTOC of <paramref name="index"/> not fetched or pending yet, once per index: every layer's
+    /// mount calls this, and a zTOC an earlier layer took already must not be fetched again.
+    /// </summary>
+    public void Prefetch(ImageReference repository, SociIndexManifest index, string? indexDigest)
     {
         foreach (var (key, started) in _started)
         {
             if (DateTimeOffset.UtcNow - started > Unclaimed && _pending.TryRemove(key, out _)) _started.TryRemove(key, out _);
         }
+        foreach (var (key, started) in _prefetched)
+        {
+            if (DateTimeOffset.UtcNow - started > Unclaimed) _prefetched.TryRemove(key, out _);
+        }
+        if (indexDigest is not null && !_prefetched.TryAdd($"{repository.Registry}/{repository.Repository}@{indexDigest}", DateTimeOffset.UtcNow)) return;
         foreach (var ztoc in index.Ztocs) _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 

@@ -6,6 +6,7 @@ using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.Soci;
 using PluggableSnapshotter.TestSupport;
 
@@ -50,6 +51,47 @@ public sealed class LayerContentTests(SociImages images)
         var read = await node.ReadAsync(0, new byte[4096], ct);
 
         Assert.Equal(Errno.EIO, read.Error);
+    }
+
+    [RootOnlyFact]
+    public async Task ReadAsync_SpansKeptByAnEarlierReader_AreReadFromThePartialBlobWithoutARequest()
+    {
+        var ct = SociImages.Timeout;
+        using var registry = new RegistryClient();
+        var (layer, ztoc) = await DataLayerAsync(registry, ct);
+        using var partial = PartialBlob.Open(images.Directory.Combine("kept-" + Guid.NewGuid().ToString("N")[..8]), layer.Size);
+        var file = LayerTreeBuilder.Find(LayerTreeBuilder.Build(ztoc, userXattr: false), ["data", "big"])!;
+        var first = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse(images.Converted), layer, ztoc, new SpanCache(4, long.MaxValue), readaheadSpans: 0, () => partial);
+        var expected = new byte[file.Size];
+        await first.ReadAsync(file.DataOffset, expected, ct);
+
+        var second = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse(images.Converted), layer, ztoc, new SpanCache(4, long.MaxValue), readaheadSpans: 0, () => partial);
+        var again = new byte[file.Size];
+        await second.ReadAsync(file.DataOffset, again, ct);
+
+        Assert.Equal(first.FetchedBytes, partial.BytesPresent);
+        Assert.Equal(0, second.FetchedBytes);
+        Assert.Equal(expected, again);
+    }
+
+    [RootOnlyFact]
+    public async Task ReadAsync_SpanDigestDisagrees_KeepsNoByteInThePartialBlob()
+    {
+        var ct = SociImages.Timeout;
+        using var registry = new RegistryClient();
+        var (layer, ztoc) = await DataLayerAsync(registry, ct);
+        var tampered = ztoc with
+        {
+            CompressionInfo = ztoc.CompressionInfo with { SpanDigests = [.. ztoc.CompressionInfo.SpanDigests.Select(_ => "sha256:" + new string('0', 64))] },
+        };
+        using var partial = PartialBlob.Open(images.Directory.Combine("wrong-" + Guid.NewGuid().ToString("N")[..8]), layer.Size);
+        var content = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse(images.Converted), layer, tampered, new SpanCache(4, long.MaxValue), readaheadSpans: 0, () => partial);
+        var inode = LayerTreeBuilder.Find(LayerTreeBuilder.Build(tampered, userXattr: false), ["data", "big"])!;
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => content.ReadAsync(inode.DataOffset, new byte[16], ct));
+
+        Assert.True(content.FetchedBytes > 0);
+        Assert.Equal(0, partial.BytesPresent);
     }
 
     /// <summary>The converted image's second layer (the one with /data) and its zTOC, found through the v2 index.</summary>

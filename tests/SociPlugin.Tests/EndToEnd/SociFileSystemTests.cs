@@ -271,22 +271,6 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
     }
 
     /// <summary>A Prepare of layer <paramref name="layerIndex"/> of <paramref name="image"/> as ctr-remote rpull labels it, on a fresh snapshots/&lt;id&gt;/fs.</summary>
-    private async Task<LayerRequest> RequestAsync(string image, int layerIndex, CancellationToken ct)
-    {
-        var resolved = await _registry.ResolveAsync(ImageReference.Parse(image), null, ct);
-        var id = Guid.NewGuid().ToString("N")[..8];
-        var mountpoint = System.IO.Directory.CreateDirectory(Path.Combine(_root, "snapshots", id, "fs")).FullName;
-        return new LayerRequest
-        {
-            Mountpoint = mountpoint,
-            Key = $"test/{id}/extract",
-            Namespace = "test",
-            Labels = new Dictionary<string, string>
-            {
-                [SnapshotLabels.StargzReference] = image,
-                [SnapshotLabels.StargzDigest] = resolved.Manifest.Layers[layerIndex].Digest,
-                [SnapshotLabels.StargzLayers] = string.Join(',', resolved.Manifest.Layers.Select(l => l.Digest)),
-            },
-        };
-    }
+    private Task<LayerRequest> RequestAsync(string image, int layerIndex, CancellationToken ct) =>
+        LayerRequests.CreateAsync(_registry, image, layerIndex, _root, ct);
 }

@@ -135,6 +135,43 @@ public sealed class LayerStoreTests : IDisposable
         Assert.Equal(("filling", 50L, 200L), layers[B]);
     }
 
+    [Fact]
+    public void Resumable_RecordedPartialLayerAfterReopening_KeepsItsBytesZtocAndLowers()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", "sha256:index");
+        var ztoc = "ztoc"u8.ToArray();
+        store.RecordPartial(A, "application/vnd.oci.image.layer.v1.tar+gzip", Registry.OciDigest.Compute(ztoc).ToString(), ztoc, [B, C]);
+        store.Partial(A)!.Write(10, new byte[20]);
+        store.ClosePartials();
+
+        var reopened = new LayerStore(_state, new StoreOptions());
+        var partial = reopened.Resumable(A);
+
+        Assert.NotNull(partial);
+        Assert.Equal([B, C], partial.Lowers);
+        Assert.Equal("sha256:index", partial.IndexDigest);
+        Assert.Equal(ztoc, File.ReadAllBytes(partial.ZtocPath));
+        reopened.Attach(A, "/m1", 100, "img", null);
+        Assert.Equal(20, reopened.Partial(A)!.BytesPresent);
+        reopened.ClosePartials();
+    }
+
+    [Fact]
+    public void MarkLocal_PartialLayer_DeletesThePartialBlob()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        var blob = store.Partial(A)!;
+        blob.Write(0, new byte[100]);
+
+        Fill(store, A, 10);
+
+        Assert.False(File.Exists(blob.Path));
+        Assert.Null(store.Partial(A));
+        Assert.Null(store.Resumable(A));
+    }
+
     private static void Fill(LayerStore store, string digest, long bytes)
     {
         Assert.True(store.TryReserve(digest, bytes));

@@ -1,0 +1,74 @@
+using PluggableSnapshotter.Registry.Downloads;
+
+namespace PluggableSnapshotter.LazyLayers.Store;
+
+/// <summary>
+/// Layers not local yet: the compressed bytes readers and the fill fetched (<c>blob.partial</c> and its range map), and
+/// the record and zTOC that let such a layer mount again after a restart without the network.
+/// </summary>
+public sealed partial class LayerStore
+{
+    /// <summary>
+    /// The partial blob of a layer that is mounted or recorded and not local, opened (or created) on first use; null when
+    /// the layer is local, unknown (freed) or of unknown size.
+    /// </summary>
+    public PartialBlob? Partial(string digest)
+    {
+        lock (_lock)
+        {
+            if (!_layers.TryGetValue(digest, out var layer) || layer.State == LayerState.Local || layer.BytesTotal <= 0) return null;
+            if (layer.Partial is null)
+            {
+                System.IO.Directory.CreateDirectory(layer.Directory);
+                layer.Partial = PartialBlob.Open(layer.BlobPath, layer.BytesTotal);
+            }
+            return layer.Partial;
+        }
+    }
+
+    /// <summary>
+    /// Keeps what a layer mounted on demand needs to mount again with no network (its zTOC, media type, the digests of the
+    /// lower layers of its index), so that the bytes fetched for it serve after a restart too.
+    /// </summary>
+    public void RecordPartial(string digest, string mediaType, string ztocDigest, byte[] ztoc, IReadOnlyList<string> lowers)
+    {
+        lock (_lock)
+        {
+            if (!_layers.TryGetValue(digest, out var layer) || layer.State == LayerState.Local || layer.PartialRecorded) return;
+            System.IO.Directory.CreateDirectory(layer.Directory);
+            File.WriteAllBytes(layer.ZtocPath, ztoc);
+            (layer.MediaType, layer.ZtocDigest, layer.Lowers, layer.PartialRecorded) = (mediaType, ztocDigest, lowers, true);
+            WriteRecordLocked(layer);
+        }
+    }
+
+    /// <summary>A layer not local whose record and zTOC the store keeps (it mounts without the index), else null.</summary>
+    public PartialLayer? Resumable(string digest)
+    {
+        lock (_lock)
+        {
+            OpenLocked();
+            return _layers.TryGetValue(digest, out var layer) && layer.State != LayerState.Local && layer.PartialRecorded && layer.ZtocDigest is not null
+                ? new PartialLayer(layer.Digest, layer.MediaType, layer.BytesTotal, layer.ZtocPath, layer.ZtocDigest, layer.IndexDigest, layer.Lowers)
+                : null;
+        }
+    }
+
+    /// <summary>Closes every open partial blob (the file system is stopping; the files and their maps stay).</summary>
+    public void ClosePartials()
+    {
+        lock (_lock)
+        {
+            foreach (var layer in _layers.Values) ClosePartialLocked(layer, delete: false);
+        }
+    }
+
+    private static void ClosePartialLocked(StoredLayer layer, bool delete)
+    {
+        layer.Partial?.Close(delete);
+        layer.Partial = null;
+        if (!delete || !System.IO.Directory.Exists(layer.Directory)) return;
+        File.Delete(layer.BlobPath);
+        File.Delete(layer.BlobPath + ".ranges");
+    }
+}

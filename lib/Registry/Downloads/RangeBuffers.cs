@@ -1,0 +1,14 @@
+using System.Buffers;
+
+namespace PluggableSnapshotter.Registry.Downloads;
+
+/// <summary>
+/// Buffers for range requests (fill chunks, compressed spans), a few megabytes each. A pool of its own, holding at most
+/// two arrays per size: <see cref="ArrayPool{T}.Shared"/> keeps dozens per size per core, and with arrays this large
+/// that kept the daemon hundreds of megabytes above what it uses (bench/lazy's memory rows).
+/// </summary>
+public static class RangeBuffers
+{
+    /// <summary>The pool; arrays over 16 MiB are not pooled.</summary>
+    public static ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Create(maxArrayLength: 16 * 1024 * 1024, maxArraysPerBucket: 2);
+}

@@ -1,0 +1,42 @@
+using PluggableSnapshotter.Plugins.Soci.Content;
+using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.LazyLayers.Tree;
+using PluggableSnapshotter.Plugins.Soci.Tree;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Plugins.Soci;
+
+internal sealed partial class SociFileSystem
+{
+    /// <summary>
+    /// A layer the store holds in part (a restart, or another image sharing it): mounted from the kept zTOC with no index
+    /// lookup, so the bytes fetched before serve even with the registry down; the rest is fetched on demand and filled.
+    /// </summary>
+    private async Task<MountResult> MountFromPartialAsync(LayerRequest layer, PartialLayer partial, string mountpoint, string? imageKey,
+        CancellationToken cancellationToken)
+    {
+        var bytes = await File.ReadAllBytesAsync(partial.ZtocPath, cancellationToken).ConfigureAwait(false);
+        if (OciDigest.Compute(bytes).ToString() != partial.ZtocDigest)
+            throw new InvalidDataException($"the stored zTOC of layer {partial.Digest} no longer matches its digest {partial.ZtocDigest}");
+        var ztoc = ZtocSource.Parse(partial.ZtocDigest, bytes);
+        var descriptor = new Descriptor { MediaType = partial.MediaType, Digest = partial.Digest, Size = partial.Size };
+        var repository = ImageReference.Parse(layer.ImageReference!);
+        var lowers = LowerTrees(partial.Lowers);
+        var indexDigest = layer.SociIndexDigest ?? partial.IndexDigest;
+        var mounted = await ServeAsync(mountpoint, repository, descriptor, ztoc.Ztoc, tree => LowerDirectoryAttributes.Apply(tree, lowers), cancellationToken)
+            .ConfigureAwait(false);
+        SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);
+        if (_store.Attach(partial.Digest, mountpoint, partial.Size, imageKey, indexDigest) is { } localPath)
+        {
+            await PromoteAsync(mounted, localPath).ConfigureAwait(false);
+        }
+        else
+        {
+            _fill.Enqueue(new FillRequest(repository, descriptor, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, ztoc.Ztoc.UncompressedArchiveSize), mounted.Root,
+                DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
+        }
+        return Mounted(indexDigest, local: false);
+    }
+}

@@ -1,0 +1,87 @@
+using PluggableSnapshotter.Registry.Downloads;
+
+namespace PluggableSnapshotter.Registry.Tests;
+
+public sealed class PartialBlobTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("partial-blob-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Open_AfterWritesAndClose_KeepsTheRangesAndTheirBytes()
+    {
+        var path = Path.Combine(_directory, "blob");
+        using (var blob = PartialBlob.Open(path, 1000))
+        {
+            blob.Write(100, Enumerable.Repeat((byte)7, 50).ToArray());
+            blob.Write(900, Enumerable.Repeat((byte)9, 100).ToArray());
+        }
+
+        using var reopened = PartialBlob.Open(path, 1000);
+
+        Assert.Equal(150, reopened.BytesPresent);
+        Assert.Equal([new ByteRange(0, 100), new ByteRange(150, 750)], reopened.Missing(new ByteRange(0, 1000)));
+        var bytes = new byte[50];
+        reopened.Read(100, bytes);
+        Assert.All(bytes, b => Assert.Equal(7, b));
+    }
+
+    [Fact]
+    public void Open_OtherSizeThanRecorded_StartsEmpty()
+    {
+        var path = Path.Combine(_directory, "blob");
+        using (var blob = PartialBlob.Open(path, 1000)) blob.Write(0, new byte[10]);
+
+        using var reopened = PartialBlob.Open(path, 2000);
+
+        Assert.Equal(0, reopened.BytesPresent);
+    }
+
+    [Fact]
+    public void Forget_RangeThatFailedItsDigest_IsMissingAfterReopening()
+    {
+        var path = Path.Combine(_directory, "blob");
+        using (var blob = PartialBlob.Open(path, 100))
+        {
+            blob.Write(0, new byte[100]);
+            blob.Forget(new ByteRange(20, 10));
+        }
+
+        using var reopened = PartialBlob.Open(path, 100);
+
+        Assert.Equal([new ByteRange(20, 10)], reopened.Missing(new ByteRange(0, 100)));
+    }
+
+    [Fact]
+    public async Task BeginFetch_OverlappingAFetchInFlight_ReturnsItsTaskUntilItEnds()
+    {
+        using var blob = PartialBlob.Open(Path.Combine(_directory, "blob"), 100);
+        var (first, _) = blob.BeginFetch(new ByteRange(0, 50));
+
+        var (second, theirs) = blob.BeginFetch(new ByteRange(40, 20));
+        Assert.Null(second);
+        Assert.NotNull(theirs);
+        Assert.False(theirs.IsCompleted);
+        first!.Dispose();
+        await theirs.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var (third, none) = blob.BeginFetch(new ByteRange(40, 20));
+        Assert.NotNull(third);
+        Assert.Null(none);
+        third.Dispose();
+    }
+
+    [Fact]
+    public void Close_WithDelete_RemovesTheFileAndItsMap()
+    {
+        var path = Path.Combine(_directory, "blob");
+        var blob = PartialBlob.Open(path, 100);
+        blob.Write(0, new byte[10]);
+
+        blob.Close(delete: true);
+
+        Assert.False(File.Exists(path));
+        Assert.False(File.Exists(path + ".ranges"));
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text.Json;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Soci;
+using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Mounts;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
+
+/// <summary>
+/// What readers fetch is kept in the layer's partial blob: the fill does not fetch it again, and it serves after the
+/// file system restarts, with the registry frozen (root only: real FUSE mounts and the loopback registry).
+/// </summary>
+[Collection(SociImagesCollection.Name)]
+public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
+{
+    private readonly RegistryClient _registry = new();
+    private string _root = "";
+
+    public Task InitializeAsync()
+    {
+        if (RootOnlyFactAttribute.IsRoot) _root = System.IO.Directory.CreateDirectory(images.Directory.Combine("fetched-" + Guid.NewGuid().ToString("N")[..8])).FullName;
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync()
+    {
+        if (_root.Length > 0) MountTable.UnmountUnder(_root);
+        _registry.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [RootOnlyFact]
+    public async Task Fill_AfterReadersFetchedSpans_FetchesOnlyTheRestOfTheBlob()
+    {
+        var ct = SociImages.Timeout;
+        var state = Path.Combine(_root, "state");
+        var options = new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 300 } };
+        await using var backend = TestBackend.Create(_registry, options, state, fill: true);
+        var layer = await LayerRequests.CreateAsync(_registry, images.Converted, 1, _root, ct);
+        var size = await LayerSizeAsync(layer, ct);
+        var before = images.Registry.Log.Length;
+
+        Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
+        Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(layer.Mountpoint, "data/nested/deeper/file"), ct));
+        await using (var big = File.OpenRead(Path.Combine(layer.Mountpoint, "data/big")))
+        {
+            await big.ReadExactlyAsync(new byte[256 * 1024], ct);
+        }
+        await WaitForStateAsync(state, layer.LayerDigest!, "local", ct);
+
+        var served = await ServedAsync(before, layer.LayerDigest!, size, ct);
+        Assert.Equal(size, served); // each byte of the blob once: readers' spans and the fill's gaps
+        var lines = await File.ReadAllLinesAsync(Path.Combine(layer.Mountpoint, "data/big"), ct);
+        Assert.Equal(Enumerable.Range(0, lines.Length).Select(i => $"line {i} of a large file in a test layer"), lines);
+    }
+
+    [RootOnlyFact]
+    public async Task MountAsync_RestartWithTheRegistryFrozen_ServesWhatReadersFetchedBefore()
+    {
+        var ct = SociImages.Timeout;
+        var state = Path.Combine(_root, "state-restart");
+        var options = new SociBackendOptions { Fetch = new() { AttemptTimeoutMilliseconds = 500, TimeoutMilliseconds = 1000 } };
+        var layer = await LayerRequests.CreateAsync(_registry, images.Converted, 1, _root, ct);
+        var file = Path.Combine(layer.Mountpoint, "data/nested/deeper/file");
+        var big = Path.Combine(layer.Mountpoint, "data/big");
+        byte[] expected;
+        await using (var first = TestBackend.Create(_registry, options, state))
+        {
+            Assert.True((await first.MountAsync(layer, ct)).IsMounted);
+            Assert.Equal("deep\n", await File.ReadAllTextAsync(file, ct));
+            expected = await File.ReadAllBytesAsync(big, ct);
+        }
+
+        images.Registry.Pause();
+        try
+        {
+            await using var second = TestBackend.Create(_registry, options, state);
+            var result = await second.MountAsync(layer, ct);
+
+            Assert.True(result.IsMounted);
+            Assert.Equal("deep\n", await File.ReadAllTextAsync(file, ct));
+            Assert.Equal(expected, await File.ReadAllBytesAsync(big, ct));
+        }
+        finally
+        {
+            images.Registry.Resume();
+        }
+    }
+
+    [RootOnlyFact]
+    public async Task MountAsync_EveryLayerOfAnImage_FetchesEachZtocOnce()
+    {
+        var ct = SociImages.Timeout;
+        await using var backend = TestBackend.Create(_registry, new SociBackendOptions(), Path.Combine(_root, "state-ztocs"));
+        var resolved = await _registry.ResolveAsync(ImageReference.Parse(images.Converted), null, ct);
+        var index = SociIndexManifest.Parse((await _registry.GetManifestAsync(
+            ImageReference.Parse(images.Converted).WithSelector(resolved.Manifest.Annotations![SociAnnotations.IndexDigest]), ct)).Bytes);
+        var before = images.Registry.Log.Length;
+
+        for (var i = 0; i < resolved.Manifest.Layers.Count; i++)
+        {
+            Assert.True((await backend.MountAsync(await LayerRequests.CreateAsync(_registry, images.Converted, i, _root, ct), ct)).IsMounted);
+        }
+
+        var expected = index.Ztocs.Sum(z => z.Size);
+        Assert.Equal(expected, await ServedAsync(before, [.. index.Ztocs.Select(z => z.Digest)], expected, ct));
+    }
+
+    private async Task<long> LayerSizeAsync(LayerRequest layer, CancellationToken ct)
+    {
+        var resolved = await _registry.ResolveAsync(ImageReference.Parse(layer.ImageReference!), null, ct);
+        return resolved.Manifest.Layers.Single(l => l.Digest == layer.LayerDigest).Size;
+    }
+
+    private Task<long> ServedAsync(int from, string digest, long expected, CancellationToken ct) => ServedAsync(from, [digest], expected, ct);
+
+    /// <summary>Blob bytes the registry served for <paramref name="digests"/> since log offset <paramref name="from"/>, once its log shows at least <paramref name="expected"/>.</summary>
+    private async Task<long> ServedAsync(int from, IReadOnlyCollection<string> digests, long expected, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (true)
+        {
+            var served = RegistryTraffic.BlobBytes(images.Registry.Log[from..], digests);
+            if (served >= expected)
+            {
+                await Task.Delay(300, ct); // a second fetch would show up now
+                return RegistryTraffic.BlobBytes(images.Registry.Log[from..], digests);
+            }
+            if (DateTime.UtcNow > deadline) return served;
+            await Task.Delay(100, ct); // the registry writes its log lines after the response
+        }
+    }
+
+    private static async Task WaitForStateAsync(string state, string digest, string wanted, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        string? current = null;
+        while (current != wanted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, ct);
+            var status = Path.Combine(state, "status.json");
+            if (!File.Exists(status)) continue;
+            using var json = JsonDocument.Parse(await File.ReadAllTextAsync(status, ct));
+            current = json.RootElement.GetProperty("layers").EnumerateArray()
+                .Where(l => l.GetProperty("digest").GetString() == digest).Select(l => l.GetProperty("state").GetString()).FirstOrDefault();
+        }
+        Assert.Equal(wanted, current);
+    }
+}

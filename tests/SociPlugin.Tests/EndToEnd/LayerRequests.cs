@@ -1,0 +1,28 @@
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
+
+/// <summary>Prepare requests as ctr-remote rpull labels them.</summary>
+internal static class LayerRequests
+{
+    /// <summary>A Prepare of layer <paramref name="layerIndex"/> of <paramref name="image"/> on a fresh <c>&lt;root&gt;/snapshots/&lt;id&gt;/fs</c>.</summary>
+    public static async Task<LayerRequest> CreateAsync(RegistryClient registry, string image, int layerIndex, string root, CancellationToken ct)
+    {
+        var resolved = await registry.ResolveAsync(ImageReference.Parse(image), null, ct);
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var mountpoint = Directory.CreateDirectory(Path.Combine(root, "snapshots", id, "fs")).FullName;
+        return new LayerRequest
+        {
+            Mountpoint = mountpoint,
+            Key = $"test/{id}/extract",
+            Namespace = "test",
+            Labels = new Dictionary<string, string>
+            {
+                [SnapshotLabels.StargzReference] = image,
+                [SnapshotLabels.StargzDigest] = resolved.Manifest.Layers[layerIndex].Digest,
+                [SnapshotLabels.StargzLayers] = string.Join(',', resolved.Manifest.Layers.Select(l => l.Digest)),
+            },
+        };
+    }
+}
