@@ -33,6 +33,7 @@ public sealed class BackgroundFill : IAsyncDisposable
     private readonly IDownloadGate? _gate;
     private readonly Lazy<Task[]> _workers;
     private readonly LazyLayerMetrics? _metrics;
+    private int _disposed;
 
     /// <summary>A fill whose requests first pass <paramref name="readsFirst"/>, which holds them back while on-demand reads fetch.</summary>
     public BackgroundFill(RegistryClient registry, LayerStore store, LayerApplier applier, BackgroundFillOptions options, bool userXattr,
@@ -176,6 +177,8 @@ public sealed class BackgroundFill : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The plugin's service provider and its hosted-service stop may both dispose it.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
         _queue.Writer.TryComplete();
         if (_workers.IsValueCreated)
