@@ -15,7 +15,7 @@ for project in cli/*/*.csproj; do
   [ -e "$project" ] || continue
   dotnet publish "$project" -c "$configuration" -o out/cli --nologo -v quiet
 done
-# The packages a backend outside this repository builds against (samples/README.md).
+# The packages a backend outside this repository builds against (docs/writing-a-backend.md).
 dotnet pack sdk -c "$configuration" -o out/nuget --nologo -v quiet
 dotnet pack sdk-testing -c "$configuration" -o out/nuget --nologo -v quiet
 echo "built: out/host/pluggable-snapshotter, plugins: $(ls out/plugins 2>/dev/null | tr '\n' ' ')"
