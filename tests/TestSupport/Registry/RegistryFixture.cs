@@ -4,7 +4,8 @@ namespace PluggableSnapshotter.TestSupport.Registry;
 
 /// <summary>
 /// A docker-registry (distribution 2.x) on 127.0.0.1 with a free port and storage in a
-/// temporary directory; plain HTTP. Disposal stops it and deletes the storage.
+/// temporary directory; plain HTTP, or HTTPS with a certificate from a test CA (<see cref="Certificates"/>).
+/// Disposal stops it and deletes the storage.
 /// </summary>
 public sealed class RegistryFixture : IAsyncDisposable
 {
@@ -12,12 +13,19 @@ public sealed class RegistryFixture : IAsyncDisposable
     private ChildProcess _process;
     private readonly string _directory;
 
-    private RegistryFixture(ChildProcess process, string directory, int port)
+    private RegistryFixture(ChildProcess process, string directory, int port, LoopbackCertificates? certificates)
     {
         _process = process;
         _directory = directory;
         Port = port;
+        Certificates = certificates;
     }
+
+    /// <summary>The CA and server certificate it serves HTTPS with; null when it serves plain HTTP.</summary>
+    public LoopbackCertificates? Certificates { get; }
+
+    /// <summary>The scheme it serves: https when started with TLS.</summary>
+    public string Scheme => Certificates is null ? "http" : "https";
 
     /// <summary>The TCP port on 127.0.0.1.</summary>
     public int Port { get; }
@@ -39,8 +47,9 @@ public sealed class RegistryFixture : IAsyncDisposable
     /// <param name="storageParent">Where to put the registry's directory (as <c>registry/</c>); null for a temporary one.</param>
     /// <param name="extraConfig">More top-level sections of its config.yml (an <c>auth:</c> section).</param>
     /// <param name="directory">The registry's directory itself (the caller made it, the fixture removes it), instead of <paramref name="storageParent"/>.</param>
+    /// <param name="tls">Serve HTTPS only, with a 127.0.0.1 certificate from a CA made for this registry (<see cref="Certificates"/>).</param>
     public static async Task<RegistryFixture> StartAsync(CancellationToken cancellationToken, string? storageParent = null,
-        string? extraConfig = null, string? directory = null)
+        string? extraConfig = null, string? directory = null, bool tls = false)
     {
         if (directory is null)
         {
@@ -48,14 +57,15 @@ public sealed class RegistryFixture : IAsyncDisposable
                 ? System.IO.Directory.CreateTempSubdirectory("psnap-registry-").FullName
                 : System.IO.Directory.CreateDirectory(Path.Combine(storageParent, "registry")).FullName;
         }
+        var certificates = tls ? LoopbackCertificates.Create(Path.Combine(directory, "tls")) : null;
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var port = LoopbackPort.Reserve();
             var config = Path.Combine(directory, "config.yml");
-            await File.WriteAllTextAsync(config, ConfigFor(Path.Combine(directory, "storage"), port, extraConfig), cancellationToken);
+            await File.WriteAllTextAsync(config, ConfigFor(Path.Combine(directory, "storage"), port, certificates, extraConfig), cancellationToken);
             var process = ChildProcess.Start("docker-registry", RegistryBinary, ["serve", config]);
-            var fixture = new RegistryFixture(process, directory, port);
+            var fixture = new RegistryFixture(process, directory, port, certificates);
             try
             {
                 await fixture.WaitUntilReadyAsync(cancellationToken);
@@ -71,7 +81,7 @@ public sealed class RegistryFixture : IAsyncDisposable
         throw new InvalidOperationException("docker-registry did not start in 3 attempts", last);
     }
 
-    private static string ConfigFor(string storage, int port, string? extraConfig) => $"""
+    private static string ConfigFor(string storage, int port, LoopbackCertificates? certificates, string? extraConfig) => $"""
         version: 0.1
         log:
           level: info
@@ -84,12 +94,21 @@ public sealed class RegistryFixture : IAsyncDisposable
             enabled: true
         http:
           addr: 127.0.0.1:{port}
+        {TlsSection(certificates)}
         {extraConfig}
+        """;
+
+    private static string TlsSection(LoopbackCertificates? certificates) => certificates is null ? "" : $"""
+          tls:
+            certificate: {certificates.CertificateFile}
+            key: {certificates.KeyFile}
         """;
 
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        // Readiness only: whether the certificate is trusted is the tests' business.
+        using var handler = new SocketsHttpHandler { UseProxy = false, SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } };
+        using var http = new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + UnixSocketProbe.StartTimeout;
         while (DateTime.UtcNow < deadline)
         {
@@ -100,7 +119,7 @@ public sealed class RegistryFixture : IAsyncDisposable
             try
             {
                 // Any answer means it serves (401 from a registry with an auth section).
-                using var response = await http.GetAsync(new Uri($"http://{Host}/v2/"), cancellationToken);
+                using var response = await http.GetAsync(new Uri($"{Scheme}://{Host}/v2/"), cancellationToken);
                 return;
             }
             catch (HttpRequestException)
