@@ -25,7 +25,11 @@ public sealed class PrepareMetricsTests
     public Task Prepare_NoZtoc_RecordedAsLocalForNoZtoc() => AssertRecordedAsync("no-ztoc", "local", PrepareOutcome.NoZtoc);
 
     [RootOnlyFact]
-    public Task Prepare_NoIndex_RecordedAsContainerdForNoIndex() => AssertRecordedAsync("no-index", PrepareOutcome.Containerd, PrepareOutcome.NoIndex);
+    public Task Prepare_NoIndexWithoutParallelBackend_RecordedAsContainerdForNoIndex() =>
+        AssertRecordedAsync("no-index", PrepareOutcome.Containerd, PrepareOutcome.NoIndex, BackendCapabilities.Lazy | BackendCapabilities.Local);
+
+    [RootOnlyFact]
+    public Task Prepare_NoIndexWithParallelBackend_RecordedAsParallelForNoIndex() => AssertRecordedAsync("no-index", "parallel", PrepareOutcome.NoIndex);
 
     [RootOnlyFact]
     public Task Prepare_LazyDefers_RecordedAsContainerdForDefer() => AssertRecordedAsync("defer", PrepareOutcome.Containerd, PrepareOutcome.Deferred);
@@ -33,10 +37,10 @@ public sealed class PrepareMetricsTests
     [RootOnlyFact]
     public Task Prepare_LazyThrows_RecordedAsLocalForError() => AssertRecordedAsync("throws", "local", PrepareOutcome.Error);
 
-    private static async Task AssertRecordedAsync(string lazy, string role, string reason)
+    private static async Task AssertRecordedAsync(string lazy, string role, string reason, BackendCapabilities capabilities = All)
     {
         await using var tmpfs = await TmpfsDirectory.CreateAsync("prepare-metrics", CancellationToken.None, "64m");
-        var backend = new ScriptedFileSystem(Directory.CreateDirectory(tmpfs.Combine("scratch")).FullName, All)
+        var backend = new ScriptedFileSystem(Directory.CreateDirectory(tmpfs.Combine("scratch")).FullName, capabilities)
         {
             Lazy = lazy switch
             {
