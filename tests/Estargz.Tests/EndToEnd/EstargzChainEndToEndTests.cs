@@ -1,3 +1,4 @@
+using PluggableSnapshotter.TestSupport.Registry;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
