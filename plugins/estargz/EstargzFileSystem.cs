@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Mounts;
 using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.LazyLayers.Tree;
@@ -25,7 +25,6 @@ namespace PluggableSnapshotter.Plugins.Estargz;
 /// </summary>
 internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
 {
-    private readonly RegistryClient _registry;
     private readonly ImageCache _images;
     private readonly TocFinder _tocs;
     private readonly OnDemandFetch _fetch;
@@ -34,16 +33,15 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     private readonly BackgroundFill _fill;
     private readonly EstargzBackendOptions _options;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, EstargzMountedLayer> _layers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, FuseMount> _views = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _mountLock = new(1, 1); // orders binds and unmounts of one mount point
+    private readonly LayerMounts _mounts;
 
     public EstargzFileSystem(RegistryClient registry, ImageCache images, TocFinder tocs, OnDemandFetch fetch, SpanCache cache, LayerStore store,
         BackgroundFill fill, EstargzBackendOptions options, ILogger<EstargzFileSystem>? logger = null)
     {
-        (_registry, _images, _tocs, _fetch, _cache, _store, _fill, _options) = (registry, images, tocs, fetch, cache, store, fill, options);
+        (_images, _tocs, _fetch, _cache, _store, _fill, _options) = (images, tocs, fetch, cache, store, fill, options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _fill.LayerLocal = OnLayerLocalAsync;
+        _mounts = new LayerMounts("estargz", registry, store, fill, cache, MountOptions,
+            new LayerMountLog(EstargzLog.LayerUnmounted, EstargzLog.IdMappedViewMounted, EstargzLog.LayerPromoted, EstargzLog.PromotionFailed), _logger);
     }
 
     /// <inheritdoc />
@@ -55,7 +53,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(layer);
         if (!layer.DescribesImageLayer) return MountResult.NoIndex("the Prepare labels name no image reference and layer digest");
         if (!OciDigest.TryParse(layer.LayerDigest, out _)) throw new InvalidDataException($"the Prepare labels carry an invalid layer digest '{layer.LayerDigest}'");
-        var mountpoint = Normalize(layer.Mountpoint);
+        var mountpoint = LayerMounts.Normalize(layer.Mountpoint);
         var imageKey = layer.ManifestDigest ?? layer.ImageReference;
         if (_store.Local(layer.LayerDigest!) is { } local) return await MountFromStoreAsync(layer, local, mountpoint, imageKey, cancellationToken).ConfigureAwait(false);
 
@@ -79,11 +77,11 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         LowerDirectoryAttributes.Apply(layout.Root, LowerTrees(image.Manifest, descriptor.Digest));
         var content = new EstargzContent(layout, _fetch, _cache, image.Reference, descriptor, _options.Verify, _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest));
         await PrefetchAsync(content, layout, descriptor.Digest, cancellationToken).ConfigureAwait(false);
-        var mounted = await ServeAsync(mountpoint, image.Reference, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
+        var mounted = await _mounts.ServeAsync(mountpoint, image.Reference, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
         EstargzLog.LayerMounted(_logger, descriptor.Digest, mountpoint, layout.Entries, layout.Chunks.Count, layout.Groups.Count, found.Digest);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, null) is { } localPath)
         {
-            await PromoteAsync(mounted, localPath).ConfigureAwait(false); // another snapshot's fill finished meanwhile
+            await _mounts.PromoteAsync(mounted, localPath).ConfigureAwait(false); // another snapshot's fill finished meanwhile
         }
         else
         {
@@ -94,64 +92,27 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken)
+    public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        var mountpoint = Normalize(layer.Mountpoint);
-        if (!_layers.TryGetValue(mountpoint, out var mounted))
-            throw new InvalidOperationException($"the estargz backend serves no layer at {mountpoint}");
-        if (mounted.Mount.Completion.IsCompleted)
-            throw new IOException($"the FUSE mount of layer {mounted.Layer.Digest} at {mountpoint} no longer serves");
-        if (mounted.Content.LocalRoot is not null) return; // every byte is local: the registry is not needed
-        if (!await _registry.BlobExistsAsync(mounted.Repository, mounted.Layer.ParsedDigest, cancellationToken).ConfigureAwait(false))
-            throw new IOException($"the registry no longer has layer {mounted.Layer.Digest} of {mounted.Repository}");
+        return _mounts.CheckAsync(layer.Mountpoint, cancellationToken);
     }
 
     /// <inheritdoc />
-    public async Task UnmountAsync(string mountpoint, CancellationToken cancellationToken)
-    {
-        var key = Normalize(mountpoint);
-        if (_layers.TryRemove(key, out var mounted))
-        {
-            await StopServingAsync(mounted).ConfigureAwait(false);
-            EstargzLog.LayerUnmounted(_logger, mounted.Layer.Digest, key);
-            var digest = mounted.Layer.Digest;
-            if (!_layers.Values.Any(l => l.Layer.Digest == digest)) _cache.Evict(digest);
-            if (_store.Detach(digest, key)) await FreeAsync(digest).ConfigureAwait(false);
-        }
-        else if (_views.TryRemove(key, out var view))
-        {
-            await view.DisposeAsync().ConfigureAwait(false);
-        }
-        else if (Directory.Exists(key) && FuseMountCleanup.IsDisconnected(key))
-        {
-            // Left by a previous run whose FUSE server is gone.
-            FuseMountCleanup.Unmount(key, UnmountMode.Lazy);
-        }
-    }
+    public Task UnmountAsync(string mountpoint, CancellationToken cancellationToken) => _mounts.UnmountAsync(mountpoint);
 
     /// <inheritdoc />
     public async Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken)
     {
         _images.Forget(imageDigest);
-        foreach (var digest in _store.UnusedLayersOf(imageDigest)) await FreeAsync(digest).ConfigureAwait(false);
+        await _mounts.FreeUnusedLayersOfAsync(imageDigest).ConfigureAwait(false);
     }
 
     /// <summary>
     /// The daemon is stopping: layers a FUSE keeper holds stay mounted for the next daemon to resume; views and layers
-    /// no keeper holds are unmounted. The store and its complete layers stay.
+    /// no keeper holds are unmounted (see <see cref="LayerMounts.StopAsync"/>). The store and its complete layers stay.
     /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _fill.DisposeAsync().ConfigureAwait(false);
-        foreach (var key in _views.Keys) await UnmountAsync(key, CancellationToken.None).ConfigureAwait(false);
-        foreach (var key in _layers.Keys)
-        {
-            if (!_layers.TryRemove(key, out var mounted)) continue;
-            if (mounted.Mount.IsKept) await mounted.Mount.LeaveToKeeperAsync(CancellationToken.None).ConfigureAwait(false);
-            else await StopServingAsync(mounted).ConfigureAwait(false);
-        }
-    }
+    public async ValueTask DisposeAsync() => await _mounts.StopAsync().ConfigureAwait(false);
 
     /// <summary>The landmark section, before the mount returns, for at most <c>prefetch.timeout_ms</c>; a failure only costs speed.</summary>
     private async Task PrefetchAsync(EstargzContent content, EstargzLayout layout, string layerDigest, CancellationToken cancellationToken)
@@ -171,21 +132,6 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         }
     }
 
-    /// <summary>Serves <paramref name="tree"/> over FUSE at <paramref name="mountpoint"/>.</summary>
-    private async Task<EstargzMountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, LayerInode tree,
-        EstargzContent content, CancellationToken cancellationToken)
-    {
-        var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
-        var mount = await FuseMount.MountAsync(mountpoint, root, MountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
-        var mounted = new EstargzMountedLayer(mountpoint, mount, tree, content, repository, descriptor);
-        if (!_layers.TryAdd(mountpoint, mounted))
-        {
-            await mount.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"{mountpoint} already serves a layer");
-        }
-        return mounted;
-    }
-
     /// <summary>A layer the store holds: its tree from the kept TOC, its files from the local copy; no network.</summary>
     private async Task<MountResult> MountFromStoreAsync(LayerRequest layer, LocalLayer local, string mountpoint, string? imageKey, CancellationToken cancellationToken)
     {
@@ -196,71 +142,11 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
         var repository = ImageReference.Parse(layer.ImageReference!);
         var content = new EstargzContent(layout, _fetch, _cache, repository, descriptor, _options.Verify, _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest));
-        var mounted = await ServeAsync(mountpoint, repository, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
+        var mounted = await _mounts.ServeAsync(mountpoint, repository, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, null);
-        await PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
+        await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
         EstargzLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);
         return Mounted(local.ZtocDigest, local: true);
-    }
-
-    /// <summary>Switches a mounted layer to its local copy: the FUSE mount reads its files from there, and the copy is bound on top.</summary>
-    private async Task PromoteAsync(EstargzMountedLayer mounted, string fsPath)
-    {
-        await _mountLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (mounted.Bound || !_layers.TryGetValue(mounted.Mountpoint, out var current) || current != mounted) return;
-            mounted.Content.LocalRoot = fsPath;
-            if (!BindMount.IsBound(fsPath, mounted.Mountpoint)) BindMount.MountReadOnly(fsPath, mounted.Mountpoint);
-            mounted.Bound = true;
-            _cache.Evict(mounted.Layer.Digest);
-            EstargzLog.LayerPromoted(_logger, mounted.Layer.Digest, mounted.Mountpoint);
-        }
-        catch (IOException e)
-        {
-            EstargzLog.PromotionFailed(_logger, mounted.Layer.Digest, mounted.Mountpoint, e.Message); // the FUSE mount keeps serving
-        }
-        finally
-        {
-            _mountLock.Release();
-        }
-    }
-
-    private async Task OnLayerLocalAsync(string digest, string fsPath)
-    {
-        foreach (var mounted in _layers.Values.Where(l => l.Layer.Digest == digest).ToList()) await PromoteAsync(mounted, fsPath).ConfigureAwait(false);
-    }
-
-    private async Task StopServingAsync(EstargzMountedLayer mounted)
-    {
-        await _mountLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (mounted.Bound)
-            {
-                try
-                {
-                    BindMount.Unmount(mounted.Mountpoint);
-                }
-                catch (IOException e)
-                {
-                    _logger.LogWarning(e, "unbinding the local copy of layer {LayerDigest} from {Mountpoint} failed", mounted.Layer.Digest, mounted.Mountpoint);
-                }
-                mounted.Bound = false;
-            }
-            await mounted.Mount.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _mountLock.Release();
-        }
-    }
-
-    /// <summary>Stops a layer's fill and deletes its local copy (nothing uses it).</summary>
-    private async Task FreeAsync(string digest)
-    {
-        await _fill.CancelAsync(digest).ConfigureAwait(false);
-        _store.Delete(digest);
     }
 
     /// <summary>Committed with the snapshot: a restart checks the layer's TOC against the same digest.</summary>
@@ -280,28 +166,8 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     private List<LayerInode> LowerTrees(ImageManifest manifest, string layerDigest)
     {
         var order = manifest.Layers.Select(l => l.Digest).ToList();
-        var lowers = new List<LayerInode>();
-        for (var i = order.IndexOf(layerDigest) - 1; i >= 0; i--)
-        {
-            if (_layers.Values.FirstOrDefault(l => l.Layer.Digest == order[i]) is { } lower) lowers.Add(lower.Root);
-        }
-        return lowers;
+        return _mounts.LowerTrees(Enumerable.Range(0, Math.Max(0, order.IndexOf(layerDigest))).Reverse().Select(i => order[i]));
     }
 
-    private FuseMountOptions MountOptions(string layerDigest) => new()
-    {
-        FsName = layerDigest,
-        Subtype = "pluggable-estargz",
-        AttributeTimeout = TimeSpan.FromSeconds(_options.Fuse.AttrTimeout),
-        EntryTimeout = TimeSpan.FromSeconds(_options.Fuse.EntryTimeout),
-        NegativeEntryTimeout = TimeSpan.FromSeconds(_options.Fuse.NegativeTimeout),
-        ReadOnly = true,
-        Passthrough = _options.Fuse.Passthrough,
-        // Set by the daemon when it runs a FUSE keeper: the mount then survives a daemon crash or upgrade.
-        Keeper = FuseKeeperClient.FromEnvironment(),
-        // At least two: a read that decompresses a group on the worker must not hold up the metadata requests of a starting container.
-        Workers = Math.Max(2, Environment.ProcessorCount / 2),
-    };
-
-    private static string Normalize(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+    private FuseMountOptions MountOptions(string layerDigest) => _options.Fuse.MountOptions(layerDigest, "pluggable-estargz");
 }

@@ -1,5 +1,3 @@
-using PluggableSnapshotter.Fuse;
-using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci;
@@ -8,34 +6,6 @@ namespace PluggableSnapshotter.Plugins.Soci;
 internal sealed partial class SociFileSystem
 {
     /// <inheritdoc />
-    public async Task<string> IdMapMountAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(idMap);
-        var key = Normalize(mountpoint);
-        if (!_layers.TryGetValue(key, out var mounted))
-            throw new InvalidOperationException($"the soci backend serves no layer at {mountpoint} to id-map");
-        var target = Path.Combine(Path.GetDirectoryName(key)!, "idmap", SafeName(activeLayerId));
-        if (_views.ContainsKey(target)) return target;
-        var created = !Directory.Exists(target);
-        Directory.CreateDirectory(target);
-        try
-        {
-            var root = LayerView.Build(mounted.Root, OwnerMapping.From(idMap), mounted.Content, _logger);
-            var view = await FuseMount.MountAsync(target, root, MountOptions(mounted.Layer.Digest), _logger, cancellationToken).ConfigureAwait(false);
-            if (!_views.TryAdd(target, view))
-            {
-                await view.DisposeAsync().ConfigureAwait(false);
-                throw new InvalidOperationException($"an id-mapped view of {mountpoint} for {activeLayerId} is already mounted");
-            }
-        }
-        catch
-        {
-            if (created) Directory.Delete(target);
-            throw;
-        }
-        SociLog.IdMappedViewMounted(_logger, mounted.Layer.Digest, target);
-        return target;
-    }
-
-    private static string SafeName(string id) => string.Concat(id.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+    public Task<string> IdMapMountAsync(string mountpoint, string activeLayerId, IdMap idMap, CancellationToken cancellationToken) =>
+        _mounts.IdMapMountAsync(mountpoint, activeLayerId, idMap, cancellationToken);
 }

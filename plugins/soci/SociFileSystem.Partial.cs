@@ -23,14 +23,14 @@ internal sealed partial class SociFileSystem
         var ztoc = ZtocSource.Parse(partial.ZtocDigest, bytes);
         var descriptor = new Descriptor { MediaType = partial.MediaType, Digest = partial.Digest, Size = partial.Size };
         var repository = ImageReference.Parse(layer.ImageReference!);
-        var lowers = LowerTrees(partial.Lowers);
+        var lowers = _mounts.LowerTrees(partial.Lowers);
         var indexDigest = layer.SociIndexDigest ?? partial.IndexDigest;
         var mounted = await ServeAsync(mountpoint, repository, descriptor, ztoc.Ztoc, tree => LowerDirectoryAttributes.Apply(tree, lowers), cancellationToken)
             .ConfigureAwait(false);
         SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);
         if (_store.Attach(partial.Digest, mountpoint, partial.Size, imageKey, indexDigest) is { } localPath)
         {
-            await PromoteAsync(mounted, localPath).ConfigureAwait(false);
+            await _mounts.PromoteAsync(mounted, localPath).ConfigureAwait(false);
         }
         else
         {

@@ -1,5 +1,4 @@
 using PluggableSnapshotter.LazyLayers;
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Fuse;
@@ -7,6 +6,7 @@ using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
 using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Mounts;
 using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.LazyLayers.Tree;
@@ -27,7 +27,6 @@ namespace PluggableSnapshotter.Plugins.Soci;
 /// </summary>
 internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
 {
-    private readonly RegistryClient _registry;
     private readonly DiscoveredIndexCache _indexes;
     private readonly ZtocSource _ztocs;
     private readonly OnDemandFetch _fetch;
@@ -36,18 +35,17 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private readonly BackgroundFill _fill;
     private readonly SociBackendOptions _options;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, MountedLayer> _layers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, FuseMount> _views = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _mountLock = new(1, 1); // orders binds and unmounts of one mount point
+    private readonly LayerMounts _mounts;
 
     public SociFileSystem(RegistryClient registry, DiscoveredIndexCache indexes, ZtocSource ztocs, OnDemandFetch fetch, SpanCache spans,
         LayerStore store, BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null, LazyLayerMetrics? metrics = null)
     {
-        _metrics = metrics;
-        _metrics?.ObserveMountedLayers(() => _layers.Count);
-        (_registry, _indexes, _ztocs, _fetch, _spans, _store, _fill, _options) = (registry, indexes, ztocs, fetch, spans, store, fill, options);
+        (_indexes, _ztocs, _fetch, _spans, _store, _fill, _options) = (indexes, ztocs, fetch, spans, store, fill, options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _fill.LayerLocal = OnLayerLocalAsync;
+        _mounts = new LayerMounts("soci", registry, store, fill, spans, MountOptions,
+            new LayerMountLog(SociLog.LayerUnmounted, SociLog.IdMappedViewMounted, SociLog.LayerPromoted, SociLog.PromotionFailed), _logger);
+        _metrics = metrics;
+        _metrics?.ObserveMountedLayers(() => _mounts.Count);
     }
 
     /// <inheritdoc />
@@ -58,7 +56,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(layer);
         if (!layer.DescribesImageLayer) return MountResult.NoIndex("the Prepare labels name no image reference and layer digest");
         if (!OciDigest.TryParse(layer.LayerDigest, out _)) throw new InvalidDataException($"the Prepare labels carry an invalid layer digest '{layer.LayerDigest}'");
-        var mountpoint = Normalize(layer.Mountpoint);
+        var mountpoint = LayerMounts.Normalize(layer.Mountpoint);
         var imageKey = layer.ManifestDigest ?? layer.ImageReference;
         if (_store.Local(layer.LayerDigest!) is { } local) return await MountFromStoreAsync(layer, local, mountpoint, imageKey, cancellationToken).ConfigureAwait(false);
         if (_store.Resumable(layer.LayerDigest!) is { } partial && layer.ImageReference is not null)
@@ -79,7 +77,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, image.IndexDigest) is { } localPath)
         {
-            await PromoteAsync(mounted, localPath).ConfigureAwait(false); // another snapshot's fill finished meanwhile
+            await _mounts.PromoteAsync(mounted, localPath).ConfigureAwait(false); // another snapshot's fill finished meanwhile
         }
         else
         {
@@ -91,47 +89,20 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken)
+    public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        var mountpoint = Normalize(layer.Mountpoint);
-        if (!_layers.TryGetValue(mountpoint, out var mounted))
-            throw new InvalidOperationException($"the soci backend serves no layer at {mountpoint}");
-        if (mounted.Mount.Completion.IsCompleted)
-            throw new IOException($"the FUSE mount of layer {mounted.Layer.Digest} at {mountpoint} no longer serves");
-        if (mounted.Content.LocalRoot is not null) return; // every byte is local: the registry is not needed
-        if (!await _registry.BlobExistsAsync(mounted.Repository, mounted.Layer.ParsedDigest, cancellationToken).ConfigureAwait(false))
-            throw new IOException($"the registry no longer has layer {mounted.Layer.Digest} of {mounted.Repository}");
+        return _mounts.CheckAsync(layer.Mountpoint, cancellationToken);
     }
 
     /// <inheritdoc />
-    public async Task UnmountAsync(string mountpoint, CancellationToken cancellationToken)
-    {
-        var key = Normalize(mountpoint);
-        if (_layers.TryRemove(key, out var mounted))
-        {
-            await StopServingAsync(mounted).ConfigureAwait(false);
-            SociLog.LayerUnmounted(_logger, mounted.Layer.Digest, key);
-            var digest = mounted.Layer.Digest;
-            if (!_layers.Values.Any(l => l.Layer.Digest == digest)) _spans.Evict(digest);
-            if (_store.Detach(digest, key)) await FreeAsync(digest).ConfigureAwait(false);
-        }
-        else if (_views.TryRemove(key, out var view))
-        {
-            await view.DisposeAsync().ConfigureAwait(false);
-        }
-        else if (Directory.Exists(key) && FuseMountCleanup.IsDisconnected(key))
-        {
-            // Left by a previous run whose FUSE server is gone.
-            FuseMountCleanup.Unmount(key, UnmountMode.Lazy);
-        }
-    }
+    public Task UnmountAsync(string mountpoint, CancellationToken cancellationToken) => _mounts.UnmountAsync(mountpoint);
 
     /// <inheritdoc />
     public async Task CleanImageAsync(string imageKey, CancellationToken cancellationToken)
     {
         _indexes.Forget(imageKey);
-        foreach (var digest in _store.UnusedLayersOf(imageKey)) await FreeAsync(digest).ConfigureAwait(false);
+        await _mounts.FreeUnusedLayersOfAsync(imageKey).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -141,14 +112,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await _fill.DisposeAsync().ConfigureAwait(false);
-        foreach (var key in _views.Keys) await UnmountAsync(key, CancellationToken.None).ConfigureAwait(false);
-        foreach (var key in _layers.Keys)
-        {
-            if (!_layers.TryRemove(key, out var mounted)) continue;
-            if (mounted.Mount.IsKept) await mounted.Mount.LeaveToKeeperAsync(CancellationToken.None).ConfigureAwait(false);
-            else await StopServingAsync(mounted).ConfigureAwait(false);
-        }
+        await _mounts.StopAsync().ConfigureAwait(false);
         _store.ClosePartials();
     }
 
@@ -162,15 +126,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         var tree = LayerTreeBuilder.Build(ztoc, _options.UserXattr);
         implicitDirectories(tree);
         var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest));
-        var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
-        var mount = await FuseMount.MountAsync(mountpoint, root, MountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
-        var mounted = new MountedLayer(mountpoint, mount, tree, content, repository, descriptor);
-        if (!_layers.TryAdd(mountpoint, mounted))
-        {
-            await mount.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"{mountpoint} already serves a layer");
-        }
-        return mounted;
+        return await _mounts.ServeAsync(mountpoint, repository, descriptor, tree, content, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A layer the store holds: its tree from the kept zTOC, its files from the local copy; no network.</summary>
@@ -184,69 +140,9 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor, ztoc,
             tree => ImplicitDirectories.CopyToTree(local.FsPath, tree), cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, layer.SociIndexDigest ?? local.IndexDigest);
-        await PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
+        await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
         SociLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);
         return Mounted(layer.SociIndexDigest ?? local.IndexDigest, local: true);
-    }
-
-    /// <summary>Switches a mounted layer to its local copy: the FUSE mount reads its files from there, and the copy is bound on top.</summary>
-    private async Task PromoteAsync(MountedLayer mounted, string fsPath)
-    {
-        await _mountLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (mounted.Bound || !_layers.TryGetValue(mounted.Mountpoint, out var current) || current != mounted) return;
-            mounted.Content.LocalRoot = fsPath;
-            if (!BindMount.IsBound(fsPath, mounted.Mountpoint)) BindMount.MountReadOnly(fsPath, mounted.Mountpoint);
-            mounted.Bound = true;
-            _spans.Evict(mounted.Layer.Digest);
-            SociLog.LayerPromoted(_logger, mounted.Layer.Digest, mounted.Mountpoint);
-        }
-        catch (IOException e)
-        {
-            SociLog.PromotionFailed(_logger, mounted.Layer.Digest, mounted.Mountpoint, e.Message); // the FUSE mount keeps serving
-        }
-        finally
-        {
-            _mountLock.Release();
-        }
-    }
-
-    private async Task OnLayerLocalAsync(string digest, string fsPath)
-    {
-        foreach (var mounted in _layers.Values.Where(l => l.Layer.Digest == digest).ToList()) await PromoteAsync(mounted, fsPath).ConfigureAwait(false);
-    }
-
-    private async Task StopServingAsync(MountedLayer mounted)
-    {
-        await _mountLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (mounted.Bound)
-            {
-                try
-                {
-                    BindMount.Unmount(mounted.Mountpoint);
-                }
-                catch (IOException e)
-                {
-                    _logger.LogWarning(e, "unbinding the local copy of layer {LayerDigest} from {Mountpoint} failed", mounted.Layer.Digest, mounted.Mountpoint);
-                }
-                mounted.Bound = false;
-            }
-            await mounted.Mount.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _mountLock.Release();
-        }
-    }
-
-    /// <summary>Stops a layer's fill and deletes its local copy (nothing uses it).</summary>
-    private async Task FreeAsync(string digest)
-    {
-        await _fill.CancelAsync(digest).ConfigureAwait(false);
-        _store.Delete(digest);
     }
 
     private static MountResult Mounted(string? indexDigest, bool local) => MountResult.Mounted with
@@ -263,18 +159,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     /// layer lists start at the layer being prepared. containerd prepares an image's layers bottom-up, and the host
     /// remounts them in that order, so lazily served lowers are mounted already.
     /// </summary>
-    private List<LayerInode> LowerTrees(SociIndexManifest index, string layerDigest) => LowerTrees(LowerDigests(index, layerDigest));
-
-    /// <summary>The trees of the mounted layers among <paramref name="lowerDigests"/> (nearest first).</summary>
-    private List<LayerInode> LowerTrees(IReadOnlyList<string> lowerDigests)
-    {
-        var lowers = new List<LayerInode>();
-        foreach (var digest in lowerDigests)
-        {
-            if (_layers.Values.FirstOrDefault(l => l.Layer.Digest == digest) is { } lower) lowers.Add(lower.Root);
-        }
-        return lowers;
-    }
+    private List<LayerInode> LowerTrees(SociIndexManifest index, string layerDigest) => _mounts.LowerTrees(LowerDigests(index, layerDigest));
 
     /// <summary>The digests of the index's layers below <paramref name="layerDigest"/>, nearest first.</summary>
     private static List<string> LowerDigests(SociIndexManifest index, string layerDigest)
@@ -305,22 +190,5 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         return descriptor;
     }
 
-    private FuseMountOptions MountOptions(string layerDigest) => new()
-    {
-        FsName = layerDigest,
-        Subtype = "pluggable-soci",
-        AttributeTimeout = TimeSpan.FromSeconds(_options.Fuse.AttrTimeout),
-        EntryTimeout = TimeSpan.FromSeconds(_options.Fuse.EntryTimeout),
-        NegativeEntryTimeout = TimeSpan.FromSeconds(_options.Fuse.NegativeTimeout),
-        ReadOnly = true,
-        // Files of a layer made local may be read by the kernel from the store (INodeBackingFile); see SociFuseOptions.
-        Passthrough = _options.Fuse.Passthrough,
-        // Set by the daemon when it runs a FUSE keeper: the mount then survives a daemon crash or upgrade.
-        Keeper = FuseKeeperClient.FromEnvironment(),
-        // At least two: reads of already fetched spans inflate them synchronously on the worker, and one such
-        // read must not hold up the metadata requests of the containers starting on this layer.
-        Workers = Math.Max(2, Environment.ProcessorCount / 2),
-    };
-
-    private static string Normalize(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+    private FuseMountOptions MountOptions(string layerDigest) => _options.Fuse.MountOptions(layerDigest, "pluggable-soci");
 }

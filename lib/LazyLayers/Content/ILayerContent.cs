@@ -11,8 +11,8 @@ public interface ILayerContent
     /// <summary>The layer blob's digest (for logs and the store).</summary>
     string LayerDigest { get; }
 
-    /// <summary>The layer's unpacked, verified tree in the store once it is local, else null (files open from there).</summary>
-    string? LocalRoot { get; }
+    /// <summary>The layer's unpacked, verified tree in the store once it is local, else null (files open from there); set when the layer is promoted to its local copy.</summary>
+    string? LocalRoot { get; set; }
 
     /// <summary>Copies the bytes at <paramref name="offset"/> of the content space into all of <paramref name="destination"/>.</summary>
     /// <exception cref="InvalidDataException">Fetched bytes do not match their digest (never served).</exception>

@@ -1,3 +1,5 @@
+using PluggableSnapshotter.TestSupport.Snapshotter;
+using PluggableSnapshotter.TestSupport.Registry;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
@@ -142,7 +144,7 @@ public sealed class EstargzChainEndToEndTests(EstargzImages images)
         Assert.True(node.Daemon.IsRunning, node.Describe());
     }
 
-    private async Task AssertRootfsMatchesOriginalAsync(EstargzNode node, CancellationToken ct)
+    private async Task AssertRootfsMatchesOriginalAsync(LazyNode node, CancellationToken ct)
     {
         var ours = await node.ListRootfsAsync(EstargzNode.Snapshotter, ct);
         await node.Containerd.CtrAsync(["image", "pull", "--plain-http", "--snapshotter", "overlayfs", images.Original], ct);
@@ -154,7 +156,7 @@ public sealed class EstargzChainEndToEndTests(EstargzImages images)
         Assert.DoesNotContain(ours, e => e.Path is "/stargz.index.json" or "/.prefetch.landmark" or "/.no.prefetch.landmark");
     }
 
-    private static void AssertServedBy(Dictionary<string, Dictionary<string, string>> committed, IReadOnlyList<Descriptor> layers, string backend, EstargzNode node)
+    private static void AssertServedBy(Dictionary<string, Dictionary<string, string>> committed, IReadOnlyList<Descriptor> layers, string backend, LazyNode node)
     {
         Assert.Equal(layers.Count, committed.Count);
         foreach (var (name, labels) in committed)

@@ -1,3 +1,4 @@
+using PluggableSnapshotter.TestSupport.Registry;
 using System.Text.Json;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;

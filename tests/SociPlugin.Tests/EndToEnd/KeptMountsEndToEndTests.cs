@@ -1,3 +1,4 @@
+using PluggableSnapshotter.TestSupport.Snapshotter;
 using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
@@ -34,7 +35,7 @@ public sealed class KeptMountsEndToEndTests(SociImages images)
             ["run", "-d", "--snapshotter", SociNode.Snapshotter, "--runc-root", node.Containerd.RuncRoot,
              "--mount", $"type=bind,src={shared},dst=/out,options=rbind:rw", images.Converted, id, "sh", "-c", LoopScript()], ct);
         await WaitForOkAsync(log, 3, node, ct);
-        var mounts = node.SociMounts().Order(StringComparer.Ordinal).ToList();
+        var mounts = node.FuseMounts("soci").Order(StringComparer.Ordinal).ToList();
 
         if (crash)
         {
@@ -56,7 +57,7 @@ public sealed class KeptMountsEndToEndTests(SociImages images)
         await WaitForAsync(() => File.ReadAllText(log).Contains("done", StringComparison.Ordinal), log, node, ct);
         var lines = await File.ReadAllLinesAsync(log, ct);
         Assert.True(!lines.Any(l => l.StartsWith("FAIL", StringComparison.Ordinal)), $"the container saw errors:\n{string.Join('\n', lines.Where(l => !l.StartsWith("ok", StringComparison.Ordinal)))}\n{node.Describe()}");
-        Assert.Equal(mounts, node.SociMounts().Order(StringComparer.Ordinal));
+        Assert.Equal(mounts, node.FuseMounts("soci").Order(StringComparer.Ordinal));
         Assert.Contains("Resumed FUSE", node.Daemon.Log, StringComparison.Ordinal);
         Assert.True(node.Daemon.IsRunning, node.Describe());
         await node.Containerd.TryCtrAsync(["task", "kill", "-s", "KILL", id], ct);
@@ -80,10 +81,10 @@ public sealed class KeptMountsEndToEndTests(SociImages images)
     private static int CountOk(string log) =>
         File.Exists(log) ? File.ReadLines(log).Count(l => l.StartsWith("ok", StringComparison.Ordinal)) : 0;
 
-    private static Task WaitForOkAsync(string log, int count, SociNode node, CancellationToken ct) =>
+    private static Task WaitForOkAsync(string log, int count, LazyNode node, CancellationToken ct) =>
         WaitForAsync(() => CountOk(log) >= count, log, node, ct);
 
-    private static async Task WaitForAsync(Func<bool> condition, string log, SociNode node, CancellationToken ct)
+    private static async Task WaitForAsync(Func<bool> condition, string log, LazyNode node, CancellationToken ct)
     {
         var limit = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (!condition())

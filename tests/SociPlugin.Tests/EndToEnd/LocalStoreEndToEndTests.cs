@@ -25,7 +25,7 @@ public sealed class LocalStoreEndToEndTests(SociImages images)
         await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", SociNode.Snapshotter, images.Converted], ct);
         await node.WaitForLocalAsync(layers, ct);
 
-        Assert.Equal(layers.Count, node.SociMounts().Count); // the FUSE mounts stay, for containers started on them
+        Assert.Equal(layers.Count, node.FuseMounts("soci").Count); // the FUSE mounts stay, for containers started on them
         await images.Registry.StopAsync();
         try
         {
@@ -83,7 +83,7 @@ public sealed class LocalStoreEndToEndTests(SociImages images)
         while (System.IO.Directory.EnumerateFileSystemEntries(node.StoreDirectory).Any() && DateTime.UtcNow < deadline) await Task.Delay(100, ct);
         Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(node.StoreDirectory));
         Assert.Empty(node.StoreStatus()!);
-        Assert.Empty(node.SociMounts());
+        Assert.Empty(node.FuseMounts("soci"));
         Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(Path.Combine(node.Daemon.Root, "snapshots")));
     }
 

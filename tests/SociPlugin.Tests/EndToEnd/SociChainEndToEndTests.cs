@@ -1,3 +1,4 @@
+using PluggableSnapshotter.TestSupport.Registry;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
@@ -31,7 +32,7 @@ public sealed class SociChainEndToEndTests(SociImages images)
             Assert.True(labels.GetValueOrDefault(SnapshotLabels.BackendRole) == "lazy" && labels.GetValueOrDefault(SnapshotLabels.Backend) == "soci",
                 $"snapshot {name}: {string.Join(", ", labels)}\n{node.Describe()}");
         }
-        Assert.Equal(layers.Count, node.SociMounts().Count);
+        Assert.Equal(layers.Count, node.FuseMounts("soci").Count);
         var layerBytes = layers.Sum(l => l.Size);
         var served = RegistryTraffic.BlobBytes(images.Registry.Log[before..], [.. layers.Select(l => l.Digest)]);
         Assert.True(served < layerBytes / 2, $"the registry served {served} of {layerBytes} layer bytes before any file was read");
@@ -64,7 +65,7 @@ public sealed class SociChainEndToEndTests(SociImages images)
 
         await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", SociNode.Snapshotter, images.Plain], ct);
 
-        Assert.Empty(node.SociMounts());
+        Assert.Empty(node.FuseMounts("soci"));
         var committed = await node.CommittedLabelsAsync(ct);
         Assert.DoesNotContain(committed.Values, labels => labels.ContainsKey(SnapshotLabels.BackendRole));
         var content = (await node.Containerd.CtrAsync(["content", "ls", "-q"], ct)).StandardOutput;
@@ -79,14 +80,14 @@ public sealed class SociChainEndToEndTests(SociImages images)
         var ct = SociImages.Timeout;
         await using var node = await SociNode.StartAsync(images.Directory.Combine("restart"), ct);
         await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", SociNode.Snapshotter, images.Converted], ct);
-        var mounted = node.SociMounts().Order(StringComparer.Ordinal).ToList();
+        var mounted = node.FuseMounts("soci").Order(StringComparer.Ordinal).ToList();
         Assert.NotEmpty(mounted);
         var before = await node.ListRootfsAsync(SociNode.Snapshotter, ct);
 
         await node.Daemon.RestartAsync(ct);
         await node.WaitForProxyAsync(ct);
 
-        Assert.Equal(mounted, node.SociMounts().Order(StringComparer.Ordinal));
+        Assert.Equal(mounted, node.FuseMounts("soci").Order(StringComparer.Ordinal));
         var differences = RootfsListing.Compare(before, await node.ListRootfsAsync(SociNode.Snapshotter, ct));
         Assert.True(differences.Count == 0, string.Join('\n', differences));
         var output = await node.Containerd.RunContainerAsync(images.Converted, SociNode.Snapshotter, ["cat", "/data/nested/deeper/file"], ct);

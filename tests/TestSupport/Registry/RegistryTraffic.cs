@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace PluggableSnapshotter.Plugins.Estargz.Tests.EndToEnd;
+namespace PluggableSnapshotter.TestSupport.Registry;
 
 /// <summary>Bytes docker-registry sent for blobs, read from its "response completed" log lines (logrus fields in name order).</summary>
 public static partial class RegistryTraffic
