@@ -102,10 +102,10 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     public Task UnmountAsync(string mountpoint, CancellationToken cancellationToken) => _mounts.UnmountAsync(mountpoint);
 
     /// <inheritdoc />
-    public async Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken)
+    public async Task CleanImageAsync(string imageKey, CancellationToken cancellationToken)
     {
-        _images.Forget(imageDigest);
-        await _mounts.FreeUnusedLayersOfAsync(imageDigest).ConfigureAwait(false);
+        _images.Forget(imageKey);
+        await _mounts.FreeUnusedLayersOfAsync(imageKey).ConfigureAwait(false);
     }
 
     /// <summary>
