@@ -56,6 +56,13 @@ if ((rc != 0)); then
   ((f > 0)) || failed=$((failed + 1))
 fi
 
+# CI shows only the tail of this output: name what failed right above the closing line.
+if ((status != 0)); then
+  echo
+  echo "Failed:"
+  grep -hE '^ +Failed [A-Za-z_.]' "$logs"/*.log | sed 's/ \[.*//' | sort -u
+  grep -h -- '--- FAIL:' "$logs/conformance.log"
+fi
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

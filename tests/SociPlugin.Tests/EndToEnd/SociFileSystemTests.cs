@@ -77,7 +77,9 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var error = await Assert.ThrowsAsync<IOException>(() => File.ReadAllBytesAsync(big, ct));
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"EIO after {clock.Elapsed}, the deadline is 2 s");
+            // The paused registry never answers: without the 2 s deadline the read would wait for the test's 6-minute
+            // token. The bound is loose on purpose (CI machines run this under heavy load; 6.5 s was seen at load 30).
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"EIO after {clock.Elapsed}, the deadline is 2 s");
             Assert.Contains("Input/output error", error.Message, StringComparison.Ordinal);
             Assert.Equal("deep\n", await File.ReadAllTextAsync(cached, ct)); // spans held already need no registry
         }
