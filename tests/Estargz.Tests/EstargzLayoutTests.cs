@@ -1,4 +1,5 @@
 using System.Text;
+using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Estargz.Format;
 
@@ -30,7 +31,7 @@ public sealed class EstargzLayoutTests
 
         var data = layout.Root.Children!["data"];
         Assert.Equal((0x1E8u, 1000u, 1000u), (data.Permissions, data.Uid, data.Gid));
-        Assert.Equal(new DateTimeOffset(2023, 5, 6, 7, 8, 9, TimeSpan.Zero), data.ModificationTime);
+        Assert.Equal(new UnixTime(1683356889, 0), data.ModificationTime);
         var whiteout = data.Children!["gone"];
         Assert.Equal((LayerInodeType.CharacterDevice, 0u, 0u, 0u), (whiteout.Type, whiteout.DevMajor, whiteout.DevMinor, whiteout.Permissions));
         Assert.Equal("y"u8.ToArray(), data.Children["opaque"].Xattrs!["trusted.overlay.opaque"]);
