@@ -6,7 +6,7 @@ namespace PluggableSnapshotter.Fuse;
 /// <c>mtime=1700000000.123456789</c>, RFC 3339 with nine fraction digits in zTOCs and eStargz TOCs) and containerd's
 /// applier keeps them, so a served tree must too; <see cref="DateTimeOffset"/> holds only 100 ns ticks.
 /// </summary>
-public readonly record struct UnixTime : IComparable<UnixTime>
+public readonly record struct UnixTime
 {
     private const long NanosecondsPerSecond = 1_000_000_000;
 
@@ -41,14 +41,6 @@ public readonly record struct UnixTime : IComparable<UnixTime>
         return new UnixTime(seconds, (uint)(ticks * 100));
     }
 
-    /// <summary>The time to the 100 ns tick, for display and .NET APIs; the nanoseconds below a tick are dropped.</summary>
-    public DateTimeOffset ToDateTimeOffset() =>
-        DateTimeOffset.UnixEpoch.AddTicks((Seconds * TimeSpan.TicksPerSecond) + (Nanoseconds / 100));
-
-    /// <inheritdoc/>
-    public int CompareTo(UnixTime other) =>
-        Seconds != other.Seconds ? Seconds.CompareTo(other.Seconds) : Nanoseconds.CompareTo(other.Nanoseconds);
-
-    /// <summary>Seconds and nine fraction digits, as <c>stat</c> and PAX records write it: <c>1700000000.123456789</c>.</summary>
+    /// <summary>tv_sec and tv_nsec as <c>1700000000.123456789</c> (before 1970 the fraction still counts forward from tv_sec).</summary>
     public override string ToString() => $"{Seconds}.{Nanoseconds:D9}";
 }
