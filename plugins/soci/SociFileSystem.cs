@@ -123,7 +123,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Ztoc ztoc,
         Action<LayerInode> implicitDirectories, CancellationToken cancellationToken)
     {
-        var tree = LayerTreeBuilder.Build(ztoc, _options.UserXattr);
+        var tree = ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
         implicitDirectories(tree);
         var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest));
         return await _mounts.ServeAsync(mountpoint, repository, descriptor, tree, content, cancellationToken).ConfigureAwait(false);

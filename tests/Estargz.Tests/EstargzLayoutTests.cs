@@ -1,4 +1,5 @@
 using System.Text;
+using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Estargz.Format;
 
@@ -14,8 +15,8 @@ public sealed class EstargzLayoutTests
             Version = 1,
             Entries =
             [
-                new() { Name = "data/", Type = "dir", Mode = 0x41E8, Uid = 1000, Gid = 1000, ModTime = "2023-05-06T07:08:09Z" },
-                new() { Name = "data/.wh.gone", Type = "reg" },
+                new() { Name = "data/", Type = "dir", Mode = 0x41E8, Uid = 1000, Gid = 1000, ModTime = "2023-05-06T07:08:09.123456789Z" },
+                new() { Name = "data/.wh.gone", Type = "reg", Uid = 5, Gid = 6 },
                 new() { Name = "data/opaque/.wh..wh..opq", Type = "reg" },
                 new() { Name = "data/file", Type = "reg", Size = 3, Mode = 0x9ED, Offset = 10, ChunkDigest = "sha256:" + new string('a', 64),
                     Xattrs = new() { ["user.k"] = "v"u8.ToArray() } },
@@ -30,9 +31,10 @@ public sealed class EstargzLayoutTests
 
         var data = layout.Root.Children!["data"];
         Assert.Equal((0x1E8u, 1000u, 1000u), (data.Permissions, data.Uid, data.Gid));
-        Assert.Equal(new DateTimeOffset(2023, 5, 6, 7, 8, 9, TimeSpan.Zero), data.ModificationTime);
+        Assert.Equal(new UnixTime(1683356889, 123456789), data.ModificationTime); // every nanosecond the TOC holds
         var whiteout = data.Children!["gone"];
         Assert.Equal((LayerInodeType.CharacterDevice, 0u, 0u, 0u), (whiteout.Type, whiteout.DevMajor, whiteout.DevMinor, whiteout.Permissions));
+        Assert.Equal((5u, 6u), (whiteout.Uid, whiteout.Gid)); // owned as the whiteout entry, as containerd's OverlayConvertWhiteout does
         Assert.Equal("y"u8.ToArray(), data.Children["opaque"].Xattrs!["trusted.overlay.opaque"]);
         var file = data.Children["file"];
         Assert.Same(file, data.Children["link"]);

@@ -10,8 +10,8 @@ public sealed class LowerDirectoryAttributesTests
     {
         var (lowerZtoc, _) = await new LayerTarBuilder().Directory("data/", (UnixFileMode)0x1E8, uid: 1000, gid: 1000).BuildZtocAsync(); // 0750
         var (upperZtoc, _) = await new LayerTarBuilder().File("data/added", "x").BuildZtocAsync();
-        var lower = LayerTreeBuilder.Build(lowerZtoc, userXattr: false);
-        var upper = LayerTreeBuilder.Build(upperZtoc, userXattr: false);
+        var lower = ZtocLayerEntries.BuildTree(lowerZtoc, userXattr: false);
+        var upper = ZtocLayerEntries.BuildTree(upperZtoc, userXattr: false);
 
         LowerDirectoryAttributes.Apply(upper, [lower]);
 
@@ -24,8 +24,8 @@ public sealed class LowerDirectoryAttributesTests
     {
         var (lowerZtoc, _) = await new LayerTarBuilder().Directory("data/", (UnixFileMode)0x1E8, uid: 1000).BuildZtocAsync();
         var (upperZtoc, _) = await new LayerTarBuilder().Directory("data/", (UnixFileMode)0x1C0, uid: 7).File("data/f", "x").BuildZtocAsync();
-        var lower = LayerTreeBuilder.Build(lowerZtoc, userXattr: false);
-        var upper = LayerTreeBuilder.Build(upperZtoc, userXattr: false);
+        var lower = ZtocLayerEntries.BuildTree(lowerZtoc, userXattr: false);
+        var upper = ZtocLayerEntries.BuildTree(upperZtoc, userXattr: false);
 
         LowerDirectoryAttributes.Apply(upper, [lower]);
 
@@ -37,9 +37,9 @@ public sealed class LowerDirectoryAttributesTests
     {
         var (upperZtoc, _) = await new LayerTarBuilder().File("new/f", "x").BuildZtocAsync();
         var (lowerZtoc, _) = await new LayerTarBuilder().File("other", "x").BuildZtocAsync();
-        var upper = LayerTreeBuilder.Build(upperZtoc, userXattr: false);
+        var upper = ZtocLayerEntries.BuildTree(upperZtoc, userXattr: false);
 
-        LowerDirectoryAttributes.Apply(upper, [LayerTreeBuilder.Build(lowerZtoc, userXattr: false)]);
+        LowerDirectoryAttributes.Apply(upper, [ZtocLayerEntries.BuildTree(lowerZtoc, userXattr: false)]);
 
         Assert.Equal((0x1EDu, 0u), (upper.Children!["new"].Permissions, upper.Children["new"].Uid));
     }

@@ -31,8 +31,8 @@ public abstract class MemoryNode : FuseNode, INodeGetattrer, INodeGetxattrer, IN
     /// <summary>Owner group id.</summary>
     public uint Gid { get; init; }
 
-    /// <summary>Modification time.</summary>
-    public DateTimeOffset ModificationTime { get; init; } = DateTimeOffset.UnixEpoch;
+    /// <summary>Modification time, to the nanosecond.</summary>
+    public UnixTime ModificationTime { get; init; }
 
     /// <summary>Sets an extended attribute, e.g. <c>trusted.overlay.opaque</c> = "y".</summary>
     public void SetXattr(string name, ReadOnlySpan<byte> value) => _xattrs[name] = value.ToArray();

@@ -1,8 +1,8 @@
 namespace PluggableSnapshotter.Fuse;
 
 /// <summary>
-/// The attributes of a node, as stat(2) shows them. Times left at their default read as the Unix epoch;
-/// an unset access or change time reads as the modification time.
+/// The attributes of a node, as stat(2) shows them, times to the nanosecond. A modification time left at its default
+/// reads as the Unix epoch; an unset (null) access or change time reads as the modification time.
 /// </summary>
 public readonly record struct FuseAttributes
 {
@@ -31,13 +31,13 @@ public readonly record struct FuseAttributes
     public uint Rdev { get; init; }
 
     /// <summary>Last modification time (st_mtim).</summary>
-    public DateTimeOffset ModificationTime { get; init; }
+    public UnixTime ModificationTime { get; init; }
 
-    /// <summary>Last access time (st_atim).</summary>
-    public DateTimeOffset AccessTime { get; init; }
+    /// <summary>Last access time (st_atim); null reads as <see cref="ModificationTime"/>.</summary>
+    public UnixTime? AccessTime { get; init; }
 
-    /// <summary>Last status change time (st_ctim).</summary>
-    public DateTimeOffset ChangeTime { get; init; }
+    /// <summary>Last status change time (st_ctim); null reads as <see cref="ModificationTime"/>.</summary>
+    public UnixTime? ChangeTime { get; init; }
 
     /// <summary>Encodes a device number the way the kernel decodes fuse_attr.rdev (new_encode_dev in linux/kdev_t.h).</summary>
     public static uint MakeDevice(uint major, uint minor) => (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);

@@ -124,24 +124,13 @@ internal sealed partial class RequestDispatcher
         attr.Gid = attributes.Gid;
         attr.Rdev = attributes.Rdev;
         attr.BlockSize = 4096;
-        DateTimeOffset modified = attributes.ModificationTime == default ? DateTimeOffset.UnixEpoch : attributes.ModificationTime;
-        SetTime(modified, out attr.Mtime, out attr.MtimeNsec);
-        SetTime(attributes.AccessTime == default ? modified : attributes.AccessTime, out attr.Atime, out attr.AtimeNsec);
-        SetTime(attributes.ChangeTime == default ? modified : attributes.ChangeTime, out attr.Ctime, out attr.CtimeNsec);
-    }
-
-    private static void SetTime(DateTimeOffset time, out ulong seconds, out uint nanoseconds)
-    {
-        long ticks = (time - DateTimeOffset.UnixEpoch).Ticks;
-        long whole = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out long remainder);
-        if (remainder < 0)
-        {
-            whole--;
-            remainder += TimeSpan.TicksPerSecond;
-        }
-
-        seconds = (ulong)whole;
-        nanoseconds = (uint)(remainder * 100);
+        // fuse_attr's seconds are a u64 the kernel reads as a signed time64_t, so times before 1970 pass through as is.
+        UnixTime modified = attributes.ModificationTime;
+        (attr.Mtime, attr.MtimeNsec) = ((ulong)modified.Seconds, modified.Nanoseconds);
+        UnixTime accessed = attributes.AccessTime ?? modified;
+        (attr.Atime, attr.AtimeNsec) = ((ulong)accessed.Seconds, accessed.Nanoseconds);
+        UnixTime changed = attributes.ChangeTime ?? modified;
+        (attr.Ctime, attr.CtimeNsec) = ((ulong)changed.Seconds, changed.Nanoseconds);
     }
 
     private static void SetTimeout(TimeSpan timeout, out ulong seconds, out uint nanoseconds)

@@ -10,7 +10,7 @@ internal static class TarTimes
     private const long NanosPerSecond = 1_000_000_000;
     private const long MaxSeconds = long.MaxValue / NanosPerSecond; // time.Unix(0, 1<<63-1): 2262-04-11
 
-    public static (Libc.Timespec Accessed, Libc.Timespec Modified) Of(TarHeader entry)
+    public static (Timespec Accessed, Timespec Modified) Of(TarHeader entry)
     {
         var modified = Normalize(entry.ModTimeSeconds, entry.ModTimeNanos);
         var accessed = modified;
@@ -39,9 +39,9 @@ internal static class TarTimes
     private static int Compare((long Seconds, long Nanos) a, (long Seconds, long Nanos) b) =>
         a.Seconds != b.Seconds ? a.Seconds.CompareTo(b.Seconds) : a.Nanos.CompareTo(b.Nanos);
 
-    private static Libc.Timespec Bound((long Seconds, long Nanos) t)
+    private static Timespec Bound((long Seconds, long Nanos) t)
     {
         var tooLate = t.Seconds > MaxSeconds || (t.Seconds == MaxSeconds && t.Nanos > long.MaxValue % NanosPerSecond);
-        return t.Seconds < 0 || tooLate ? default : new Libc.Timespec { Seconds = t.Seconds, Nanoseconds = t.Nanos };
+        return t.Seconds < 0 || tooLate ? default : new Timespec(t.Seconds, t.Nanos);
     }
 }

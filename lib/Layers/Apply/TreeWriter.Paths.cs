@@ -51,7 +51,7 @@ internal sealed partial class TreeWriter
                 if (Xattrs.GetRaw(lower.Value.Path, name) is { } value && RawFs.SetXattr(path, name, value) != 0) _ignoredXattrs.Add(name);
             }
 
-            _directoryTimes.Add((path, FileTimes.ToTimespec(status.Accessed), FileTimes.ToTimespec(status.Modified)));
+            _directoryTimes.Add((path, status.Accessed, status.Modified));
             return;
         }
     }

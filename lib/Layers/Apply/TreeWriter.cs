@@ -14,7 +14,7 @@ internal sealed partial class TreeWriter(string root, bool userXattr, TarArchive
     private const string OpaqueMarker = ".wh..wh..opq";
     // Everything under the root was created by this writer, so what exists there is known without asking the file system.
     private readonly Dictionary<string, Kind> _kinds = new(StringComparer.Ordinal) { [""] = Kind.Directory };
-    private readonly List<(string Path, Libc.Timespec Accessed, Libc.Timespec Modified)> _directoryTimes = [];
+    private readonly List<(string Path, Timespec Accessed, Timespec Modified)> _directoryTimes = [];
     private readonly SortedSet<string> _ignoredXattrs = new(StringComparer.Ordinal);
     private readonly byte[] _buffer = new byte[256 * 1024];
 

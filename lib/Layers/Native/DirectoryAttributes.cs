@@ -5,7 +5,7 @@ public static class DirectoryAttributes
 {
     /// <summary>Owner, permission bits (setuid, setgid and sticky included) and modification time of <paramref name="path"/>.</summary>
     /// <exception cref="IOException">A call failed.</exception>
-    public static void Set(string path, uint permissions, uint uid, uint gid, DateTimeOffset modified)
+    public static void Set(string path, uint permissions, uint uid, uint gid, Timespec modified)
     {
         Libc.Check(Libc.lchown(path, uid, gid), "lchown", path); // before chmod: chown clears setuid and setgid
         Libc.Check(Libc.chmod(path, permissions & Libc.ModeBits), "chmod", path);

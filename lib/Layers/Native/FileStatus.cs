@@ -4,7 +4,7 @@ namespace PluggableSnapshotter.Layers.Native;
 
 /// <summary>What <c>statx(2)</c> says about a path itself (links not followed). statx's layout is the same on every architecture.</summary>
 public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong Inode, uint Links, long Size,
-    uint RdevMajor, uint RdevMinor, DateTimeOffset Accessed, DateTimeOffset Modified)
+    uint RdevMajor, uint RdevMinor, Timespec Accessed, Timespec Modified)
 {
     private const uint SIfMt = 0xF000;
 
@@ -50,6 +50,6 @@ public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong In
             Modified: Timestamp(span[112..]));
     }
 
-    private static DateTimeOffset Timestamp(ReadOnlySpan<byte> span) =>
-        DateTimeOffset.UnixEpoch.AddTicks(MemoryMarshal.Read<long>(span) * TimeSpan.TicksPerSecond + MemoryMarshal.Read<uint>(span[8..]) / 100);
+    // struct statx_timestamp: tv_sec (s64), tv_nsec (u32), reserved.
+    private static Timespec Timestamp(ReadOnlySpan<byte> span) => new(MemoryMarshal.Read<long>(span), MemoryMarshal.Read<uint>(span[8..]));
 }

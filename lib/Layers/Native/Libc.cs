@@ -15,13 +15,6 @@ internal static unsafe partial class Libc
     public const int ENotEmpty = 39;
     public const int EExist = 17;
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct Timespec
-    {
-        public long Seconds;
-        public long Nanoseconds;
-    }
-
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int lchown(string path, uint uid, uint gid);
 

@@ -86,17 +86,17 @@ internal static unsafe class RawFs
         }
     }
 
-    public static void SetTimesNoFollow(string path, Libc.Timespec accessed, Libc.Timespec modified)
+    public static void SetTimesNoFollow(string path, Timespec accessed, Timespec modified)
     {
-        var times = stackalloc Libc.Timespec[2];
+        var times = stackalloc Timespec[2];
         times[0] = accessed;
         times[1] = modified;
         fixed (byte* p = RawPath.Native(path)) Check(Libc.utimensat(Libc.AtFdCwd, p, times, Libc.AtSymlinkNoFollow), "utimensat", path);
     }
 
-    public static void SetTimes(int fd, string path, Libc.Timespec accessed, Libc.Timespec modified)
+    public static void SetTimes(int fd, string path, Timespec accessed, Timespec modified)
     {
-        var times = stackalloc Libc.Timespec[2];
+        var times = stackalloc Timespec[2];
         times[0] = accessed;
         times[1] = modified;
         Libc.Check(Libc.futimens(fd, times), "futimens", RawPath.Display(path));

@@ -1,3 +1,4 @@
+using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.Layers.Native;
 
 namespace PluggableSnapshotter.LazyLayers.Tree;
@@ -14,7 +15,8 @@ public static class ImplicitDirectories
     /// <summary>Gives the implicit directories under <paramref name="fsPath"/> the tree's attributes for them.</summary>
     public static void CopyFromTree(LayerInode root, string fsPath) => Visit(root, fsPath, (inode, path) =>
     {
-        DirectoryAttributes.Set(path, inode.Permissions, inode.Uid, inode.Gid, inode.ModificationTime);
+        var modified = new Timespec(inode.ModificationTime.Seconds, inode.ModificationTime.Nanoseconds);
+        DirectoryAttributes.Set(path, inode.Permissions, inode.Uid, inode.Gid, modified);
         foreach (var (name, value) in inode.Xattrs ?? Enumerable.Empty<KeyValuePair<string, byte[]>>())
         {
             if (!IsOverlayXattr(name)) Xattrs.SetNoFollow(path, name, value);
@@ -25,7 +27,8 @@ public static class ImplicitDirectories
     public static void CopyToTree(string fsPath, LayerInode root) => Visit(root, fsPath, (inode, path) =>
     {
         var status = FileStatus.Of(path);
-        (inode.Permissions, inode.Uid, inode.Gid, inode.ModificationTime) = (status.Permissions, status.Uid, status.Gid, status.Modified);
+        (inode.Permissions, inode.Uid, inode.Gid) = (status.Permissions, status.Uid, status.Gid);
+        inode.ModificationTime = new UnixTime(status.Modified.Seconds, (uint)status.Modified.Nanoseconds);
         foreach (var name in Xattrs.List(path))
         {
             if (!IsOverlayXattr(name) && Xattrs.Get(path, name) is { } value) inode.SetXattr(name, value);

@@ -1,3 +1,5 @@
+using PluggableSnapshotter.Fuse;
+
 namespace PluggableSnapshotter.LazyLayers.Tree;
 
 /// <summary>
@@ -20,7 +22,7 @@ public sealed record LayerEntry
 
     public uint Uid { get; init; }
     public uint Gid { get; init; }
-    public DateTimeOffset ModificationTime { get; init; } = DateTimeOffset.UnixEpoch;
+    public UnixTime ModificationTime { get; init; }
 
     /// <summary>Symbolic links: the target; hard links: the entry linked to.</summary>
     public string LinkName { get; init; } = "";

@@ -1,3 +1,5 @@
+using PluggableSnapshotter.Fuse;
+
 namespace PluggableSnapshotter.LazyLayers.Tree;
 
 /// <summary>
@@ -20,7 +22,7 @@ public sealed class LayerInode
 
     public uint Uid { get; set; }
     public uint Gid { get; set; }
-    public DateTimeOffset ModificationTime { get; set; } = DateTimeOffset.UnixEpoch;
+    public UnixTime ModificationTime { get; set; }
 
     /// <summary>Regular files: the content's size.</summary>
     public long Size { get; set; }

@@ -1,14 +1,16 @@
-using System.Globalization;
 using System.Text;
 
 namespace PluggableSnapshotter.LazyLayers.Tree;
 
 /// <summary>
-/// Builds a layer's file tree from its entries in archive order with the overlay conventions containerd's applier uses:
-/// <c>.wh.&lt;name&gt;</c> becomes a 0:0 character device, <c>.wh..wh..opq</c> marks its directory opaque, hard links share
-/// one inode, a later entry of the same name replaces an earlier one (a directory listed again keeps its children), and
-/// directories the archive does not list are created 0755 root:root and marked <see cref="LayerInode.Implicit"/>.
-/// Names that would escape the layer (<c>..</c>) or cannot be directory entries are refused.
+/// Builds a layer's file tree from its entries in archive order with the overlay conventions containerd's applier uses
+/// (soci-formats.md, "Overlay conventions"), whatever the format that lists them (zTOC, eStargz TOC):
+/// <c>.wh.&lt;name&gt;</c> becomes a 0:0 character device owned as the whiteout entry, <c>.wh..wh..opq</c> marks its
+/// directory opaque, hard links share one inode, a later entry of the same name replaces an earlier one (a directory
+/// listed again keeps its children), directories the archive does not list are created 0755 root:root and marked
+/// <see cref="LayerInode.Implicit"/>, an entry naming the layer root is skipped and <c>trusted.*</c> xattrs are not
+/// served (containerd applies neither, nor does lib/Layers). Names that would escape the layer (<c>..</c>) or cannot be
+/// directory entries are refused.
 /// </summary>
 public sealed class LayerTreeAssembler
 {
@@ -24,17 +26,15 @@ public sealed class LayerTreeAssembler
     /// <summary>The tree's root directory.</summary>
     public LayerInode Root { get; } = LayerInode.NewDirectory(DefaultDirectoryPermissions);
 
-    /// <summary>Places <paramref name="entry"/>; returns its inode, or null for an opaque marker.</summary>
+    /// <summary>Places <paramref name="entry"/>; returns its inode, or null for an opaque marker or the layer root.</summary>
     /// <exception cref="InvalidDataException">The entry's name or hard link cannot be placed in the tree.</exception>
     public LayerInode? Add(LayerEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var parts = Split(entry.Name);
-        if (parts.Length == 0)
-        {
-            if (entry.Type == LayerInodeType.Directory && !entry.IsHardLink) CopyAttributes(entry, Root);
-            return Root;
-        }
+        // containerd skips an entry that resolves to the layer root ("file ignored: resolved to root"), and so does
+        // lib/Layers: the root keeps the snapshotter's defaults, whatever "./" says.
+        if (parts.Length == 0) return null;
         var parent = Directory(parts.AsSpan(0, parts.Length - 1), entry.Name);
         var name = parts[^1];
         if (name == OpaqueMarker)
@@ -44,8 +44,8 @@ public sealed class LayerTreeAssembler
         }
         if (name.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
         {
-            // Owned by root with no permission bits, as containerd's overlay applier makes them.
-            var whiteout = new LayerInode(LayerInodeType.CharacterDevice);
+            // No permission bits, owned by the whiteout entry's owner, as containerd's OverlayConvertWhiteout makes them.
+            var whiteout = new LayerInode(LayerInodeType.CharacterDevice) { Uid = entry.Uid, Gid = entry.Gid };
             Place(parent, name[WhiteoutPrefix.Length..], whiteout, entry.Name);
             return whiteout;
         }
@@ -77,23 +77,6 @@ public sealed class LayerTreeAssembler
     {
         CountDirectoryLinks(Root);
         return Root;
-    }
-
-    /// <summary>Go's RFC 3339 with up to nine fractional digits; .NET parses seven, so the rest is cut (100 ns resolution).</summary>
-    /// <exception cref="InvalidDataException">The value is not RFC 3339.</exception>
-    public static DateTimeOffset ParseTime(string? value, string entryName)
-    {
-        if (string.IsNullOrEmpty(value)) return DateTimeOffset.UnixEpoch;
-        var dot = value.IndexOf('.', StringComparison.Ordinal);
-        if (dot > 0)
-        {
-            var end = dot + 1;
-            while (end < value.Length && char.IsAsciiDigit(value[end])) end++;
-            if (end - dot - 1 > 7) value = string.Concat(value.AsSpan(0, dot + 8), value.AsSpan(end));
-        }
-        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-            ? time
-            : throw new InvalidDataException($"entry {entryName} has modification time \"{value}\", which is not RFC 3339");
     }
 
     private static void Place(LayerInode parent, string name, LayerInode inode, string entryName)
@@ -152,7 +135,8 @@ public sealed class LayerTreeAssembler
         if (inode.Type == LayerInodeType.Symlink) inode.LinkTarget = entry.LinkName;
         foreach (var (name, value) in entry.Xattrs ?? new Dictionary<string, byte[]>())
         {
-            inode.SetXattr(name, value);
+            // trusted.* is never applied from an archive by containerd (nor by lib/Layers), so the lazy tree does not serve it either.
+            if (!name.StartsWith("trusted.", StringComparison.Ordinal)) inode.SetXattr(name, value);
         }
     }
 

@@ -23,7 +23,7 @@ public sealed class LayerContentTests(SociImages images)
         using var registry = new RegistryClient();
         var (layer, ztoc) = await DataLayerAsync(registry, ct);
         var content = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse(images.Converted), layer, ztoc, new SpanCache(4, long.MaxValue), readaheadSpans: 0);
-        var file = LayerTreeBuilder.Find(LayerTreeBuilder.Build(ztoc, userXattr: false), ["data", "nested", "deeper", "file"])!;
+        var file = LayerTreePaths.Find(ZtocLayerEntries.BuildTree(ztoc, userXattr: false), ["data", "nested", "deeper", "file"])!;
 
         var bytes = new byte[file.Size];
         await content.ReadAsync(file.DataOffset, bytes, ct);
@@ -44,7 +44,7 @@ public sealed class LayerContentTests(SociImages images)
             CompressionInfo = ztoc.CompressionInfo with { SpanDigests = [.. ztoc.CompressionInfo.SpanDigests.Select(_ => wrong)] },
         };
         var content = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse(images.Converted), layer, tampered, new SpanCache(4, long.MaxValue), readaheadSpans: 0);
-        var inode = LayerTreeBuilder.Find(LayerTreeBuilder.Build(tampered, userXattr: false), ["data", "big"])!;
+        var inode = LayerTreePaths.Find(ZtocLayerEntries.BuildTree(tampered, userXattr: false), ["data", "big"])!;
 
         await Assert.ThrowsAsync<InvalidDataException>(() => content.ReadAsync(inode.DataOffset, new byte[16], ct));
         var node = new LayerFileNode(inode, OwnerMapping.Identity, content, "data/big", NullLogger.Instance);
@@ -60,7 +60,7 @@ public sealed class LayerContentTests(SociImages images)
         using var registry = new RegistryClient();
         var (layer, ztoc) = await DataLayerAsync(registry, ct);
         using var partial = PartialBlob.Open(images.Directory.Combine("kept-" + Guid.NewGuid().ToString("N")[..8]), layer.Size);
-        var file = LayerTreeBuilder.Find(LayerTreeBuilder.Build(ztoc, userXattr: false), ["data", "big"])!;
+        var file = LayerTreePaths.Find(ZtocLayerEntries.BuildTree(ztoc, userXattr: false), ["data", "big"])!;
         var first = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse(images.Converted), layer, ztoc, new SpanCache(4, long.MaxValue), readaheadSpans: 0, () => partial);
         var expected = new byte[file.Size];
         await first.ReadAsync(file.DataOffset, expected, ct);
@@ -86,7 +86,7 @@ public sealed class LayerContentTests(SociImages images)
         };
         using var partial = PartialBlob.Open(images.Directory.Combine("wrong-" + Guid.NewGuid().ToString("N")[..8]), layer.Size);
         var content = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse(images.Converted), layer, tampered, new SpanCache(4, long.MaxValue), readaheadSpans: 0, () => partial);
-        var inode = LayerTreeBuilder.Find(LayerTreeBuilder.Build(tampered, userXattr: false), ["data", "big"])!;
+        var inode = LayerTreePaths.Find(ZtocLayerEntries.BuildTree(tampered, userXattr: false), ["data", "big"])!;
 
         await Assert.ThrowsAsync<InvalidDataException>(() => content.ReadAsync(inode.DataOffset, new byte[16], ct));
 

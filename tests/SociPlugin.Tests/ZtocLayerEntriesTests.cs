@@ -1,11 +1,12 @@
 using System.Text;
+using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Soci;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests;
 
-public sealed class LayerTreeBuilderTests
+public sealed class ZtocLayerEntriesTests
 {
     [Fact]
     public async Task Build_WhiteoutEntry_BecomesCharacterDeviceZeroZeroOwnedAsTheEntry()
@@ -34,7 +35,7 @@ public sealed class LayerTreeBuilderTests
     {
         var (ztoc, _) = await new LayerTarBuilder().Directory("o/").File("o/.wh..wh..opq", "").BuildZtocAsync();
 
-        var root = LayerTreeBuilder.Build(ztoc, userXattr: true);
+        var root = ZtocLayerEntries.BuildTree(ztoc, userXattr: true);
 
         Assert.Equal(["user.overlay.opaque"], Lookup(root, "o").Xattrs!.Keys);
     }
@@ -55,7 +56,7 @@ public sealed class LayerTreeBuilderTests
     {
         var (ztoc, _) = await new LayerTarBuilder().HardLink("link", "nowhere").BuildZtocAsync();
 
-        var error = Assert.Throws<InvalidDataException>(() => LayerTreeBuilder.Build(ztoc, userXattr: false));
+        var error = Assert.Throws<InvalidDataException>(() => ZtocLayerEntries.BuildTree(ztoc, userXattr: false));
         Assert.Contains("link", error.Message, StringComparison.Ordinal);
     }
 
@@ -79,7 +80,7 @@ public sealed class LayerTreeBuilderTests
         Assert.Equal(0x3FFu, Lookup(root, "sticky").Permissions);
         var file = Lookup(root, "setuid");
         Assert.Equal((0x9EDu, 1000u, 100u), (file.Permissions, file.Uid, file.Gid));
-        Assert.Equal(new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero), file.ModificationTime);
+        Assert.Equal(UnixTime.FromDateTimeOffset(new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero)), file.ModificationTime);
     }
 
     [Fact]
@@ -112,17 +113,34 @@ public sealed class LayerTreeBuilderTests
     }
 
     [Fact]
-    public void ParseTime_NineFractionalDigits_IsReadToTheTick()
+    public async Task BuildTree_RootEntry_IsSkippedAsContainerdSkipsIt()
     {
-        var time = LayerTreeBuilder.ParseTime("2024-05-06T07:08:09.123456789Z", "entry");
+        var root = await BuildAsync(new LayerTarBuilder().Directory("./", (UnixFileMode)0x1E8, uid: 7, gid: 7).File("f", "x"));
 
-        Assert.Equal(new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.Zero).AddTicks(1234567), time);
+        Assert.Equal((0x1EDu, 0u, 0u), (root.Permissions, root.Uid, root.Gid));
+        Assert.Equal(["f"], root.Children!.Keys);
+    }
+
+    [Fact]
+    public async Task BuildTree_TrustedXattr_IsNotServed()
+    {
+        var root = await BuildAsync(new LayerTarBuilder().File("f", "x", xattrs: new Dictionary<string, string> { ["trusted.secret"] = "s", ["user.kept"] = "k" }));
+
+        Assert.Equal(["user.kept"], Lookup(root, "f").Xattrs!.Keys);
+    }
+
+    [Fact]
+    public void ToLayerEntry_NanosecondModTime_KeepsEveryNanosecond()
+    {
+        var entry = ZtocLayerEntries.ToLayerEntry(new FileMetadata { Name = "f", Type = TarEntryTypes.Regular, ModTime = "2024-05-06T07:08:09.123456789Z" });
+
+        Assert.Equal(new UnixTime(1714979289, 123456789), entry.ModificationTime);
     }
 
     private static async Task<LayerInode> BuildAsync(LayerTarBuilder layer)
     {
         var (ztoc, _) = await layer.BuildZtocAsync();
-        return LayerTreeBuilder.Build(ztoc, userXattr: false);
+        return ZtocLayerEntries.BuildTree(ztoc, userXattr: false);
     }
 
     private static LayerInode Lookup(LayerInode root, string path)
