@@ -59,20 +59,18 @@ public sealed class ZstdChunkedFooterTests
     }
 
     [Fact]
-    public void ExtractZstd_LengthDiffersOrFrameCorrupt_Throws()
+    public void ExtractZstd_LengthDiffersOrFrameTruncatedOrNotZstd_Throws()
     {
         var json = Encoding.UTF8.GetBytes("""{"version":1,"entries":[]}""");
         using var compressor = new ZstdSharp.Compressor(3);
         var frame = compressor.Wrap(json).ToArray();
-        var corrupt = frame.ToArray();
-        corrupt[^5] ^= 0xff;
 
         Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame, json.Length + 1)); // footer overstates
         Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame, json.Length - 1)); // footer understates
-        Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame[..^4], json.Length)); // truncated
-        Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(corrupt, json.Length));
+        Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame[..(frame.Length / 2)], json.Length)); // truncated
         Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(new byte[40], json.Length)); // not zstd
         Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame, 0));
+        // Bytes changed inside a frame without a checksum decompress to other JSON: the TOC digest refuses those (Parse).
     }
 
     [Fact]
