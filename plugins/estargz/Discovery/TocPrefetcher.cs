@@ -122,8 +122,16 @@ internal sealed class TocPrefetcher : IDisposable
 
     private async Task<FoundToc?> FetchAsync(ImageReference repository, Descriptor layer, (string, string) key, Entry entry)
     {
-        var stopping = _stopping.Token;
-        await _slots.WaitAsync(stopping).ConfigureAwait(false);
+        CancellationToken stopping;
+        try
+        {
+            stopping = _stopping.Token;
+            await _slots.WaitAsync(stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            return null; // the daemon is stopping: nothing to prefetch for
+        }
         FoundToc? found;
         try
         {
