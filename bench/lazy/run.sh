@@ -14,7 +14,8 @@
 # With --format both (the default) each image is also converted to eStargz (ctr-remote image convert --estargz --oci)
 # and measured through the estargz backend in the same run (mode "estargz"), printed next to soci and overlayfs.
 #
-# Usage: bench/lazy/run.sh [--runs N] [--image small|large|both] [--format soci|both] [--keep-work] [--work DIR] [--fill-timeout S]
+# Usage: bench/lazy/run.sh [--runs N] [--image small|large|both] [--format soci|both] [--keep-work] [--work DIR] [--fill-timeout S] [--prepare-only]
+#   --prepare-only generate and convert the images into the cache (minutes of CPU for large's eStargz form), measure nothing
 #   --work DIR     image cache (default out/bench-lazy); logs go to DIR/logs
 #   --keep-work    leave the run's tmpfs (daemon roots, containerd state) mounted for inspection, processes stopped
 # Needs root and scripts/install-deps.sh's packages; builds out/ first when something is missing. Uses ~8 GB of tmpfs.
@@ -29,6 +30,7 @@ keep=0
 work="$repo/out/bench-lazy"
 fill_timeout=300
 formats=both
+prepare_only=0
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -37,6 +39,7 @@ while (($#)); do
     --work) work=$2; shift 2 ;;
     --fill-timeout) fill_timeout=$2; shift 2 ;;
     --format) formats=$2; shift 2 ;;
+    --prepare-only) prepare_only=1; shift ;;
     *) echo "bench/lazy: unknown argument $1 (see the usage in $0)" >&2; exit 2 ;;
   esac
 done
@@ -161,6 +164,7 @@ registry_bytes() {
 for name in "${names[@]}"; do prepare_image "$name" "$name" 1; done
 if [[ " ${lazy_modes[*]} " == *" estargz "* ]]; then for name in "${names[@]}"; do prepare_estargz "$name"; done; fi
 if [[ " ${names[*]} " == *" large "* ]]; then prepare_image large-b large 2; fi
+if ((prepare_only)); then echo "bench/lazy: images cached in $cache"; exit 0; fi
 
 # ---------------------------------------------------------------- one rep
 ctr_() { command ctr --address "$RIG_CTR_ADDRESS" -n "$namespace" "$@"; }

@@ -7,7 +7,7 @@ namespace PluggableSnapshotter.Plugins.Estargz;
 /// <summary>The estargz backend's <c>settings</c> in plugins.yaml (snake_case keys, all optional).</summary>
 public sealed record EstargzBackendOptions : LazyBackendOptions
 {
-    /// <summary>Prefetch of the landmark section of optimized images.</summary>
+    /// <summary>Prefetch of the later layers' TOCs and of the landmark section of optimized images.</summary>
     [ConfigurationKeyName("prefetch")]
     public EstargzPrefetchOptions Prefetch { get; init; } = new();
 
@@ -31,6 +31,8 @@ public sealed record EstargzBackendOptions : LazyBackendOptions
     {
         if (Prefetch.TimeoutMilliseconds < 1)
             yield return new("prefetch:timeout_ms", $"must be positive, not {Prefetch.TimeoutMilliseconds}");
+        if (Prefetch.TocMaxBytes < 0)
+            yield return new("prefetch:toc_max_bytes", $"must be 0 or more, not {Prefetch.TocMaxBytes}");
         if (Cache.MaxEntries < 1)
             yield return new("chunk_cache:max_entries", $"must be at least 1, not {Cache.MaxEntries}");
         if (Cache.MaxBytes < 1)

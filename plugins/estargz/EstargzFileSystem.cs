@@ -26,7 +26,7 @@ namespace PluggableSnapshotter.Plugins.Estargz;
 internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
 {
     private readonly ImageCache _images;
-    private readonly TocFinder _tocs;
+    private readonly TocPrefetcher _tocs;
     private readonly OnDemandFetch _fetch;
     private readonly SpanCache _cache;
     private readonly LayerStore _store;
@@ -35,7 +35,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly LayerMounts _mounts;
 
-    public EstargzFileSystem(RegistryClient registry, ImageCache images, TocFinder tocs, OnDemandFetch fetch, SpanCache cache, LayerStore store,
+    public EstargzFileSystem(RegistryClient registry, ImageCache images, TocPrefetcher tocs, OnDemandFetch fetch, SpanCache cache, LayerStore store,
         BackgroundFill fill, EstargzBackendOptions options, ILogger<EstargzFileSystem>? logger = null)
     {
         (_images, _tocs, _fetch, _cache, _store, _fill, _options) = (images, tocs, fetch, cache, store, fill, options);
@@ -57,11 +57,12 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         var imageKey = layer.ManifestDigest ?? layer.ImageReference;
         if (_store.Local(layer.LayerDigest!) is { } local) return await MountFromStoreAsync(layer, local, mountpoint, imageKey, cancellationToken).ConfigureAwait(false);
 
+        var started = Stopwatch.GetTimestamp();
         var image = await _images.ResolveAsync(layer, cancellationToken).ConfigureAwait(false);
         var descriptor = image.Manifest.Layers.FirstOrDefault(l => l.Digest == layer.LayerDigest)
             ?? throw new InvalidDataException($"layer {layer.LayerDigest} is not a layer of image manifest {image.ManifestDescriptor.Digest}");
-        if (descriptor.MediaType is not (MediaTypes.OciLayerGzip or MediaTypes.DockerLayerGzip))
-            return MountResult.NoIndex($"layer {descriptor.Digest} is '{descriptor.MediaType}'; only gzip eStargz layers are served");
+        if (TocPrefetcher.Compression(descriptor.MediaType) is not { } compression)
+            return MountResult.NoIndex($"layer {descriptor.Digest} is '{descriptor.MediaType}'; only gzip (eStargz) and zstd (zstd:chunked) layers are served");
         var tocDigest = layer.Labels.GetValueOrDefault(EstargzLabels.TocDigest) ?? descriptor.Annotations?.GetValueOrDefault(EstargzLabels.TocDigest);
         if (tocDigest is null && _options.Verify)
         {
@@ -70,15 +71,26 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         }
 
         using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", descriptor.Digest, image.Reference);
-        var found = await _tocs.FindAsync(image.Reference, descriptor, _options.Verify ? tocDigest : null, cancellationToken).ConfigureAwait(false);
-        if (found is null) return MountResult.NoIndex($"layer {descriptor.Digest} ends in no eStargz footer");
+        // The later layers' TOCs come in the background while this one mounts: their Prepares then wait for none.
+        _tocs.PrefetchLayersAbove(image.Reference, imageKey ?? image.ManifestDescriptor.Digest, image.Manifest, descriptor.Digest,
+            l => _store.Local(l.Digest) is null && _store.StateOf(l.Digest) != LayerState.Filling);
+        var resolved = Stopwatch.GetTimestamp();
+        var (found, prefetched) = await _tocs.FindAsync(image.Reference, descriptor, compression, _options.Verify ? tocDigest : null, cancellationToken).ConfigureAwait(false);
+        if (found is null) return MountResult.NoIndex($"layer {descriptor.Digest} ends in no {(compression == EstargzCompression.Zstd ? "zstd:chunked" : "eStargz")} footer");
         if (!_options.Verify) EstargzLog.ServingUnverified(_logger, descriptor.Digest);
-        var layout = EstargzLayout.Build(found.Toc, found.TocOffset, _options.UserXattr, _options.Verify, _options.Cache.ReadBytes);
+        var tocDone = Stopwatch.GetTimestamp();
+        var layout = EstargzLayout.Build(found.Toc, found.DataEnd, _options.UserXattr, _options.Verify, _options.Cache.ReadBytes);
         LowerDirectoryAttributes.Apply(layout.Root, LowerTrees(image.Manifest, descriptor.Digest));
-        var content = new EstargzContent(layout, _fetch, _cache, image.Reference, descriptor, _options.Verify, _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest));
+        var content = new EstargzContent(layout, _fetch, _cache, image.Reference, descriptor, _options.Verify, _options.Cache.ReadaheadGroups,
+            () => _store.Partial(descriptor.Digest), found.Compression);
+        var laidOut = Stopwatch.GetTimestamp();
         await PrefetchAsync(content, layout, descriptor.Digest, cancellationToken).ConfigureAwait(false);
+        var landmark = Stopwatch.GetTimestamp();
         var mounted = await _mounts.ServeAsync(mountpoint, image.Reference, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
         EstargzLog.LayerMounted(_logger, descriptor.Digest, mountpoint, layout.Entries, layout.Chunks.Count, layout.Groups.Count, found.Digest);
+        EstargzLog.MountTimes(_logger, descriptor.Digest, Milliseconds(started, Stopwatch.GetTimestamp()), Milliseconds(started, resolved),
+            Milliseconds(resolved, tocDone), prefetched ? "prefetched" : "fetched", Milliseconds(tocDone, laidOut), Milliseconds(laidOut, landmark),
+            Milliseconds(landmark, Stopwatch.GetTimestamp()));
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, null) is { } localPath)
         {
             await _mounts.PromoteAsync(mounted, localPath).ConfigureAwait(false); // another snapshot's fill finished meanwhile
@@ -90,6 +102,8 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         }
         return Mounted(found.Digest, local: false);
     }
+
+    private static long Milliseconds(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
     /// <inheritdoc />
     public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken)
@@ -105,6 +119,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     public async Task CleanImageAsync(string imageKey, CancellationToken cancellationToken)
     {
         _images.Forget(imageKey);
+        _tocs.Forget(imageKey);
         await _mounts.FreeUnusedLayersOfAsync(imageKey).ConfigureAwait(false);
     }
 
@@ -137,11 +152,13 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     {
         var json = await File.ReadAllBytesAsync(local.ZtocPath, cancellationToken).ConfigureAwait(false);
         var toc = TocReader.Parse(json, local.ZtocDigest); // the stored TOC still matches its digest
+        // Reads go to the local copy; the layout's blob offsets only matter should the layer be read before promotion.
         var layout = EstargzLayout.Build(toc, local.Size, _options.UserXattr, requireDigests: false, _options.Cache.ReadBytes);
         ImplicitDirectories.CopyToTree(local.FsPath, layout.Root);
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
         var repository = ImageReference.Parse(layer.ImageReference!);
-        var content = new EstargzContent(layout, _fetch, _cache, repository, descriptor, _options.Verify, _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest));
+        var content = new EstargzContent(layout, _fetch, _cache, repository, descriptor, _options.Verify, _options.Cache.ReadaheadGroups,
+            () => _store.Partial(descriptor.Digest), TocPrefetcher.Compression(local.MediaType) ?? EstargzCompression.Gzip);
         var mounted = await _mounts.ServeAsync(mountpoint, repository, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, null);
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);

@@ -32,4 +32,17 @@ internal static partial class EstargzLog
 
     [LoggerMessage(EventId = 3109, Level = LogLevel.Warning, Message = "Serving layer {LayerDigest} WITHOUT verification (verify: false): its TOC and chunks are not checked against their digests")]
     public static partial void ServingUnverified(ILogger logger, string layerDigest);
+
+    [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "Prefetching the TOCs of {Layers} later layers of {ImageReference}")]
+    public static partial void PrefetchingTocs(ILogger logger, int layers, string imageReference);
+
+    [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "Prefetching the TOC of layer {LayerDigest} failed ({Reason}); its Prepare fetches it")]
+    public static partial void TocPrefetchFailed(ILogger logger, string layerDigest, string reason);
+
+    [LoggerMessage(EventId = 3112, Level = LogLevel.Information, Message = "Prefetched TOC of layer {LayerDigest} not kept ({Bytes} bytes would pass prefetch.toc_max_bytes {MaxBytes}); its Prepare fetches it")]
+    public static partial void TocPrefetchDropped(ILogger logger, string layerDigest, long bytes, long maxBytes);
+
+    [LoggerMessage(EventId = 3113, Level = LogLevel.Information,
+        Message = "Mounted layer {LayerDigest} in {Milliseconds} ms: manifest {ManifestMs} ms, TOC {TocMs} ms ({TocSource}), layout {LayoutMs} ms, landmark prefetch {PrefetchMs} ms, FUSE mount {FuseMs} ms")]
+    public static partial void MountTimes(ILogger logger, string layerDigest, long milliseconds, long manifestMs, long tocMs, string tocSource, long layoutMs, long prefetchMs, long fuseMs);
 }

@@ -26,6 +26,7 @@ public sealed class EstargzPlugin : ISnapshotterPlugin
         services.AddSingleton(new SpanCache(options.Cache.MaxEntries, options.Cache.MaxBytes));
         services.AddSingleton<ImageCache>();
         services.AddSingleton<TocFinder>();
+        services.AddSingleton<TocPrefetcher>();
         services.AddSingleton<OnDemandActivity>();
         services.AddSingleton(provider => new OnDemandFetch(provider.GetRequiredService<RegistryClient>(), options.Fetch, provider.GetRequiredService<OnDemandActivity>()));
         services.AddSingleton(provider => new LayerStore(context.StateDirectory, options.Store, provider.GetService<ILogger<LayerStore>>()));

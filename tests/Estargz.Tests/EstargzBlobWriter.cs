@@ -8,11 +8,12 @@ using PluggableSnapshotter.Registry;
 namespace PluggableSnapshotter.Plugins.Estargz.Tests;
 
 /// <summary>
-/// Writes small eStargz-shaped blobs for unit tests: each file chunk a gzip member of its own, then the TOC member (a
-/// gzip'd tar holding <c>stargz.index.json</c>) and the footer. No tar headers for the files: the backend reads only
-/// the TOC and the chunk members (real blobs, with headers, come from ctr-remote in the end-to-end tests).
+/// Writes small eStargz- or zstd:chunked-shaped blobs for unit tests: each file chunk a gzip member (zstd frame) of its
+/// own, then the TOC (eStargz: a gzip'd tar holding <c>stargz.index.json</c>; zstd:chunked: the JSON compressed with
+/// zstd in a skippable frame) and the footer. No tar headers for the files: the backend reads only the TOC and the
+/// chunk members (real blobs, with headers, come from ctr-remote in the end-to-end tests).
 /// </summary>
-internal sealed class EstargzBlobWriter
+internal sealed class EstargzBlobWriter(EstargzCompression compression = EstargzCompression.Gzip)
 {
     private readonly MemoryStream _blob = new();
     private readonly List<TocEntry> _entries = [];
@@ -56,11 +57,21 @@ internal sealed class EstargzBlobWriter
         return this;
     }
 
-    /// <summary>The blob, its TOC's JSON and where the TOC starts.</summary>
-    public (byte[] Blob, byte[] TocJson, long TocOffset) Build(bool legacyFooter = false)
+    /// <summary>The blob, its TOC's JSON and where the layer's data ends (the TOC's member or skippable frame starts).</summary>
+    public (byte[] Blob, byte[] TocJson, long DataEnd) Build(bool legacyFooter = false)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(new Toc { Version = 1, Entries = _entries }, TocJsonContext.Default.Toc);
-        var tocOffset = _blob.Length;
+        var dataEnd = _blob.Length;
+        if (compression == EstargzCompression.Zstd)
+        {
+            using var compressor = new ZstdSharp.Compressor(3);
+            var compressed = compressor.Wrap(json).ToArray();
+            _blob.Write(ZstdChunkedFooter.SkippableHeader(compressed.Length));
+            var tocOffset = _blob.Length;
+            _blob.Write(compressed);
+            _blob.Write(ZstdChunkedFooter.Create(tocOffset, compressed.Length, json.Length));
+            return (_blob.ToArray(), json, dataEnd);
+        }
         using (var tar = new MemoryStream())
         {
             using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
@@ -69,14 +80,20 @@ internal sealed class EstargzBlobWriter
             }
             WriteMember(tar.ToArray());
         }
-        _blob.Write(EstargzFooter.Create(tocOffset, legacyFooter));
-        return (_blob.ToArray(), json, tocOffset);
+        _blob.Write(EstargzFooter.Create(dataEnd, legacyFooter));
+        return (_blob.ToArray(), json, dataEnd);
     }
 
     public static byte[] Text(string text) => Encoding.UTF8.GetBytes(text);
 
     private void WriteMember(byte[] data)
     {
+        if (compression == EstargzCompression.Zstd)
+        {
+            using var compressor = new ZstdSharp.Compressor(3);
+            _blob.Write(compressor.Wrap(data));
+            return;
+        }
         using var gzip = new GZipStream(_blob, CompressionLevel.Optimal, leaveOpen: true);
         gzip.Write(data);
     }

@@ -60,6 +60,72 @@ public sealed class EstargzContentTests : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public Task ReadAsync_OneGzipChunkOfGroupDiffersFromDigest_OtherChunksServedOnlyReadsNeedingItFail() =>
+        OneChunkOfGroupDiffersAsync(EstargzCompression.Gzip);
+
+    [RootOnlyFact]
+    public Task ReadAsync_OneZstdChunkOfGroupDiffersFromDigest_OtherChunksServedOnlyReadsNeedingItFail() =>
+        OneChunkOfGroupDiffersAsync(EstargzCompression.Zstd);
+
+    private async Task OneChunkOfGroupDiffersAsync(EstargzCompression compression)
+    {
+        // One read group (1 MiB) holds every chunk: file a's second chunk carries the digest of other bytes.
+        var a = Encoding.ASCII.GetBytes(new string('a', 3000));
+        var writer = new EstargzBlobWriter(compression).File("a", a, chunkSize: 1024).File("b", EstargzBlobWriter.Text("bee\n"))
+            .Change(1, e => e with { ChunkDigest = OciDigest.Compute("not these bytes"u8).ToString() });
+        var (content, layout) = await ServeAsync(writer, compression: compression);
+        Assert.Single(layout.Groups);
+        var fileA = layout.Root.Children!["a"].DataOffset;
+        var buffer = new byte[1024];
+
+        await content.ReadAsync(fileA, buffer, CancellationToken.None); // chunk 0: good
+        Assert.Equal(a.AsSpan(0, 1024).ToArray(), buffer);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => content.ReadAsync(fileA + 1024, buffer, CancellationToken.None));
+        Assert.Contains("/a", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidDataException>(() => content.ReadAsync(fileA + 1000, new byte[100], CancellationToken.None)); // straddles into it
+        await content.ReadAsync(fileA + 2048, buffer.AsMemory(0, 952), CancellationToken.None); // chunk 2: good
+        Assert.Equal(a.AsSpan(2048, 952).ToArray(), buffer.AsSpan(0, 952).ToArray());
+        var bee = new byte[4];
+        await content.ReadAsync(layout.Root.Children["b"].DataOffset, bee, CancellationToken.None);
+        Assert.Equal("bee\n"u8.ToArray(), bee);
+    }
+
+    [RootOnlyFact]
+    public async Task ReadAsync_ZstdChunkedChunks_ReturnsTheirBytes()
+    {
+        var random = new byte[70_000];
+        new Random(13).NextBytes(random); // incompressible: several read groups of 4 KiB
+        var (content, layout) = await ServeAsync(new EstargzBlobWriter(EstargzCompression.Zstd).File("a", random, chunkSize: 16384)
+            .File("b", EstargzBlobWriter.Text("bee")), groupBytes: 4096, compression: EstargzCompression.Zstd);
+        var bytes = new byte[random.Length + 3];
+
+        await content.ReadAsync(0, bytes, CancellationToken.None);
+
+        Assert.Equal([.. random, .. "bee"u8.ToArray()], bytes);
+        Assert.True(layout.Groups.Count > 1, $"{layout.Groups.Count} groups");
+    }
+
+    [RootOnlyFact]
+    public async Task FindAsync_ZstdChunkedBlob_TocVerifiedAndDataEndsAtTocFrame()
+    {
+        var (blob, json, dataEnd) = new EstargzBlobWriter(EstargzCompression.Zstd).File("a", EstargzBlobWriter.Text("a")).Build();
+        var (repository, descriptor) = await PushAsync(blob, MediaTypes.OciLayerZstd);
+        var finder = new TocFinder(new OnDemandFetch(_client!, new FetchOptions()));
+
+        var found = await finder.FindAsync(repository, descriptor, EstargzCompression.Zstd, OciDigest.Compute(json).ToString(), CancellationToken.None);
+
+        Assert.Equal(json, found!.Json);
+        Assert.Equal(dataEnd, found.DataEnd);
+        Assert.Equal(EstargzCompression.Zstd, found.Compression);
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() =>
+            finder.FindAsync(repository, descriptor, EstargzCompression.Zstd, OciDigest.Compute("another TOC"u8).ToString(), CancellationToken.None));
+        Assert.Contains("TOC's digest", error.Message, StringComparison.Ordinal);
+        // A plain zstd layer (no footer) and an eStargz blob looked at as zstd: not this format.
+        var (_, plainDescriptor) = await PushAsync(new ZstdSharp.Compressor(3).Wrap(new byte[4096]).ToArray(), MediaTypes.OciLayerZstd);
+        Assert.Null(await finder.FindAsync(repository, plainDescriptor, EstargzCompression.Zstd, null, CancellationToken.None));
+    }
+
+    [RootOnlyFact]
     public async Task FindAsync_TocDigestDiffers_Throws()
     {
         var (blob, _, _) = new EstargzBlobWriter().File("a", EstargzBlobWriter.Text("a")).Build();
@@ -67,7 +133,7 @@ public sealed class EstargzContentTests : IAsyncLifetime
         var finder = new TocFinder(new OnDemandFetch(_client!, new FetchOptions()));
 
         var error = await Assert.ThrowsAsync<InvalidDataException>(() =>
-            finder.FindAsync(repository, descriptor, OciDigest.Compute("another TOC"u8).ToString(), CancellationToken.None));
+            finder.FindAsync(repository, descriptor, EstargzCompression.Gzip, OciDigest.Compute("another TOC"u8).ToString(), CancellationToken.None));
         Assert.Contains("TOC's digest", error.Message, StringComparison.Ordinal);
     }
 
@@ -81,25 +147,26 @@ public sealed class EstargzContentTests : IAsyncLifetime
         var (_, plainDescriptor) = await PushAsync(plain.ToArray());
         var finder = new TocFinder(new OnDemandFetch(_client!, new FetchOptions()));
 
-        var found = await finder.FindAsync(repository, legacyDescriptor, OciDigest.Compute(json).ToString(), CancellationToken.None);
-        Assert.Equal(tocOffset, found!.TocOffset);
-        Assert.Null(await finder.FindAsync(repository, plainDescriptor, null, CancellationToken.None));
+        var found = await finder.FindAsync(repository, legacyDescriptor, EstargzCompression.Gzip, OciDigest.Compute(json).ToString(), CancellationToken.None);
+        Assert.Equal(tocOffset, found!.DataEnd);
+        Assert.Null(await finder.FindAsync(repository, plainDescriptor, EstargzCompression.Gzip, null, CancellationToken.None));
     }
 
-    private async Task<(EstargzContent Content, EstargzLayout Layout)> ServeAsync(EstargzBlobWriter writer, long groupBytes = 1 << 20)
+    private async Task<(EstargzContent Content, EstargzLayout Layout)> ServeAsync(EstargzBlobWriter writer, long groupBytes = 1 << 20,
+        EstargzCompression compression = EstargzCompression.Gzip)
     {
-        var (blob, json, tocOffset) = writer.Build();
-        var (repository, descriptor) = await PushAsync(blob);
-        var layout = EstargzLayout.Build(TocReader.Parse(json, null), tocOffset, userXattr: false, requireDigests: true, groupBytes);
+        var (blob, json, dataEnd) = writer.Build();
+        var (repository, descriptor) = await PushAsync(blob, compression == EstargzCompression.Zstd ? MediaTypes.OciLayerZstd : MediaTypes.OciLayerGzip);
+        var layout = EstargzLayout.Build(TocReader.Parse(json, null), dataEnd, userXattr: false, requireDigests: true, groupBytes);
         var content = new EstargzContent(layout, new OnDemandFetch(_client!, new FetchOptions()), new SpanCache(16, 1 << 20), repository, descriptor,
-            verify: true, readaheadGroups: 0);
+            verify: true, readaheadGroups: 0, compression: compression);
         return (content, layout);
     }
 
-    private async Task<(ImageReference Repository, Descriptor Descriptor)> PushAsync(byte[] blob)
+    private async Task<(ImageReference Repository, Descriptor Descriptor)> PushAsync(byte[] blob, string mediaType = MediaTypes.OciLayerGzip)
     {
         var repository = ImageReference.Parse(_registry!.Reference("test/blobs", "v1"));
-        var descriptor = await _client!.PushBlobAsync(repository, blob, MediaTypes.OciLayerGzip, CancellationToken.None);
+        var descriptor = await _client!.PushBlobAsync(repository, blob, mediaType, CancellationToken.None);
         return (repository, descriptor);
     }
 

@@ -1,18 +1,21 @@
-using PluggableSnapshotter.Registry.Downloads;
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Fill;
 using PluggableSnapshotter.Plugins.Estargz.Format;
 using PluggableSnapshotter.Registry;
+using ZstdSharp;
 
 namespace PluggableSnapshotter.Plugins.Estargz.Content;
 
 /// <summary>
 /// The bytes of one eStargz layer's files, read on demand: a read fetches the read group holding it with one range
-/// request (or takes it from the prefetched section or the background fill's blob file), decompresses each chunk's gzip
-/// member, checks it against its <c>chunkDigest</c> and keeps the group in the shared cache. A chunk that does not match
-/// fails its whole group: its bytes are never served. Sequential reads fetch the next groups ahead.
+/// request (or takes it from the prefetched section or the layer's partial blob), decompresses each chunk's gzip member
+/// or zstd frame, checks it against its <c>chunkDigest</c> and keeps the group in the shared cache. A chunk that does
+/// not match (or does not decompress) is never served: reads that need it fail (EIO), reads of the group's other
+/// chunks are served, and the next load of the group checks it again. Sequential reads fetch the next groups ahead.
 /// </summary>
 internal sealed class EstargzContent : ILayerContent
 {
@@ -24,15 +27,21 @@ internal sealed class EstargzContent : ILayerContent
     private readonly Func<PartialBlob?>? _partial;
     private readonly bool _verify;
     private readonly int _readaheadGroups;
+    private readonly EstargzCompression _compression;
+
+    // Chunks of the groups now held whose bytes did not verify, with why: reads touching one fail. Set and cleared per
+    // group load, so a group fetched again (after eviction) gets a fresh check.
+    private readonly ConcurrentDictionary<int, string> _badChunks = new();
     private long _fetchedBytes;
     private int _lastGroup = -1;
     private volatile string? _localRoot;
     private volatile byte[]? _prefetched;
 
     public EstargzContent(EstargzLayout layout, OnDemandFetch fetch, SpanCache cache, ImageReference repository, Descriptor layer, bool verify,
-        int readaheadGroups, Func<PartialBlob?>? partial = null)
+        int readaheadGroups, Func<PartialBlob?>? partial = null, EstargzCompression compression = EstargzCompression.Gzip)
     {
         (_layout, _fetch, _cache, _repository, _layer, _verify, _readaheadGroups, _partial) = (layout, fetch, cache, repository, layer, verify, readaheadGroups, partial);
+        _compression = compression;
     }
 
     public string LayerDigest => _layer.Digest;
@@ -71,6 +80,7 @@ internal sealed class EstargzContent : ILayerContent
             var bytes = await GetGroupAsync(groupId, cancellationToken).ConfigureAwait(false);
             ReadAhead(groupId);
             var count = (int)Math.Min(destination.Length, group.ContentEnd - offset);
+            if (!_badChunks.IsEmpty) ThrowIfBad(offset, count);
             bytes.AsMemory((int)(offset - group.ContentStart), count).CopyTo(destination);
             destination = destination[count..];
             offset += count;
@@ -103,47 +113,74 @@ internal sealed class EstargzContent : ILayerContent
         {
             compressed = await _fetch.GetRangeAsync(_repository, _layer.ParsedDigest, new ByteRange(group.BlobStart, length), CancellationToken.None).ConfigureAwait(false);
             Interlocked.Add(ref _fetchedBytes, compressed.Length);
-            var content = await Task.Run(() => Decompress(group, compressed, 0)).ConfigureAwait(false);
+            var (content, allGood) = await Task.Run(() => Decompress(group, compressed, 0)).ConfigureAwait(false);
             // Verified chunk by chunk: kept for the fill (which then skips them) and for reads after a restart.
-            if (_verify && _partial?.Invoke() is { } partial) partial.Write(group.BlobStart, compressed);
+            if (_verify && allGood && _partial?.Invoke() is { } partial) partial.Write(group.BlobStart, compressed);
             return content;
         }
-        return await Task.Run(() => Decompress(group, compressed, start)).ConfigureAwait(false);
+        return (await Task.Run(() => Decompress(group, compressed, start)).ConfigureAwait(false)).Output;
     }
 
-    /// <summary>Each chunk of the group from its member, checked against its digest, one after another in content order.</summary>
-    private byte[] Decompress(ReadGroup group, byte[] compressed, int start)
+    /// <summary>
+    /// Each chunk of the group from its member, checked against its digest, one after another in content order. A chunk
+    /// that fails is left zero and marked bad (reads of it fail); the others are served.
+    /// </summary>
+    private (byte[] Output, bool AllGood) Decompress(ReadGroup group, byte[] compressed, int start)
     {
         var output = new byte[group.ContentEnd - group.ContentStart];
+        using var zstd = _compression == EstargzCompression.Zstd ? new Decompressor() : null;
+        var allGood = true;
         for (var i = group.FirstChunk; i < group.FirstChunk + group.ChunkCount; i++)
         {
             var chunk = _layout.Chunks[i];
             var target = output.AsSpan((int)(chunk.ContentOffset - group.ContentStart), (int)chunk.Size);
-            var memberStart = start + (int)(chunk.BlobOffset - group.BlobStart);
-            var memberLength = (int)(chunk.BlobEnd - chunk.BlobOffset);
+            var member = compressed.AsSpan(start + (int)(chunk.BlobOffset - group.BlobStart), (int)(chunk.BlobEnd - chunk.BlobOffset));
+            string? problem;
             try
             {
-                using var gzip = new GZipStream(new MemoryStream(compressed, memberStart, memberLength, writable: false), CompressionMode.Decompress);
-                Skip(gzip, chunk.InnerOffset);
-                gzip.ReadExactly(target);
+                if (zstd is not null) ZstdFrames.Read(zstd, member, chunk.InnerOffset, target);
+                else ReadGzip(compressed, start + (int)(chunk.BlobOffset - group.BlobStart), member.Length, chunk.InnerOffset, target);
+                problem = _verify ? Mismatch(chunk, target) : null;
             }
             catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
             {
-                throw new InvalidDataException($"layer {_layer.Digest}: the chunk of /{chunk.Path} at {chunk.ContentOffset} does not decompress: {e.Message}", e);
+                problem = $"layer {_layer.Digest}: the chunk of /{chunk.Path} at {chunk.ContentOffset} does not decompress: {e.Message}";
             }
-            if (_verify) Verify(chunk, target);
+            if (problem is null)
+            {
+                _badChunks.TryRemove(i, out _);
+                continue;
+            }
+            target.Clear();
+            allGood = false;
+            _badChunks[i] = problem;
         }
-        return output;
+        return (output, allGood);
     }
 
-    private void Verify(EstargzChunk chunk, ReadOnlySpan<byte> bytes)
+    private static void ReadGzip(byte[] compressed, int memberStart, int memberLength, long innerOffset, Span<byte> target)
     {
-        if (chunk.Digest is null) return; // refused at mount when verification is on
-        var expected = OciDigest.TryParse(chunk.Digest, out var parsed) ? parsed
-            : throw new InvalidDataException($"layer {_layer.Digest}: chunk of /{chunk.Path} has digest '{chunk.Digest}', not a digest");
+        using var gzip = new GZipStream(new MemoryStream(compressed, memberStart, memberLength, writable: false), CompressionMode.Decompress);
+        Skip(gzip, innerOffset);
+        gzip.ReadExactly(target);
+    }
+
+    /// <summary>Fails a read of [<paramref name="offset"/>, + <paramref name="count"/>) that needs a chunk that did not verify.</summary>
+    private void ThrowIfBad(long offset, int count)
+    {
+        for (var i = _layout.ChunkAt(offset); i < _layout.Chunks.Count && _layout.Chunks[i].ContentOffset < offset + count; i++)
+        {
+            if (_badChunks.TryGetValue(i, out var reason)) throw new InvalidDataException(reason);
+        }
+    }
+
+    /// <summary>Why <paramref name="bytes"/> are not the chunk's, or null when they match its digest.</summary>
+    private string? Mismatch(EstargzChunk chunk, ReadOnlySpan<byte> bytes)
+    {
+        if (chunk.Digest is null) return null; // refused at mount when verification is on
+        if (!OciDigest.TryParse(chunk.Digest, out var expected)) return $"layer {_layer.Digest}: chunk of /{chunk.Path} has digest '{chunk.Digest}', not a digest";
         var actual = expected.Algorithm == "sha512" ? OciDigest.FromHash("sha512", SHA512.HashData(bytes)) : OciDigest.Compute(bytes);
-        if (actual != expected)
-            throw new InvalidDataException($"layer {_layer.Digest}: a chunk of /{chunk.Path} ({chunk.Size} bytes) is {actual}, not {expected}");
+        return actual == expected ? null : $"layer {_layer.Digest}: a chunk of /{chunk.Path} ({chunk.Size} bytes) is {actual}, not {expected}";
     }
 
     private static void Skip(Stream stream, long count)

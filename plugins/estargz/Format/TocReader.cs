@@ -2,11 +2,13 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
 using PluggableSnapshotter.Registry;
+using ZstdSharp;
 
 namespace PluggableSnapshotter.Plugins.Estargz.Format;
 
 /// <summary>
-/// Reads the TOC from its place in the blob: a gzip member holding a tar with the one entry <c>stargz.index.json</c>. The
+/// Reads the TOC from its place in the blob: in eStargz a gzip member holding a tar with the one entry
+/// <c>stargz.index.json</c>, in zstd:chunked the JSON itself compressed with zstd (in a skippable frame). The
 /// JSON's digest is what the layer's <c>containerd.io/snapshot/stargz/toc.digest</c> annotation names; a TOC that does
 /// not match is refused before anything in it is used (its chunk digests are what every read is checked against).
 /// </summary>
@@ -38,6 +40,21 @@ internal static class TocReader
         }
     }
 
+    /// <summary>The TOC's JSON bytes from a zstd:chunked blob's TOC frame (<paramref name="rawLength"/> bytes, as its footer says).</summary>
+    /// <exception cref="InvalidDataException">The frame does not decompress to exactly <paramref name="rawLength"/> bytes.</exception>
+    public static byte[] ExtractZstd(ReadOnlySpan<byte> compressed, long rawLength)
+    {
+        if (rawLength is <= 0 or > MaxTocBytes) throw new InvalidDataException($"the TOC is {rawLength} bytes, not between 1 and {MaxTocBytes}");
+        var json = new byte[rawLength];
+        using var decompressor = new Decompressor();
+        ZstdFrames.Read(decompressor, compressed, 0, json);
+        // One more byte would mean the footer understates the TOC: refuse rather than parse a truncated JSON.
+        Span<byte> extra = stackalloc byte[1];
+        if (TryReadMore(decompressor, compressed, json.Length, extra))
+            throw new InvalidDataException($"the TOC frame holds more than the {rawLength} bytes its footer gives");
+        return json;
+    }
+
     /// <summary>Checks <paramref name="json"/> against <paramref name="expectedDigest"/> (when given) and parses it.</summary>
     /// <exception cref="InvalidDataException">The digest differs, or the JSON is not a TOC.</exception>
     public static Toc Parse(byte[] json, string? expectedDigest)
@@ -58,6 +75,19 @@ internal static class TocReader
         catch (JsonException e)
         {
             throw new InvalidDataException($"the TOC is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    private static bool TryReadMore(Decompressor decompressor, ReadOnlySpan<byte> compressed, long skip, Span<byte> extra)
+    {
+        try
+        {
+            ZstdFrames.Read(decompressor, compressed, skip, extra);
+            return true;
+        }
+        catch (InvalidDataException)
+        {
+            return false;
         }
     }
 }

@@ -44,6 +44,65 @@ public sealed class EstargzChainEndToEndTests(EstargzImages images)
     }
 
     [RootOnlyFact]
+    public async Task Rpull_ZstdChunkedImage_LayersLazyOverFuseAndRootfsMatchesOverlayfsOfOriginal()
+    {
+        var ct = EstargzImages.Timeout;
+        await using var node = await EstargzNode.StartAsync(images.Directory.Combine("zstdchunked"), ct, NoFill);
+        var layers = await LayersOfAsync(images.ZstdChunked, ct);
+        Assert.All(layers, l => Assert.Equal(MediaTypes.OciLayerZstd, l.MediaType));
+        var before = images.Registry.Log.Length;
+
+        await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", EstargzNode.Snapshotter, images.ZstdChunked], ct);
+
+        AssertServedBy(await node.CommittedLabelsAsync(ct), layers, "estargz", node);
+        Assert.Equal(layers.Count, node.FuseMounts("estargz").Count);
+        var layerBytes = layers.Sum(l => l.Size);
+        var served = RegistryTraffic.BlobBytes(images.Registry.Log[before..], [.. layers.Select(l => l.Digest)]);
+        Assert.True(served < layerBytes / 2, $"the registry served {served} of {layerBytes} layer bytes before any file was read");
+        var content = (await node.Containerd.CtrAsync(["content", "ls", "-q"], ct)).StandardOutput;
+        Assert.DoesNotContain(layers, l => content.Contains(l.Digest, StringComparison.Ordinal));
+
+        var output = await node.Containerd.RunContainerAsync(images.ZstdChunked, EstargzNode.Snapshotter, ["cat", "/data/opaque/visible", "/data/replaced"], ct);
+        Assert.Equal("upper\nnew content, longer than before\n", output);
+        await AssertRootfsMatchesOriginalAsync(node, ct);
+    }
+
+    [RootOnlyFact]
+    public async Task BackgroundFill_ZstdChunkedImage_LayersGoLocalAndRootfsStillMatches()
+    {
+        var ct = EstargzImages.Timeout;
+        await using var node = await EstargzNode.StartAsync(images.Directory.Combine("zstdchunked-fill"), ct, "{ background_fill: { delay_ms: 0 } }");
+        var layers = await LayersOfAsync(images.ZstdChunked, ct);
+
+        await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", EstargzNode.Snapshotter, images.ZstdChunked], ct);
+        await node.WaitForLocalAsync(layers.Select(l => l.Digest), ct);
+
+        await AssertRootfsMatchesOriginalAsync(node, ct);
+    }
+
+    [RootOnlyFact]
+    public async Task Rpull_EstargzImage_LaterLayersTocsPrefetchedSoTheirPreparesRequestNothing()
+    {
+        var ct = EstargzImages.Timeout;
+        await using var node = await EstargzNode.StartAsync(images.Directory.Combine("toc-prefetch"), ct, NoFill);
+        var layers = await LayersOfAsync(images.Estargz, ct);
+        Assert.True(layers.Count >= 3, $"{layers.Count} layers");
+        var before = images.Registry.Log.Length;
+
+        await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", EstargzNode.Snapshotter, images.Estargz], ct);
+
+        AssertServedBy(await node.CommittedLabelsAsync(ct), layers, "estargz", node);
+        // Each layer's footer and TOC came with one request: the later layers' from the prefetch their Prepares took.
+        var log = images.Registry.Log[before..];
+        foreach (var layer in layers)
+        {
+            Assert.True(RegistryTraffic.BlobRequests(log, layer.Digest) == 1, $"{layer.Digest}: {RegistryTraffic.BlobRequests(log, layer.Digest)} requests\n{node.Describe()}");
+        }
+        var prefetched = node.Daemon.Log.Split('\n').Count(l => l.Contains("TOC", StringComparison.Ordinal) && l.Contains("(prefetched)", StringComparison.Ordinal));
+        Assert.True(prefetched == layers.Count - 1, $"{prefetched} layers mounted with a prefetched TOC\n{node.Describe()}");
+    }
+
+    [RootOnlyFact]
     public async Task Rpull_OptimizedImage_LandmarkSectionPrefetchedAndRootfsMatches()
     {
         var ct = EstargzImages.Timeout;

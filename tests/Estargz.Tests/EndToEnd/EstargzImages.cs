@@ -12,7 +12,7 @@ namespace PluggableSnapshotter.Plugins.Estargz.Tests.EndToEnd;
 /// <summary>
 /// Shared by the end-to-end tests (root only; needs scripts/build.sh's out/): a tmpfs, a loopback registry holding the
 /// layered test image, its eStargz forms made by stargz-snapshotter's own <c>ctr-remote</c> in a private containerd
-/// (<c>image convert --estargz --oci</c>, and <c>image optimize --oci</c> with a workload, which adds the prefetch
+/// (<c>image convert --estargz --oci</c>, <c>image convert --zstdchunked --oci</c>, and <c>image optimize --oci</c> with a workload, which adds the prefetch
 /// landmark), a copy whose top layer's TOC digest annotation is wrong, and the SOCI-enabled form psoci makes.
 /// </summary>
 public sealed class EstargzImages : IAsyncLifetime
@@ -30,6 +30,9 @@ public sealed class EstargzImages : IAsyncLifetime
 
     /// <summary><see cref="Original"/> converted by <c>ctr-remote image convert --estargz --oci</c>.</summary>
     public string Estargz => _registry!.Reference("test/layered", "esgz");
+
+    /// <summary><see cref="Original"/> converted by <c>ctr-remote image convert --zstdchunked --oci</c> (zstd:chunked layers).</summary>
+    public string ZstdChunked => _registry!.Reference("test/layered", "zstdchunked");
 
     /// <summary><see cref="Original"/> optimized by <c>ctr-remote image optimize --oci</c> for <see cref="OptimizedWorkload"/>.</summary>
     public string Optimized => _registry!.Reference("test/layered", "esgz-optimized");
@@ -62,6 +65,8 @@ public sealed class EstargzImages : IAsyncLifetime
             await converter.CtrAsync(["image", "pull", "--plain-http", Original], ct);
             await converter.CtrRemoteAsync(["image", "convert", "--estargz", "--oci", Original, Estargz], ct);
             await converter.CtrAsync(["image", "push", "--plain-http", Estargz], ct);
+            await converter.CtrRemoteAsync(["image", "convert", "--zstdchunked", "--oci", Original, ZstdChunked], ct);
+            await converter.CtrAsync(["image", "push", "--plain-http", ZstdChunked], ct);
             await converter.CtrRemoteAsync(["image", "optimize", "--oci", "--period", "1",
                 "--args", System.Text.Json.JsonSerializer.Serialize(OptimizedWorkload), Original, Optimized], ct);
             await converter.CtrAsync(["image", "push", "--plain-http", Optimized], ct);

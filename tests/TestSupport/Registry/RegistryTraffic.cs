@@ -20,6 +20,11 @@ public static partial class RegistryTraffic
         return total;
     }
 
+    /// <summary>GET requests the registry answered for blob <paramref name="digest"/> in the log text <paramref name="log"/>.</summary>
+    public static int BlobRequests(string log, string digest) =>
+        log.Split('\n').Count(line => line.Contains("http.request.method=GET", StringComparison.Ordinal)
+            && ResponseLine().Match(line) is { Success: true } match && match.Groups["uri"].Value.EndsWith("/blobs/" + digest, StringComparison.Ordinal));
+
     [GeneratedRegex("""http\.request\.uri="(?<uri>[^"]+)".*?http\.response\.written=(?<written>\d+)""")]
     private static partial Regex ResponseLine();
 }
