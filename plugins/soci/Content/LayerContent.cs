@@ -170,12 +170,13 @@ internal sealed class LayerContent : ILayerContent
             Interlocked.Increment(ref _inflations[spanId]);
             Interlocked.Add(ref _decompressedBytes, span.Length);
             _metrics?.SpanDecompressed(span.Length);
-            kept?.TryWrite(spanId, start, span); // before the readers waiting go on: the next ones find it on disk
             done.SetResult(span);
+            // Readers arriving meanwhile still find this span in flight (completed): none decompresses it again.
+            kept?.TryWrite(spanId, start, span);
         }
         catch (Exception e)
         {
-            done.SetException(e);
+            done.TrySetException(e);
         }
         finally
         {
