@@ -184,6 +184,7 @@ counters() {
     metric == "soci_span_cache_hits" { c["cache_hits"] += v }
     metric == "soci_span_cache_misses" { c["cache_misses"] += v }
     metric == "fuse_operations" && /opcode="read"/ { c["fuse_reads"] += v }
+    metric == "fuse_operations" && match($0, /opcode="[a-z_]+"/) { c["fuse_" substr($0, RSTART + 8, RLENGTH - 9)] += v }
     END { for (k in c) printf "%s %s %s.%s %.0f\n", n, m, l, k, c[k] }' >>"$results" || true
 }
 
