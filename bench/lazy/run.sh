@@ -14,7 +14,8 @@
 # With --format both (the default) each image is also converted to eStargz (ctr-remote image convert --estargz --oci)
 # and measured through the estargz backend in the same run (mode "estargz"), printed next to soci and overlayfs.
 #
-# Usage: bench/lazy/run.sh [--runs N] [--image small|large|both] [--format soci|both] [--keep-work] [--work DIR] [--fill-timeout S] [--prepare-only]
+# Usage: bench/lazy/run.sh [--runs N] [--image small|large|both] [--format soci|both] [--keep-work] [--work DIR] [--fill-timeout S] [--config FILE] [--prepare-only]
+#   --config FILE  the daemon's plugins.yaml (default the repository's; its out/ paths are taken relative to the repository)
 #   --prepare-only generate and convert the images into the cache (minutes of CPU for large's eStargz form), measure nothing
 #   --work DIR     image cache (default out/bench-lazy); logs go to DIR/logs
 #   --keep-work    leave the run's tmpfs (daemon roots, containerd state) mounted for inspection, processes stopped
@@ -31,6 +32,7 @@ work="$repo/out/bench-lazy"
 fill_timeout=300
 formats=both
 prepare_only=0
+config="$repo/plugins.yaml"
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -40,6 +42,7 @@ while (($#)); do
     --fill-timeout) fill_timeout=$2; shift 2 ;;
     --format) formats=$2; shift 2 ;;
     --prepare-only) prepare_only=1; shift ;;
+    --config) config=$(realpath "$2"); shift 2 ;;
     *) echo "bench/lazy: unknown argument $1 (see the usage in $0)" >&2; exit 2 ;;
   esac
 done
@@ -51,7 +54,6 @@ case "$formats" in soci) lazy_modes=(ours) ;; both) lazy_modes=(ours estargz) ;;
 
 daemon="$repo/out/host/pluggable-snapshotter"
 psoci="$repo/out/cli/psoci"
-config="$repo/plugins.yaml"
 if [[ ! -x $daemon || ! -x $psoci || ! -d $repo/out/plugins/soci ]]; then "$repo/scripts/build.sh"; fi
 
 cache="$work/cache"
@@ -82,6 +84,12 @@ if awk -v p="$scratch" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo;
 fi
 mkdir -p "$scratch"
 mount -t tmpfs -o size=12g,mode=0755 psnap-bench-lazy "$scratch"
+
+# The daemon of the timed reps: the repository's plugins.yaml (paths made absolute) with its metrics on a unix socket,
+# so each rep also records the read path's counters (load-independent, unlike the times).
+metrics_socket="$scratch/metrics.sock"
+rep_config="$scratch/plugins.yaml"
+{ echo "metrics_address: unix:$metrics_socket"; sed "s#^\([[:space:]]*path: \)out/#\1$repo/out/#" "$config"; } >"$rep_config"
 
 # ---------------------------------------------------------------- registry and images
 mkdir -p "$scratch/registry/storage"
@@ -166,6 +174,24 @@ if [[ " ${lazy_modes[*]} " == *" estargz "* ]]; then for name in "${names[@]}"; 
 if [[ " ${names[*]} " == *" large "* ]]; then prepare_image large-b large 2; fi
 if ((prepare_only)); then echo "bench/lazy: images cached in $cache"; exit 0; fi
 
+# counters LABEL: the lazy read path's counters from the daemon's /metrics (cumulative since its start), appended to
+# $results as "name mode LABEL.counter value": spans decompressed and their bytes, bytes reads returned (from the
+# decompressed spans on disk or from a span in memory), span cache hits and misses, FUSE READs answered.
+counters() {
+  curl -s --max-time 10 --unix-socket "$metrics_socket" http://localhost/metrics | awk -v n="$name" -v m="$mode" -v l="$1" '
+    /^#/ { next }
+    { line = $0; sub(/\{[^}]*\}/, "", line); split(line, f, " "); metric = f[1]; v = f[2] }
+    metric == "soci_span_decompressions" { c["decompressions"] += v }
+    metric == "soci_span_decompressed_bytes" { c["decompressed"] += v }
+    metric == "soci_content_read_bytes" && /source="disk"/ { c["served_disk"] += v }
+    metric == "soci_content_read_bytes" && /source="decompressed"/ { c["served_memory"] += v }
+    metric == "soci_span_cache_hits" { c["cache_hits"] += v }
+    metric == "soci_span_cache_misses" { c["cache_misses"] += v }
+    metric == "fuse_operations" && /opcode="read"/ { c["fuse_reads"] += v }
+    metric == "fuse_operations" && match($0, /opcode="[a-z_]+"/) { c["fuse_" substr($0, RSTART + 8, RLENGTH - 9)] += v }
+    END { for (k in c) printf "%s %s %s.%s %.0f\n", n, m, l, k, c[k] }' >>"$results" || true
+}
+
 # ---------------------------------------------------------------- one rep
 ctr_() { command ctr --address "$RIG_CTR_ADDRESS" -n "$namespace" "$@"; }
 
@@ -187,7 +213,7 @@ measure() {
   if [[ $mode == ours || $mode == estargz ]]; then
     snapshotter=pluggable ref="$registry/bench/$name:soci" proxy="$rep/psnap.sock"
     [[ $mode == estargz ]] && plugin=estargz tag=esgz ref="$registry/bench/$name:esgz"
-    rig_start_daemon "$daemon" "$rep/psnap" "$proxy" "$config" "$logs/daemon-$mode-$name-$n.log"
+    rig_start_daemon "$daemon" "$rep/psnap" "$proxy" "$rep_config" "$logs/daemon-$mode-$name-$n.log"
   else
     snapshotter=overlayfs ref="$registry/bench/$name:plain"
   fi
@@ -210,12 +236,14 @@ measure() {
   [[ -n $(stamp_of "$rep/read.out" done) ]] || { echo "bench/lazy: the read container of $name ($mode) did not finish" >&2; return 1; }
   echo "$name $mode first $(awk -v a="$t0" -v b="$(stamp_of "$rep/read.out" hi)" 'BEGIN { printf "%.3f", b - a }')" >>"$results"
   echo "$name $mode all $(awk -v a="$t0" -v b="$(stamp_of "$rep/read.out" done)" 'BEGIN { printf "%.3f", b - a }')" >>"$results"
+  [[ $mode != overlayfs ]] && counters all
 
   local t1
   t1=$(rig_now)
   run_container "$snapshotter" "$ref" "reread-$n" 'find / -xdev -type f -exec cat {} + >/dev/null; echo done' "$rep/reread.out"
   [[ -n $(stamp_of "$rep/reread.out" done) ]] || { echo "bench/lazy: the re-read container of $name ($mode) did not finish" >&2; return 1; }
   echo "$name $mode reread $(rig_since "$t1")" >>"$results"
+  [[ $mode != overlayfs ]] && counters reread
 
   if [[ $mode != overlayfs ]]; then
     echo "$name $mode rss $(rig_vm VmRSS "$RIG_DAEMON_PID")" >>"$results"
@@ -252,7 +280,7 @@ if [[ " ${names[*]} " == *" large "* ]]; then
   echo "memory: two 1 GB lazy images read through one daemon, then removed"
   rep="$scratch/rep"
   mkdir -p "$rep"
-  rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$config" "$logs/daemon-memory.log"
+  rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$rep_config" "$logs/daemon-memory.log"
   rig_start_containerd "$rep/containerd" "$logs/containerd-memory.log" "$rep/psnap.sock"
   sleep 2
   memory+=("idle: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB")
@@ -291,7 +319,7 @@ if [[ " ${names[*]} " == *" small "* ]]; then
   echo "memory: 10 lazily mounted images (the small image's layers in 10 orders: 60 FUSE mounts) through one daemon"
   rep="$scratch/rep"
   mkdir -p "$rep"
-  rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$config" "$logs/daemon-memory10.log"
+  rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$rep_config" "$logs/daemon-memory10.log"
   rig_start_containerd "$rep/containerd" "$logs/containerd-memory10.log" "$rep/psnap.sock"
   for ((i = 1; i <= 10; i++)); do
     command ctr-remote --address "$RIG_CTR_ADDRESS" -n "$namespace" image rpull --plain-http --snapshotter pluggable \
@@ -374,6 +402,27 @@ if any(k[1] == "estargz" for k in values):
         rss, _ = median(name, "estargz", "rss")
         if rss is not None:
             print(f"{name + ': daemon VmRSS after reading (MB)':<52} {rss:>12.0f}")
+counter_modes = sorted({k[1] for k in values if "." in k[2]})
+if counter_modes:
+    print("\nread path counters (first rep; cumulative per daemon: after reading every file / after the re-read as well)")
+    print(f"{'image mode':<18} {'spans decompressed':>19} {'MB decompressed':>16} {'MB served':>14} {'decompressed/served':>20} {'MB from disk':>13} {'cache hit/miss':>15} {'FUSE READs':>15}")
+    def first(name, mode, key):
+        v = values.get((name, mode, key))
+        return float(v[0]) if v else 0.0
+    for name in sorted({k[0] for k in values}, key=["small", "large"].index):
+        for mode in counter_modes:
+            cells = []
+            for label in ("all", "reread"):
+                c = {k: first(name, mode, f"{label}.{k}") for k in ("decompressions", "decompressed", "served_disk", "served_memory", "cache_hits", "cache_misses", "fuse_reads")}
+                served = c["served_disk"] + c["served_memory"]
+                cells.append((c, served))
+            (a, sa), (b, sb) = cells
+            def pair(key, scale=1.0):
+                return f"{a[key] / scale:.0f} / {b[key] / scale:.0f}"
+            ratio = lambda c, s: f"{c['decompressed'] / s:.2f}" if s else "-"
+            hits = f"{a['cache_hits']:.0f}/{a['cache_misses']:.0f}"
+            print(f"{name + ' ' + mode:<18} {pair('decompressions'):>19} {pair('decompressed', 1e6):>16} {f'{sa / 1e6:.0f} / {sb / 1e6:.0f}':>14} "
+                  f"{ratio(a, sa) + ' / ' + ratio(b, sb):>20} {pair('served_disk', 1e6):>13} {hits:>15} {pair('fuse_reads'):>15}")
 if memory:
     print(f"\ndaemon memory (issue 15), span cache bound {cache_mb} MiB:")
     for line in memory:

@@ -21,6 +21,9 @@ public sealed class LazyLayerMetrics
     private readonly Histogram<double> _durations;
     private readonly Counter<long> _operations;
     private readonly Counter<long> _fetched;
+    private readonly Counter<long> _decompressions;
+    private readonly Counter<long> _decompressedBytes;
+    private readonly Counter<long> _servedBytes;
     private readonly LayerStore _store;
     private readonly Meter _meter;
 
@@ -34,6 +37,10 @@ public sealed class LazyLayerMetrics
             "Count of soci operations and failures by operation_type (on_demand_remote_registry_fetch_count, fuse_mount_failure_count, background_fetch_failure_count, ...)");
         _fetched = meter.CreateCounter<long>(FetchedBytesName, "By",
             "Compressed layer bytes fetched from registries, by fetch: on_demand, background, whole_layer");
+        _decompressions = meter.CreateCounter<long>("soci_span_decompressions", description: "Spans decompressed for on-demand reads (each at most once per layer while its decompressed spans are kept on disk)");
+        _decompressedBytes = meter.CreateCounter<long>("soci_span_decompressed_bytes", "By", "Uncompressed bytes produced by decompressing spans for on-demand reads");
+        _servedBytes = meter.CreateCounter<long>("soci_content_read_bytes", "By",
+            "Bytes on-demand reads returned, by source: decompressed (a span decompressed or in the span cache), disk (the layer's decompressed spans on disk)");
         meter.CreateObservableCounter("soci_span_cache_hits", () => spans.Hits, description: "Reads whose span was in the span cache (or being fetched)");
         meter.CreateObservableCounter("soci_span_cache_misses", () => spans.Misses, description: "Reads that fetched their span");
         meter.CreateObservableGauge("soci_span_cache_bytes", () => spans.Bytes, "By", "Decompressed bytes held in the span cache");
@@ -60,6 +67,17 @@ public sealed class LazyLayerMetrics
 
     /// <summary>Compressed bytes fetched from the registry; <paramref name="kind"/> is on_demand, background or whole_layer.</summary>
     public void Fetched(string kind, long bytes) => _fetched.Add(bytes, new KeyValuePair<string, object?>("fetch", kind));
+
+    /// <summary>A span of <paramref name="bytes"/> uncompressed bytes was decompressed for a read.</summary>
+    public void SpanDecompressed(long bytes)
+    {
+        _decompressions.Add(1);
+        _decompressedBytes.Add(bytes);
+    }
+
+    /// <summary>A read returned <paramref name="bytes"/>, from the layer's decompressed spans on disk or not (<paramref name="fromDisk"/>).</summary>
+    public void ContentRead(long bytes, bool fromDisk) =>
+        _servedBytes.Add(bytes, new KeyValuePair<string, object?>("source", fromDisk ? "disk" : "decompressed"));
 
     private IEnumerable<Measurement<int>> StoreLayers() =>
         new[] { LayerState.Queued, LayerState.Filling, LayerState.Local, LayerState.Failed }

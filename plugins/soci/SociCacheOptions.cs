@@ -10,11 +10,19 @@ public sealed record SociCacheOptions
     public int MaxLruCacheEntry { get; init; } = 64;
 
     /// <summary>
-    /// At most this many bytes of decompressed spans, whatever their number. Small: a span that left the cache is
-    /// decompressed again from the layer's partial blob on disk, not fetched again.
+    /// At most this many bytes of decompressed spans, whatever their number. Small: a span that left the cache is read
+    /// from the layer's decompressed spans on disk (<see cref="KeepDecompressed"/>), not decompressed again.
     /// </summary>
     [ConfigurationKeyName("max_bytes")]
     public long MaxBytes { get; init; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// Keep each decompressed span on disk beside the layer's partial blob (<c>tar.partial</c>, counted in
+    /// <c>store.max_bytes</c>, deleted once the layer is local), so a span is decompressed once per layer. Off: a span
+    /// that left the memory cache is decompressed again from the partial blob (less disk, more CPU).
+    /// </summary>
+    [ConfigurationKeyName("keep_decompressed")]
+    public bool KeepDecompressed { get; init; } = true;
 
     /// <summary>Spans fetched ahead of a file read front to back (0: none).</summary>
     [ConfigurationKeyName("readahead_spans")]

@@ -125,7 +125,9 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     {
         var tree = ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
         implicitDirectories(tree);
-        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest));
+        var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
+        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest),
+            _options.Cache.KeepDecompressed ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
         return await _mounts.ServeAsync(mountpoint, repository, descriptor, tree, content, cancellationToken).ConfigureAwait(false);
     }
 

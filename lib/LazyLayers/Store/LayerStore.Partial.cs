@@ -63,12 +63,19 @@ public sealed partial class LayerStore
         }
     }
 
+    /// <summary>Closes the layer's partial blob and decompressed spans; with <paramref name="delete"/>, removes their files.</summary>
     private static void ClosePartialLocked(StoredLayer layer, bool delete)
     {
         layer.Partial?.Close(delete);
         layer.Partial = null;
+        layer.DecompressedRecorded = layer.Decompressed?.BytesPresent ?? layer.DecompressedRecorded; // still on disk unless deleted below
+        layer.Decompressed?.Close(delete);
+        layer.Decompressed = null;
         if (!delete || !System.IO.Directory.Exists(layer.Directory)) return;
+        layer.DecompressedRecorded = 0;
         File.Delete(layer.BlobPath);
         File.Delete(layer.BlobPath + ".ranges");
+        File.Delete(layer.DecompressedPath);
+        File.Delete(DecompressedSpans.MapPathOf(layer.DecompressedPath));
     }
 }

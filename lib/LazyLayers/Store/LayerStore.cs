@@ -95,14 +95,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
             var layer = GetOrAddLocked(digest);
             if (options.MaxBytes > 0)
             {
-                while (_layers.Values.Sum(l => l.DiskBytes) - layer.DiskBytes + bytes > options.MaxBytes)
-                {
-                    var victim = _layers.Values.Where(l => l.Users.Count == 0 && l.State is LayerState.Local or LayerState.Lazy or LayerState.Failed && l != layer)
-                        .MinBy(l => l.LastUsed);
-                    if (victim is null) return false;
-                    LazyLayersLog.LayerEvicted(_logger, victim.Digest, victim.DiskBytes);
-                    DeleteLocked(victim);
-                }
+                if (!MakeRoomLocked(layer, bytes - layer.DiskBytes)) return false;
             }
             layer.DiskBytes = bytes;
             System.IO.Directory.CreateDirectory(layer.Directory);
@@ -177,7 +170,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     {
         get
         {
-            lock (_lock) return _layers.Values.Sum(l => l.DiskBytes);
+            lock (_lock) return _layers.Values.Sum(l => l.UsedBytes);
         }
     }
 
@@ -199,9 +192,9 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
         StoreStatus status;
         lock (_lock)
         {
-            status = new StoreStatus(DateTimeOffset.UtcNow, _layers.Values.Sum(l => l.DiskBytes), options.MaxBytes,
+            status = new StoreStatus(DateTimeOffset.UtcNow, _layers.Values.Sum(l => l.UsedBytes), options.MaxBytes,
                 _layers.Values.OrderBy(l => l.Digest, StringComparer.Ordinal)
-                    .Select(l => new LayerStatus(l.Digest, l.State.ToString().ToLowerInvariant(), l.BytesLocal, l.BytesTotal, l.DiskBytes, l.Users.Count, l.Error))
+                    .Select(l => new LayerStatus(l.Digest, l.State.ToString().ToLowerInvariant(), l.BytesLocal, l.BytesTotal, l.UsedBytes, l.Users.Count, l.Error))
                     .ToList());
         }
         lock (_statusLock)
@@ -270,7 +263,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
             foreach (var leftover in System.IO.Directory.EnumerateFileSystemEntries(directory))
             {
                 var name = Path.GetFileName(leftover);
-                if (layer.State == LayerState.Local ? name is "fs" or "layer.json" or "ztoc" : name is "layer.json" or "ztoc" or "blob.partial" or "blob.partial.ranges") continue;
+                if (layer.State == LayerState.Local ? name is "fs" or "layer.json" or "ztoc" : name is "layer.json" or "ztoc" or "blob.partial" or "blob.partial.ranges" or "tar.partial" or "tar.partial.spans") continue;
                 LazyLayersLog.StoreLeftoverRemoved(_logger, leftover);
                 if (System.IO.Directory.Exists(leftover)) System.IO.Directory.Delete(leftover, recursive: true);
                 else File.Delete(leftover);
@@ -304,6 +297,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
             IndexDigest = record.IndexDigest,
             MediaType = record.MediaType,
             ZtocDigest = record.ZtocDigest,
+            DecompressedRecorded = record.Partial ? DecompressedSpans.RecordedBytes(candidate.DecompressedPath) : 0,
             LastUsed = System.IO.Directory.GetLastWriteTimeUtc(directory),
         };
         layer.Images.UnionWith(record.Images);

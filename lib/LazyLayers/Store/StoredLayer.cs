@@ -46,6 +46,15 @@ internal sealed class StoredLayer(string digest, string directory)
     /// <summary>The compressed bytes fetched so far (readers and fill), while the layer is not local; opened on first use.</summary>
     public PartialBlob? Partial { get; set; }
 
+    /// <summary>The decompressed spans kept while the layer is not local; opened on first use.</summary>
+    public DecompressedSpans? Decompressed { get; set; }
+
+    /// <summary>Uncompressed bytes an earlier run kept in <c>tar.partial</c> (counted until the file is opened).</summary>
+    public long DecompressedRecorded { get; set; }
+
+    /// <summary>Bytes on disk: what <see cref="DiskBytes"/> holds or reserves, plus the decompressed spans.</summary>
+    public long UsedBytes => DiskBytes + (Decompressed?.BytesPresent ?? DecompressedRecorded);
+
     /// <summary>A <c>layer.json</c> with the zTOC beside it is written for the layer not local yet (it mounts again offline).</summary>
     public bool PartialRecorded { get; set; }
 
@@ -57,6 +66,8 @@ internal sealed class StoredLayer(string digest, string directory)
     public string FsPath => Path.Combine(Directory, "fs");
 
     public string BlobPath => Path.Combine(Directory, "blob.partial");
+
+    public string DecompressedPath => Path.Combine(Directory, "tar.partial");
 
     public string RecordPath => Path.Combine(Directory, "layer.json");
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using PluggableSnapshotter.LazyLayers;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.Soci;
@@ -9,12 +11,13 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 
 /// <summary>
 /// The uncompressed bytes of one layer, read on demand: each span a read touches is checked against its zTOC span digest
-/// and decompressed (lib/Soci's <see cref="ZtocSpanReader"/>), then kept in the shared <see cref="SpanCache"/>. The
-/// compressed bytes come from the layer's <see cref="PartialBlob"/> in the store when it holds them (written by earlier
-/// reads, also of an earlier daemon, or by the background fill), else from the registry with range requests; what is
-/// fetched is written there once its span digest matched, so no byte is fetched twice and re-reads after the span cache
-/// let go (or after a restart) are served from disk. Sequential reads fetch the next spans ahead. Once the background
-/// fill has made the layer local, <see cref="LocalRoot"/> names its unpacked tree and files open from there instead.
+/// and decompressed (lib/Soci's <see cref="ZtocSpanReader"/>) once, by one reader while the others wait, and kept in the
+/// layer's <see cref="DecompressedSpans"/> on disk (reads of its bytes are then a pread from the page cache, no inflate)
+/// and in the shared <see cref="SpanCache"/>. The compressed bytes come from the layer's <see cref="PartialBlob"/> in the
+/// store when it holds them (written by earlier reads, also of an earlier daemon, or by the background fill), else from
+/// the registry with range requests; what is fetched is written there once its span digest matched, so no byte is
+/// fetched twice. Sequential reads fetch the next spans ahead. Once the background fill has made the layer local,
+/// <see cref="LocalRoot"/> names its unpacked tree and files open from there instead.
 /// </summary>
 internal sealed class LayerContent : ILayerContent
 {
@@ -26,25 +29,41 @@ internal sealed class LayerContent : ILayerContent
     private readonly ImageReference _repository;
     private readonly OciDigest _digest;
     private readonly Func<PartialBlob?>? _partial;
+    private readonly Func<DecompressedSpans?>? _decompressed;
+    private readonly LazyLayerMetrics? _metrics;
     private readonly ConcurrentDictionary<long, IDisposable> _announced = new();
     private readonly ConcurrentDictionary<long, byte[]> _rented = new();
+    private readonly ConcurrentDictionary<int, Task<byte[]>> _inflating = new();
+    private readonly int[] _inflations;
+    private DecompressedSpans? _kept;
     private long _fetchedBytes;
+    private long _decompressedBytes;
+    private long _diskBytes;
     private int _lastSpan = -1;
     private volatile string? _localRoot;
 
     /// <summary>
     /// The layer's content; <paramref name="partial"/>, when given, opens the layer's partial blob in the store (null once
-    /// there is none to use), where fetched bytes are kept and looked up.
+    /// there is none to use), where fetched bytes are kept and looked up; <paramref name="decompressed"/> likewise its
+    /// decompressed spans (<see cref="SpanLayout"/> names the zTOC's layout for the store).
     /// </summary>
     public LayerContent(OnDemandFetch fetch, ImageReference repository, Descriptor layer, Ztoc ztoc, SpanCache cache, int readaheadSpans,
-        Func<PartialBlob?>? partial = null)
+        Func<PartialBlob?>? partial = null, Func<DecompressedSpans?>? decompressed = null, LazyLayerMetrics? metrics = null)
     {
         _layerDigest = layer.Digest;
         _cache = cache;
         _readaheadSpans = readaheadSpans;
-        (_fetch, _repository, _digest, _partial) = (fetch, repository, layer.ParsedDigest, partial);
+        (_fetch, _repository, _digest, _partial, _decompressed, _metrics) = (fetch, repository, layer.ParsedDigest, partial, decompressed, metrics);
         // Without the file list: the tree holds what files need, and a mount lives as long as its layer is used.
         _spans = new ZtocSpanReader(ztoc with { Files = [] }, ReadCompressedAsync, Keep);
+        _inflations = new int[_spans.SpanCount];
+    }
+
+    /// <summary>What names a zTOC's span layout: its span digests (a decompressed-spans file is shared only by zTOCs with the same spans).</summary>
+    public static string SpanLayout(Ztoc ztoc)
+    {
+        ArgumentNullException.ThrowIfNull(ztoc);
+        return OciDigest.Compute(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', ztoc.CompressionInfo.SpanDigests))).ToString();
     }
 
     /// <summary>The layer blob's digest.</summary>
@@ -52,6 +71,18 @@ internal sealed class LayerContent : ILayerContent
 
     /// <summary>Compressed bytes fetched from the registry for this layer's reads so far.</summary>
     public long FetchedBytes => Interlocked.Read(ref _fetchedBytes);
+
+    /// <summary>Spans decompressed so far (each counted once per decompression).</summary>
+    public int SpansDecompressed => _inflations.Sum();
+
+    /// <summary>The most times one span was decompressed.</summary>
+    public int MaxDecompressionsOfASpan => _inflations.Length == 0 ? 0 : _inflations.Max();
+
+    /// <summary>Uncompressed bytes produced by decompressing spans so far.</summary>
+    public long DecompressedBytes => Interlocked.Read(ref _decompressedBytes);
+
+    /// <summary>Bytes reads took from the layer's decompressed spans on disk.</summary>
+    public long DiskReadBytes => Interlocked.Read(ref _diskBytes);
 
     /// <summary>The layer's unpacked tree in the store once it is local (verified against the layer digest), else null.</summary>
     public string? LocalRoot
@@ -69,20 +100,88 @@ internal sealed class LayerContent : ILayerContent
             var (start, end) = _spans.UncompressedSpanRange(spanId);
             if (offset < start || offset >= end)
                 throw new InvalidDataException($"layer {_layerDigest}: offset {offset} lies outside span {spanId} [{start}, {end})");
-            var span = await GetSpanAsync(spanId, cancellationToken).ConfigureAwait(false);
-            ReadAhead(spanId);
             var count = (int)Math.Min(destination.Length, end - offset);
-            span.AsMemory((int)(offset - start), count).CopyTo(destination);
+            if (Kept() is { } kept && kept.TryRead(spanId, start, end, offset, destination.Span[..count]))
+            {
+                Interlocked.Add(ref _diskBytes, count);
+                _metrics?.ContentRead(count, fromDisk: true);
+            }
+            else
+            {
+                var span = await GetSpanAsync(spanId, cancellationToken).ConfigureAwait(false);
+                span.AsMemory((int)(offset - start), count).CopyTo(destination);
+                _metrics?.ContentRead(count, fromDisk: false);
+            }
+            ReadAhead(spanId);
             destination = destination[count..];
             offset += count;
         }
+    }
+
+    /// <summary>The layer's decompressed spans on disk, asked of the store again once closed (the layer went local or was freed).</summary>
+    private DecompressedSpans? Kept()
+    {
+        var kept = _kept;
+        if (kept is not null && !kept.IsClosed) return kept;
+        return _kept = _decompressed?.Invoke();
     }
 
     // Fetched without the caller's token: other readers may be waiting on the same span.
     private Task<byte[]> GetSpanAsync(int spanId, CancellationToken cancellationToken)
     {
         var (start, end) = _spans.UncompressedSpanRange(spanId);
-        return _cache.GetAsync(new SpanKey(_layerDigest, spanId), end - start, () => LoadSpanAsync(spanId), cancellationToken);
+        return _cache.GetAsync(new SpanKey(_layerDigest, spanId), end - start, () => InflateOnceAsync(spanId), cancellationToken);
+    }
+
+    /// <summary>
+    /// The span decompressed by one reader while the others wait for it (the span cache may have let an entry go while it
+    /// was being decompressed; this does not). Runs off the caller's thread: the cache asks under its lock.
+    /// </summary>
+    private Task<byte[]> InflateOnceAsync(int spanId)
+    {
+        while (true)
+        {
+            if (_inflating.TryGetValue(spanId, out var running)) return running;
+            var done = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_inflating.TryAdd(spanId, done.Task)) continue;
+            _ = Task.Run(() => InflateAndKeepAsync(spanId, done));
+            return done.Task;
+        }
+    }
+
+    private async Task InflateAndKeepAsync(int spanId, TaskCompletionSource<byte[]> done)
+    {
+        try
+        {
+            var (start, end) = _spans.UncompressedSpanRange(spanId);
+            var kept = Kept();
+            byte[] span;
+            if (kept is not null && kept.Holds(spanId, start, end))
+            {
+                // Another reader kept it meanwhile: read from disk, not decompressed again.
+                span = new byte[end - start];
+                if (kept.TryRead(spanId, start, end, start, span))
+                {
+                    done.SetResult(span);
+                    return;
+                }
+            }
+            span = await LoadSpanAsync(spanId).ConfigureAwait(false);
+            Interlocked.Increment(ref _inflations[spanId]);
+            Interlocked.Add(ref _decompressedBytes, span.Length);
+            _metrics?.SpanDecompressed(span.Length);
+            done.SetResult(span);
+            // Readers arriving meanwhile still find this span in flight (completed): none decompresses it again.
+            kept?.TryWrite(spanId, start, span);
+        }
+        catch (Exception e)
+        {
+            done.TrySetException(e);
+        }
+        finally
+        {
+            _inflating.TryRemove(KeyValuePair.Create(spanId, done.Task));
+        }
     }
 
     /// <summary>One span, verified; bytes on disk that fail their digest are forgotten and fetched again.</summary>
@@ -190,7 +289,8 @@ internal sealed class LayerContent : ILayerContent
         if (previous != spanId - 1 || _readaheadSpans <= 0 || _localRoot is not null) return;
         for (var next = spanId + 1; next <= Math.Min(spanId + _readaheadSpans, _spans.SpanCount - 1); next++)
         {
-            if (_cache.Contains(new SpanKey(_layerDigest, next))) continue;
+            var (start, end) = _spans.UncompressedSpanRange(next);
+            if (_cache.Contains(new SpanKey(_layerDigest, next)) || _kept?.Holds(next, start, end) == true) continue;
             _ = GetSpanAsync(next, CancellationToken.None).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }

@@ -90,6 +90,40 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public async Task MountAsync_RestartWithTheRegistryFrozenAndTheCompressedBytesGone_ServesFromTheDecompressedSpans()
+    {
+        var ct = SociImages.Timeout;
+        var state = Path.Combine(_root, "state-decompressed");
+        var options = new SociBackendOptions { Fetch = new() { AttemptTimeoutMilliseconds = 500, TimeoutMilliseconds = 1000 } };
+        var layer = await LayerRequests.CreateAsync(_registry, images.Converted, 1, _root, ct);
+        var big = Path.Combine(layer.Mountpoint, "data/big");
+        byte[] expected;
+        await using (var first = TestBackend.Create(_registry, options, state))
+        {
+            Assert.True((await first.MountAsync(layer, ct)).IsMounted);
+            expected = await File.ReadAllBytesAsync(big, ct);
+        }
+        var stored = Path.Combine(state, "store", layer.LayerDigest!.Replace(':', '-'));
+        Assert.True(File.Exists(Path.Combine(stored, "tar.partial.spans")));
+        // Only the decompressed spans can serve now: the compressed bytes fail their span digests, the registry is frozen.
+        var blob = Path.Combine(stored, "blob.partial");
+        await File.WriteAllBytesAsync(blob, new byte[new FileInfo(blob).Length], ct);
+
+        images.Registry.Pause();
+        try
+        {
+            await using var second = TestBackend.Create(_registry, options, state);
+
+            Assert.True((await second.MountAsync(layer, ct)).IsMounted);
+            Assert.Equal(expected, await File.ReadAllBytesAsync(big, ct));
+        }
+        finally
+        {
+            images.Registry.Resume();
+        }
+    }
+
+    [RootOnlyFact]
     public async Task MountAsync_EveryLayerOfAnImage_FetchesEachZtocOnce()
     {
         var ct = SociImages.Timeout;
