@@ -135,7 +135,7 @@ public sealed class DecompressedReadTests(SociImages images)
                 Walk(child);
             }
         }
-        Walk(LayerTreeBuilder.Build(ztoc, userXattr: false));
+        Walk(ZtocLayerEntries.BuildTree(ztoc, userXattr: false));
         return [.. files.OrderByDescending(f => f.DataOffset % 3).ThenBy(f => f.DataOffset)];
     }
 
