@@ -6,14 +6,17 @@ namespace PluggableSnapshotter.LazyLayers.Settings;
 /// <summary>The <c>fuse:</c> settings of a lazy backend (SOCI's <c>[fuse]</c>): kernel cache timeouts in seconds, and passthrough.</summary>
 public sealed record LayerFuseOptions
 {
+    // A mounted layer's tree never changes (node ids even survive a restart through the keeper), so the kernel may trust
+    // names and attributes for long: a new container's overlay then finds its lower files in the dentry cache instead
+    // of sending a LOOKUP and GETATTR per file through FUSE. SOCI's 1 s makes a re-read of 20k files cost ~40k requests.
     [ConfigurationKeyName("attr_timeout")]
-    public double AttrTimeout { get; init; } = 1;
+    public double AttrTimeout { get; init; } = 3600;
 
     [ConfigurationKeyName("entry_timeout")]
-    public double EntryTimeout { get; init; } = 1;
+    public double EntryTimeout { get; init; } = 3600;
 
     [ConfigurationKeyName("negative_timeout")]
-    public double NegativeTimeout { get; init; } = 1;
+    public double NegativeTimeout { get; init; } = 3600;
 
     /// <summary>
     /// Files of a layer made local are read by the kernel from the store (FUSE passthrough, Linux 6.9+) instead of through
