@@ -12,6 +12,7 @@ using PluggableSnapshotter.Plugins.Estargz.Content;
 using PluggableSnapshotter.Plugins.Estargz.Discovery;
 using PluggableSnapshotter.Plugins.Estargz.Format;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Estargz;
@@ -69,7 +70,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
             return MountResult.NoIndex($"layer {descriptor.Digest} has no {EstargzLabels.TocDigest} annotation (not eStargz, or legacy stargz, which cannot be verified)");
         }
 
-        using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", descriptor.Digest, image.Reference);
+        using var scope = LayerLogScope.Begin(_logger, descriptor.Digest, image.Reference);
         var found = await _tocs.FindAsync(image.Reference, descriptor, _options.Verify ? tocDigest : null, cancellationToken).ConfigureAwait(false);
         if (found is null) return MountResult.NoIndex($"layer {descriptor.Digest} ends in no eStargz footer");
         if (!_options.Verify) EstargzLog.ServingUnverified(_logger, descriptor.Digest);
