@@ -132,9 +132,8 @@ app.Lifetime.ApplicationStarted.Register(() =>
     // Ready only now: the snapshotter is open and the socket is accepted on (Type=notify units start their
     // dependents, containerd, on this).
     systemd.Notify("READY=1\nSTATUS=serving");
-    app.Services.GetRequiredService<ILogger<SnapshotterService>>()
-        .LogInformation("serving on {Address}; metrics {Metrics}; start-up: {Startup}", settings.Address,
-            config.MetricsAddress?.ToString() ?? "off", clock.Describe());
+    HostLog.Serving(app.Services.GetRequiredService<ILogger<SnapshotterService>>(), settings.Address,
+        config.MetricsAddress?.ToString() ?? "off", clock.Describe());
 });
 app.Lifetime.ApplicationStopping.Register(() => systemd.Notify("STOPPING=1\nSTATUS=stopping: lazily served layers stay with the FUSE keeper"));
 // Resolved now: RunAsync disposes the services on its way out, failed start-up included.
@@ -152,12 +151,12 @@ catch (Exception caught)
     var e = caught is AggregateException { InnerExceptions: [var single] } ? single : caught;
     if (e is PluginLoadException or PluginsConfigException or InvalidOperationException or IOException)
     {
-        logger.LogCritical("cannot start: {Reason}", e.Message);
-        logger.LogDebug(e, "startup failure");
+        HostLog.CannotStart(logger, e.Message);
+        HostLog.StartupFailure(logger, e);
     }
     else
     {
-        logger.LogCritical(e, "cannot start");
+        HostLog.CannotStartUnexpectedly(logger, e);
     }
     return 1;
 }

@@ -1,8 +1,9 @@
 using System.CommandLine;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
-using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Auth;
 using PluggableSnapshotter.Registry.Images;
+using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci.Cli.Output;
 
 namespace PluggableSnapshotter.Soci.Cli;
@@ -42,6 +43,7 @@ internal sealed class CliEnvironment : IDisposable
     /// <summary>Image resolution over <see cref="Client"/>.</summary>
     public ImageCatalog Catalog { get; }
     public Reporter Reporter { get; }
+    [SuppressMessage("Performance", "CA1822", Justification = "commands write where their environment says, whatever it is later")]
     public TextWriter Out => Console.Out;
 
     public static CliEnvironment Create(ParseResult parse, params ImageReference[] references) => new(parse, references);

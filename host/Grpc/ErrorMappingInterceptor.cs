@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Grpc;
 
@@ -53,11 +54,11 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
         };
         if (code == StatusCode.Unknown)
         {
-            logger.LogError(e, "{Method} failed", context.Method);
+            HostLog.CallFailed(logger, e, context.Method);
         }
         else
         {
-            logger.LogDebug("{Method}: {Code}: {Message}", context.Method, code, e.Message);
+            HostLog.CallRefused(logger, context.Method, code, e.Message);
         }
         return new RpcException(new Status(code, e.Message));
     }

@@ -22,7 +22,7 @@ internal sealed class FuseKeeperLauncher(DaemonSettings settings, ILogger<FuseKe
         {
             // Plugins read the same variable: make sure none of them deposits anything.
             Environment.SetEnvironmentVariable(FuseKeeperClient.EnvironmentVariable, null);
-            logger.LogInformation("FUSE keeper off: lazily served mounts end with the daemon");
+            HostLog.FuseKeeperOff(logger);
             return;
         }
         var client = new FuseKeeperClient(settings.FuseKeeper);
@@ -37,14 +37,14 @@ internal sealed class FuseKeeperLauncher(DaemonSettings settings, ILogger<FuseKe
             }
             if (processId == 0)
             {
-                logger.LogWarning("the FUSE keeper did not start (see {Log}); lazily served mounts will not survive a daemon restart", LogPath);
+                HostLog.FuseKeeperDidNotStart(logger, LogPath);
                 return;
             }
-            logger.LogInformation("started FUSE keeper {ProcessId} on {Socket}", processId, client.SocketPath);
+            HostLog.FuseKeeperStarted(logger, processId, client.SocketPath);
         }
         else
         {
-            logger.LogInformation("FUSE keeper {ProcessId} already runs on {Socket}", processId, client.SocketPath);
+            HostLog.FuseKeeperAlreadyRuns(logger, processId, client.SocketPath);
         }
         // Plugins load their own copy of the FUSE library and cannot be handed this client: the environment crosses.
         Environment.SetEnvironmentVariable(FuseKeeperClient.EnvironmentVariable, client.SocketPath);

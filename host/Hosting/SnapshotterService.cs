@@ -49,7 +49,7 @@ internal sealed class SnapshotterService(
         {
             foreach (var service in plugin.HostedServices)
             {
-                logger.LogTrace("starting {Service} of plugin {Plugin}", service.GetType().Name, plugin.Name);
+                HostLog.StartingPluginService(logger, service.GetType().Name, plugin.Name);
                 await service.StartAsync(cancellationToken);
             }
         }
@@ -61,14 +61,14 @@ internal sealed class SnapshotterService(
         var preparer = new ChainPreparer(chains, config.DefaultChain, config.Options, loggerFactory.CreateLogger<ChainPreparer>(), prepareMetrics);
         foreach (var chain in chains)
         {
-            logger.LogInformation("chain {Chain}: [{Backends}] for {Images}", chain.Name,
+            HostLog.ChainConfigured(logger, chain.Name,
                 string.Join(", ", chain.Backends.Select(b => b.Name)),
                 chain.Name == config.DefaultChain ? "images no other chain matches" : string.Join(", ", chain.Images.Select(i => i.Glob)));
         }
         _snapshotter = await factory.CreateAsync(settings.Root, preparer, config.Options, cancellationToken);
         holder.Set(_snapshotter);
         clock.Mark("snapshotter opened");
-        logger.LogInformation("snapshotter ready: root {Root}, socket {Address}", settings.Root, settings.Address);
+        HostLog.SnapshotterReady(logger, settings.Root, settings.Address);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Linux;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
@@ -21,7 +22,7 @@ internal static class MountpointReset
             }
             catch (Exception e)
             {
-                logger.LogWarning(e, "backend failed to unmount {Mountpoint}; forcing it", mountpoint);
+                HostLog.BackendUnmountFailed(logger, e, mountpoint);
             }
         }
         MountTable.UnmountAllUnder(mountpoint);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Mono.Unix.Native;
 using PluggableSnapshotter.Host.Linux;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
@@ -23,7 +24,7 @@ internal sealed record OverlayFeatures(bool IndexOff, bool UserXattr)
         }
         var indexOff = File.Exists("/sys/module/overlay/parameters/index");
         var userXattr = InUserNamespace() && ProbeUserXattr(root, logger);
-        logger.LogInformation("overlayfs options: index=off {IndexOff}, userxattr {UserXattr}", indexOff, userXattr);
+        HostLog.OverlayOptions(logger, indexOff, userXattr);
         return new OverlayFeatures(indexOff, userXattr);
     }
 
@@ -51,7 +52,7 @@ internal sealed record OverlayFeatures(bool IndexOff, bool UserXattr)
             }
             finally
             {
-                Syscall.closedir(dir);
+                _ = Syscall.closedir(dir); // a probe: nothing to do when closing fails
             }
         }
         finally
@@ -87,7 +88,7 @@ internal sealed record OverlayFeatures(bool IndexOff, bool UserXattr)
             var options = $"lowerdir={probe}/lower2:{probe}/lower1,upperdir={probe}/upper,workdir={probe}/work,userxattr";
             if (LibC.mount("overlay", Path.Combine(probe, "merged"), "overlay", 0, options) != 0)
             {
-                logger.LogDebug("overlay with userxattr does not mount here (errno {Errno})", System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
+                HostLog.UserXattrUnavailable(logger, System.Runtime.InteropServices.Marshal.GetLastPInvokeError());
                 return false;
             }
             LibC.umount2(Path.Combine(probe, "merged"), 0);

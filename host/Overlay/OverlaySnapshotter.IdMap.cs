@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Linux;
 using PluggableSnapshotter.Host.Metadata;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
@@ -59,7 +60,7 @@ internal sealed partial class OverlaySnapshotter
             }
             catch (Exception e)
             {
-                _logger.LogWarning(e, "failed to remove id-mapped view {View}", view);
+                HostLog.IdMappedViewNotRemoved(_logger, e, view);
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
@@ -24,11 +25,11 @@ internal sealed partial class OverlaySnapshotter
                 try
                 {
                     Directory.Delete(staging, recursive: true);
-                    _logger.LogInformation("removed {Staging}, left by a layer apply a previous run did not finish", staging);
+                    HostLog.UnfinishedApplyRemoved(_logger, staging);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    _logger.LogWarning(e, "failed to remove {Staging}, left by an unfinished layer apply", staging);
+                    HostLog.UnfinishedApplyNotRemoved(_logger, e, staging);
                 }
             }
         }

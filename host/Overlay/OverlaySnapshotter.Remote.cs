@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Metadata;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
@@ -50,7 +51,7 @@ internal sealed partial class OverlaySnapshotter
         var preparation = await _preparer.PrepareAsync(layer, mounts, cancellationToken);
         if (!preparation.IsPrepared)
         {
-            _logger.LogInformation("layer {LayerDigest} of {ImageReference}: {Preparation}", layer.LayerDigest, layer.ImageReference, preparation.Description);
+            HostLog.LayerPrepared(_logger, layer.LayerDigest, layer.ImageReference, preparation.Description);
             await _store.TransactAsync(table => table.AddLabels(key, preparation.Labels, Now), cancellationToken);
             return new PrepareResult(mounts);
         }
@@ -74,8 +75,7 @@ internal sealed partial class OverlaySnapshotter
             await MountpointReset.ResetAsync(layer.Mountpoint, mountpoint => _preparer.UnmountAsync(mountpoint, CancellationToken.None), _logger);
             await RemoveAsync(key, cleanImage: false, CancellationToken.None);
         }
-        _logger.LogInformation("layer {LayerDigest} of {ImageReference}: {Preparation}; committed as {Target}",
-            layer.LayerDigest, layer.ImageReference, preparation.Description, target);
+        HostLog.LayerPreparedAndCommitted(_logger, layer.LayerDigest, layer.ImageReference, preparation.Description, target);
         return PrepareResult.Committed(target);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Linux;
 using PluggableSnapshotter.Host.Metadata;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
@@ -34,7 +35,7 @@ internal sealed partial class OverlaySnapshotter
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                _logger.LogWarning(e, "cleaning image {Image} after removing {Key} failed", image, key);
+                HostLog.CleanImageFailed(_logger, e, image, key);
             }
         }
     }
@@ -89,7 +90,7 @@ internal sealed partial class OverlaySnapshotter
             catch (Exception e)
             {
                 // Metadata is already gone; the next Cleanup retries.
-                _logger.LogWarning(e, "failed to remove snapshot directory {Directory}", directory);
+                HostLog.SnapshotDirectoryNotRemoved(_logger, e, directory);
             }
         }
     }
@@ -106,7 +107,7 @@ internal sealed partial class OverlaySnapshotter
             }
             catch (Exception e)
             {
-                _logger.LogWarning(e, "backend failed to unmount {Mountpoint}; forcing it", fs);
+                HostLog.BackendUnmountFailed(_logger, e, fs);
             }
         }
         MountTable.UnmountAllUnder(directory);

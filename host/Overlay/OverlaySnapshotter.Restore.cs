@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.Host.Linux;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Overlay;
 
@@ -23,10 +24,10 @@ internal sealed partial class OverlaySnapshotter
             {
                 if (kept.Contains(mountPoint))
                 {
-                    _logger.LogInformation("leaving {Mountpoint} mounted: the FUSE keeper holds its connection for the backend to resume", mountPoint);
+                    HostLog.LeavingKeptMount(_logger, mountPoint);
                     continue;
                 }
-                _logger.LogInformation("unmounting stale mount {Mountpoint}", mountPoint);
+                HostLog.UnmountingStaleMount(_logger, mountPoint);
                 MountTable.Unmount(mountPoint);
             }
         }
@@ -59,14 +60,14 @@ internal sealed partial class OverlaySnapshotter
             }
             if (failure is null)
             {
-                _logger.LogInformation("restored remote snapshot {Name}", info.Name);
+                HostLog.RemoteSnapshotRestored(_logger, info.Name);
                 continue;
             }
             if (!_options.AllowInvalidMountsOnRestart)
             {
                 throw new InvalidOperationException($"failed to restore remote snapshot {info.Name}: {failure}");
             }
-            _logger.LogWarning("failed to restore remote snapshot {Name}: {Failure}; remove this snapshot manually", info.Name, failure);
+            HostLog.RemoteSnapshotNotRestored(_logger, info.Name, failure);
             // A kept connection nobody serves would hang every probe of the mount point: end it first.
             await ReleaseKeptAsync(keeper, layer.Mountpoint, cancellationToken);
             await MountpointReset.ResetAsync(layer.Mountpoint, mountpoint => _preparer.UnmountAsync(mountpoint, CancellationToken.None), _logger);
@@ -86,7 +87,7 @@ internal sealed partial class OverlaySnapshotter
         }
         catch (IOException e)
         {
-            _logger.LogWarning("cannot list the FUSE keeper's connections ({Error}); unmounting every leftover mount", e.Message);
+            HostLog.KeeperConnectionsUnlisted(_logger, e.Message);
             return [];
         }
     }
@@ -102,7 +103,7 @@ internal sealed partial class OverlaySnapshotter
         }
         catch (IOException e)
         {
-            _logger.LogWarning("cannot release the kept FUSE connection of {Mountpoint}: {Error}", mountpoint, e.Message);
+            HostLog.KeptConnectionNotReleased(_logger, mountpoint, e.Message);
         }
     }
 
@@ -120,12 +121,12 @@ internal sealed partial class OverlaySnapshotter
         }
         catch (IOException e)
         {
-            _logger.LogWarning("cannot release unresumed FUSE connections from the keeper: {Error}", e.Message);
+            HostLog.UnresumedConnectionsNotReleased(_logger, e.Message);
             return;
         }
         foreach (var orphan in orphans)
         {
-            _logger.LogWarning("no backend resumed the kept FUSE mount {Mountpoint} ({Identity}); unmounting it", orphan.MountPoint, orphan.Identity);
+            HostLog.KeptMountUnresumed(_logger, orphan.MountPoint, orphan.Identity);
             if (MountTable.IsMountPoint(orphan.MountPoint))
             {
                 MountTable.Unmount(orphan.MountPoint);

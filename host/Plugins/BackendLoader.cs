@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Plugins;
 
@@ -73,7 +74,7 @@ internal sealed class BackendLoader(ILoggerFactory loggerFactory, TimeProvider t
             var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
             var fileSystem = provider.GetRequiredService<IFileSystem>();
             var hostedServices = provider.GetServices<IHostedService>().ToList();
-            _logger.LogInformation("loaded plugin {Plugin} from {Assembly} ({Capabilities})", entry.Name, entry.AssemblyPath, fileSystem.Capabilities);
+            HostLog.PluginLoaded(_logger, entry.Name, entry.AssemblyPath, fileSystem.Capabilities);
             return new LoadedPlugin(entry.Name, fileSystem, hostedServices, provider, loader);
         }
         catch

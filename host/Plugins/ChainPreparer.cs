@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.Host.Hosting;
 
 namespace PluggableSnapshotter.Host.Plugins;
 
@@ -172,7 +173,7 @@ internal sealed partial class ChainPreparer : ILayerPreparer
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            _logger.LogWarning(e, "{Backend} ({Role}) failed to prepare layer {LayerDigest}", backend.Name, role.Label(), layer.LayerDigest);
+            HostLog.BackendFailed(_logger, e, backend.Name, role.Label(), layer.LayerDigest);
             return (new BackendAttempt(backend.Name, role, FailureVerdict(e), e.Message), null);
         }
         finally

@@ -35,7 +35,7 @@ public sealed partial class FuseMount
         }
 
         Volatile.Write(ref _leftToKeeper, 1);
-        _logger.LogInformation("Leaving FUSE mount {MountPoint} to the keeper", MountPoint);
+        FuseLog.LeftToKeeper(_logger, MountPoint);
         return true;
     }
 
@@ -49,7 +49,7 @@ public sealed partial class FuseMount
         }
         catch (IOException exception)
         {
-            logger.LogWarning("Could not ask the FUSE keeper for {MountPoint} ({Error}); mounting afresh", target, exception.Message);
+            FuseLog.KeeperUnreachable(logger, target, exception.Message);
             return null;
         }
 
@@ -73,7 +73,7 @@ public sealed partial class FuseMount
         if (mismatch is not null)
         {
             // Not this tree's connection: serving it would answer its node ids with the wrong nodes. Let it end.
-            logger.LogWarning("The FUSE connection kept for {MountPoint} cannot be resumed ({Reason}); releasing it and mounting afresh", target, mismatch);
+            FuseLog.KeptConnectionMismatch(logger, target, mismatch);
             held.Device.Dispose();
             try
             {
@@ -85,7 +85,7 @@ public sealed partial class FuseMount
             }
             catch (IOException exception)
             {
-                logger.LogWarning("Could not end the kept FUSE connection of {MountPoint}: {Error}", target, exception.Message);
+                FuseLog.KeptConnectionNotEnded(logger, target, exception.Message);
             }
 
             return null;
@@ -98,8 +98,7 @@ public sealed partial class FuseMount
             held.Connection.MaxPages, held.Connection.Passthrough, IoUring: false);
         bool resent = session.Resume(init);
         session.Start();
-        logger.LogInformation("Resumed FUSE {FsName} at {MountPoint} from the keeper ({Nodes} nodes numbered, pending requests {Resent})",
-            options.FsName, target, stableIds.Count + 1, resent ? "sent again" : "not sent again");
+        FuseLog.Resumed(logger, options.FsName, target, stableIds.Count + 1, resent ? "sent again" : "not sent again");
         return mount;
     }
 
@@ -107,7 +106,7 @@ public sealed partial class FuseMount
     {
         if (_session.Negotiated is not { } init || init.IoUring || MountTable.FindFuse(MountPoint) is not { } mounted)
         {
-            _logger.LogWarning("FUSE mount {MountPoint} is not handed to the keeper (io_uring connections cannot be resumed); it ends with this process", MountPoint);
+            FuseLog.UringNotKept(_logger, MountPoint);
             return;
         }
 
@@ -129,7 +128,7 @@ public sealed partial class FuseMount
         }
         catch (IOException exception)
         {
-            _logger.LogWarning("Could not hand FUSE mount {MountPoint} to the keeper ({Error}); it ends with this process", MountPoint, exception.Message);
+            FuseLog.HandOverFailed(_logger, MountPoint, exception.Message);
         }
     }
 
@@ -147,7 +146,7 @@ public sealed partial class FuseMount
         }
         catch (IOException exception)
         {
-            _logger.LogWarning("Could not release FUSE mount {MountPoint} from the keeper ({Error})", MountPoint, exception.Message);
+            FuseLog.KeeperReleaseFailed(_logger, MountPoint, exception.Message);
         }
     }
 

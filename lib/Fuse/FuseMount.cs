@@ -111,7 +111,7 @@ public sealed partial class FuseMount : IAsyncDisposable
             throw;
         }
 
-        logger.LogInformation("Mounted FUSE {FsName} at {MountPoint}", options.FsName, target);
+        FuseLog.Mounted(logger, options.FsName, target);
         if (options.Keeper is { } depositTo)
         {
             await mount.DepositAsync(depositTo, options.FsName, cancellationToken).ConfigureAwait(false);
@@ -158,7 +158,7 @@ public sealed partial class FuseMount : IAsyncDisposable
                 // EBUSY: files are open. Force aborts the connection (fuse_umount_begin) so nothing waits on us.
                 if (Libc.Umount2(MountPoint, Libc.MNT_FORCE | Libc.MNT_DETACH) != 0 && Libc.LastErrno != (int)Errno.EINVAL)
                 {
-                    _logger.LogWarning("Unmounting {MountPoint} failed: {Error}", MountPoint, Libc.Describe(errno));
+                    FuseLog.UnmountFailed(_logger, MountPoint, Libc.Describe(errno));
                 }
             }
 
@@ -172,7 +172,7 @@ public sealed partial class FuseMount : IAsyncDisposable
         }
         else
         {
-            _logger.LogWarning("The FUSE session of {MountPoint} is still serving open files after unmount", MountPoint);
+            FuseLog.StillServingAfterUnmount(_logger, MountPoint);
         }
     }
 
@@ -220,7 +220,7 @@ public sealed partial class FuseMount : IAsyncDisposable
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            _logger.LogWarning("Could not abort the FUSE connection of {MountPoint} ({Error}); forcing the unmount", MountPoint, exception.Message);
+            FuseLog.AbortFailed(_logger, MountPoint, exception.Message);
         }
 
         FuseMountCleanup.Unmount(MountPoint, UnmountMode.Force);
@@ -241,7 +241,7 @@ public sealed partial class FuseMount : IAsyncDisposable
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            _logger.LogWarning("Could not set {Path}: {Error}", path, exception.Message);
+            FuseLog.SettingFailed(_logger, path, exception.Message);
         }
     }
 }

@@ -11,6 +11,9 @@ internal static partial class LazyLayersLog
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Reading {Length} bytes at {Offset} of /{Path} in layer {LayerDigest} failed: {Reason}")]
     public static partial void ReadFailed(ILogger logger, string layerDigest, string path, int length, long offset, string reason);
 
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "unbinding the local copy of layer {LayerDigest} from {Mountpoint} failed")]
+    public static partial void UnbindFailed(ILogger logger, Exception exception, string layerDigest, string mountpoint);
+
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Filled layer {LayerDigest} ({Bytes} bytes, {Entries} entries) in {Milliseconds} ms")]
     public static partial void LayerFilled(ILogger logger, string layerDigest, long bytes, int entries, long milliseconds);
 

@@ -39,7 +39,8 @@ public sealed partial class RegistryClient
     {
         ArgumentNullException.ThrowIfNull(blob);
         if (blob.Size > maxSize) throw new InvalidDataException($"blob {blob.Digest} is {blob.Size} bytes, more than the {maxSize} allowed");
-        await using var stream = await OpenBlobAsync(repository, blob, cancellationToken).ConfigureAwait(false);
+        var stream = await OpenBlobAsync(repository, blob, cancellationToken).ConfigureAwait(false);
+        await using var streamDisposal = stream.ConfigureAwait(false);
         var bytes = new byte[stream.Length];
         await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
         return bytes;
@@ -81,7 +82,8 @@ public sealed partial class RegistryClient
         await response.EnsureSuccessAsync($"bytes {range} of blob {digest}", cancellationToken).ConfigureAwait(false);
         NoteRangeAnswer(repository, response.StatusCode);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, response.Deadline);
-        await using var body = await response.Message.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
+        var body = await response.Message.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
+        await using var bodyDisposal = body.ConfigureAwait(false);
         var skip = 0L;
         if (response.StatusCode == HttpStatusCode.PartialContent)
         {

@@ -31,7 +31,8 @@ public sealed partial class RegistryClient
         if (await BlobExistsAsync(repository, digest, cancellationToken).ConfigureAwait(false)) return;
 
         var location = await StartUploadAsync(repository, cancellationToken).ConfigureAwait(false);
-        await using var content = await openContent(cancellationToken).ConfigureAwait(false);
+        var content = await openContent(cancellationToken).ConfigureAwait(false);
+        await using var contentDisposal = content.ConfigureAwait(false);
         var chunk = new byte[(int)Math.Min(_options.UploadChunkSize, Math.Max(blob.Size, 1))];
         long sent = 0;
         while (blob.Size - sent > chunk.Length)

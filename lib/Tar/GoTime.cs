@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 
 namespace PluggableSnapshotter.Tar;
@@ -8,6 +9,8 @@ namespace PluggableSnapshotter.Tar;
 /// </summary>
 public static class GoTime
 {
+    private static readonly SearchValues<char> Digits = SearchValues.Create("0123456789");
+
     private const long NanosPerSecond = 1_000_000_000;
 
     /// <summary>Unix seconds of 0001-01-01 and 10000-01-01: Go refuses to marshal years outside 0..9999.</summary>
@@ -50,7 +53,7 @@ public static class GoTime
         {
             return (seconds, 0);
         }
-        if (fraction.AsSpan().IndexOfAnyExcept("0123456789") >= 0)
+        if (fraction.AsSpan().IndexOfAnyExcept(Digits) >= 0)
         {
             return null;
         }

@@ -12,6 +12,7 @@ using PluggableSnapshotter.Plugins.Estargz.Content;
 using PluggableSnapshotter.Plugins.Estargz.Discovery;
 using PluggableSnapshotter.Plugins.Estargz.Format;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Estargz;
@@ -70,7 +71,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
             return MountResult.NoIndex($"layer {descriptor.Digest} has no {EstargzLabels.TocDigest} annotation (not eStargz, or legacy stargz, which cannot be verified)");
         }
 
-        using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", descriptor.Digest, image.Reference);
+        using var scope = LayerLogScope.Begin(_logger, descriptor.Digest, image.Reference);
         // The later layers' TOCs come in the background while this one mounts: their Prepares then wait for none.
         _tocs.PrefetchLayersAbove(image.Reference, imageKey ?? image.ManifestDescriptor.Digest, image.Manifest, descriptor.Digest,
             l => _store.Local(l.Digest) is null && _store.StateOf(l.Digest) != LayerState.Filling);

@@ -38,7 +38,7 @@ internal sealed class LocalFileSystem(
         if (found.Descriptor.MediaType.Contains("encrypted", StringComparison.Ordinal))
             return MountResult.Defer($"layer media type {found.Descriptor.MediaType} needs decryption, which containerd does");
 
-        using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", found.Descriptor.Digest, image.Reference);
+        using var scope = LayerLogScope.Begin(_logger, found.Descriptor.Digest, image.Reference);
         var blob = await registry.OpenBlobAsync(image.Reference, found.Descriptor, cancellationToken).ConfigureAwait(false);
         var result = await applier.ApplyAsync(blob, layer.Mountpoint, new LayerApplyOptions
         {

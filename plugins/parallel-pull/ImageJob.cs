@@ -1,5 +1,6 @@
-using PluggableSnapshotter.Registry;
+using System.Diagnostics.CodeAnalysis;
 using PluggableSnapshotter.Registry.Downloads;
+using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull;
 
@@ -10,6 +11,7 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 /// Prepare that asks for it (<see cref="ClaimLayerAsync"/>). Layers before the first one asked for are skipped: containerd
 /// prepares bottom-up and asks only for layers it lacks.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "its token source has no timer and its limiters' semaphores never make wait handles: a stopped job holds nothing to release")]
 internal sealed partial class ImageJob
 {
     private readonly PullServices _services;

@@ -30,6 +30,12 @@ internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpac
         }
     }
 
+    /// <summary>How many pulls hold a slot of <paramref name="digest"/> (shared or not), for tests.</summary>
+    public int Holders(string digest)
+    {
+        lock (_lock) return _slots.TryGetValue(digest, out var list) ? list.Sum(s => s.Holders) : 0;
+    }
+
     /// <summary>Unpacks started since startup, for tests and logs.</summary>
     public int UnpacksStarted => Volatile.Read(ref _unpacks);
 

@@ -12,6 +12,7 @@ using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.Soci;
 
@@ -67,7 +68,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         var ztocDescriptor = image.Index.ZtocFor(layer.LayerDigest!);
         if (ztocDescriptor is null) return MountResult.NoZtoc($"SOCI index {image.IndexDigest} has no zTOC for layer {layer.LayerDigest}");
 
-        using var scope = _logger.BeginScope("layer {LayerDigest} of {ImageReference}", layer.LayerDigest, image.Repository);
+        using var scope = LayerLogScope.Begin(_logger, layer.LayerDigest, image.Repository);
         _ztocs.Prefetch(image.Repository, image.Index, image.IndexDigest); // the image's other layers come next: their zTOCs arrive meanwhile
         var ztoc = await _ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc.Ztoc, layer.LayerDigest!);

@@ -74,7 +74,7 @@ public sealed partial class TarballDirectoryFileSystem(TarballDirectoryOptions o
 
     private static async Task VerifyDigestAsync(string blob, string digest, CancellationToken cancellationToken)
     {
-        await using var stream = File.OpenRead(blob);
+        using var stream = File.OpenRead(blob); // read only: nothing to flush, so no async dispose to await
         var actual = "sha256:" + Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
         if (!string.Equals(actual, digest, StringComparison.Ordinal))
             throw new InvalidDataException($"{blob} does not hold layer {digest}: its digest is {actual}");

@@ -27,7 +27,7 @@ public sealed class ZstdChunkedFooterTests
         using var compressor = new ZstdSharp.Compressor(3);
         Assert.False(ZstdChunkedFooter.TryParse(compressor.Wrap(new byte[10_000]), out _));
         Assert.False(ZstdChunkedFooter.TryParse([.. new byte[100], .. EstargzFooter.Create(1234)], out _));
-        Assert.False(ZstdChunkedFooter.TryParse(ZstdChunkedFooter.Create(8, 1, 1)[1..], out _));
+        Assert.False(ZstdChunkedFooter.TryParse(ZstdChunkedFooter.Create(8, 1, 1).AsSpan(1), out _));
         var wrongMagic = ZstdChunkedFooter.Create(8, 1, 1);
         wrongMagic[^1] = (byte)'y';
         Assert.False(ZstdChunkedFooter.TryParse(wrongMagic, out _));
@@ -67,7 +67,7 @@ public sealed class ZstdChunkedFooterTests
 
         Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame, json.Length + 1)); // footer overstates
         Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame, json.Length - 1)); // footer understates
-        Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame[..(frame.Length / 2)], json.Length)); // truncated
+        Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame.AsSpan(0, frame.Length / 2), json.Length)); // truncated
         Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(new byte[40], json.Length)); // not zstd
         Assert.Throws<InvalidDataException>(() => TocReader.ExtractZstd(frame, 0));
         // Bytes changed inside a frame without a checksum decompress to other JSON: the TOC digest refuses those (Parse).

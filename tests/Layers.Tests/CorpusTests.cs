@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Layers.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Layers.Tests;
 
@@ -12,7 +13,7 @@ public sealed class CorpusTests(Corpus corpus) : IClassFixture<Corpus>
 {
     public static TheoryData<string> Forms => [.. Corpus.Forms];
 
-    [Theory]
+    [RootOnlyTheory]
     [MemberData(nameof(Forms))]
     public async Task ApplyAsync_CorpusForm_MatchesGnuTarExtractionOrIsRefusedLikeContainerd(string form)
     {
@@ -46,7 +47,7 @@ public sealed class CorpusTests(Corpus corpus) : IClassFixture<Corpus>
         .Where(line => !line.StartsWith(". ", StringComparison.Ordinal))
         .Select(line => string.Join(' ', line.Split(' ').Where(field => !field.StartsWith("xattr:trusted.", StringComparison.Ordinal)))));
 
-    [Theory]
+    [RootOnlyTheory]
     [InlineData("gnu-sparse-old")]
     [InlineData("gnu-sparse-1.0")]
     [InlineData("gnu-sparse-0.1")]
@@ -69,7 +70,7 @@ public sealed class CorpusTests(Corpus corpus) : IClassFixture<Corpus>
         Assert.Equal(3, files);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_IssueReproduction_BinaryXattrWithNewlineReadsBackExactly()
     {
         var ours = corpus.Scratch("issue");
@@ -80,7 +81,7 @@ public sealed class CorpusTests(Corpus corpus) : IClassFixture<Corpus>
         Assert.Equal("000102030405060708090a0b0c0d0e0f", od);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_FileSystemWithoutXattrs_SkipsThemWithOneWarningForTheLayer()
     {
         var ramfs = corpus.Scratch("ramfs");

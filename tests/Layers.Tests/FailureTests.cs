@@ -1,4 +1,7 @@
 using PluggableSnapshotter.Layers.Tests.Support;
+using PluggableSnapshotter.TestSupport.Mounts;
+using PluggableSnapshotter.TestSupport.Tars;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Layers.Tests;
 
@@ -15,7 +18,7 @@ public sealed class FailureTests : IDisposable
         return LayerBuilder.Gzip(builder.Tar());
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_SourceFailsMidway_SurfacesItsErrorAndLeavesNothing()
     {
         var blob = BigLayer();
@@ -27,7 +30,7 @@ public sealed class FailureTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_tmpfs.Root));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_TruncatedGzip_ThrowsInvalidDataAndLeavesNothing()
     {
         var blob = BigLayer();
@@ -38,7 +41,7 @@ public sealed class FailureTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_tmpfs.Root));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_CorruptGzip_ThrowsInvalidDataAndLeavesNothing()
     {
         var blob = BigLayer();
@@ -50,7 +53,7 @@ public sealed class FailureTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_tmpfs.Root));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_CancelledMidway_ThrowsCanceledAndLeavesNothing()
     {
         var blob = BigLayer();

@@ -4,6 +4,7 @@ using PluggableSnapshotter.Layers.Native;
 using PluggableSnapshotter.Layers.Tests.Support;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Layers.Tests;
 
@@ -23,7 +24,7 @@ public sealed class FuzzTests(Corpus corpus, ITestOutputHelper output) : IClassF
     private static int Iterations =>
         int.TryParse(Environment.GetEnvironmentVariable("PSNAP_FUZZ_ITERATIONS"), CultureInfo.InvariantCulture, out var n) ? n : 100;
 
-    [Theory]
+    [RootOnlyTheory]
     [MemberData(nameof(Forms))]
     public async Task ApplyAsync_MutatedArchives_FailCleanlyAndStayInsideTheLayer(string form)
     {

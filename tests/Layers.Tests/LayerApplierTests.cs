@@ -2,6 +2,10 @@ using System.Formats.Tar;
 using System.Text;
 using PluggableSnapshotter.Layers.Native;
 using PluggableSnapshotter.Layers.Tests.Support;
+using PluggableSnapshotter.TestSupport.Mounts;
+using FileStat = PluggableSnapshotter.TestSupport.Rootfs.FileStat;
+using PluggableSnapshotter.TestSupport.Tars;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Layers.Tests;
 
@@ -16,7 +20,7 @@ public sealed class LayerApplierTests : IDisposable
     private Task<LayerApplyResult> ApplyAsync(byte[] blob, LayerApplyOptions? options = null) =>
         _applier.ApplyAsync(new MemoryStream(blob), Target, options ?? new LayerApplyOptions(), CancellationToken.None);
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_Whiteouts_BecomeCharacterDevices00()
     {
         var tar = new LayerBuilder()
@@ -34,7 +38,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.False(File.Exists(Path.Combine(Target, "etc/.wh.removed")));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_OpaqueMarker_SetsTrustedOpaqueXattr()
     {
         var tar = new LayerBuilder().Dir("opaque/").File("opaque/.wh..wh..opq", "").File("opaque/kept", "x").File("implicit/.wh..wh..opq", "").Tar();
@@ -47,7 +51,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.True(File.Exists(Path.Combine(Target, "opaque/kept")));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_UserXattrOption_SetsUserOpaqueXattr()
     {
         await ApplyAsync(new LayerBuilder().Dir("d/").File("d/.wh..wh..opq", "").Tar(), new LayerApplyOptions { UserXattr = true });
@@ -56,7 +60,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Null(Xattrs.Get(Path.Combine(Target, "d"), "trusted.overlay.opaque"));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_LinksAndSpecialFiles_AreCreatedAsInTheArchive()
     {
         var tar = new LayerBuilder()
@@ -78,7 +82,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Equal("fifo", FileStat.Of(Path.Combine(Target, "pipe")).Type);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_SpecialModeBitsAndOwners_ArePreserved()
     {
         var tar = new LayerBuilder()
@@ -96,7 +100,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Equal(("644", 65534, 65534), Summary("nobody"));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_PaxXattrs_AreSetIncludingBinaryValuesExceptTrustedOnesAsContainerd()
     {
         byte[] capability = [0x01, 0x00, 0x00, 0x02, 0xff, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
@@ -113,7 +117,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Null(Xattrs.Get(Path.Combine(Target, "ping"), "trusted.blob"));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_RootEntry_IsSkippedAsContainerdSkipsIt()
     {
         var tar = new LayerBuilder().Dir("./", mode: (UnixFileMode)0x1C0 /* 0700 */, uid: 12, gid: 34).File("f", "x").Tar();
@@ -123,7 +127,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Equal(("755", 0, 0), Summary(""));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_Times_AreSetWithDirectoriesLast()
     {
         var directoryTime = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(1234567);
@@ -136,7 +140,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Equal(Nanos(fileTime), FileStat.Of(Path.Combine(Target, "d/f")).ModifiedNanos);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_LongAndUnicodeNames_AreWritten()
     {
         var deep = string.Join('/', Enumerable.Range(0, 12).Select(i => $"directory-level-{i:D2}-with-a-long-name"));
@@ -150,7 +154,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Equal("long", File.ReadAllText(Path.Combine(Target, new string('n', 200))));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_DiffIdMatches_ReturnsItAndSniffsPlainTar()
     {
         var tar = new LayerBuilder().File("a", "b").Tar();
@@ -163,7 +167,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Equal(Registry.LayerCompression.Uncompressed, result.Compression);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_DiffIdMismatch_ThrowsAndLeavesNothing()
     {
         var tar = new LayerBuilder().File("a", "b").Tar();
@@ -175,7 +179,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_tmpfs.Root));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_EmptyExistingTarget_IsReplaced()
     {
         Directory.CreateDirectory(Target);
@@ -184,7 +188,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Single(Directory.EnumerateFileSystemEntries(_tmpfs.Root));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_NonEmptyTarget_ThrowsAndKeepsIt()
     {
         Directory.CreateDirectory(Target);
@@ -194,7 +198,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Single(Directory.EnumerateFileSystemEntries(_tmpfs.Root));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_LaterEntry_ReplacesEarlierOne()
     {
         var tar = new LayerBuilder().File("x", "file").Dir("x/").File("x/y", "inside").Dir("d/").File("d/z", "z").File("d", "now a file").Tar();
@@ -203,7 +207,7 @@ public sealed class LayerApplierTests : IDisposable
         Assert.Equal("now a file", File.ReadAllText(Path.Combine(Target, "d")));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_ImplicitDirectory_TakesOwnerModeAndXattrsFromLowerLayer()
     {
         var lower = Directory.CreateDirectory(_tmpfs.PathOf("lower/data")).FullName;

@@ -1,5 +1,8 @@
 using System.Text;
 using PluggableSnapshotter.Layers.Tests.Support;
+using PluggableSnapshotter.TestSupport.Mounts;
+using FileStat = PluggableSnapshotter.TestSupport.Rootfs.FileStat;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Layers.Tests;
 
@@ -78,7 +81,7 @@ public sealed class MalformedArchiveTests : IDisposable
         { "unknown type", new RawTar().Header("victim", 'Z', size: RawTar.Octal(5, 12)).Data(Hello).Tar(), "victim" },
     };
 
-    [Theory]
+    [RootOnlyTheory]
     [MemberData(nameof(Archives))]
     public async Task ApplyAsync_MalformedArchive_FailsNamingEntryAndLeavesNothing(string why, byte[] tar, string entry)
     {
@@ -90,7 +93,7 @@ public sealed class MalformedArchiveTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_tmpfs.PathOf("layers")));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_Base256Fields_AreReadAsNumbers()
     {
         var tar = new RawTar().Header("big", '0', size: RawTar.Base256(5, 12), uid: RawTar.Base256(5_000_000, 8), mtime: RawTar.Base256(1_600_000_000, 12))
@@ -103,7 +106,7 @@ public sealed class MalformedArchiveTests : IDisposable
         Assert.Equal("hello", File.ReadAllText(Path.Combine(Target, "big")));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_TimesOutsideUnixNanoseconds_BecomeTheEpochAsInContainerd()
     {
         var tar = new RawTar()
@@ -117,7 +120,7 @@ public sealed class MalformedArchiveTests : IDisposable
         Assert.Equal("0.000000000", FileStat.Of(Path.Combine(Target, "after-2262")).ModifiedNanos);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ApplyAsync_PaxGlobalHeader_IsIgnored()
     {
         var tar = new RawTar().Header("pax_global_header", 'g', size: RawTar.Octal(RawTar.Records(("comment", "x"u8.ToArray())).Length, 12))

@@ -1,4 +1,8 @@
 using PluggableSnapshotter.Layers.Tests.Support;
+using PluggableSnapshotter.TestSupport.Mounts;
+using FileStat = PluggableSnapshotter.TestSupport.Rootfs.FileStat;
+using PluggableSnapshotter.TestSupport.Tars;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Layers.Tests;
 
@@ -28,7 +32,7 @@ public sealed class MaliciousLayerTests : IDisposable
         { "hardlink to missing", new LayerBuilder().HardLink("stolen", "not/there").Tar(), "stolen" },
     };
 
-    [Theory]
+    [RootOnlyTheory]
     [MemberData(nameof(Archives))]
     public async Task ApplyAsync_MaliciousArchive_FailsNamingEntryAndWritesNothing(string why, byte[] tar, string entry)
     {

@@ -4,6 +4,8 @@ using PluggableSnapshotter.Layers.Tests.Support;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;
 using PluggableSnapshotter.Tar;
+using FileStat = PluggableSnapshotter.TestSupport.Rootfs.FileStat;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Layers.Tests;
 
@@ -15,7 +17,7 @@ public sealed class ZtocAgreementTests(Corpus corpus) : IClassFixture<Corpus>
 {
     public static TheoryData<string> DescribableForms => ["gnu-ustar", "python-ustar", "busybox", "umoci"];
 
-    [Theory]
+    [RootOnlyTheory]
     [MemberData(nameof(DescribableForms))]
     public async Task BuildAsync_CorpusForm_RecordsWhatTheApplierUnpacks(string form)
     {
@@ -56,7 +58,7 @@ public sealed class ZtocAgreementTests(Corpus corpus) : IClassFixture<Corpus>
         }
     }
 
-    [Theory]
+    [RootOnlyTheory]
     [InlineData("gnu-sparse-1.0", "sparse")]
     [InlineData("gnu-sparse-0.1", "sparse")]
     [InlineData("gnu-pax", "UTF-8")]

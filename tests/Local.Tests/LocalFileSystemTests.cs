@@ -2,10 +2,13 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PluggableSnapshotter.Layers.Native;
-using PluggableSnapshotter.Layers.Tests.Support;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport.Registry;
+using PluggableSnapshotter.TestSupport.Mounts;
+using FileStat = PluggableSnapshotter.TestSupport.Rootfs.FileStat;
+using PluggableSnapshotter.TestSupport.Tars;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Plugins.Local.Tests;
 
@@ -41,7 +44,7 @@ public sealed class LocalFileSystemTests : IAsyncLifetime
         _tmpfs.Dispose();
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task MountLocalAsync_CriLabels_UnpacksVerifiedLayer()
     {
         var image = await PushImageAsync("cri/app:v1", Layer1(), Layer2());
@@ -56,7 +59,7 @@ public sealed class LocalFileSystemTests : IAsyncLifetime
         Assert.Single(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(request.Mountpoint)!)); // no staging left
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task MountLocalAsync_StargzLabels_UnpacksLayer()
     {
         var image = await PushImageAsync("rpull/app:v1", Layer1());
@@ -73,7 +76,7 @@ public sealed class LocalFileSystemTests : IAsyncLifetime
         Assert.Equal(("1000", "4755"), (FileStat.Of(Path.Combine(request.Mountpoint, "bin/tool")).Uid.ToString(), FileStat.Of(Path.Combine(request.Mountpoint, "bin/tool")).Mode));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task MountLocalAsync_BlobBytesDoNotMatchDigest_ThrowsAndLeavesMountpointEmpty()
     {
         var image = await PushImageAsync("tampered/app:v1", Layer1());
@@ -90,7 +93,7 @@ public sealed class LocalFileSystemTests : IAsyncLifetime
         Assert.Single(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(request.Mountpoint)!));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task MountLocalAsync_WrongDiffIdInConfig_ThrowsAndLeavesMountpointEmpty()
     {
         var image = await PushImageAsync("diffid/app:v1", [Layer1()], wrongDiffIds: true);
@@ -102,14 +105,14 @@ public sealed class LocalFileSystemTests : IAsyncLifetime
         Assert.Empty(Directory.EnumerateFileSystemEntries(request.Mountpoint));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task MountLocalAsync_NoImageLabels_Defers()
     {
         var result = await _fileSystem.MountLocalAsync(Request(new Dictionary<string, string>()), [], CancellationToken.None);
         Assert.Equal(MountOutcome.DeferToContainerRuntime, result.Outcome);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task IdMapMountLocalAsync_MountedLayer_CopiesWithShiftedOwners()
     {
         var image = await PushImageAsync("idmap/app:v1", Layer1(), Layer2());

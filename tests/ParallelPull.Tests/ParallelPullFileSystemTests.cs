@@ -1,17 +1,20 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using PluggableSnapshotter.Layers.Tests.Support;
 using PluggableSnapshotter.Plugins.ParallelPull.Tests.Support;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Registry;
+using FileStat = PluggableSnapshotter.TestSupport.Rootfs.FileStat;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests;
 
 /// <summary>The backend through its plugin entry point against a loopback docker-registry (root only: tmpfs, ownership).</summary>
 public sealed class ParallelPullFileSystemTests : WithRegistry
 {
+    /// <summary>Blob bytes a held pull gets before its gate closes: one 64 KiB chunk of the gzip layer, its blob file started.</summary>
+    private const long MidPullBytes = 64 << 10;
+
     private static readonly Dictionary<string, string?> Chunked = new()
     {
         ["concurrent_download_chunk_size"] = "64kb",
@@ -74,7 +77,7 @@ public sealed class ParallelPullFileSystemTests : WithRegistry
     [RootOnlyFact]
     public async Task MountParallelAsync_RegistryIgnoresRanges_FetchesEachBlobInOneRequest()
     {
-        using var proxy = new ThrottlingProxy(Registry.Port) { HideRanges = true };
+        using var proxy = new GatedProxy(Registry.Port) { HideRanges = true };
         await using var plugin = await PluginHarness.StartAsync(Chunked);
         var image = await ImagePusher.PushAsync(proxy.Host, "noranges/app:v1", TestLayers.Gzip());
 
@@ -125,23 +128,29 @@ public sealed class ParallelPullFileSystemTests : WithRegistry
     [RootOnlyFact]
     public async Task CleanImageAsync_MidPull_StopsTheJobRemovesStagingAndTheNextPullSucceeds()
     {
-        using var proxy = new ThrottlingProxy(Registry.Port);
+        using var proxy = new GatedProxy(Registry.Port);
         await using var plugin = await PluginHarness.StartAsync(Chunked);
         var image = await ImagePusher.PushAsync(proxy.Host, "clean/app:v1", TestLayers.Gzip(), TestLayers.Zstd());
-        proxy.DelayPer16KiB = TimeSpan.FromMilliseconds(200);
+        var gate = proxy.Hold(MidPullBytes);
         var request = plugin.Request(image, 0);
+        try
+        {
+            var pulling = plugin.FileSystem.MountParallelAsync(request, [], CancellationToken.None);
+            await gate.Reached.WaitAsync(TimeSpan.FromSeconds(60));
+            await WaitUntilAsync(() => plugin.Leftovers().Any(p => p.Contains("/blobs/", StringComparison.Ordinal)));
+            await plugin.FileSystem.CleanImageAsync(image.ManifestDigest, CancellationToken.None);
 
-        var pulling = plugin.FileSystem.MountParallelAsync(request, [], CancellationToken.None);
-        await WaitUntilAsync(() => plugin.Leftovers().Any(p => p.Contains("/blobs/", StringComparison.Ordinal)));
-        await plugin.FileSystem.CleanImageAsync(image.ManifestDigest, CancellationToken.None);
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => pulling);
+            Assert.Contains("cleaned", error.Message, StringComparison.Ordinal);
+            Assert.Equal(0, plugin.Jobs.Count);
+            Assert.Empty(plugin.Leftovers());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(request.Mountpoint));
+        }
+        finally
+        {
+            gate.Release();
+        }
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => pulling);
-        Assert.Contains("cleaned", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0, plugin.Jobs.Count);
-        Assert.Empty(plugin.Leftovers());
-        Assert.Empty(Directory.EnumerateFileSystemEntries(request.Mountpoint));
-
-        proxy.DelayPer16KiB = TimeSpan.Zero;
         var retry = plugin.Request(image, 0);
         Assert.True((await plugin.FileSystem.MountParallelAsync(retry, [], CancellationToken.None)).IsMounted);
     }
@@ -149,35 +158,54 @@ public sealed class ParallelPullFileSystemTests : WithRegistry
     [RootOnlyFact]
     public async Task MountParallelAsync_OnlyWaiterCancelled_AbandonsTheJob()
     {
-        using var proxy = new ThrottlingProxy(Registry.Port);
+        using var proxy = new GatedProxy(Registry.Port);
         await using var plugin = await PluginHarness.StartAsync(Chunked);
         var image = await ImagePusher.PushAsync(proxy.Host, "cancel/app:v1", TestLayers.Gzip());
-        proxy.DelayPer16KiB = TimeSpan.FromMilliseconds(200);
+        var gate = proxy.Hold(MidPullBytes);
         using var cancel = new CancellationTokenSource();
         var request = plugin.Request(image, 0);
+        try
+        {
+            var pulling = plugin.FileSystem.MountParallelAsync(request, [], cancel.Token);
+            await gate.Reached.WaitAsync(TimeSpan.FromSeconds(60));
+            await WaitUntilAsync(() => plugin.Leftovers().Any(p => p.Contains("/blobs/", StringComparison.Ordinal)));
+            await cancel.CancelAsync();
 
-        var pulling = plugin.FileSystem.MountParallelAsync(request, [], cancel.Token);
-        await WaitUntilAsync(() => plugin.Leftovers().Any(p => p.Contains("/blobs/", StringComparison.Ordinal)));
-        await cancel.CancelAsync();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pulling);
-        Assert.Equal(0, plugin.Jobs.Count);
-        Assert.Empty(plugin.Leftovers());
-        Assert.Empty(Directory.EnumerateFileSystemEntries(request.Mountpoint));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pulling);
+            Assert.Equal(0, plugin.Jobs.Count);
+            Assert.Empty(plugin.Leftovers());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(request.Mountpoint));
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
     [RootOnlyFact]
     public async Task MountParallelAsync_LayerSharedByTwoImagesPulledTogether_FetchesItOnce()
     {
-        using var proxy = new ThrottlingProxy(Registry.Port);
+        using var proxy = new GatedProxy(Registry.Port);
         await using var plugin = await PluginHarness.StartAsync();
         var shared = TestLayers.Gzip();
         var first = await ImagePusher.PushAsync(proxy.Host, "shared/one:v1", TestLayers.Plain(), shared);
         var second = await ImagePusher.PushAsync(proxy.Host, "shared/two:v1", TestLayers.Zstd(), shared);
-        proxy.DelayPer16KiB = TimeSpan.FromMilliseconds(5);
+        var sharedDigest = first.Layers[1].Digest;
+        // The shared layer's download waits until both images hold its slot: the second pull must join the first.
+        var gate = proxy.Hold(0, sharedDigest);
 
         var requests = new[] { plugin.Request(first, 0), plugin.Request(second, 0), plugin.Request(first, 1), plugin.Request(second, 1) };
-        var results = await Task.WhenAll(requests.Select(r => plugin.FileSystem.MountParallelAsync(r, [], CancellationToken.None)));
+        Task<MountResult[]> mounting;
+        try
+        {
+            mounting = Task.WhenAll(requests.Select(r => plugin.FileSystem.MountParallelAsync(r, [], CancellationToken.None)));
+            await WaitUntilAsync(() => plugin.Slots.Holders(sharedDigest) >= 2 || mounting.IsCompleted);
+        }
+        finally
+        {
+            gate.Release();
+        }
+        var results = await mounting;
 
         Assert.All(results, r => Assert.True(r.IsMounted));
         Assert.Equal(1, proxy.BlobGets(first.Layers[1].Digest));

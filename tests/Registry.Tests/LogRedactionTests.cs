@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using PluggableSnapshotter.Host.Hosting;
-using PluggableSnapshotter.Host.UnitTests.Support;
+using PluggableSnapshotter.TestSupport.Logging;
 using PluggableSnapshotter.Registry.Auth;
 using PluggableSnapshotter.Registry.Tests.Support;
 using PluggableSnapshotter.TestSupport.Registry;

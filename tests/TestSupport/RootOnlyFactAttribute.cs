@@ -1,24 +1,25 @@
-using PluggableSnapshotter.TestSupport.Processes;
 using Xunit;
+using Xunit.Sdk;
 
 namespace PluggableSnapshotter.TestSupport;
 
 /// <summary>
-/// A fact that needs root (mounts, containerd, runc). It is skipped, saying why, when
-/// the test process is not root.
+/// A fact that needs root (mounts, FUSE, containerd, runc). When the test process is not root it is skipped, saying
+/// why, or, when <c>CI</c> is set, fails (<see cref="RootRequirement"/>).
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
+[XunitTestCaseDiscoverer("PluggableSnapshotter.TestSupport.RootOnlyFactDiscoverer", "PluggableSnapshotter.TestSupport")]
 public sealed class RootOnlyFactAttribute : FactAttribute
 {
-    /// <summary>Marks the test root-only; sets <see cref="FactAttribute.Skip"/> when not root.</summary>
+    /// <summary>Marks the test root-only; sets <see cref="FactAttribute.Skip"/> when it cannot run and may skip.</summary>
     public RootOnlyFactAttribute()
     {
-        if (!IsRoot)
+        if (RootRequirement.SkipReason is { } reason)
         {
-            Skip = "needs root: mounts overlayfs/tmpfs and runs containerd";
+            Skip = reason;
         }
     }
 
     /// <summary>True when the effective user is root.</summary>
-    public static bool IsRoot => LibC.GetEuid() == 0;
+    public static bool IsRoot => RootRequirement.IsRoot;
 }

@@ -27,7 +27,7 @@ public static class FuseKeeper
         var client = new FuseKeeperClient(socketPath);
         if (await client.PingAsync(cancellationToken).ConfigureAwait(false) != 0)
         {
-            logger.LogWarning("A FUSE keeper already listens on {Socket}", socketPath);
+            FuseLog.KeeperAlreadyListens(logger, socketPath);
             return false;
         }
 
@@ -37,7 +37,7 @@ public static class FuseKeeper
         File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         listener.Listen(16);
         var held = new HeldConnections(logger);
-        logger.LogInformation("FUSE keeper {ProcessId} listening on {Socket}", Environment.ProcessId, socketPath);
+        FuseLog.KeeperListening(logger, Environment.ProcessId, socketPath);
         var acceptor = new Thread(() => AcceptLoop(listener, held, logger)) { IsBackground = true, Name = "fuse-keeper-accept" };
         acceptor.Start();
         try
@@ -48,11 +48,11 @@ public static class FuseKeeper
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
 
-            logger.LogInformation("FUSE keeper socket {Socket} is gone; stopping", socketPath);
+            FuseLog.KeeperSocketGone(logger, socketPath);
         }
         catch (OperationCanceledException)
         {
-            logger.LogInformation("FUSE keeper stopping");
+            FuseLog.KeeperStopping(logger);
         }
         finally
         {
@@ -130,7 +130,7 @@ public static class FuseKeeper
             }
             catch (IOException exception)
             {
-                logger.LogDebug("FUSE keeper client {ProcessId} dropped: {Error}", peer, exception.Message);
+                FuseLog.KeeperClientDropped(logger, peer, exception.Message);
             }
         }
     }

@@ -33,7 +33,7 @@ internal sealed class HeldConnections(ILogger logger) : IDisposable
 
                     Drop(connection.MountPoint);
                     _held[connection.MountPoint] = (connection with { HolderProcessId = peer }, fd);
-                    logger.LogInformation("Holding the FUSE connection of {MountPoint} ({Identity}) for process {ProcessId}", connection.MountPoint, connection.Identity, peer);
+                    FuseLog.KeeperHolding(logger, connection.MountPoint, connection.Identity, peer);
                     return new KeeperResponse(Connection: _held[connection.MountPoint].Connection);
                 case KeeperRequest.Take:
                     fd?.Dispose();
@@ -48,7 +48,7 @@ internal sealed class HeldConnections(ILogger logger) : IDisposable
                     bool added = false;
                     entry.Device.DangerousAddRef(ref added);
                     answerFd = entry.Device;
-                    logger.LogInformation("Handing the FUSE connection of {MountPoint} to process {ProcessId}", request.MountPoint, peer);
+                    FuseLog.KeeperHandingOver(logger, request.MountPoint, peer);
                     return new KeeperResponse(Connection: entry.Connection); // with the previous holder, so the taker can tell
                 case KeeperRequest.Release:
                     fd?.Dispose();
@@ -90,7 +90,7 @@ internal sealed class HeldConnections(ILogger logger) : IDisposable
         if (_held.Remove(mountPoint, out var entry))
         {
             entry.Device.Dispose();
-            logger.LogInformation("Released the FUSE connection of {MountPoint}", mountPoint);
+            FuseLog.KeeperReleased(logger, mountPoint);
         }
     }
 
@@ -101,7 +101,7 @@ internal sealed class HeldConnections(ILogger logger) : IDisposable
         {
             if ((UnixRights.Poll(entry.Device, UnixRights.PollIn, 0) & (UnixRights.PollError | UnixRights.PollInvalid)) != 0)
             {
-                logger.LogInformation("The FUSE connection of {MountPoint} has ended", mountPoint);
+                FuseLog.KeptConnectionEnded(logger, mountPoint);
                 Drop(mountPoint);
             }
         }

@@ -163,14 +163,13 @@ internal sealed class BackingFiles(SafeHandle device, ILogger logger)
                     _disabled = true;
                 }
 
-                logger.LogWarning("FUSE passthrough is refused ({Error}: it needs CAP_SYS_ADMIN); this mount serves every file through READ", Libc.Describe(errno));
+                FuseLog.PassthroughRefused(logger, Libc.Describe(errno));
                 return Failed;
             }
 
             bool permanent = errno is (int)Errno.ELOOP or (int)Errno.EINVAL or (int)Errno.EOPNOTSUPP;
             // ELOOP: the file lives on a stacked file system. Either way this open is served through READ.
-            logger.LogWarning("FUSE passthrough refused the backing file of node {NodeId}: {Error}; serving it through READ{Scope}",
-                nodeId, Libc.Describe(errno), permanent ? " from now on" : " this time");
+            FuseLog.BackingFileRefused(logger, nodeId, Libc.Describe(errno), permanent ? " from now on" : " this time");
             return permanent ? Refused : Failed;
         }
     }
@@ -187,7 +186,7 @@ internal sealed class BackingFiles(SafeHandle device, ILogger logger)
         uint id = (uint)backingId;
         if (Libc.Ioctl(device, Libc.FuseDevIocBackingClose, &id) != 0 && Libc.LastErrno is not ((int)Errno.ENODEV or (int)Errno.ENOTCONN))
         {
-            logger.LogWarning("Closing FUSE backing id {BackingId} failed: {Error}", backingId, Libc.Describe(Libc.LastErrno));
+            FuseLog.BackingIdNotClosed(logger, backingId, Libc.Describe(Libc.LastErrno));
         }
     }
 

@@ -92,7 +92,7 @@ internal sealed class FuseSession
             return true;
         }
 
-        _logger.LogWarning("FUSE_NOTIFY_RESEND failed ({Error}): requests the previous server had read stay unanswered", Libc.Describe(Libc.LastErrno));
+        FuseLog.ResendFailed(_logger, Libc.Describe(Libc.LastErrno));
         return false;
     }
 
@@ -132,7 +132,7 @@ internal sealed class FuseSession
                     // ENODEV: unmounted or aborted, the normal end of a session.
                     if (errno != (int)Errno.ENODEV)
                     {
-                        _logger.LogError("Reading /dev/fuse failed: {Error}; stopping the worker", Libc.Describe(errno));
+                        FuseLog.DeviceReadFailed(_logger, Libc.Describe(errno));
                     }
 
                     break;
@@ -140,7 +140,7 @@ internal sealed class FuseSession
 
                 if (read < InHeader.Size)
                 {
-                    _logger.LogError("Short FUSE request of {Length} bytes ignored", read);
+                    FuseLog.ShortRequest(_logger, read);
                     continue;
                 }
 
@@ -167,7 +167,7 @@ internal sealed class FuseSession
         catch (Exception exception)
         {
             // Dispatch never throws; this is a bug in the loop itself. The other workers carry on.
-            _logger.LogCritical(exception, "A FUSE worker stopped unexpectedly");
+            FuseLog.WorkerCrashed(_logger, exception);
         }
         finally
         {
@@ -223,7 +223,7 @@ internal sealed class FuseSession
         try
         {
             await Task.WhenAll(queues.Select(queue => queue.Registered)).ConfigureAwait(false);
-            _logger.LogDebug("FUSE over io_uring: {Queues} queues registered", queues.Length);
+            FuseLog.UringQueuesRegistered(_logger, queues.Length);
             UsesIoUring = true;
             Initialized.TrySetResult();
         }
@@ -239,7 +239,7 @@ internal sealed class FuseSession
             }
 
             // The kernel turns io_uring off for the connection when a registration fails; requests use /dev/fuse.
-            _logger.LogWarning("FUSE over io_uring could not be set up ({Error}); serving through /dev/fuse", exception.Message);
+            FuseLog.UringUnavailable(_logger, exception.Message);
             Initialized.TrySetResult();
         }
     }

@@ -11,16 +11,16 @@ internal static class LargeBufferPool
 {
     public const int Size = 256 * 4096 + 4096;
 
-    private static readonly int s_maxIdle = Math.Max(8, 4 * Environment.ProcessorCount);
-    private static readonly ConcurrentBag<byte[]> s_idle = [];
+    private static readonly int MaxIdle = Math.Max(8, 4 * Environment.ProcessorCount);
+    private static readonly ConcurrentBag<byte[]> Idle = [];
 
-    public static byte[] Rent() => s_idle.TryTake(out byte[]? buffer) ? buffer : GC.AllocateUninitializedArray<byte>(Size, pinned: true);
+    public static byte[] Rent() => Idle.TryTake(out byte[]? buffer) ? buffer : GC.AllocateUninitializedArray<byte>(Size, pinned: true);
 
     public static void Return(byte[] buffer)
     {
-        if (s_idle.Count < s_maxIdle)
+        if (Idle.Count < MaxIdle)
         {
-            s_idle.Add(buffer);
+            Idle.Add(buffer);
         }
     }
 }

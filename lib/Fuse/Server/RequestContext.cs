@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using PluggableSnapshotter.Fuse.Protocol;
@@ -8,6 +9,7 @@ namespace PluggableSnapshotter.Fuse.Server;
 /// The buffers and cancellation of one request in flight. Contexts are pooled: a request that completes
 /// synchronously reuses its worker's context, one that waits keeps it until it is answered.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "its CancellationTokenSource has no timer and is replaced, not disposed, when cancelled: nothing to release")]
 internal sealed class RequestContext
 {
     private readonly byte[] _smallOutput;

@@ -10,8 +10,8 @@ internal sealed partial class RequestDispatcher
     // the next entry to send (fuse_dirent.off is "where to continue").
     private const int DotEntries = 2;
 
-    private static readonly byte[] s_dot = "."u8.ToArray();
-    private static readonly byte[] s_dotDot = ".."u8.ToArray();
+    private static readonly byte[] Dot = "."u8.ToArray();
+    private static readonly byte[] DotDot = ".."u8.ToArray();
 
     private async ValueTask OpendirAsync(RequestContext context, FuseNode node, CancellationToken token)
     {
@@ -81,7 +81,7 @@ internal sealed partial class RequestDispatcher
             ulong ino;
             if (index < DotEntries)
             {
-                name = index == 0 ? s_dot : s_dotDot;
+                name = index == 0 ? Dot : DotDot;
                 mode = FileModes.Directory;
                 ino = index == 0 ? directoryId : NodeTable.RootId;
             }
@@ -140,7 +140,7 @@ internal sealed partial class RequestDispatcher
         {
             if (node.TryMarkFaultLogged())
             {
-                logger.LogError(fault.InnerException, "FUSE READDIRPLUS entry {NodeType} failed; listed without attributes (logged once per node)", node.GetType().Name);
+                FuseLog.ReaddirplusEntryFailed(logger, fault.InnerException, node.GetType().Name);
             }
 
             return Errno.EIO;

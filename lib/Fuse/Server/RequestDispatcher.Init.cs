@@ -54,7 +54,7 @@ internal sealed partial class RequestDispatcher
 
         if (request.Major < 7 || request.Minor < OldestMinor)
         {
-            logger.LogError("The kernel offers FUSE protocol {Major}.{Minor}; 7.{Oldest} or newer is needed", request.Major, request.Minor, OldestMinor);
+            FuseLog.ProtocolTooOld(logger, request.Major, request.Minor, OldestMinor);
             ReplyError(context, Errno.EPROTO);
             initialized.TrySetException(new NotSupportedException($"FUSE protocol {request.Major}.{request.Minor} is older than 7.{OldestMinor}"));
             return;
@@ -102,8 +102,7 @@ internal sealed partial class RequestDispatcher
         Negotiated = new NegotiatedInit(reply.Minor, reply.Flags, reply.Flags2, maxPages, passthrough, uring);
         _maxRead = Negotiated.Value.MaxRead;
         SendStruct(context, reply);
-        logger.LogDebug("FUSE INIT: kernel 7.{KernelMinor}, answered 7.{Minor}, flags {Flags}, max pages {MaxPages}, io_uring {Uring}, passthrough {Passthrough}",
-            request.Minor, reply.Minor, granted, maxPages, uring, passthrough);
+        FuseLog.InitAnswered(logger, request.Minor, reply.Minor, granted, maxPages, uring, passthrough);
         if (InitAnswered is { } answered)
         {
             answered(uring ? uringQueues : 0);

@@ -88,8 +88,7 @@ internal sealed partial class RequestDispatcher(
 
             if (node is null || node.TryMarkFaultLogged())
             {
-                logger.LogError(exception, "FUSE {Opcode} failed in node {NodeId} ({NodeType}); answering EIO (logged once per node)",
-                    header.Opcode, node is null ? header.NodeId : nodes.IdOf(node), node?.GetType().Name ?? "unknown");
+                FuseLog.NodeFailed(logger, exception, header.Opcode, node is null ? header.NodeId : nodes.IdOf(node), node?.GetType().Name ?? "unknown");
             }
 
             ReplyError(context, Errno.EIO);
@@ -244,7 +243,7 @@ internal sealed partial class RequestDispatcher(
         // ENOENT: the request was interrupted and already finished by the kernel; ENODEV: the mount is gone.
         if (errno != (int)Errno.ENOENT && errno != (int)Errno.ENODEV)
         {
-            logger.LogWarning("Writing the FUSE reply to request {Unique} failed: {Error}", context.Unique, Libc.Describe(errno));
+            FuseLog.ReplyFailed(logger, context.Unique, Libc.Describe(errno));
         }
     }
 

@@ -90,7 +90,7 @@ internal sealed class UringQueue
             int device = (int)_device.DangerousGetHandle();
             if (!IoUringSyscalls.PinCurrentThread(_queueId))
             {
-                _logger.LogDebug("FUSE ring queue {Queue} could not be pinned to its CPU; it serves from any CPU", _queueId);
+                FuseLog.QueueNotPinned(_logger, _queueId);
             }
 
             _eventFd = IoUringSyscalls.CreateEventFd();
@@ -106,7 +106,7 @@ internal sealed class UringQueue
         {
             if (!_registered.TrySetException(exception))
             {
-                _logger.LogCritical(exception, "FUSE ring queue {Queue} stopped unexpectedly", _queueId);
+                FuseLog.QueueCrashed(_logger, exception, _queueId);
                 _connectionLost();
             }
         }
@@ -182,8 +182,7 @@ internal sealed class UringQueue
 
         if (refused > 0)
         {
-            _logger.LogWarning("FUSE ring queue {Queue} registered {Registered} of {Entries} entries ({Error})",
-                _queueId, _entries.Length - refused, _entries.Length, Libc.Describe(firstError));
+            FuseLog.QueuePartlyRegistered(_logger, _queueId, _entries.Length - refused, _entries.Length, Libc.Describe(firstError));
         }
 
         _live = _entries.Length - refused;
@@ -245,7 +244,7 @@ internal sealed class UringQueue
                     }
                     else
                     {
-                        _logger.LogWarning("FUSE ring queue {Queue} lost entry {Entry}: {Error}", _queueId, entry.Index, Libc.Describe(-completion));
+                        FuseLog.QueueEntryLost(_logger, _queueId, entry.Index, Libc.Describe(-completion));
                         if (_live == 0)
                         {
                             LoseQueue("it has no entry left");
@@ -267,7 +266,7 @@ internal sealed class UringQueue
     /// </summary>
     private void LoseQueue(string reason)
     {
-        _logger.LogCritical("FUSE ring queue {Queue} stopped: {Reason}; aborting the connection", _queueId, reason);
+        FuseLog.QueueLost(_logger, _queueId, reason);
         _connectionLost();
     }
 
@@ -308,7 +307,7 @@ internal sealed class UringQueue
         ulong unique = entry.Context.Unique;
         if (!entry.EnsureReplyStaged(unique))
         {
-            _logger.LogError("FUSE request {Unique} finished without a reply; answering EIO", unique);
+            FuseLog.RequestUnanswered(_logger, unique);
         }
 
         entry.Context.Reset();

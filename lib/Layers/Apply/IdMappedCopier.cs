@@ -72,8 +72,10 @@ public static class IdMappedCopier
 
     private static async Task CopyContentAsync(string from, string to, CancellationToken cancellationToken)
     {
-        await using var input = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, 0);
-        await using var output = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0);
+        var input = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, 0);
+        await using var inputDisposal = input.ConfigureAwait(false);
+        var output = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0);
+        await using var outputDisposal = output.ConfigureAwait(false);
         await input.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -33,7 +33,7 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(options);
-        await using var owned = blob;
+        await using var owned = blob.ConfigureAwait(false);
         var started = Stopwatch.GetTimestamp();
         var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(targetDirectory));
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.apply-{Guid.NewGuid():N}");
@@ -69,11 +69,13 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
     private async Task<LayerApplyResult> UnpackAsync(Stream blob, string staging, string target, LayerApplyOptions options, CancellationToken cancellationToken)
     {
         var fetched = new ReadAheadStream(blob);
-        await using var fetchedOwner = fetched;
+        await using var fetchedOwner = fetched.ConfigureAwait(false);
         var (tar, compression) = await LayerDecompressor.OpenAsync(fetched, options.MediaType, cancellationToken, leaveOpen: true).ConfigureAwait(false);
         var uncompressed = new HashingReadStream(tar);
-        await using var decompressed = new ReadAheadStream(uncompressed);
-        await using var input = new HashingReadStream(decompressed, hash: false);
+        var decompressed = new ReadAheadStream(uncompressed);
+        await using var decompressedDisposal = decompressed.ConfigureAwait(false);
+        var input = new HashingReadStream(decompressed, hash: false);
+        await using var inputDisposal = input.ConfigureAwait(false);
         var reader = new TarArchiveReader(input);
         var writer = new TreeWriter(RawPath.FromPath(staging), options.UserXattr, reader, [.. options.ParentDirectories.Select(RawPath.FromPath)]);
         var entries = 0;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.LazyLayers.Content;
@@ -16,6 +17,7 @@ namespace PluggableSnapshotter.LazyLayers.Mounts;
 /// once the <see cref="BackgroundFill"/> made it local (a read-only bind stacked on the mount point), id-mapped views,
 /// health checks, unmounting and freeing, and leaving kept mounts to the FUSE keeper when the daemon stops.
 /// </summary>
+[SuppressMessage("Design", "CA1001", Justification = "its SemaphoreSlim never makes a wait handle: nothing to release")]
 public sealed class LayerMounts
 {
     private readonly string _backend;
@@ -206,7 +208,7 @@ public sealed class LayerMounts
                 }
                 catch (IOException e)
                 {
-                    _logger.LogWarning(e, "unbinding the local copy of layer {LayerDigest} from {Mountpoint} failed", mounted.Layer.Digest, mounted.Mountpoint);
+                    LazyLayersLog.UnbindFailed(_logger, e, mounted.Layer.Digest, mounted.Mountpoint);
                 }
                 mounted.Bound = false;
             }

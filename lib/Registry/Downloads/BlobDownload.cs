@@ -144,7 +144,8 @@ public sealed partial class BlobDownload : IDisposable
     {
         using var slot = await plan.PerImage.EnterAsync(plan.Global, cancellationToken).ConfigureAwait(false);
         admitted.TrySetResult();
-        await using var stream = await plan.Registry.OpenBlobAsync(plan.Repository, Blob, cancellationToken).ConfigureAwait(false);
+        var stream = await plan.Registry.OpenBlobAsync(plan.Repository, Blob, cancellationToken).ConfigureAwait(false);
+        await using var streamDisposal = stream.ConfigureAwait(false);
         Volatile.Write(ref _size, stream.Length);
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try

@@ -1,20 +1,18 @@
-using System.Collections.Concurrent;
-
 namespace PluggableSnapshotter.Registry.Images;
 
 /// <summary>
 /// Image resolution, once for every backend: pins the manifest digest (from the Prepare labels when they carry one), selects
 /// this platform's manifest from an index, reads the config and pairs each layer with its diff ID. Resolved images are kept
-/// per image for <see cref="ImageCatalogOptions.Expiry"/>, because containerd prepares an image's layers one after another
-/// and each Prepare asks for the same image; a failure is not kept, so the next Prepare tries again.
+/// per image for <see cref="ImageCatalogOptions.Expiry"/> in an <see cref="ImageCache{T}"/>, because containerd prepares an
+/// image's layers one after another and each Prepare asks for the same image; a failure is not kept, so the next Prepare
+/// tries again.
 /// </summary>
 /// <remarks>Thread-safe. Concurrent requests for one image share one resolution.</remarks>
 public sealed partial class ImageCatalog
 {
     private readonly RegistryClient _registry;
     private readonly ImageCatalogOptions _options;
-    private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<string, Entry> _images = new(StringComparer.Ordinal);
+    private readonly ImageCache<CatalogImage> _images;
 
     /// <summary>Creates a catalog over <paramref name="registry"/>; it does no I/O until asked for an image.</summary>
     /// <param name="registry">The client images are fetched with.</param>
@@ -25,7 +23,7 @@ public sealed partial class ImageCatalog
         ArgumentNullException.ThrowIfNull(registry);
         _registry = registry;
         _options = options ?? new ImageCatalogOptions();
-        _time = time ?? TimeProvider.System;
+        _images = new ImageCache<CatalogImage>(_options.Expiry, Digests, time);
     }
 
     /// <summary>
@@ -39,19 +37,8 @@ public sealed partial class ImageCatalog
         ArgumentNullException.ThrowIfNull(reference);
         var pinned = manifestDigest is not null && OciDigest.TryParse(manifestDigest, out _) ? reference.WithSelector(manifestDigest) : reference;
         var key = pinned.Digest is { } digest ? $"{pinned.Registry}/{pinned.Repository}@{digest}" : pinned.ToString();
-        var now = _time.GetUtcNow();
-        RemoveExpired(now);
-
-        var entry = _images.GetOrAdd(key, _ => NewEntry(reference, pinned, now));
-        try
-        {
-            return await entry.Image.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception) when (entry.Image.Value.IsFaulted || entry.Image.Value.IsCanceled)
-        {
-            _images.TryRemove(KeyValuePair.Create(key, entry)); // not kept: the next Prepare tries again
-            throw;
-        }
+        // Shared by every Prepare of the image, so no single caller's cancellation applies; the registry client's timeouts bound it.
+        return await _images.GetAsync(key, () => ResolveAsync(reference, pinned, CancellationToken.None), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Parses an image reference as Prepare labels carry it.</summary>
@@ -72,15 +59,7 @@ public sealed partial class ImageCatalog
     /// Forgets the image whose manifest digest, index digest or reference is <paramref name="image"/> (what containerd's
     /// CleanImage names), so its next use resolves it again.
     /// </summary>
-    public void Forget(string image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        foreach (var (key, entry) in _images)
-        {
-            if (key == image || key.EndsWith("@" + image, StringComparison.Ordinal) || entry.Names(image))
-                _images.TryRemove(KeyValuePair.Create(key, entry));
-        }
-    }
+    public void Forget(string image) => _images.Forget(image);
 
     /// <summary>Resolves an image without the cache (what <see cref="GetAsync"/> does on a miss).</summary>
     /// <param name="reference">The image; its repository is where the config is fetched from.</param>
@@ -121,39 +100,6 @@ public sealed partial class ImageCatalog
         return layers;
     }
 
-    private Entry NewEntry(ImageReference reference, ImageReference pinned, DateTimeOffset now)
-    {
-        var entry = new Entry(now);
-        // Shared by every Prepare of the image, so no single caller's cancellation applies; the registry client's timeouts bound it.
-        entry.Image = new Lazy<Task<CatalogImage>>(async () =>
-        {
-            var image = await ResolveAsync(reference, pinned, CancellationToken.None).ConfigureAwait(false);
-            entry.Resolved(image);
-            return image;
-        });
-        return entry;
-    }
-
-    private void RemoveExpired(DateTimeOffset now)
-    {
-        foreach (var (key, entry) in _images)
-        {
-            if (now - entry.Created >= _options.Expiry) _images.TryRemove(KeyValuePair.Create(key, entry));
-        }
-    }
-
-    /// <summary>One image's resolution, shared by the requests that arrive while it is cached.</summary>
-    private sealed class Entry(DateTimeOffset created)
-    {
-        private volatile string[] _digests = [];
-
-        public DateTimeOffset Created { get; } = created;
-
-        public Lazy<Task<CatalogImage>> Image { get; set; } = null!;
-
-        public void Resolved(CatalogImage image) =>
-            _digests = image.Index is { } index ? [image.ManifestDigest, index.Digest] : [image.ManifestDigest];
-
-        public bool Names(string digest) => Array.IndexOf(_digests, digest) >= 0;
-    }
+    private static IReadOnlyList<string> Digests(CatalogImage image) =>
+        image.Index is { } index ? [image.ManifestDigest, index.Digest] : [image.ManifestDigest];
 }

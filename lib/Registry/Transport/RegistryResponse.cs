@@ -20,7 +20,8 @@ internal sealed class RegistryResponse(HttpResponseMessage message, Cancellation
         if (message.Content.Headers.ContentLength > maxSize)
             throw new InvalidDataException($"{what} is {message.Content.Headers.ContentLength} bytes, more than the {maxSize} allowed");
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        await using var body = await message.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
+        var body = await message.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
+        await using var bodyDisposal = body.ConfigureAwait(false);
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;

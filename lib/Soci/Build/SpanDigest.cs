@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace PluggableSnapshotter.Soci.Build;
@@ -5,6 +6,8 @@ namespace PluggableSnapshotter.Soci.Build;
 /// <summary>The "sha256:&lt;hex&gt;" form SOCI uses for span digests.</summary>
 internal static class SpanDigest
 {
+    private static readonly SearchValues<char> LowerHex = SearchValues.Create("0123456789abcdef");
+
     public const string Prefix = "sha256:";
 
     public static string Finish(IncrementalHash hash) => Prefix + Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -15,5 +18,5 @@ internal static class SpanDigest
     public static bool IsWellFormed(string digest) =>
         digest.Length == Prefix.Length + 64
         && digest.StartsWith(Prefix, StringComparison.Ordinal)
-        && digest.AsSpan(Prefix.Length).IndexOfAnyExcept("0123456789abcdef") < 0;
+        && digest.AsSpan(Prefix.Length).IndexOfAnyExcept(LowerHex) < 0;
 }

@@ -74,7 +74,7 @@ internal sealed unsafe class ZlibInflater : IDisposable
     {
         if (_stream != null)
         {
-            InflateEnd(_stream);
+            _ = InflateEnd(_stream); // only fails for a stream zlib does not know; nothing to do while freeing it
             NativeMemory.Free(_stream);
             _stream = null;
         }

@@ -1,5 +1,6 @@
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Concurrency;
 
@@ -8,16 +9,16 @@ public sealed class ConcurrencyTests
 {
     private static readonly FuseMountOptions DeviceTransport = new() { Transport = FuseTransport.Device };
 
-    [Fact]
+    [RootOnlyFact]
     public Task ReadInParallel_SixteenReaders_EachGetsTheWholeFile() => ConcurrencyScenarios.ParallelReadersGetWholeFilesAsync(DeviceTransport);
 
-    [Fact]
+    [RootOnlyFact]
     public Task Stat_WhileAnotherFileReadBlocks_Completes() => ConcurrencyScenarios.StatCompletesWhileReadBlocksAsync(DeviceTransport);
 
-    [Fact]
+    [RootOnlyFact]
     public Task KillInt_ReaderWaitingOnRead_CancelsTokenAndReaderSeesEintr() => ConcurrencyScenarios.InterruptedReaderSeesEintrAsync(DeviceTransport);
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Stat_WhileAnotherWorkerIsBlockedInACallback_IsAnsweredByTheNextWorker()
     {
         var root = new MemoryDirectory();
@@ -35,7 +36,7 @@ public sealed class ConcurrencyTests
         Assert.Equal("late", (await Tool.WaitAsync(reader)).Text);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Getattr_NodeThrows_AnswersEioAndLogsOnce()
     {
         var root = new MemoryDirectory();

@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.HotPath;
 
@@ -8,22 +9,22 @@ public sealed class AllocationTests
 {
     private static readonly FuseMountOptions DeviceTransport = new() { Transport = FuseTransport.Device };
 
-    [Fact]
+    [RootOnlyFact]
     public Task Getattr_ThousandsOfStats_AllocateNothingPerRequest() => AllocationScenarios.GetattrAllocatesNothingAsync(DeviceTransport);
 
-    [Theory]
+    [RootOnlyTheory]
     [InlineData(false)]
     [InlineData(true)]
     public Task Read_ManyDirectReads_AllocateNothingPerRequest(bool copying) => AllocationScenarios.ReadAllocatesNothingAsync(DeviceTransport, copying);
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Getattr_KeptMountWithStableNodeIds_AllocateNothingPerRequest()
     {
         await using KeeperHarness keeper = await KeeperHarness.StartAsync();
         await AllocationScenarios.GetattrAllocatesNothingAsync(DeviceTransport with { Keeper = keeper.Keeper });
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Read_KeptMountWithStableNodeIds_AllocateNothingPerRequest()
     {
         await using KeeperHarness keeper = await KeeperHarness.StartAsync();

@@ -1,5 +1,6 @@
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Lifecycle;
 
@@ -7,7 +8,7 @@ namespace PluggableSnapshotter.Fuse.Tests.Lifecycle;
 [Collection(KernelCacheCollection.Name)]
 public sealed class ForgetTests
 {
-    [Fact]
+    [RootOnlyFact]
     public async Task DropCaches_AfterLookups_KernelForgetsNodes()
     {
         var root = new MemoryDirectory();

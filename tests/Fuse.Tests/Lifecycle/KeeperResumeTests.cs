@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PluggableSnapshotter.Fuse.Tests.Support;
 using PluggableSnapshotter.Fuse.TestServer;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Lifecycle;
 
@@ -10,7 +11,7 @@ namespace PluggableSnapshotter.Fuse.Tests.Lifecycle;
 /// </summary>
 public sealed class KeeperResumeTests
 {
-    [Fact]
+    [RootOnlyFact]
     public async Task ServerKilledWhileReading_ResumedServerAnswersEveryRead()
     {
         await using KeeperHarness harness = await KeeperHarness.StartAsync();
@@ -60,7 +61,7 @@ public sealed class KeeperResumeTests
         Assert.Empty(await harness.Keeper.ListAsync(CancellationToken.None));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ServerLeavesToKeeper_NextServerResumesWithoutErrors()
     {
         await using KeeperHarness harness = await KeeperHarness.StartAsync();
@@ -89,7 +90,7 @@ public sealed class KeeperResumeTests
         Assert.Empty(await harness.Keeper.ListAsync(CancellationToken.None));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task ServerKilledAndNotResumed_ReleaseOrphansEndsTheConnection()
     {
         await using KeeperHarness harness = await KeeperHarness.StartAsync();
@@ -107,7 +108,7 @@ public sealed class KeeperResumeTests
         Assert.Empty(await harness.Keeper.ListAsync(CancellationToken.None));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task KeptConnectionOfAnotherTree_IsReleasedAndTheTreeMountedAfresh()
     {
         await using KeeperHarness harness = await KeeperHarness.StartAsync();
@@ -127,7 +128,7 @@ public sealed class KeeperResumeTests
         Assert.False(FuseMountCleanupProbe.IsMounted(harness.MountPoint));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task MountAsync_KeptMountServedByThisProcess_RefusesAndLeavesItServing()
     {
         await using KeeperHarness harness = await KeeperHarness.StartAsync();

@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Lifecycle;
 
 /// <summary>A serving process killed outright leaves a dead mount; the startup cleanup must find and remove it (root only).</summary>
 public sealed class KilledServerTests
 {
-    [Fact]
+    [RootOnlyFact]
     public async Task ServerKilled_MountReportsEnotconnAndCleanupRemovesIt()
     {
         DirectoryInfo parent = Directory.CreateTempSubdirectory("fuse-tests-killed-");
@@ -48,7 +49,7 @@ public sealed class KilledServerTests
         }
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task CleanupDisconnected_LiveMount_LeavesItAlone()
     {
         DirectoryInfo parent = Directory.CreateTempSubdirectory("fuse-tests-live-");

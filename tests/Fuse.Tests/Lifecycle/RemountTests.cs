@@ -1,12 +1,13 @@
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Lifecycle;
 
 /// <summary>One tree served by several mounts, one after another and at once (root only).</summary>
 public sealed class RemountTests
 {
-    [Fact]
+    [RootOnlyFact]
     public async Task Mount_SameTreeTwiceInTurn_ServesItBothTimes()
     {
         var root = new MemoryDirectory();
@@ -19,7 +20,7 @@ public sealed class RemountTests
         }
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Mount_SameTreeTwiceAtOnce_KeepsInodeNumbersAlike()
     {
         var root = new MemoryDirectory();

@@ -1,12 +1,13 @@
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Lifecycle;
 
 /// <summary>Unmounting with files open, and refusing a bad root (root only).</summary>
 public sealed class UnmountTests
 {
-    [Fact]
+    [RootOnlyFact]
     public async Task Unmount_FileOpen_NormalIsBusyLazyDetachesAndFileStaysReadable()
     {
         var root = new MemoryDirectory();
@@ -26,7 +27,7 @@ public sealed class UnmountTests
         await mount.Mount.Completion.WaitAsync(Tool.HangLimit);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Unmount_ForceWithFileOpen_EndsSessionAndOpenFileFails()
     {
         var root = new MemoryDirectory();
@@ -41,7 +42,7 @@ public sealed class UnmountTests
         Assert.ThrowsAny<IOException>(() => open.Read(new byte[16]));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Dispose_FileStillOpen_UnmountsAnyway()
     {
         var root = new MemoryDirectory();
@@ -55,7 +56,7 @@ public sealed class UnmountTests
         Assert.False(FuseMountCleanupProbe.IsMounted(mount.Root));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Mount_RootIsAFile_ThrowsArgumentException()
     {
         DirectoryInfo directory = Directory.CreateTempSubdirectory("fuse-tests-");

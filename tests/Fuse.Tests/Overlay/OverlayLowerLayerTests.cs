@@ -1,5 +1,6 @@
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Overlay;
 
@@ -9,7 +10,7 @@ namespace PluggableSnapshotter.Fuse.Tests.Overlay;
 /// </summary>
 public sealed class OverlayLowerLayerTests
 {
-    [Fact]
+    [RootOnlyFact]
     public async Task OverlayMount_FuseLayerWithWhiteoutAndOpaqueDirectory_AppliesThem()
     {
         await using TmpfsDirectory scratch = await TmpfsDirectory.CreateAsync();

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Passthrough;
 
@@ -35,7 +36,7 @@ public sealed class PassthroughTests
         return (content, root, file);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Read_NodeWithLocalFile_IsServedByTheKernelWithoutReadRequests()
     {
         await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
@@ -50,7 +51,7 @@ public sealed class PassthroughTests
         Assert.Equal(0, file.ReadRequests);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Read_BackingFileOnAStackedFileSystem_IsServedThroughReadWithOneWarning()
     {
         await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
@@ -82,7 +83,7 @@ public sealed class PassthroughTests
         }
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Open_WhileAnOpenIsServedThroughRead_StaysThroughReadUntilItCloses()
     {
         await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
@@ -111,7 +112,7 @@ public sealed class PassthroughTests
         Assert.Equal(readsBefore, file.ReadRequests);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Overlayfs_OnAPassthroughMount_ReadsTheBackedFile()
     {
         await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();

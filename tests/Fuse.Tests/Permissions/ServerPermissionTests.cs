@@ -1,5 +1,6 @@
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Permissions;
 
@@ -14,7 +15,7 @@ public sealed class ServerPermissionTests
     private static Task<ProcessResult> AsNobodyAsync(string script) =>
         Tool.RunAsync("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", script);
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Open_WithoutDefaultPermissions_FollowsTheModeForOtherUsers()
     {
         var root = new MemoryDirectory();
@@ -36,7 +37,7 @@ public sealed class ServerPermissionTests
         Assert.Equal("root only\n", rootRead);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Access_WithoutDefaultPermissions_AnswersPerCallerAndRefusesWrites()
     {
         var root = new MemoryDirectory();

@@ -9,7 +9,7 @@ namespace PluggableSnapshotter.Fuse.Tests.Support;
 /// </summary>
 internal sealed class KeeperHarness : IAsyncDisposable
 {
-    private static readonly string s_server = Path.Combine(AppContext.BaseDirectory, "PluggableSnapshotter.Fuse.TestServer.dll");
+    private static readonly string ServerPath = Path.Combine(AppContext.BaseDirectory, "PluggableSnapshotter.Fuse.TestServer.dll");
     private readonly DirectoryInfo _directory;
     private readonly List<Process> _processes = [];
 
@@ -30,7 +30,7 @@ internal sealed class KeeperHarness : IAsyncDisposable
     public static async Task<KeeperHarness> StartAsync()
     {
         var harness = new KeeperHarness(Directory.CreateTempSubdirectory("fuse-tests-keeper-"));
-        harness._processes.Add(Tool.Start("dotnet", s_server, "keeper", harness.Socket));
+        harness._processes.Add(Tool.Start("dotnet", ServerPath, "keeper", harness.Socket));
         var waited = Stopwatch.StartNew();
         while (await harness.Keeper.PingAsync(CancellationToken.None) == 0)
         {
@@ -46,9 +46,9 @@ internal sealed class KeeperHarness : IAsyncDisposable
     /// <param name="otherTree">Serve the tree under another identity (fsname).</param>
     public async Task<(Process Server, string Status)> StartServerAsync(bool stall, bool otherTree = false)
     {
-        Process server = stall ? Tool.Start("dotnet", s_server, "kept", MountPoint, Socket, "stall")
-            : otherTree ? Tool.Start("dotnet", s_server, "kept", MountPoint, Socket, "other")
-            : Tool.Start("dotnet", s_server, "kept", MountPoint, Socket);
+        Process server = stall ? Tool.Start("dotnet", ServerPath, "kept", MountPoint, Socket, "stall")
+            : otherTree ? Tool.Start("dotnet", ServerPath, "kept", MountPoint, Socket, "other")
+            : Tool.Start("dotnet", ServerPath, "kept", MountPoint, Socket);
         _processes.Add(server);
         string? status = await server.StandardOutput.ReadLineAsync().WaitAsync(Tool.HangLimit);
         return (server, status ?? $"exited: {await server.StandardError.ReadToEndAsync()}");

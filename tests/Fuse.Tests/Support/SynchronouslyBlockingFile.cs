@@ -14,7 +14,7 @@ internal sealed class SynchronouslyBlockingFile(byte[] content) : MemoryFile(con
     public override ValueTask<FuseResult<ReadOnlyMemory<byte>>> ReadMemoryAsync(long offset, int length, CancellationToken cancellationToken)
     {
         Entered.TrySetResult();
-        _gate.Wait(Tool.HangLimit);
+        _gate.Wait(Tool.HangLimit, CancellationToken.None); // a badly behaved backend ignores its token
         return base.ReadMemoryAsync(offset, length, cancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Tools;
 
@@ -7,7 +8,7 @@ namespace PluggableSnapshotter.Fuse.Tests.Tools;
 [Collection(SampleTreeCollection.Name)]
 public sealed class ContentToolTests(SampleTreeFixture fixture)
 {
-    [Fact]
+    [RootOnlyFact]
     public async Task Cat_SmallFiles_ReturnsContent()
     {
         Assert.Equal("hello, fuse\n", await Tool.CheckedAsync("cat", fixture.Mount.PathOf("hello.txt")));
@@ -15,7 +16,7 @@ public sealed class ContentToolTests(SampleTreeFixture fixture)
         Assert.Equal("", await Tool.CheckedAsync("cat", fixture.Mount.PathOf("empty")));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Sha256sum_LargeFile_MatchesContent()
     {
         string output = await Tool.CheckedAsync("sha256sum", fixture.Mount.PathOf("large.bin"));
@@ -23,7 +24,7 @@ public sealed class ContentToolTests(SampleTreeFixture fixture)
         Assert.StartsWith(Convert.ToHexStringLower(SHA256.HashData(SampleTree.Large)), output);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Stat_EachKind_ReportsTypeSizeModeAndDevice()
     {
         string root = fixture.Mount.Root;
@@ -42,7 +43,7 @@ public sealed class ContentToolTests(SampleTreeFixture fixture)
             output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Stat_SameFileTwice_KeepsInodeNumber()
     {
         string first = await Tool.CheckedAsync("stat", "-c", "%i", fixture.Mount.PathOf("dir/deeper/leaf.txt"));
@@ -52,7 +53,7 @@ public sealed class ContentToolTests(SampleTreeFixture fixture)
         Assert.NotEqual("0\n", first);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Readlink_Symlinks_ReturnTargets()
     {
         Assert.Equal("hello.txt\n", await Tool.CheckedAsync("readlink", fixture.Mount.PathOf("link-to-hello")));
@@ -60,7 +61,7 @@ public sealed class ContentToolTests(SampleTreeFixture fixture)
         Assert.Equal("hello, fuse\n", await Tool.CheckedAsync("cat", fixture.Mount.PathOf("link-to-hello")));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public void Read_LargeFileAtRandomOffsets_MatchesContent()
     {
         byte[] expected = SampleTree.Large;
@@ -79,7 +80,7 @@ public sealed class ContentToolTests(SampleTreeFixture fixture)
         }
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Write_ReadOnlyTree_FailsWithReadOnlyFileSystem()
     {
         ProcessResult touch = await Tool.RunAsync("touch", fixture.Mount.PathOf("new-file"));
@@ -90,7 +91,7 @@ public sealed class ContentToolTests(SampleTreeFixture fixture)
         Assert.Contains("Read-only file system", append.Error);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Statfs_Mount_ReportsFuseTypeAndNameLength()
     {
         string output = await Tool.CheckedAsync("stat", "-f", "-c", "%T %l", fixture.Mount.Root);

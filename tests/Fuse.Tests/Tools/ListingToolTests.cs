@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Tools;
 
@@ -6,10 +7,10 @@ namespace PluggableSnapshotter.Fuse.Tests.Tools;
 [Collection(SampleTreeCollection.Name)]
 public sealed class ListingToolTests(SampleTreeFixture fixture)
 {
-    private static readonly string[] s_topLevel =
+    private static readonly string[] TopLevel =
         ["dangling", "dir", "empty", "gone", "hello.txt", "large.bin", "link-to-hello", "many", "null-like", "pipe", "script.sh", "tagged.txt"];
 
-    [Fact]
+    [RootOnlyFact]
     public async Task LsRecursive_SampleTree_ShowsEveryKindWithItsType()
     {
         string output = System.Text.RegularExpressions.Regex.Replace(
@@ -26,7 +27,7 @@ public sealed class ListingToolTests(SampleTreeFixture fixture)
         Assert.Contains("f099999", output);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Find_SampleTree_FindsEveryPathOnce()
     {
         string[] paths = (await Tool.CheckedAsync("find", fixture.Mount.Root, "-not", "-path", "*/many/*"))
@@ -35,11 +36,11 @@ public sealed class ListingToolTests(SampleTreeFixture fixture)
             .Order(StringComparer.Ordinal)
             .ToArray();
 
-        string[] expected = [".", .. s_topLevel, "dir/deeper", "dir/deeper/leaf.txt", "dir/naïve ünïcode.txt"];
+        string[] expected = [".", .. TopLevel, "dir/deeper", "dir/deeper/leaf.txt", "dir/naïve ünïcode.txt"];
         Assert.Equal(expected.Order(StringComparer.Ordinal), paths);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Find_TypeFilters_MatchNodeKinds()
     {
         string root = fixture.Mount.Root;
@@ -48,7 +49,7 @@ public sealed class ListingToolTests(SampleTreeFixture fixture)
         Assert.Equal(["dangling", "link-to-hello"], Names(await Tool.CheckedAsync("find", root, "-maxdepth", "1", "-type", "l")));
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task TarCreate_SampleTree_ArchivesEveryEntryWithContent()
     {
         string root = fixture.Mount.Root;
@@ -65,7 +66,7 @@ public sealed class ListingToolTests(SampleTreeFixture fixture)
         Assert.StartsWith(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(SampleTree.Large)), extracted.Text);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public void EnumerateDirectory_HundredThousandEntries_ListsEachNameOnce()
     {
         string many = fixture.Mount.PathOf("many");
@@ -76,7 +77,7 @@ public sealed class ListingToolTests(SampleTreeFixture fixture)
         Assert.Equal(Enumerable.Range(0, SampleTree.LargeDirectoryEntries).Select(i => $"f{i:D6}"), names);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task LsCount_HundredThousandEntries_CountsAll()
     {
         ProcessResult result = await Tool.ShellAsync($"ls -f '{fixture.Mount.PathOf("many")}' | wc -l");

@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Tools;
 
@@ -6,7 +7,7 @@ namespace PluggableSnapshotter.Fuse.Tests.Tools;
 [Collection(SampleTreeCollection.Name)]
 public sealed class XattrToolTests(SampleTreeFixture fixture)
 {
-    [Fact]
+    [RootOnlyFact]
     public async Task Getfattr_TaggedFile_DumpsEveryNamespace()
     {
         string output = await Tool.CheckedAsync("getfattr", "-d", "-m", "-", "--absolute-names", fixture.Mount.PathOf("tagged.txt"));
@@ -16,7 +17,7 @@ public sealed class XattrToolTests(SampleTreeFixture fixture)
         Assert.Contains($"user.big=\"{new string('x', 3000)}\"", output);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Getfattr_MissingAttribute_ReportsNoSuchAttribute()
     {
         ProcessResult result = await Tool.RunAsync("getfattr", "-n", "user.missing", fixture.Mount.PathOf("hello.txt"));
@@ -25,7 +26,7 @@ public sealed class XattrToolTests(SampleTreeFixture fixture)
         Assert.Contains("No such attribute", result.Error);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task PythonListxattr_TaggedAndPlainFiles_ListNames()
     {
         string script = "import os,sys; print(sorted(os.listxattr(sys.argv[1]))); print(os.listxattr(sys.argv[2]))";
@@ -34,7 +35,7 @@ public sealed class XattrToolTests(SampleTreeFixture fixture)
         Assert.Equal("['trusted.overlay.opaque', 'user.big', 'user.color']\n[]\n", output);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Getxattr_SizeProbeAndSmallBuffer_ReturnLengthThenErange()
     {
         // Calls getxattr(2)/listxattr(2) directly: size 0 probes the length, a short buffer must fail with ERANGE.

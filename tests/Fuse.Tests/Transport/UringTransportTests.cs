@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
+using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Fuse.Tests.Transport;
 
@@ -10,7 +11,7 @@ public sealed class UringTransportTests
 {
     private static readonly FuseMountOptions Uring = new() { Transport = FuseTransport.IoUring, KeepCache = false };
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Tools_OverIoUring_SeeTheTreeByteForByte()
     {
         var big = new byte[3 * 1024 * 1024 + 123];
@@ -38,25 +39,25 @@ public sealed class UringTransportTests
         Assert.Equal($"{big.Length}\n", size);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public Task ReadInParallel_OverIoUring_EachReaderGetsTheWholeFile() => ConcurrencyScenarios.ParallelReadersGetWholeFilesAsync(Uring);
 
-    [Fact]
+    [RootOnlyFact]
     public Task Stat_WhileAnotherFileReadBlocksOverIoUring_Completes() => ConcurrencyScenarios.StatCompletesWhileReadBlocksAsync(Uring);
 
     // The request waits in a ring entry; INTERRUPT still comes through /dev/fuse and must find it.
-    [Fact]
+    [RootOnlyFact]
     public Task KillInt_ReaderWaitingOverIoUring_CancelsTokenAndReaderSeesEintr() => ConcurrencyScenarios.InterruptedReaderSeesEintrAsync(Uring);
 
-    [Fact]
+    [RootOnlyFact]
     public Task Getattr_ThousandsOfStatsOverIoUring_AllocateNothingPerRequest() => AllocationScenarios.GetattrAllocatesNothingAsync(Uring);
 
-    [Theory]
+    [RootOnlyTheory]
     [InlineData(false)]
     [InlineData(true)]
     public Task Read_ManyDirectReadsOverIoUring_AllocateNothingPerRequest(bool copying) => AllocationScenarios.ReadAllocatesNothingAsync(Uring, copying);
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Unmount_OverIoUring_EndsTheSessionAndEveryQueue()
     {
         var root = new MemoryDirectory();
@@ -73,7 +74,7 @@ public sealed class UringTransportTests
         Assert.DoesNotContain(mount.Logger.Entries, entry => entry.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Mount_WhileCallersAlreadyWait_AnswersEveryOne()
     {
         // Callers that reach the mount between mount(2) and the last queue's registration wait in the kernel and
@@ -102,7 +103,7 @@ public sealed class UringTransportTests
         }
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Mount_IoUringRequiredButSwitchedOffInTheKernel_FailsClearlyAndLeavesNothingMounted()
     {
         var root = new MemoryDirectory();
@@ -124,7 +125,7 @@ public sealed class UringTransportTests
         }
     }
 
-    [Fact]
+    [RootOnlyFact]
     public async Task Mount_AutoWithIoUringSwitchedOn_UsesIoUring()
     {
         var root = new MemoryDirectory();

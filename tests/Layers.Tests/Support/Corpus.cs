@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PluggableSnapshotter.TestSupport.Mounts;
 
 namespace PluggableSnapshotter.Layers.Tests.Support;
 

@@ -53,13 +53,14 @@ public sealed partial class ContainerdParallelPullTests(ParallelPullEnvironment 
     {
         var ct = TestContext.Token;
         var keptBlobs = Blobs();
-        env.Proxy.DelayPer16KiB = TimeSpan.FromMilliseconds(50);
+        // Blob responses stop after 3 MiB (busybox's layer and the start of the 6 MB one): the pull waits there.
+        var gate = env.Proxy.Hold(3 << 20);
         using var kill = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var pull = env.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", ParallelPullEnvironment.Snapshotter, env.ThrottledImage], kill.Token);
+        var pull = env.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", ParallelPullEnvironment.Snapshotter, env.GatedImage], kill.Token);
         try
         {
             await WaitUntilAsync(() => Blobs().Except(keptBlobs).Any() || pull.IsCompleted, ct);
-            Assert.False(pull.IsCompleted, $"the throttled pull finished before it could be interrupted\n{env.Describe()}");
+            Assert.False(pull.IsCompleted, $"the held pull finished before it could be interrupted\n{env.Describe()}");
             await kill.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pull);
 
@@ -69,11 +70,11 @@ public sealed partial class ContainerdParallelPullTests(ParallelPullEnvironment 
         }
         finally
         {
-            env.Proxy.DelayPer16KiB = TimeSpan.Zero;
+            gate.Release();
         }
 
-        await env.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", ParallelPullEnvironment.Snapshotter, env.ThrottledImage], ct);
-        var output = await env.Containerd.RunContainerAsync(env.ThrottledImage, ParallelPullEnvironment.Snapshotter, ["wc", "-c", "/data/random"], ct);
+        await env.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", ParallelPullEnvironment.Snapshotter, env.GatedImage], ct);
+        var output = await env.Containerd.RunContainerAsync(env.GatedImage, ParallelPullEnvironment.Snapshotter, ["wc", "-c", "/data/random"], ct);
         Assert.Equal("6291456 /data/random", output.Trim());
     }
 

@@ -8,7 +8,7 @@ namespace PluggableSnapshotter.Plugins.ParallelPull.Tests.EndToEnd;
 
 /// <summary>
 /// For the leak tests (root only): a loopback registry with an image of three layers under <see cref="TagCount"/> tags, a
-/// distinct image sharing its busybox layer, and two 16 MB images reached through a throttling proxy,
+/// distinct image sharing its busybox layer, and two 16 MB images reached through a gated proxy (GatedProxy),
 /// <c>test/slow</c> (chain [parallel-pull]) and <c>test/local</c> (chain [local]); our daemon with both published plugins
 /// (SOCI's defaults: blobs kept until their image is cleaned) and a private containerd 1.6.
 /// </summary>
@@ -18,10 +18,10 @@ public sealed class LeakEnvironment : IAsyncLifetime
     public const int TagCount = 8;
 
     private PullRig? _rig;
-    private ThrottlingProxy? _proxy;
+    private GatedProxy? _proxy;
 
     private PullRig Rig => _rig ?? throw new InvalidOperationException("the leak environment was not started (not root?)");
-    public ThrottlingProxy Proxy => _proxy ?? throw new InvalidOperationException("the leak environment was not started (not root?)");
+    public GatedProxy Proxy => _proxy ?? throw new InvalidOperationException("the leak environment was not started (not root?)");
     public SnapshotterDaemon Daemon => Rig.Daemon;
     public ContainerdFixture Containerd => Rig.Containerd;
 
@@ -46,7 +46,7 @@ public sealed class LeakEnvironment : IAsyncLifetime
         if (!RootOnlyFactAttribute.IsRoot) return;
         var ct = TestContext.Token;
         _rig = await PullRig.StartRegistryAsync("leaks-e2e", ct);
-        _proxy = new ThrottlingProxy(Rig.Registry.Port);
+        _proxy = new GatedProxy(Rig.Registry.Port);
         var directory = Rig.Directory;
 
         var shared = await new TestImageBuilder(directory.Combine("shared")).AddBusyboxLayer()

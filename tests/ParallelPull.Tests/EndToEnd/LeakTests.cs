@@ -58,19 +58,20 @@ public sealed partial class LeakTests(LeakEnvironment env, ITestOutputHelper out
         var ct = TestContext.Token;
         await env.Containerd.WaitForSnapshotterAsync(LeakEnvironment.Snapshotter, ct); // after another test's crash, too
         var before = env.Usage();
-        env.Proxy.DelayPer16KiB = TimeSpan.FromMilliseconds(3);
+        // The registry's blob responses stop once twice the mid-pull amount is through: the pull waits there until killed.
+        var gate = env.Proxy.Hold(2 * MidPullBytes);
         Task pull;
         try
         {
             pull = env.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", LeakEnvironment.Snapshotter, image], ct);
             var midPull = await WaitForAsync(env.Usage, u => isMidPull(u) || pull.IsCompleted, TimeSpan.FromSeconds(60), ct);
-            Assert.False(pull.IsCompleted, $"the throttled pull ended before it could be interrupted\n{env.Describe()}");
+            Assert.False(pull.IsCompleted, $"the held pull ended before it could be interrupted\n{env.Describe()}");
             output.WriteLine($"root when killed: {midPull}");
             await env.Daemon.CrashAndRestartAsync(ct);
         }
         finally
         {
-            env.Proxy.DelayPer16KiB = TimeSpan.Zero;
+            gate.Release();
         }
 
         await Assert.ThrowsAnyAsync<Exception>(() => pull);

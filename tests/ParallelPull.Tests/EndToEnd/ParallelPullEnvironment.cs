@@ -9,7 +9,7 @@ using PluggableSnapshotter.TestSupport.Snapshotter;
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests.EndToEnd;
 
 /// <summary>
-/// Shared by the end-to-end tests (root only): a tmpfs, a loopback registry (and a throttling proxy in front of it), our
+/// Shared by the end-to-end tests (root only): a tmpfs, a loopback registry (and a gated proxy (GatedProxy) in front of it), our
 /// daemon with the published parallel-pull plugin and the no-index lazy test plugin, and a private containerd 1.6 that
 /// loads the daemon as proxy snapshotter <see cref="Snapshotter"/>. Chains: images under <c>test/fallback</c> go through
 /// [no-index-lazy, parallel-pull]; all others through [parallel-pull].
@@ -20,12 +20,12 @@ public sealed class ParallelPullEnvironment : IAsyncLifetime
     public const string Message = "pulled in parallel\n";
 
     private PullRig? _rig;
-    private ThrottlingProxy? _proxy;
+    private GatedProxy? _proxy;
 
     private PullRig Rig => _rig ?? throw NotStarted();
     public TmpfsDirectory Directory => Rig.Directory;
     public RegistryFixture Registry => Rig.Registry;
-    public ThrottlingProxy Proxy => _proxy ?? throw NotStarted();
+    public GatedProxy Proxy => _proxy ?? throw NotStarted();
     public SnapshotterDaemon Daemon => Rig.Daemon;
     public ContainerdFixture Containerd => Rig.Containerd;
 
@@ -36,7 +36,7 @@ public sealed class ParallelPullEnvironment : IAsyncLifetime
     public string FallbackImage => Registry.Reference("test/fallback", "v1");
 
     /// <summary>Busybox and 6 MB of random bytes in /data/random, reached through <see cref="Proxy"/> (for pulls a test interrupts).</summary>
-    public string ThrottledImage => $"{Proxy.Host}/test/slow:v1";
+    public string GatedImage => $"{Proxy.Host}/test/slow:v1";
 
     /// <summary>The parallel-pull plugin's state directory in the daemon's root.</summary>
     public string PluginState => Path.Combine(Daemon.Root, "plugins", "parallel-pull");
@@ -55,7 +55,7 @@ public sealed class ParallelPullEnvironment : IAsyncLifetime
         if (!RootOnlyFactAttribute.IsRoot) return;
         var ct = TestContext.Token;
         _rig = await PullRig.StartRegistryAsync("parallel-e2e", ct);
-        _proxy = new ThrottlingProxy(Registry.Port);
+        _proxy = new GatedProxy(Registry.Port);
         var layered = await TestImages.Layered(Directory.Combine("layered")).BuildAsync("v1", ct);
         await layered.PushAsync(LayeredImage, ct);
         var fallback = await TestImages.Busybox(Directory.Combine("fallback"), Message).BuildAsync("v1", ct);

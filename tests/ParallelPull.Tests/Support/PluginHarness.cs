@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
-using PluggableSnapshotter.Layers.Tests.Support;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.TestSupport.Mounts;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests.Support;
 

@@ -1,4 +1,4 @@
-using PluggableSnapshotter.Layers.Tests.Support;
+using PluggableSnapshotter.TestSupport.Tars;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests.Support;
 

@@ -8,20 +8,7 @@ namespace PluggableSnapshotter.Soci.Tests.Registry;
 /// </summary>
 public sealed class TlsLoopbackRegistry : LoopbackRegistry
 {
-    private LoopbackCertificates? _certificates;
+    public string CaFile => Registry.Certificates!.CaFile;
 
-    public string CaFile => Certificates.CaFile;
-
-    private LoopbackCertificates Certificates =>
-        _certificates ?? throw new InvalidOperationException("the registry's certificates are made when it starts");
-
-    protected override string Scheme => "https";
-
-    protected override string HttpSettings => $"""
-          tls:
-            certificate: {Certificates.CertificateFile}
-            key: {Certificates.KeyFile}
-        """;
-
-    protected override void Prepare() => _certificates = LoopbackCertificates.Create(Path.Combine(Root, "tls"));
+    protected override bool Tls => true;
 }

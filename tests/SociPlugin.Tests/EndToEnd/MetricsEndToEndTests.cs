@@ -50,7 +50,7 @@ public sealed class MetricsEndToEndTests(SociImages images)
 
         var scrape = await PrometheusScrape.GetAsync($"{url}/metrics", ct);
         var why = $"{scrape.Text}\n{node.Describe()}";
-        (string, string) Soci = ("otel_scope_backend", "soci");
+        (string, string) sociScope = ("otel_scope_backend", "soci");
 
         // Prepare outcomes and durations, by role, reason, backend and chain (the host's).
         Assert.True(scrape.Sum("pluggable_snapshotter_prepare_total", ("role", "lazy"), ("reason", "none"), ("backend", "soci"), ("chain", "lazy")) == lazyLayers.Count, why);
@@ -62,24 +62,24 @@ public sealed class MetricsEndToEndTests(SociImages images)
         Assert.True(scrape.Sum("pluggable_snapshotter_prepare_duration_milliseconds_sum", ("role", "parallel"), ("chain", "parallel")) > 0, why);
 
         // The soci backend's own families, under SOCI's names where it has them.
-        Assert.True(scrape.Sum("soci_fs_operation_duration_milliseconds_count", Soci, ("operation_type", "mount")) == lazyLayers.Count, why);
-        Assert.True(scrape.Sum("soci_fs_operation_duration_milliseconds_count", Soci, ("operation_type", "remote_registry_get")) > 0, why);
-        Assert.True(scrape.Sum("soci_fs_operation_duration_milliseconds_count", Soci, ("operation_type", "background_fetch")) == lazyLayers.Count, why);
-        Assert.True(scrape.Sum("soci_fs_operation_count", Soci, ("operation_type", "on_demand_remote_registry_fetch_count")) > 0, why);
-        Assert.True(scrape.Sum("soci_fs_layer_fetched_size_bytes", Soci, ("fetch", "on_demand")) > 0, why);
-        Assert.True(scrape.Sum("soci_fs_layer_fetched_size_bytes", Soci, ("fetch", "background")) == lazyLayers.Sum(l => l.Size), why);
+        Assert.True(scrape.Sum("soci_fs_operation_duration_milliseconds_count", sociScope, ("operation_type", "mount")) == lazyLayers.Count, why);
+        Assert.True(scrape.Sum("soci_fs_operation_duration_milliseconds_count", sociScope, ("operation_type", "remote_registry_get")) > 0, why);
+        Assert.True(scrape.Sum("soci_fs_operation_duration_milliseconds_count", sociScope, ("operation_type", "background_fetch")) == lazyLayers.Count, why);
+        Assert.True(scrape.Sum("soci_fs_operation_count", sociScope, ("operation_type", "on_demand_remote_registry_fetch_count")) > 0, why);
+        Assert.True(scrape.Sum("soci_fs_layer_fetched_size_bytes", sociScope, ("fetch", "on_demand")) > 0, why);
+        Assert.True(scrape.Sum("soci_fs_layer_fetched_size_bytes", sociScope, ("fetch", "background")) == lazyLayers.Sum(l => l.Size), why);
         Assert.True(scrape.Sum("soci_fs_layer_fetched_size_bytes", ("otel_scope_backend", "parallel-pull"), ("fetch", "whole_layer")) > 0, why);
-        Assert.True(scrape.Sum("soci_span_cache_misses", Soci) > 0, why);
+        Assert.True(scrape.Sum("soci_span_cache_misses", sociScope) > 0, why);
         Assert.True(scrape.Has("soci_span_cache_hits"), why);
-        Assert.True(scrape.Sum("soci_store_layers", Soci, ("state", "local")) == lazyLayers.Count, why);
-        Assert.True(scrape.Sum("soci_fs_background_fetch_work_queue_size", Soci) == 0, why);
-        Assert.True(scrape.Sum("pluggable_snapshotter_store_bytes", Soci) > 0, why);
-        Assert.True(scrape.Sum("pluggable_snapshotter_layers_mounted", Soci) == lazyLayers.Count, why);
+        Assert.True(scrape.Sum("soci_store_layers", sociScope, ("state", "local")) == lazyLayers.Count, why);
+        Assert.True(scrape.Sum("soci_fs_background_fetch_work_queue_size", sociScope) == 0, why);
+        Assert.True(scrape.Sum("pluggable_snapshotter_store_bytes", sociScope) > 0, why);
+        Assert.True(scrape.Sum("pluggable_snapshotter_layers_mounted", sociScope) == lazyLayers.Count, why);
 
         // FUSE operations by opcode: the container's lookups and reads, with no failures.
-        Assert.True(scrape.Sum("fuse_operations", Soci, ("opcode", "lookup")) > 0, why);
-        Assert.True(scrape.Sum("fuse_operations", Soci, ("opcode", "init")) >= lazyLayers.Count, why);
-        Assert.True(scrape.Sum("fuse_operation_failures", Soci) == 0, why);
+        Assert.True(scrape.Sum("fuse_operations", sociScope, ("opcode", "lookup")) > 0, why);
+        Assert.True(scrape.Sum("fuse_operations", sociScope, ("opcode", "init")) >= lazyLayers.Count, why);
+        Assert.True(scrape.Sum("fuse_operation_failures", sociScope) == 0, why);
     }
 
     private static async Task<IReadOnlyList<Descriptor>> LayersOfAsync(string image, CancellationToken ct)
