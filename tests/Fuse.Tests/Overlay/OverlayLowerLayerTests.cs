@@ -1,6 +1,7 @@
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
 using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Mounts;
 
 namespace PluggableSnapshotter.Fuse.Tests.Overlay;
 
@@ -13,7 +14,7 @@ public sealed class OverlayLowerLayerTests
     [RootOnlyFact]
     public async Task OverlayMount_FuseLayerWithWhiteoutAndOpaqueDirectory_AppliesThem()
     {
-        await using TmpfsDirectory scratch = await TmpfsDirectory.CreateAsync();
+        await using TmpfsDirectory scratch = await TmpfsDirectory.CreateAsync("fuse", CancellationToken.None, "64m");
         string bottom = Directory.CreateDirectory(Path.Combine(scratch.Path, "bottom")).FullName;
         File.WriteAllText(Path.Combine(bottom, "deleted.txt"), "must be hidden");
         File.WriteAllText(Path.Combine(bottom, "kept.txt"), "kept");

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Fuse.InMemory;
 using PluggableSnapshotter.Fuse.Tests.Support;
 using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Mounts;
 
 namespace PluggableSnapshotter.Fuse.Tests.Passthrough;
 
@@ -39,7 +40,7 @@ public sealed class PassthroughTests
     [RootOnlyFact]
     public async Task Read_NodeWithLocalFile_IsServedByTheKernelWithoutReadRequests()
     {
-        await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
+        await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync("fuse", CancellationToken.None, "64m");
         (byte[] content, MemoryDirectory root, BackedFile file) = await BackedTreeAsync(local.Path, seed: 1);
         await using TestMount mount = await TestMount.StartAsync(root, WithPassthrough);
 
@@ -54,7 +55,7 @@ public sealed class PassthroughTests
     [RootOnlyFact]
     public async Task Read_BackingFileOnAStackedFileSystem_IsServedThroughReadWithOneWarning()
     {
-        await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
+        await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync("fuse", CancellationToken.None, "64m");
         string lower = Directory.CreateDirectory(Path.Combine(local.Path, "lower")).FullName;
         string upper = Directory.CreateDirectory(Path.Combine(local.Path, "upper")).FullName;
         string work = Directory.CreateDirectory(Path.Combine(local.Path, "work")).FullName;
@@ -86,7 +87,7 @@ public sealed class PassthroughTests
     [RootOnlyFact]
     public async Task Open_WhileAnOpenIsServedThroughRead_StaysThroughReadUntilItCloses()
     {
-        await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
+        await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync("fuse", CancellationToken.None, "64m");
         (byte[] content, MemoryDirectory root, BackedFile file) = await BackedTreeAsync(local.Path, seed: 3);
         string backingPath = file.BackingPath!;
         file.BackingPath = null;
@@ -115,7 +116,7 @@ public sealed class PassthroughTests
     [RootOnlyFact]
     public async Task Overlayfs_OnAPassthroughMount_ReadsTheBackedFile()
     {
-        await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync();
+        await using TmpfsDirectory local = await TmpfsDirectory.CreateAsync("fuse", CancellationToken.None, "64m");
         (byte[] content, MemoryDirectory root, BackedFile file) = await BackedTreeAsync(local.Path, seed: 4);
         await using TestMount mount = await TestMount.StartAsync(root, WithPassthrough);
         string upper = Directory.CreateDirectory(Path.Combine(local.Path, "upper")).FullName;

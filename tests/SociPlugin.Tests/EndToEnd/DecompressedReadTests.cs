@@ -52,16 +52,9 @@ public sealed class DecompressedReadTests(SociImages images)
     {
         var ct = SociImages.Timeout;
         using var registry = new RegistryClient();
-        var (layer, ztoc) = await DataLayerAsync(registry, ct);
-        var folder = images.Directory.Combine("restart-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(folder);
-        var files = RegularFiles(ztoc);
-        var (partial, spans) = Open(folder, layer, ztoc);
-        var expected = await ReadAllAsync(Content(registry, images.Converted, layer, ztoc, partial, spans), files, ct);
-        partial.Close(delete: false);
-        spans.Close(delete: false);
+        var (layer, ztoc, folder, files, expected) = await ReadOnceAndCloseAsync(registry, "restart", ct);
 
-        (partial, spans) = Open(folder, layer, ztoc);
+        var (partial, spans) = Open(folder, layer, ztoc);
         var offline = Content(registry, NoRegistry, layer, ztoc, partial, spans);
         var again = await ReadAllAsync(offline, files, ct);
 
@@ -77,14 +70,7 @@ public sealed class DecompressedReadTests(SociImages images)
     {
         var ct = SociImages.Timeout;
         using var registry = new RegistryClient();
-        var (layer, ztoc) = await DataLayerAsync(registry, ct);
-        var folder = images.Directory.Combine("changed-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(folder);
-        var files = RegularFiles(ztoc);
-        var (partial, spans) = Open(folder, layer, ztoc);
-        var expected = await ReadAllAsync(Content(registry, images.Converted, layer, ztoc, partial, spans), files, ct);
-        partial.Close(delete: false);
-        spans.Close(delete: false);
+        var (layer, ztoc, folder, files, expected) = await ReadOnceAndCloseAsync(registry, "changed", ct);
         var big = files.MaxBy(f => f.Size)!;
         await using (var file = File.OpenWrite(Path.Combine(folder, "tar.partial")))
         {
@@ -92,7 +78,7 @@ public sealed class DecompressedReadTests(SociImages images)
             file.WriteByte((byte)~expected[files.IndexOf(big)][big.Size / 2]);
         }
 
-        (partial, spans) = Open(folder, layer, ztoc);
+        var (partial, spans) = Open(folder, layer, ztoc);
         var offline = Content(registry, NoRegistry, layer, ztoc, partial, spans);
         var again = await ReadAllAsync(offline, files, ct);
 
@@ -101,6 +87,21 @@ public sealed class DecompressedReadTests(SociImages images)
         Assert.Equal(0, offline.FetchedBytes);
         partial.Close(delete: true);
         spans.Close(delete: true);
+    }
+
+    /// <summary>Reads every file of the data layer once into a new store folder, then closes the folder's files as a stopping daemon does.</summary>
+    private async Task<(Descriptor Layer, Ztoc Ztoc, string Folder, List<LayerInode> Files, List<byte[]> Expected)> ReadOnceAndCloseAsync(
+        RegistryClient registry, string purpose, CancellationToken ct)
+    {
+        var (layer, ztoc) = await DataLayerAsync(registry, ct);
+        var folder = images.Directory.Combine(purpose + "-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        var files = RegularFiles(ztoc);
+        var (partial, spans) = Open(folder, layer, ztoc);
+        var expected = await ReadAllAsync(Content(registry, images.Converted, layer, ztoc, partial, spans), files, ct);
+        partial.Close(delete: false);
+        spans.Close(delete: false);
+        return (layer, ztoc, folder, files, expected);
     }
 
     private static (PartialBlob Partial, DecompressedSpans Spans) Open(string folder, Descriptor layer, Ztoc ztoc) =>
