@@ -26,7 +26,7 @@ internal sealed record PrepareOutcome(string Role, string Reason, string? Backen
     public const string ParallelPullUnpack = "parallel_pull_unpack";
     public const string NoBackend = "no_backend";
 
-    /// <summary>The outcome of one chain result: its role, and why lazy loading did not serve it (the first lazy try that did not mount).</summary>
+    /// <summary>The outcome of one chain result: its role, and why lazy loading did not serve it (the last lazy try that did not mount).</summary>
     public static PrepareOutcome From(ChainResult result, TimeSpan duration)
     {
         var role = result.PreparedBy?.Role.Label() ?? Containerd;

@@ -74,7 +74,9 @@ internal sealed partial class ChainPreparer
         var chain = _chains.FirstOrDefault(c => c.Name == layerLabels.GetValueOrDefault(SnapshotLabels.Chain)) ?? _default;
         var local = chain.Playing(BackendRole.Local).FirstOrDefault()
             ?? throw SnapshotterException.FailedPrecondition($"id-mapping layer {layerPath} needs a backend with the local role in chain {chain.Name}");
-        return await local.FileSystem.IdMapMountLocalAsync(layerPath, activeLayerId, idMap, cancellationToken);
+        var localView = await local.FileSystem.IdMapMountLocalAsync(layerPath, activeLayerId, idMap, cancellationToken);
+        _mountedBy[localView] = local; // it may be a mount: its unmount goes to the backend that made it
+        return localView;
     }
 
     public async Task UnmountAsync(string mountpoint, CancellationToken cancellationToken)
@@ -85,18 +87,29 @@ internal sealed partial class ChainPreparer
             return;
         }
         // Not mounted in this run: any lazy backend may own it; each ignores what is not its own.
-        foreach (var backend in _backends.Values.Where(b => b.Plays(BackendRole.Lazy)))
-        {
-            await backend.FileSystem.UnmountAsync(mountpoint, cancellationToken);
-        }
+        // One failing backend must not keep the others from releasing what they hold: all are asked, then failures thrown.
+        await ForEachBackendAsync(_backends.Values.Where(b => b.Plays(BackendRole.Lazy)), b => b.FileSystem.UnmountAsync(mountpoint, cancellationToken));
     }
 
-    public async Task CleanImageAsync(string imageKey, CancellationToken cancellationToken)
+    public Task CleanImageAsync(string imageKey, CancellationToken cancellationToken) =>
+        ForEachBackendAsync(_backends.Values, b => b.FileSystem.CleanImageAsync(imageKey, cancellationToken));
+
+    private static async Task ForEachBackendAsync(IEnumerable<ChainBackend> backends, Func<ChainBackend, Task> action)
     {
-        foreach (var backend in _backends.Values)
+        List<Exception>? failures = null;
+        foreach (var backend in backends)
         {
-            await backend.FileSystem.CleanImageAsync(imageKey, cancellationToken);
+            try
+            {
+                await action(backend);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                (failures ??= []).Add(new InvalidOperationException($"backend {backend.Name}: {e.Message}", e));
+            }
         }
+        if (failures is { Count: 1 }) throw failures[0];
+        if (failures is not null) throw new AggregateException(failures);
     }
 
     // The backend a layer records, if loaded and playing the role; else the first of its chain (or the default chain) that does.

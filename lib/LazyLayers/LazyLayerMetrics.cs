@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.LazyLayers;
 
@@ -20,7 +21,7 @@ public sealed class LazyLayerMetrics
 
     private readonly Histogram<double> _durations;
     private readonly Counter<long> _operations;
-    private readonly Counter<long> _fetched;
+    private readonly FetchedBytes _fetched;
     private readonly Counter<long> _decompressions;
     private readonly Counter<long> _decompressedBytes;
     private readonly Counter<long> _servedBytes;
@@ -35,8 +36,7 @@ public sealed class LazyLayerMetrics
             "Latency of soci operations: mount, remote_registry_get (an on-demand range request), background_fetch (a whole layer made local)");
         _operations = meter.CreateCounter<long>("soci_fs_operation_count", description:
             "Count of soci operations and failures by operation_type (on_demand_remote_registry_fetch_count, fuse_mount_failure_count, background_fetch_failure_count, ...)");
-        _fetched = meter.CreateCounter<long>(FetchedBytesName, "By",
-            "Compressed layer bytes fetched from registries, by fetch: on_demand, background, whole_layer");
+        _fetched = new FetchedBytes(meter);
         _decompressions = meter.CreateCounter<long>("soci_span_decompressions", description: "Spans decompressed for on-demand reads (each at most once per layer while its decompressed spans are kept on disk)");
         _decompressedBytes = meter.CreateCounter<long>("soci_span_decompressed_bytes", "By", "Uncompressed bytes produced by decompressing spans for on-demand reads");
         _servedBytes = meter.CreateCounter<long>("soci_content_read_bytes", "By",
@@ -53,9 +53,6 @@ public sealed class LazyLayerMetrics
         meter.CreateObservableCounter("fuse_operation_failures", FuseFailed, description: "FUSE requests answered with EIO, by opcode");
     }
 
-    /// <summary>SOCI's per-layer <c>layer_fetched_size</c>, here by kind of fetch; every backend records into this name.</summary>
-    public const string FetchedBytesName = "soci_fs_layer_fetched_size_bytes";
-
     /// <summary>Layers mounted by this backend now (set once the file system exists).</summary>
     public void ObserveMountedLayers(Func<int> count) =>
         _meter.CreateObservableGauge("pluggable_snapshotter_layers_mounted", count, description: "Layers the backend serves lazily now");
@@ -66,7 +63,7 @@ public sealed class LazyLayerMetrics
     public void Count(string operation) => _operations.Add(1, new KeyValuePair<string, object?>("operation_type", operation));
 
     /// <summary>Compressed bytes fetched from the registry; <paramref name="kind"/> is on_demand, background or whole_layer.</summary>
-    public void Fetched(string kind, long bytes) => _fetched.Add(bytes, new KeyValuePair<string, object?>("fetch", kind));
+    public void Fetched(string kind, long bytes) => _fetched.Add(kind, bytes);
 
     /// <summary>A span of <paramref name="bytes"/> uncompressed bytes was decompressed for a read.</summary>
     public void SpanDecompressed(long bytes)

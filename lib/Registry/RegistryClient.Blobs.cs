@@ -122,7 +122,8 @@ public sealed partial class RegistryClient
             var header = "bytes=" + string.Join(',', ranges.Select(r => r.ToString()));
             using var response = await SendRangeAsync(repository, digest, header, cancellationToken).ConfigureAwait(false);
             var contentType = response.Message.Content.Headers.ContentType;
-            if (response.StatusCode is HttpStatusCode.PartialContent or HttpStatusCode.OK) NoteRangeAnswer(repository, response.StatusCode);
+            // A 200 here only says multi-range is refused (remembered below); single ranges may still be honoured.
+            if (response.StatusCode == HttpStatusCode.PartialContent) NoteRangeAnswer(repository, response.StatusCode);
             if (response.StatusCode == HttpStatusCode.PartialContent && contentType?.MediaType == "multipart/byteranges" &&
                 contentType.Parameters.FirstOrDefault(p => p.Name == "boundary")?.Value is { } boundary)
             {

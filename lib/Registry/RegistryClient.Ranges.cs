@@ -34,8 +34,8 @@ public sealed partial class RegistryClient
         }
         catch (Exception ex) when (ex is RegistryException or InvalidDataException)
         {
+            // Not remembered: a 200 answer was noted before this threw; a transient failure is probed again next time.
             RegistryLog.RangeProbeFailed(_logger, repository.Registry, ex.Message);
-            _honoursRanges.TryAdd(RangeKey(repository), false);
         }
 
         return RangesHonoured(repository) ?? false;

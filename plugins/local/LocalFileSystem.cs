@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
 
@@ -19,9 +20,7 @@ internal sealed class LocalFileSystem(
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
 
-    // SOCI's layer_fetched_size, shared by every backend (whole_layer here); the host labels it with this backend.
-    private readonly Counter<long>? _fetched = meter?.CreateCounter<long>("soci_fs_layer_fetched_size_bytes", "By",
-        "Compressed layer bytes fetched from registries, by fetch: on_demand, background, whole_layer");
+    private readonly FetchedBytes _fetched = new(meter); // whole_layer here
 
     /// <inheritdoc />
     public BackendCapabilities Capabilities => BackendCapabilities.Local;
@@ -48,7 +47,7 @@ internal sealed class LocalFileSystem(
             ParentDirectories = LowerDirectories(mounts),
         }, cancellationToken).ConfigureAwait(false);
         LocalLog.LayerUnpacked(_logger, found.Descriptor.Digest, result.DiffId, found.Descriptor.Size, result.Entries, (long)result.TotalTime.TotalMilliseconds);
-        _fetched?.Add(found.Descriptor.Size, new KeyValuePair<string, object?>("fetch", "whole_layer"));
+        _fetched.Add("whole_layer", found.Descriptor.Size);
         return MountResult.Mounted;
     }
 

@@ -14,9 +14,7 @@ namespace PluggableSnapshotter.Plugins.ParallelPull;
 internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpacker unpacker, PullLimits limits, ILogger<LayerSlots> logger,
     Meter? meter = null)
 {
-    // SOCI's layer_fetched_size, shared by every backend (whole_layer here); the host labels it with this backend.
-    private readonly Counter<long>? _fetched = meter?.CreateCounter<long>("soci_fs_layer_fetched_size_bytes", "By",
-        "Compressed layer bytes fetched from registries, by fetch: on_demand, background, whole_layer");
+    private readonly FetchedBytes _fetched = new(meter); // whole_layer here
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<LayerSlot>> _slots = new(StringComparer.Ordinal);
     private int _unpacks;
@@ -157,7 +155,7 @@ internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpac
         {
             var result = await unpacker.UnpackAsync(download, slot.DiffId, slot.StagedPath, cancellationToken).ConfigureAwait(false);
             ParallelPullLog.LayerUnpacked(logger, slot.Descriptor.Digest, imageReference, result.DiffId, result.Entries, (long)result.TotalTime.TotalMilliseconds);
-            _fetched?.Add(slot.Descriptor.Size, new KeyValuePair<string, object?>("fetch", "whole_layer"));
+            _fetched.Add("whole_layer", slot.Descriptor.Size);
             return slot.StagedPath;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)

@@ -24,9 +24,10 @@ public static class SociIndexDiscovery
     public static IReadOnlyList<Descriptor> Manifests(ReadOnlySpan<byte> imageIndexJson)
     {
         ImageIndex index = OciJson.Parse<ImageIndex>(imageIndexJson, "image index");
-        return index.Manifests.Any(m => m is null)
+        IReadOnlyList<Descriptor> manifests = index.Manifests ?? []; // an explicit null passes `required`
+        return manifests.Any(m => m is null)
             ? throw new InvalidDataException("image index holds a null manifest descriptor")
-            : index.Manifests;
+            : manifests;
     }
 
     /// <summary>SOCI's selection among v1 indexes in a referrers list: the first with the v1 artifact type.</summary>

@@ -63,7 +63,9 @@ public sealed record SociIndexManifest
     public static SociIndexManifest Parse(ReadOnlySpan<byte> json)
     {
         ImageManifest document = OciJson.Parse<ImageManifest>(json, "SOCI index");
-        SociIndexVersion version = document.Config.MediaType switch
+        // `required` lets an explicit JSON null through; registry input is not trusted.
+        Descriptor config = document.Config ?? throw new InvalidDataException("SOCI index has a null config");
+        SociIndexVersion version = config.MediaType switch
         {
             SociMediaTypes.IndexV1 => SociIndexVersion.V1,
             SociMediaTypes.IndexV2 => SociIndexVersion.V2,
@@ -76,7 +78,7 @@ public sealed record SociIndexManifest
         return new SociIndexManifest
         {
             Version = version,
-            Blobs = document.Layers,
+            Blobs = document.Layers ?? [],
             Subject = document.Subject,
             Annotations = document.Annotations,
         };

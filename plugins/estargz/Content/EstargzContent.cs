@@ -91,7 +91,8 @@ internal sealed class EstargzContent : ILayerContent
     private Task<byte[]> GetGroupAsync(int groupId, CancellationToken cancellationToken)
     {
         var group = _layout.Groups[groupId];
-        return _cache.GetAsync(new SpanKey(_layer.Digest, groupId), group.ContentEnd - group.ContentStart, () => LoadGroupAsync(group), cancellationToken);
+        // Loaded off the caller's thread: the cache asks under its lock, and the load may read the partial blob from disk.
+        return _cache.GetAsync(new SpanKey(_layer.Digest, groupId), group.ContentEnd - group.ContentStart, () => Task.Run(() => LoadGroupAsync(group)), cancellationToken);
     }
 
     private async Task<byte[]> LoadGroupAsync(ReadGroup group)
@@ -103,11 +104,10 @@ internal sealed class EstargzContent : ILayerContent
         {
             (compressed, start) = (prefetched, (int)group.BlobStart);
         }
-        else if (_partial?.Invoke() is { } blob && blob.Contains(new ByteRange(group.BlobStart, length)))
+        else if (_partial?.Invoke() is { } blob && blob.Contains(new ByteRange(group.BlobStart, length)) && TryReadStored(blob, group.BlobStart, length) is { } stored)
         {
             // Fetched before (by the fill or a reader) into the layer's partial blob in the store; chunks are verified below.
-            compressed = new byte[length];
-            blob.Read(group.BlobStart, compressed);
+            compressed = stored;
         }
         else
         {
@@ -115,10 +115,38 @@ internal sealed class EstargzContent : ILayerContent
             Interlocked.Add(ref _fetchedBytes, compressed.Length);
             var (content, allGood) = await Task.Run(() => Decompress(group, compressed, 0)).ConfigureAwait(false);
             // Verified chunk by chunk: kept for the fill (which then skips them) and for reads after a restart.
-            if (_verify && allGood && _partial?.Invoke() is { } partial) partial.Write(group.BlobStart, compressed);
+            if (_verify && allGood && _partial?.Invoke() is { } partial) Keep(partial, group.BlobStart, compressed);
             return content;
         }
         return (await Task.Run(() => Decompress(group, compressed, start)).ConfigureAwait(false)).Output;
+    }
+
+    // The partial blob may be closed meanwhile (the layer went local) or the disk full: then the registry serves, as before.
+    private static byte[]? TryReadStored(PartialBlob blob, long offset, int length)
+    {
+        try
+        {
+            var bytes = new byte[length];
+            blob.Read(offset, bytes);
+            return bytes;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    // Keeping verified bytes is an optimisation: failing to must not fail the read that fetched them.
+    private static void Keep(PartialBlob blob, long offset, byte[] compressed)
+    {
+        try
+        {
+            blob.Write(offset, compressed);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // not kept: the fill or a later read fetches these bytes again
+        }
     }
 
     /// <summary>

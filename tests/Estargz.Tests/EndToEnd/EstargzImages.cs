@@ -58,7 +58,7 @@ public sealed class EstargzImages : IAsyncLifetime
         _registry = await RegistryFixture.StartAsync(ct, _directory.Path);
         var layered = await TestImages.Layered(_directory.Combine("layered")).BuildAsync("v1", ct);
         await layered.PushAsync(Original, ct);
-        await PsociAsync(["convert", "--min-layer-size", "0", "--span-size", "65536", Original, Soci], ct);
+        await PublishedPsoci.RunCheckedAsync(["convert", "--min-layer-size", "0", "--span-size", "65536", Original, Soci], ct);
 
         await using (var converter = await ContainerdFixture.StartAsync(new ContainerdOptions { WorkDirectory = _directory.Combine("convert") }, ct))
         {
@@ -86,13 +86,6 @@ public sealed class EstargzImages : IAsyncLifetime
             System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString()), ct);
     }
 
-    private static async Task PsociAsync(IEnumerable<string> arguments, CancellationToken ct)
-    {
-        var psoci = Path.Combine(RepositoryPaths.Root, "out", "cli", "psoci");
-        var result = await ProcessRunner.RunAsync(psoci, [.. arguments, "--plain-http", "--quiet"], ct);
-        if (result.ExitCode != 0)
-            throw new InvalidOperationException($"`{result.Command}` exited with {result.ExitCode}\n{result.StandardOutput}\n{result.StandardError}");
-    }
 
     public async Task DisposeAsync()
     {

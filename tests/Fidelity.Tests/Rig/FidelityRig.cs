@@ -80,8 +80,8 @@ public sealed class FidelityRig : IAsyncLifetime
                 }
                 var source = Rig.Registry.Reference("fid/soci-source/" + form, "v1");
                 await image.Image.PushAsync(source, ct);
-                var convert = await ProcessRunner.RunAsync(Path.Combine(RepositoryPaths.Root, "out", "cli", "psoci"),
-                    ["convert", "--min-layer-size", "0", "--span-size", "65536", source, Reference(puller, form), "--plain-http", "--quiet"], ct);
+                var convert = await PublishedPsoci.RunAsync(
+                    ["convert", "--min-layer-size", "0", "--span-size", "65536", source, Reference(puller, form)], ct);
                 if (convert.ExitCode != 0) _conversionErrors[form] = convert.StandardError + convert.StandardOutput;
             }
         }

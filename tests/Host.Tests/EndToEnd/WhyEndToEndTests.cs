@@ -51,7 +51,7 @@ public sealed class WhyEndToEndTests
         var indexed = rig.Registry.Reference("test/indexed", "soci");
         await (await TestImages.Busybox(rig.Directory.Combine("plain"), "plain\n").BuildAsync("v1", ct)).PushAsync(plain, ct);
         await (await TestImages.Busybox(rig.Directory.Combine("indexed"), "indexed\n").BuildAsync("v1", ct)).PushAsync(original, ct);
-        await PsociAsync(["convert", "--min-layer-size", "0", original, indexed], ct);
+        await PublishedPsoci.RunCheckedAsync(["convert", "--min-layer-size", "0", original, indexed], ct);
         await rig.StartSnapshotterAsync(PluginsYaml, ct);
 
         // Through containerd first: its garbage collection would remove snapshots it did not make itself (the direct ones below).
@@ -123,10 +123,4 @@ public sealed class WhyEndToEndTests
             .Select(l => (l.GetProperty("digest").GetString()!, l.GetProperty("size").GetInt64())).ToList();
     }
 
-    private static async Task PsociAsync(IEnumerable<string> arguments, CancellationToken ct)
-    {
-        var psoci = Path.Combine(RepositoryPaths.Root, "out", "cli", "psoci");
-        var result = await ProcessRunner.RunAsync(psoci, [.. arguments, "--plain-http", "--quiet"], ct);
-        Assert.True(result.ExitCode == 0, result.ToString());
-    }
 }

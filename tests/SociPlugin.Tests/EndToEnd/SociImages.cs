@@ -61,8 +61,8 @@ public sealed class SociImages : IAsyncLifetime
         await ConvertAsync(Sparse, 1_000_000, SpanSize, ct); // the busybox layer is about 1 MB, the others a few KB
         await ConvertAsync(MissingIndex, 0, 2 * SpanSize, ct); // another span size: an index of its own, deleted below
         var store = _directory.Combine("psoci-store");
-        await PsociAsync(["create", "--store", store, "--min-layer-size", "0", "--span-size", "65536", V1Indexed], ct);
-        await PsociAsync(["push", "--store", store, V1Indexed], ct);
+        await PublishedPsoci.RunCheckedAsync(["create", "--store", store, "--min-layer-size", "0", "--span-size", "65536", V1Indexed], ct);
+        await PublishedPsoci.RunCheckedAsync(["push", "--store", store, V1Indexed], ct);
         using var registry = new RegistryClient();
         var image = await registry.ResolveAsync(ImageReference.Parse(MissingIndex), null, ct);
         var index = image.Manifest.Annotations![SociAnnotations.IndexDigest];
@@ -72,16 +72,9 @@ public sealed class SociImages : IAsyncLifetime
     }
 
     private Task ConvertAsync(string destination, long minLayerSize, long spanSize, CancellationToken ct) =>
-        PsociAsync(["convert", "--min-layer-size", minLayerSize.ToString(CultureInfo.InvariantCulture),
+        PublishedPsoci.RunCheckedAsync(["convert", "--min-layer-size", minLayerSize.ToString(CultureInfo.InvariantCulture),
             "--span-size", spanSize.ToString(CultureInfo.InvariantCulture), Original, destination], ct);
 
-    private static async Task PsociAsync(IEnumerable<string> arguments, CancellationToken ct)
-    {
-        var psoci = Path.Combine(RepositoryPaths.Root, "out", "cli", "psoci");
-        var result = await ProcessRunner.RunAsync(psoci, [.. arguments, "--plain-http", "--quiet"], ct);
-        if (result.ExitCode != 0)
-            throw new InvalidOperationException($"`{result.Command}` exited with {result.ExitCode}\n{result.StandardOutput}\n{result.StandardError}");
-    }
 
     public async Task DisposeAsync()
     {
