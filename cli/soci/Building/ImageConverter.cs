@@ -10,12 +10,12 @@ namespace PluggableSnapshotter.Soci.Cli.Building;
 /// and an image index listing the rewritten manifests and their SOCI indexes is pushed under DST's tag.
 /// Platforms not selected are kept as they were.
 /// </summary>
-internal sealed class ImageConverter(RegistryClient client, Reporter reporter, BuildSettings settings)
+internal sealed class ImageConverter(RegistryClient client, ImageCatalog catalog, Reporter reporter, BuildSettings settings)
 {
     public async Task<Descriptor> ConvertAsync(ImageReference source, ImageReference destination, PlatformChoice choice,
         CancellationToken cancellationToken)
     {
-        ImageSelection selection = await new ImageCatalog(client).SelectAsync(source, choice.Filter, cancellationToken).ConfigureAwait(false);
+        ImageSelection selection = await catalog.SelectAsync(source, choice.Filter, cancellationToken).ConfigureAwait(false);
         bool sameRepository = References.SameRepository(source, destination);
         var copier = new BlobCopier(client, reporter);
         var indexer = new ManifestIndexer(client, reporter, settings);

@@ -24,7 +24,7 @@ internal static class ConvertCommand
             var dst = References.ParseTaggedDestination(parse.GetRequiredValue(destination));
             var settings = new BuildSettings { SpanSize = Positive(parse.GetValue(span), "--span-size"), MinLayerSize = parse.GetValue(minLayer) };
             using var env = CliEnvironment.Create(parse, src, dst);
-            var converter = new ImageConverter(env.Client, env.Reporter, settings);
+            var converter = new ImageConverter(env.Client, env.Catalog, env.Reporter, settings);
             var result = await converter.ConvertAsync(src, dst, PlatformChoice.From(parse.GetValue(all), parse.GetValue(platform)), ct);
             await env.Out.WriteLineAsync($"{dst}@{result.Digest}");
             return 0;

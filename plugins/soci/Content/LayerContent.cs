@@ -193,9 +193,12 @@ internal sealed class LayerContent : ILayerContent
         {
             return await _spans.ReadSpanAsync(spanId, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (InvalidDataException) when (_partial?.Invoke() is { } blob && blob.Contains(range))
+        catch (InvalidDataException) when (_partial?.Invoke() is { } blob && blob.Missing(range).Sum(g => g.Length) < range.Length)
         {
+            // Stored bytes took part (all or some of the span): forget them, and end this attempt's announcement so the
+            // retry does not wait on itself.
             blob.Forget(range);
+            if (_announced.TryRemove(start, out var own)) own.Dispose();
             return await _spans.ReadSpanAsync(spanId, CancellationToken.None).ConfigureAwait(false);
         }
         finally

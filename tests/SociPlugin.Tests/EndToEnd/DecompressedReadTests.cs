@@ -99,9 +99,21 @@ public sealed class DecompressedReadTests(SociImages images)
         var files = RegularFiles(ztoc);
         var (partial, spans) = Open(folder, layer, ztoc);
         var expected = await ReadAllAsync(Content(registry, images.Converted, layer, ztoc, partial, spans), files, ct);
+        await UntilWrittenAsync(spans, ct);
         partial.Close(delete: false);
         spans.Close(delete: false);
         return (layer, ztoc, folder, files, expected);
+    }
+
+    // A span is written to disk just after its first reader got it: wait until the last writes landed before closing,
+    // as a daemon's stop would find them long done.
+    private static async Task UntilWrittenAsync(DecompressedSpans spans, CancellationToken ct)
+    {
+        for (var (last, stable) = (-1L, 0); stable < 4; stable = spans.BytesPresent == last ? stable + 1 : 0)
+        {
+            last = spans.BytesPresent;
+            await Task.Delay(50, ct);
+        }
     }
 
     private static (PartialBlob Partial, DecompressedSpans Spans) Open(string folder, Descriptor layer, Ztoc ztoc) =>
