@@ -31,11 +31,11 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "FUSE keeper off: lazily served mounts end with the daemon")]
     public static partial void FuseKeeperOff(ILogger logger);
 
-    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "the FUSE keeper did not start (see {Log}); lazily served mounts will not survive a daemon restart")]
-    public static partial void FuseKeeperDidNotStart(ILogger logger, string log);
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "the FUSE keeper did not start ({Error}; see {Log}); lazily served mounts will not survive a daemon restart")]
+    public static partial void FuseKeeperDidNotStart(ILogger logger, string error, string log);
 
-    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "started FUSE keeper {ProcessId} on {Socket}")]
-    public static partial void FuseKeeperStarted(ILogger logger, int processId, string socket);
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "starting FUSE keeper on {Socket} (its log: {Log})")]
+    public static partial void FuseKeeperStarted(ILogger logger, string socket, string log);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "FUSE keeper {ProcessId} already runs on {Socket}")]
     public static partial void FuseKeeperAlreadyRuns(ILogger logger, int processId, string socket);

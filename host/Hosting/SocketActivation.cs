@@ -43,6 +43,11 @@ internal static class SocketActivation
         {
             throw new IOException($"descriptor {FirstDescriptor} from socket activation is not open");
         }
+        // Only the first is served; more (several Listen lines in the unit) are closed rather than leaked into children.
+        for (var extra = FirstDescriptor + 1; extra < FirstDescriptor + count; extra++)
+        {
+            _ = Mono.Unix.Native.Syscall.close(extra); // not open is as good as closed
+        }
         var socket = new Socket(new SafeSocketHandle(FirstDescriptor, ownsHandle: true));
         if (socket.SocketType != SocketType.Stream)
         {

@@ -22,7 +22,8 @@ internal sealed class SnapshotterFactory(ILoggerFactory loggerFactory, TimeProvi
         var snapshotter = new OverlaySnapshotter(layout, store, preparer, options, features, logger, time, MeasureUsage);
         try
         {
-            await snapshotter.RestoreRemoteSnapshotsAsync(keeper?.Client, cancellationToken);
+            // A keeper started just now holds nothing of an earlier run: asking it would only wait for it to start.
+            await snapshotter.RestoreRemoteSnapshotsAsync(keeper?.EarlierRunsKeeper, cancellationToken);
             await snapshotter.RemoveLeftoversAsync(cancellationToken);
             return snapshotter;
         }

@@ -31,11 +31,42 @@ public static class FuseKeeper
             return false;
         }
 
-        File.Delete(socketPath); // a stale socket of a dead keeper
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-        File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        listener.Listen(16);
+        using var listener = Listen(socketPath);
+        return await ServeAsync(listener, socketPath, logger, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Binds and listens on <paramref name="socketPath"/> (mode 0600), replacing a stale socket file of a dead keeper.
+    /// A daemon that starts a keeper makes the listener itself and hands it over (<see cref="ServeAsync"/>): callers can
+    /// connect at once, and their calls wait in the backlog until the new process answers.
+    /// </summary>
+    public static Socket Listen(string socketPath)
+    {
+        // Bound under a temporary name and renamed into place: a Socket deletes the path it bound when disposed, and the
+        // daemon disposes its copy once the keeper has it. Renamed, the socket stays reachable and only the old name goes.
+        var bound = $"{socketPath}.{Environment.ProcessId}.tmp";
+        File.Delete(bound);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(bound));
+            File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(16);
+            File.Move(bound, socketPath, overwrite: true); // replaces a stale socket of a dead keeper
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Serves the keeper on a listening socket bound to <paramref name="socketPath"/> (see <see cref="Listen"/>).</summary>
+    public static async Task<bool> ServeAsync(Socket listener, string socketPath, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        ArgumentNullException.ThrowIfNull(logger);
         var held = new HeldConnections(logger);
         FuseLog.KeeperListening(logger, Environment.ProcessId, socketPath);
         var acceptor = new Thread(() => AcceptLoop(listener, held, logger)) { IsBackground = true, Name = "fuse-keeper-accept" };
@@ -53,6 +84,7 @@ public static class FuseKeeper
         catch (OperationCanceledException)
         {
             FuseLog.KeeperStopping(logger);
+            File.Delete(socketPath); // stopped: no keeper answers here any more (the listener was bound under another name)
         }
         finally
         {

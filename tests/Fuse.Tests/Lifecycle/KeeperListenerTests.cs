@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace PluggableSnapshotter.Fuse.Tests.Lifecycle;
+
+/// <summary>
+/// A daemon that starts a keeper makes its listening socket first and hands it over, so it need not wait for the new
+/// process: calls made before the keeper serves wait in the socket's backlog and are answered once it does.
+/// </summary>
+public sealed class KeeperListenerTests
+{
+    [Fact]
+    public async Task ServeAsync_CallMadeBeforeTheKeeperServes_IsAnsweredOnceItServes()
+    {
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("fuse-tests-keeper-listen-");
+        try
+        {
+            string path = Path.Combine(directory.FullName, "keeper.sock");
+            var client = new FuseKeeperClient(path) { Timeout = TimeSpan.FromSeconds(30) };
+            using var stop = new CancellationTokenSource();
+            using var listener = FuseKeeper.Listen(path);
+
+            Task<IReadOnlyList<KeptConnection>> early = client.ListAsync(CancellationToken.None);
+            await Task.Delay(300);
+            Assert.False(early.IsCompleted, "nothing serves the socket yet, so the call must still wait");
+
+            Task<bool> keeper = FuseKeeper.ServeAsync(listener, path, NullLogger.Instance, stop.Token);
+            Assert.Empty(await early.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(Environment.ProcessId, await client.PingAsync(CancellationToken.None));
+
+            await stop.CancelAsync();
+            Assert.True(await keeper.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(0, await client.PingAsync(CancellationToken.None));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Listen_StaleSocketFileOfADeadKeeper_IsReplacedWithMode0600AndOutlivesTheListener()
+    {
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("fuse-tests-keeper-listen-");
+        try
+        {
+            string path = Path.Combine(directory.FullName, "keeper.sock");
+            File.WriteAllText(path, "stale");
+
+            var listener = FuseKeeper.Listen(path);
+
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            Assert.True(listener.IsBound);
+            // The daemon disposes its copy after handing the listener to the keeper: the keeper's address must stay.
+            listener.Dispose();
+            Assert.True(File.Exists(path), "disposing the daemon's copy of the listener removed the keeper's socket file");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+}
