@@ -80,14 +80,19 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         if (found is null) return MountResult.NoIndex($"layer {descriptor.Digest} ends in no {(compression == EstargzCompression.Zstd ? "zstd:chunked" : "eStargz")} footer");
         if (!_options.Verify) EstargzLog.ServingUnverified(_logger, descriptor.Digest);
         var tocDone = Stopwatch.GetTimestamp();
-        var layout = EstargzLayout.Build(found.Toc, found.DataEnd, _options.UserXattr, _options.Verify, _options.Cache.ReadBytes);
-        LowerDirectoryAttributes.Apply(layout.Root, LowerTrees(image.Manifest, descriptor.Digest));
-        var content = new EstargzContent(layout, _fetch, _cache, image.Reference, descriptor, _options.Verify, _options.Cache.ReadaheadGroups,
-            () => _store.Partial(descriptor.Digest), found.Compression);
+        // Every mount of the layer shares its layout (tree, chunks) and content; the chain sees its own implicit directories.
+        var shared = _mounts.Shared.GetOrBuild(descriptor.Digest, () =>
+        {
+            var built = EstargzLayout.Build(found.Toc, found.DataEnd, _options.UserXattr, _options.Verify, _options.Cache.ReadBytes);
+            return new SharedLayer(built.Root, new EstargzContent(built, _fetch, _cache, image.Reference, descriptor, _options.Verify,
+                _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest), found.Compression), _logger, built);
+        });
+        var (layout, content) = ((EstargzLayout)shared.Format!, (EstargzContent)shared.Content);
+        var chainTree = LowerDirectoryAttributes.Resolve(layout.Root, LowerTrees(image.Manifest, descriptor.Digest));
         var laidOut = Stopwatch.GetTimestamp();
         await PrefetchAsync(content, layout, descriptor.Digest, cancellationToken).ConfigureAwait(false);
         var landmark = Stopwatch.GetTimestamp();
-        var mounted = await _mounts.ServeAsync(mountpoint, image.Reference, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
+        var mounted = await _mounts.ServeAsync(mountpoint, image.Reference, descriptor, shared, chainTree, cancellationToken).ConfigureAwait(false);
         EstargzLog.LayerMounted(_logger, descriptor.Digest, mountpoint, layout.Entries, layout.Chunks.Count, layout.Groups.Count, found.Digest);
         EstargzLog.MountTimes(_logger, descriptor.Digest, Milliseconds(started, Stopwatch.GetTimestamp()), Milliseconds(started, resolved),
             Milliseconds(resolved, tocDone), prefetched ? "prefetched" : "fetched", Milliseconds(tocDone, laidOut), Milliseconds(laidOut, landmark),
@@ -98,7 +103,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         }
         else
         {
-            _fill.Enqueue(new FillRequest(image.Reference, descriptor, new LayerIndexFile(found.Digest, found.Json, layout.UncompressedSize), layout.Root,
+            _fill.Enqueue(new FillRequest(image.Reference, descriptor, new LayerIndexFile(found.Digest, found.Json, layout.UncompressedSize), mounted.Root,
                 DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds), EstargzLayout.FormatEntries));
         }
         return Mounted(found.Digest, local: false);
@@ -151,16 +156,24 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     /// <summary>A layer the store holds: its tree from the kept TOC, its files from the local copy; no network.</summary>
     private async Task<MountResult> MountFromStoreAsync(LayerRequest layer, LocalLayer local, string mountpoint, string? imageKey, CancellationToken cancellationToken)
     {
-        var json = await File.ReadAllBytesAsync(local.ZtocPath, cancellationToken).ConfigureAwait(false);
-        var toc = TocReader.Parse(json, local.ZtocDigest); // the stored TOC still matches its digest
-        // Reads go to the local copy; the layout's blob offsets only matter should the layer be read before promotion.
-        var layout = EstargzLayout.Build(toc, local.Size, _options.UserXattr, requireDigests: false, _options.Cache.ReadBytes);
-        ImplicitDirectories.CopyToTree(local.FsPath, layout.Root);
-        var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
         var repository = ImageReference.Parse(layer.ImageReference!);
-        var content = new EstargzContent(layout, _fetch, _cache, repository, descriptor, _options.Verify, _options.Cache.ReadaheadGroups,
-            () => _store.Partial(descriptor.Digest), TocPrefetcher.Compression(local.MediaType) ?? EstargzCompression.Gzip);
-        var mounted = await _mounts.ServeAsync(mountpoint, repository, descriptor, layout.Root, content, cancellationToken).ConfigureAwait(false);
+        var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
+        var shared = _mounts.Shared.Find(local.Digest);
+        if (shared is null)
+        {
+            var json = await File.ReadAllBytesAsync(local.ZtocPath, cancellationToken).ConfigureAwait(false);
+            var toc = TocReader.Parse(json, local.ZtocDigest); // the stored TOC still matches its digest
+            shared = _mounts.Shared.GetOrBuild(local.Digest, () =>
+            {
+                // Reads go to the local copy; the layout's blob offsets only matter should the layer be read before promotion.
+                var layout = EstargzLayout.Build(toc, local.Size, _options.UserXattr, requireDigests: false, _options.Cache.ReadBytes);
+                return new SharedLayer(layout.Root, new EstargzContent(layout, _fetch, _cache, repository, descriptor, _options.Verify,
+                    _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest), TocPrefetcher.Compression(local.MediaType) ?? EstargzCompression.Gzip),
+                    _logger, layout);
+            });
+        }
+        var mounted = await _mounts.ServeAsync(mountpoint, repository, descriptor, shared, ImplicitDirectories.ResolveFrom(local.FsPath, shared.Tree),
+            cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, null);
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
         EstargzLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);

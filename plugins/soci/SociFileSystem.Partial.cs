@@ -17,16 +17,13 @@ internal sealed partial class SociFileSystem
     private async Task<MountResult> MountFromPartialAsync(LayerRequest layer, PartialLayer partial, string mountpoint, string? imageKey,
         CancellationToken cancellationToken)
     {
-        var bytes = await File.ReadAllBytesAsync(partial.ZtocPath, cancellationToken).ConfigureAwait(false);
-        if (OciDigest.Compute(bytes).ToString() != partial.ZtocDigest)
-            throw new InvalidDataException($"the stored zTOC of layer {partial.Digest} no longer matches its digest {partial.ZtocDigest}");
-        var ztoc = ZtocSource.Parse(partial.ZtocDigest, bytes);
         var descriptor = new Descriptor { MediaType = partial.MediaType, Digest = partial.Digest, Size = partial.Size };
         var repository = ImageReference.Parse(layer.ImageReference!);
         var lowers = _mounts.LowerTrees(partial.Lowers);
         var indexDigest = layer.SociIndexDigest ?? partial.IndexDigest;
-        var mounted = await ServeAsync(mountpoint, repository, descriptor, ztoc.Ztoc, tree => LowerDirectoryAttributes.Apply(tree, lowers), cancellationToken)
-            .ConfigureAwait(false);
+        var mounted = await ServeAsync(mountpoint, repository, descriptor,
+            () => ZtocSource.Parse(partial.ZtocDigest, StoredZtoc(partial.ZtocPath, partial.ZtocDigest, partial.Digest)).Ztoc,
+            tree => LowerDirectoryAttributes.Resolve(tree, lowers), cancellationToken).ConfigureAwait(false);
         SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);
         if (_store.Attach(partial.Digest, mountpoint, partial.Size, imageKey, indexDigest) is { } localPath)
         {
@@ -34,7 +31,10 @@ internal sealed partial class SociFileSystem
         }
         else
         {
-            _fill.Enqueue(new FillRequest(repository, descriptor, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, ztoc.Ztoc.UncompressedArchiveSize), mounted.Root,
+            // The shared layer knows the archive's size; a zTOC is parsed again only if it went meanwhile.
+            var bytes = StoredZtoc(partial.ZtocPath, partial.ZtocDigest, partial.Digest);
+            var uncompressedSize = _mounts.Shared.Find(partial.Digest)?.Format as long? ?? ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc.UncompressedArchiveSize;
+            _fill.Enqueue(new FillRequest(repository, descriptor, new LayerIndexFile(partial.ZtocDigest, bytes, uncompressedSize), mounted.Root,
                 DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
         }
         return Mounted(indexDigest, local: false);

@@ -52,6 +52,9 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     /// <inheritdoc />
     public BackendCapabilities Capabilities => BackendCapabilities.Lazy;
 
+    /// <summary>How many layer digests have a tree shared by their mounts (tests: freed with a layer's last mount).</summary>
+    internal int SharedLayerCount => _mounts.Shared.Count;
+
     private async Task<MountResult> MountLayerAsync(LayerRequest layer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layer);
@@ -73,7 +76,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         var ztoc = await _ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc.Ztoc, layer.LayerDigest!);
         var lowers = LowerTrees(image.Index, descriptor.Digest);
-        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, ztoc.Ztoc, tree => LowerDirectoryAttributes.Apply(tree, lowers), cancellationToken)
+        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, () => ztoc.Ztoc, tree => LowerDirectoryAttributes.Resolve(tree, lowers), cancellationToken)
             .ConfigureAwait(false);
         SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, image.IndexDigest) is { } localPath)
@@ -118,34 +121,47 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     }
 
     /// <summary>
-    /// Builds the layer's tree and serves it over FUSE at <paramref name="mountpoint"/>; <paramref name="implicitDirectories"/>
-    /// gives the tree's implicit directories their attributes (from the lower layers, or from the store's copy).
+    /// Serves the layer over FUSE at <paramref name="mountpoint"/>: its tree and content are the ones every mount of the
+    /// layer shares (built by the first from the zTOC <paramref name="parse"/> gives), <paramref name="chainTree"/> gives the chain's view
+    /// of the tree (its implicit directories' attributes, from the lower layers or from the store's copy).
     /// </summary>
-    private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Ztoc ztoc,
-        Action<LayerInode> implicitDirectories, CancellationToken cancellationToken)
+    private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Func<Ztoc> parse,
+        Func<LayerInode, LayerInode> chainTree, CancellationToken cancellationToken)
     {
-        var tree = ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
-        implicitDirectories(tree);
-        var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
-        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest),
-            _options.Cache.KeepDecompressed ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
-        return await _mounts.ServeAsync(mountpoint, repository, descriptor, tree, content, cancellationToken).ConfigureAwait(false);
+        var shared = _mounts.Shared.GetOrBuild(descriptor.Digest, () =>
+        {
+            var ztoc = parse();
+            var tree = ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
+            var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
+            var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest),
+                _options.Cache.KeepDecompressed ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
+            return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
+        });
+        return await _mounts.ServeAsync(mountpoint, repository, descriptor, shared, chainTree(shared.Tree), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A layer the store holds: its tree from the kept zTOC, its files from the local copy; no network.</summary>
     private async Task<MountResult> MountFromStoreAsync(LayerRequest layer, LocalLayer local, string mountpoint, string? imageKey, CancellationToken cancellationToken)
     {
-        var bytes = await File.ReadAllBytesAsync(local.ZtocPath, cancellationToken).ConfigureAwait(false);
-        if (OciDigest.Compute(bytes).ToString() != local.ZtocDigest)
-            throw new InvalidDataException($"the stored zTOC of layer {local.Digest} no longer matches its digest {local.ZtocDigest}");
-        var ztoc = ZtocSource.Parse(local.ZtocDigest, bytes).Ztoc;
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
-        var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor, ztoc,
-            tree => ImplicitDirectories.CopyToTree(local.FsPath, tree), cancellationToken).ConfigureAwait(false);
+        var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor,
+            () => ZtocSource.Parse(local.ZtocDigest, StoredZtoc(local.ZtocPath, local.ZtocDigest, local.Digest)).Ztoc,
+            tree => ImplicitDirectories.ResolveFrom(local.FsPath, tree), cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, layer.SociIndexDigest ?? local.IndexDigest);
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
         SociLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);
         return Mounted(layer.SociIndexDigest ?? local.IndexDigest, local: true);
+    }
+
+    /// <summary>
+    /// The zTOC the store keeps for a layer, checked against its digest; read only when a mount builds the layer's tree
+    /// (another snapshot of the layer serving already means the tree is there) or records its fill.
+    /// </summary>
+    private static byte[] StoredZtoc(string path, string digest, string layerDigest)
+    {
+        var bytes = File.ReadAllBytes(path);
+        return OciDigest.Compute(bytes).ToString() == digest ? bytes
+            : throw new InvalidDataException($"the stored zTOC of layer {layerDigest} no longer matches its digest {digest}");
     }
 
     private static MountResult Mounted(string? indexDigest, bool local) => MountResult.Mounted with

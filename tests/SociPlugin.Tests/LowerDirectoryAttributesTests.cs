@@ -13,7 +13,7 @@ public sealed class LowerDirectoryAttributesTests
         var lower = ZtocLayerEntries.BuildTree(lowerZtoc, userXattr: false);
         var upper = ZtocLayerEntries.BuildTree(upperZtoc, userXattr: false);
 
-        LowerDirectoryAttributes.Apply(upper, [lower]);
+        upper = LowerDirectoryAttributes.Resolve(upper, [lower]);
 
         var data = upper.Children!["data"];
         Assert.Equal((0x1E8u, 1000u, 1000u), (data.Permissions, data.Uid, data.Gid));
@@ -27,7 +27,7 @@ public sealed class LowerDirectoryAttributesTests
         var lower = ZtocLayerEntries.BuildTree(lowerZtoc, userXattr: false);
         var upper = ZtocLayerEntries.BuildTree(upperZtoc, userXattr: false);
 
-        LowerDirectoryAttributes.Apply(upper, [lower]);
+        upper = LowerDirectoryAttributes.Resolve(upper, [lower]);
 
         Assert.Equal((0x1C0u, 7u), (upper.Children!["data"].Permissions, upper.Children["data"].Uid));
     }
@@ -39,7 +39,7 @@ public sealed class LowerDirectoryAttributesTests
         var (lowerZtoc, _) = await new LayerTarBuilder().File("other", "x").BuildZtocAsync();
         var upper = ZtocLayerEntries.BuildTree(upperZtoc, userXattr: false);
 
-        LowerDirectoryAttributes.Apply(upper, [ZtocLayerEntries.BuildTree(lowerZtoc, userXattr: false)]);
+        upper = LowerDirectoryAttributes.Resolve(upper, [ZtocLayerEntries.BuildTree(lowerZtoc, userXattr: false)]);
 
         Assert.Equal((0x1EDu, 0u), (upper.Children!["new"].Permissions, upper.Children["new"].Uid));
     }

@@ -49,13 +49,20 @@ public sealed class LayerMounts
     /// <summary>The layer served at <paramref name="mountpoint"/>, if any.</summary>
     public bool TryGet(string mountpoint, out MountedLayer mounted) => _layers.TryGetValue(Normalize(mountpoint), out mounted!);
 
-    /// <summary>Serves <paramref name="tree"/> over FUSE at <paramref name="mountpoint"/> (normalized), its files read from <paramref name="content"/>.</summary>
-    public async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, LayerInode tree, ILayerContent content,
+    /// <summary>The trees, contents and nodes every mount of a layer digest shares; forgotten with the layer's last mount.</summary>
+    public SharedLayers Shared { get; } = new();
+
+    /// <summary>
+    /// Serves <paramref name="chainTree"/> (the chain's view of <paramref name="shared"/>'s tree, see <see cref="ChainTree"/>)
+    /// over FUSE at <paramref name="mountpoint"/> (normalized), with <paramref name="shared"/>'s nodes and content.
+    /// </summary>
+    public async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, SharedLayer shared, LayerInode chainTree,
         CancellationToken cancellationToken)
     {
-        var root = LayerView.Build(tree, OwnerMapping.Identity, content, _logger);
+        ArgumentNullException.ThrowIfNull(shared);
+        var root = LayerView.ForChain(chainTree, shared.Nodes);
         var mount = await FuseMount.MountAsync(mountpoint, root, _mountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
-        var mounted = new MountedLayer(mountpoint, mount, tree, content, repository, descriptor);
+        var mounted = new MountedLayer(mountpoint, mount, chainTree, shared.Content, repository, descriptor);
         if (!_layers.TryAdd(mountpoint, mounted))
         {
             await mount.DisposeAsync().ConfigureAwait(false);
@@ -121,7 +128,11 @@ public sealed class LayerMounts
             await StopServingAsync(mounted).ConfigureAwait(false);
             _log.LayerUnmounted(_logger, mounted.Layer.Digest, key);
             var digest = mounted.Layer.Digest;
-            if (!_layers.Values.Any(l => l.Layer.Digest == digest)) _cache.Evict(digest);
+            if (!_layers.Values.Any(l => l.Layer.Digest == digest))
+            {
+                _cache.Evict(digest);
+                Shared.Forget(digest); // the layer's last mount: its tree goes
+            }
             if (_store.Detach(digest, key)) await FreeAsync(digest).ConfigureAwait(false);
         }
         else if (_views.TryRemove(key, out var view))

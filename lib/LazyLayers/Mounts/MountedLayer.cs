@@ -6,7 +6,8 @@ using PluggableSnapshotter.Registry;
 namespace PluggableSnapshotter.LazyLayers.Mounts;
 
 /// <summary>
-/// A layer a lazy backend serves at <see cref="Mountpoint"/>: its FUSE mount, the tree behind it (id-mapped views reuse it),
+/// A layer a lazy backend serves at <see cref="Mountpoint"/>: its FUSE mount, its chain's view of the layer's shared tree
+/// (<see cref="ChainTree"/>; id-mapped views and upper layers' implicit directories read it),
 /// where its bytes come from, and whether a bind of its local copy sits on top of the FUSE mount.
 /// </summary>
 public sealed class MountedLayer(string mountpoint, FuseMount mount, LayerInode root, ILayerContent content, ImageReference repository, Descriptor layer)

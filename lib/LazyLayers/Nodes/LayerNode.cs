@@ -12,6 +12,9 @@ public class LayerNode(LayerInode inode, OwnerMapping owners) : FuseNode, INodeG
 {
     public LayerInode Inode { get; } = inode;
 
+    /// <summary>How this view shows owners.</summary>
+    public OwnerMapping Owners { get; } = owners;
+
     /// <summary>st_mode: the type bits of the inode's kind and its permission bits.</summary>
     public uint Mode => TypeBits(Inode.Type) | Inode.Permissions;
 
@@ -28,8 +31,8 @@ public class LayerNode(LayerInode inode, OwnerMapping owners) : FuseNode, INodeG
                 _ => 0,
             },
             LinkCount = Inode.LinkCount,
-            Uid = owners.Uid(Inode.Uid),
-            Gid = owners.Gid(Inode.Gid),
+            Uid = Owners.Uid(Inode.Uid),
+            Gid = Owners.Gid(Inode.Gid),
             Rdev = Inode.Type is LayerInodeType.CharacterDevice or LayerInodeType.BlockDevice
                 ? FuseAttributes.MakeDevice(Inode.DevMajor, Inode.DevMinor) : 0,
             ModificationTime = Inode.ModificationTime,

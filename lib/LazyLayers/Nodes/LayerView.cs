@@ -7,7 +7,8 @@ namespace PluggableSnapshotter.LazyLayers.Nodes;
 /// <summary>
 /// Builds the FUSE nodes of one view of a layer tree: one node per inode (so every name of a hard link is the same
 /// node, as the kernel expects), owners shown through <see cref="OwnerMapping"/>. Several views share one tree and one
-/// <see cref="ILayerContent"/>.
+/// <see cref="ILayerContent"/>; every snapshot of a layer shares its nodes too (<see cref="SharedLayer"/>), but for a
+/// chain's own implicit directories (<see cref="ForChain"/>).
 /// </summary>
 public static class LayerView
 {
@@ -42,5 +43,31 @@ public static class LayerView
             directory.SetChildren(children);
         }
         return rootNode;
+    }
+
+    /// <summary>
+    /// The nodes of a chain's view of a shared tree (<see cref="ChainTree"/>): the shared nodes, but for new directory
+    /// nodes over the chain's copies (its implicit directories and their ancestors), which list the shared children.
+    /// Returns <paramref name="shared"/> itself when the chain's tree is the shared one.
+    /// </summary>
+    /// <param name="chainRoot">The chain's view of <paramref name="shared"/>'s tree: the same names in the same order.</param>
+    /// <param name="shared">The root node over the shared tree.</param>
+    public static LayerDirectoryNode ForChain(LayerInode chainRoot, LayerDirectoryNode shared)
+    {
+        ArgumentNullException.ThrowIfNull(chainRoot);
+        ArgumentNullException.ThrowIfNull(shared);
+        if (ReferenceEquals(chainRoot, shared.Inode)) return shared;
+        var children = new List<KeyValuePair<string, LayerNode>>(chainRoot.Children!.Count);
+        var index = 0;
+        foreach (var (name, inode) in chainRoot.Children)
+        {
+            var sharedChild = (LayerNode)shared.Entries[index++].Node;
+            // The chain's copies are directories only; their shape is the shared tree's, so entries line up by index.
+            var child = ReferenceEquals(inode, sharedChild.Inode) ? sharedChild : ForChain(inode, (LayerDirectoryNode)sharedChild);
+            children.Add(KeyValuePair.Create(name, child));
+        }
+        var node = new LayerDirectoryNode(chainRoot, shared.Owners);
+        node.SetChildren(children);
+        return node;
     }
 }

@@ -23,15 +23,19 @@ public static class ImplicitDirectories
         }
     });
 
-    /// <summary>Gives the tree's implicit directories the attributes of the same directories under <paramref name="fsPath"/>.</summary>
-    public static void CopyToTree(string fsPath, LayerInode root) => Visit(root, fsPath, (inode, path) =>
+    /// <summary>
+    /// The chain's view of <paramref name="shared"/> (see <see cref="ChainTree"/>) whose implicit directories have the
+    /// attributes of the same directories under <paramref name="fsPath"/>.
+    /// </summary>
+    public static LayerInode ResolveFrom(string fsPath, LayerInode shared) => ChainTree.Resolve(shared, (inode, path) =>
     {
-        var status = FileStatus.Of(path);
+        var directory = Path.Join(fsPath, string.Join('/', path));
+        var status = FileStatus.Of(directory);
         (inode.Permissions, inode.Uid, inode.Gid) = (status.Permissions, status.Uid, status.Gid);
         inode.ModificationTime = new UnixTime(status.Modified.Seconds, (uint)status.Modified.Nanoseconds);
-        foreach (var name in Xattrs.List(path))
+        foreach (var name in Xattrs.List(directory))
         {
-            if (!IsOverlayXattr(name) && Xattrs.Get(path, name) is { } value) inode.SetXattr(name, value);
+            if (!IsOverlayXattr(name) && Xattrs.Get(directory, name) is { } value) inode.SetXattr(name, value);
         }
     });
 

@@ -4,13 +4,24 @@ namespace PluggableSnapshotter.LazyLayers.Tree;
 
 /// <summary>
 /// One inode of a layer's file tree as its format's index (zTOC, eStargz TOC) describes it. Hard links are one inode under several names; directories
-/// hold their children by name. Built once per layer by the format's tree builder and never changed after.
+/// hold their children by name. Built once per layer digest by the format's tree builder, shared by every snapshot of
+/// the layer and never changed after; a chain's own attributes for implicit directories live on copies
+/// (<see cref="ChainTree"/>).
 /// </summary>
 public sealed class LayerInode
 {
     private static long s_lastIno;
 
     public LayerInode(LayerInodeType type) => (Type, Ino) = (type, (ulong)Interlocked.Increment(ref s_lastIno));
+
+    private LayerInode(LayerInode other)
+    {
+        (Type, Ino, Permissions, Uid, Gid, ModificationTime) = (other.Type, other.Ino, other.Permissions, other.Uid, other.Gid, other.ModificationTime);
+        (Size, DataOffset, LinkTarget, DevMajor, DevMinor, LinkCount, Implicit) =
+            (other.Size, other.DataOffset, other.LinkTarget, other.DevMajor, other.DevMinor, other.LinkCount, other.Implicit);
+        Xattrs = other.Xattrs is null ? null : new SortedDictionary<string, byte[]>(other.Xattrs, StringComparer.Ordinal);
+        Children = other.Children is null ? null : new SortedDictionary<string, LayerInode>(other.Children, StringComparer.Ordinal);
+    }
 
     public LayerInodeType Type { get; }
 
@@ -52,6 +63,25 @@ public sealed class LayerInode
     /// attributes the layers below have for it (see <see cref="LowerDirectoryAttributes"/>).
     /// </summary>
     public bool Implicit { get; set; }
+
+    /// <summary>
+    /// A copy for one chain's view of the tree: the same <see cref="Ino"/> (the same file to the kernel) and attributes,
+    /// its own xattrs and child map (the children themselves are shared).
+    /// </summary>
+    public LayerInode Copy() => new(this);
+
+    /// <summary>Same mode, owner, time and xattrs: what a chain may change on an implicit directory.</summary>
+    public bool SameDirectoryAttributes(LayerInode other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if ((Permissions, Uid, Gid, ModificationTime) != (other.Permissions, other.Uid, other.Gid, other.ModificationTime)) return false;
+        if ((Xattrs?.Count ?? 0) != (other.Xattrs?.Count ?? 0)) return false;
+        foreach (var (name, value) in Xattrs ?? Enumerable.Empty<KeyValuePair<string, byte[]>>())
+        {
+            if (other.Xattrs!.GetValueOrDefault(name) is not { } theirs || !value.AsSpan().SequenceEqual(theirs)) return false;
+        }
+        return true;
+    }
 
     public void SetXattr(string name, byte[] value) => (Xattrs ??= new SortedDictionary<string, byte[]>(StringComparer.Ordinal))[name] = value;
 

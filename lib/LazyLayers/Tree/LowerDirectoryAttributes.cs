@@ -10,27 +10,16 @@ public static class LowerDirectoryAttributes
 {
     private static readonly string[] OverlayXattrPrefixes = ["trusted.overlay.", "user.overlay."];
 
-    /// <param name="root">The layer's tree.</param>
-    /// <param name="lowers">The trees of the layers below, nearest first (layers not served by this backend are missing).</param>
-    public static void Apply(LayerInode root, IReadOnlyList<LayerInode> lowers)
+    /// <summary>The chain's view of <paramref name="shared"/> (see <see cref="ChainTree"/>): its implicit directories with the lowers' attributes.</summary>
+    /// <param name="shared">The layer's tree, shared by every snapshot of the layer.</param>
+    /// <param name="lowers">The chain's trees of the layers below, nearest first (layers not served by this backend are missing).</param>
+    public static LayerInode Resolve(LayerInode shared, IReadOnlyList<LayerInode> lowers)
     {
-        if (lowers.Count == 0) return;
-        Visit(root, [], lowers);
+        ArgumentNullException.ThrowIfNull(lowers);
+        return lowers.Count == 0 ? shared : ChainTree.Resolve(shared, (directory, path) => CopyFromLowers(directory, path, lowers));
     }
 
-    private static void Visit(LayerInode directory, List<string> path, IReadOnlyList<LayerInode> lowers)
-    {
-        foreach (var (name, child) in directory.Children!)
-        {
-            if (!child.IsDirectory) continue;
-            path.Add(name);
-            if (child.Implicit) CopyFromLowers(child, path, lowers);
-            Visit(child, path, lowers);
-            path.RemoveAt(path.Count - 1);
-        }
-    }
-
-    private static void CopyFromLowers(LayerInode directory, List<string> path, IReadOnlyList<LayerInode> lowers)
+    private static void CopyFromLowers(LayerInode directory, IReadOnlyList<string> path, IReadOnlyList<LayerInode> lowers)
     {
         foreach (var lower in lowers)
         {

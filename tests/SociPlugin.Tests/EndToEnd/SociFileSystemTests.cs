@@ -57,6 +57,30 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public async Task MountAsync_SameLayerTwice_SharesOneTreeUntilTheLastUnmount()
+    {
+        var ct = SociImages.Timeout;
+        var first = await RequestAsync(images.Converted, layerIndex: 1, ct);
+        var second = await RequestAsync(images.Converted, layerIndex: 1, ct);
+        Assert.True((await _fileSystem.MountAsync(first, ct)).IsMounted);
+        Assert.True((await _fileSystem.MountAsync(second, ct)).IsMounted);
+
+        // One tree: the same inode numbers and content in both snapshots.
+        var (a, b) = (Path.Combine(first.Mountpoint, "data/nested/deeper/file"), Path.Combine(second.Mountpoint, "data/nested/deeper/file"));
+        Assert.Equal(0, Syscall.stat(a, out var statA));
+        Assert.Equal(0, Syscall.stat(b, out var statB));
+        Assert.Equal(statA.st_ino, statB.st_ino);
+        Assert.Equal(await File.ReadAllTextAsync(a, ct), await File.ReadAllTextAsync(b, ct));
+        Assert.Equal(1, _fileSystem.SharedLayerCount);
+
+        await _fileSystem.UnmountAsync(first.Mountpoint, ct);
+        Assert.Equal(1, _fileSystem.SharedLayerCount);
+        Assert.Equal("deep\n", await File.ReadAllTextAsync(b, ct));
+        await _fileSystem.UnmountAsync(second.Mountpoint, ct);
+        Assert.Equal(0, _fileSystem.SharedLayerCount);
+    }
+
+    [RootOnlyFact]
     public async Task Read_RegistryStopsAnswering_EioWithinTheDeadlineCachedFilesStillReadAndRecoversWhenItAnswers()
     {
         var ct = SociImages.Timeout;
