@@ -327,6 +327,9 @@ if [[ " ${names[*]} " == *" small "* ]]; then
     run_container pluggable "$registry/bench/small:v$i-soci" "mem10-$i" 'echo hi' "$rep/mem10.out"
   done
   memory+=("10 images mounted, a container run in each: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB ($(awk -v p="$rep/" 'index($5, p) == 1 && / - fuse/' /proc/self/mountinfo | wc -l) FUSE mounts)")
+  # The same daemon once idle: the host's trimmer compacts the heap after 5-10 s without work (IdleMemoryTrimmer).
+  sleep 15
+  memory+=("  the same, 15 s later (idle): VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB")
   run_container pluggable "$registry/bench/small:v10-soci" "mem10-read" 'find / -xdev -type f -exec cat {} + >/dev/null; echo done' "$rep/mem10.out"
   memory+=("then every file of one read: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB, VmHWM $(rig_vm VmHWM "$RIG_DAEMON_PID") MB")
   rig_kill_shims "$RIG_CTR_ADDRESS"
