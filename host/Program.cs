@@ -104,6 +104,7 @@ builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SnapshotterHolder>();
 builder.Services.AddSingleton<PrepareMetrics>();
+builder.Services.AddSingleton<CallMetrics>();
 builder.Services.AddSingleton<FuseKeeperLauncher>();
 builder.Services.AddSingleton<BackendLoader>();
 builder.Services.AddSingleton<ISnapshotterFactory, SnapshotterFactory>();
@@ -111,6 +112,8 @@ builder.Services.AddHostedService<SnapshotterService>();
 builder.Services.AddHostedService<IdleMemoryTrimmer>();
 builder.Services.AddGrpc(grpc =>
 {
+    // Outermost first: the timing sees the status code the error mapping chose.
+    grpc.Interceptors.Add<CallTimingInterceptor>();
     grpc.Interceptors.Add<ErrorMappingInterceptor>();
     grpc.MaxReceiveMessageSize = 16 * 1024 * 1024;
     grpc.EnableDetailedErrors = true;

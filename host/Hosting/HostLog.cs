@@ -57,6 +57,9 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 32, Level = LogLevel.Debug, Message = "{Method}: {Code}: {Message}")]
     public static partial void CallRefused(ILogger logger, string method, global::Grpc.Core.StatusCode code, string message);
 
+    [LoggerMessage(EventId = 33, Level = LogLevel.Debug, Message = "{Method}: {Code} in {Milliseconds:0.###} ms")]
+    public static partial void CallTimed(ILogger logger, string method, global::Grpc.Core.StatusCode code, double milliseconds);
+
     // The overlay core: features, remote snapshots (41-49).
     [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "overlayfs options: index=off {IndexOff}, userxattr {UserXattr}")]
     public static partial void OverlayOptions(ILogger logger, bool indexOff, bool userXattr);

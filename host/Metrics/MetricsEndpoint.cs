@@ -21,6 +21,7 @@ internal static class MetricsEndpoint
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PrepareMetrics.MeterName, PluginMeters.Prefix + "*")
             .AddView(MetricNames.PrepareDuration, new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.MillisecondBuckets })
+            .AddView(MetricNames.CallDuration, new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.CallMillisecondBuckets })
             .AddView(MetricNames.SociOperationDuration, new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.MillisecondBuckets })
             // SOCI's names are kept as they are (soci_fs_operation_count, not ..._count_total).
             .AddPrometheusExporter(prometheus => prometheus.DisableTotalNameSuffixForCounters = true));

@@ -7,7 +7,8 @@ namespace PluggableSnapshotter.Fuse;
 /// Requests answered and failed, by opcode, over every session of this copy of the library (each plugin loads its own,
 /// so the counts are the plugin's). Counting is two array slots and an interlocked add on the reply path: no allocation
 /// and no lock, so the request loop stays allocation-free (tests/Fuse.Tests/HotPath). A failure is an answer of EIO:
-/// what a node's fault or a failed fetch becomes; ENOENT, ENODATA and the like are ordinary answers.
+/// what a node's fault or a failed fetch becomes; ENOENT, ENODATA and the like are ordinary answers. INTERRUPT, which
+/// is never answered, counts the interrupts received.
 /// </summary>
 public static class FuseOperationCounts
 {

@@ -6,6 +6,7 @@ internal enum InitFlags : uint
 {
     AsyncRead = 1 << 0,
     BigWrites = 1 << 5,
+    NoOpenSupport = 1 << 17, // the kernel takes ENOSYS to OPEN as "no OPEN (nor RELEASE) needed from now on"
     DoReaddirplus = 1 << 13,
     ReaddirplusAuto = 1 << 14,
     ParallelDirops = 1 << 18,

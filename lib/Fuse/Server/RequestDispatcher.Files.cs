@@ -16,6 +16,13 @@ internal sealed partial class RequestDispatcher
             return;
         }
 
+        if (_openless)
+        {
+            // The kernel records no_open and serves this and every later open itself (see Openless).
+            ReplyError(context, Errno.ENOSYS);
+            return;
+        }
+
         Errno denied = await CheckPermissionAsync(context, node, AccessRead, token).ConfigureAwait(false);
         if (denied != Errno.None)
         {

@@ -20,7 +20,8 @@ internal sealed partial class RequestDispatcher
     private const uint OldestMinor = 23;
 
     private const InitFlags Wanted = InitFlags.AsyncRead | InitFlags.BigWrites | InitFlags.DoReaddirplus
-        | InitFlags.ReaddirplusAuto | InitFlags.ParallelDirops | InitFlags.MaxPages | InitFlags.CacheSymlinks;
+        | InitFlags.ReaddirplusAuto | InitFlags.ParallelDirops | InitFlags.MaxPages | InitFlags.CacheSymlinks
+        | InitFlags.NoOpenSupport;
 
     /// <summary>The largest READ payload the kernel will ask for, fixed at INIT.</summary>
     public int MaxRead => _maxRead;
@@ -33,6 +34,7 @@ internal sealed partial class RequestDispatcher
     {
         _maxRead = init.MaxRead;
         _passthrough = init.Passthrough;
+        _openless = Openless((InitFlags)init.Flags, init.Passthrough);
         Negotiated = init;
     }
 
@@ -99,6 +101,7 @@ internal sealed partial class RequestDispatcher
             TimeGranularity = 1,
             MaxPages = (ushort)maxPages,
         };
+        _openless = Openless(granted, passthrough);
         Negotiated = new NegotiatedInit(reply.Minor, reply.Flags, reply.Flags2, maxPages, passthrough, uring);
         _maxRead = Negotiated.Value.MaxRead;
         SendStruct(context, reply);
@@ -112,6 +115,17 @@ internal sealed partial class RequestDispatcher
             initialized.TrySetResult();
         }
     }
+
+    /// <summary>
+    /// Whether OPEN is answered ENOSYS, after which the kernel sends neither OPEN nor RELEASE for files of this
+    /// connection and keeps their page cache across opens (fs/fuse/file.c: a zero-message open defaults to
+    /// FOPEN_KEEP_CACHE): two round trips less per file opened (a container start opens a handful through overlayfs,
+    /// a read of every file of an image 20k). Only when nothing needs OPEN: no passthrough (its answer carries the
+    /// backing file), the page cache kept anyway, the kernel checking modes (default_permissions) and a read-only
+    /// mount (the VFS refuses writing opens itself).
+    /// </summary>
+    private bool Openless(InitFlags granted, bool passthrough) =>
+        (granted & InitFlags.NoOpenSupport) != 0 && !passthrough && options.KeepCache && options.DefaultPermissions && options.ReadOnly;
 
     /// <summary>Entries per ring queue: the option, kept to what a queue can sensibly hold.</summary>
     public int UringQueueDepth => Math.Clamp(options.UringQueueDepth, 2, 1024);

@@ -61,6 +61,13 @@ public sealed class MetricsEndToEndTests(SociImages images)
         Assert.True(scrape.Sum("pluggable_snapshotter_prepare_duration_milliseconds_count", ("role", "lazy"), ("chain", "lazy")) == lazyLayers.Count, why);
         Assert.True(scrape.Sum("pluggable_snapshotter_prepare_duration_milliseconds_sum", ("role", "parallel"), ("chain", "parallel")) > 0, why);
 
+        // Every snapshots API call timed by method and code: each lazy layer's Prepare answered AlreadyExists, and the
+        // container's own rw snapshot prepared, its mounts asked for.
+        Assert.True(scrape.Sum("pluggable_snapshotter_call_duration_milliseconds_count", ("method", "Prepare"), ("code", "AlreadyExists")) >= lazyLayers.Count, why);
+        Assert.True(scrape.Sum("pluggable_snapshotter_call_duration_milliseconds_count", ("method", "Prepare"), ("code", "OK")) >= 1, why);
+        Assert.True(scrape.Sum("pluggable_snapshotter_call_duration_milliseconds_count", ("method", "Mounts"), ("code", "OK")) >= 1, why);
+        Assert.True(scrape.Sum("pluggable_snapshotter_call_duration_milliseconds_sum", ("method", "Mounts")) > 0, why);
+
         // The soci backend's own families, under SOCI's names where it has them.
         Assert.True(scrape.Sum("soci_fs_operation_duration_milliseconds_count", sociScope, ("operation_type", "mount")) == lazyLayers.Count, why);
         Assert.True(scrape.Sum("soci_fs_operation_duration_milliseconds_count", sociScope, ("operation_type", "remote_registry_get")) > 0, why);
