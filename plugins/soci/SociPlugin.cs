@@ -1,10 +1,12 @@
 using PluggableSnapshotter.LazyLayers;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
+using PluggableSnapshotter.Plugins.Soci.WarmUp;
 using PluggableSnapshotter.LazyLayers.Fill;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.Registry;
@@ -42,5 +44,6 @@ public sealed class SociPlugin : ISnapshotterPlugin
             provider.GetRequiredService<LayerApplier>(), options.BackgroundFill, options.UserXattr, provider.GetRequiredService<OnDemandActivity>(),
             provider.GetService<ILogger<BackgroundFill>>(), provider.GetRequiredService<LazyLayerMetrics>()));
         services.AddSingleton<IFileSystem, SociFileSystem>();
+        services.AddSingleton<IHostedService, SociWarmUpService>();
     }
 }

@@ -40,6 +40,10 @@ internal sealed class ZtocSource(RegistryClient registry)
         foreach (var ztoc in index.Ztocs) _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
+    /// <summary>Whether the zTOC <paramref name="descriptor"/> names is here already (prefetched), so taking it waits for nothing.</summary>
+    public bool IsReady(ImageReference repository, Descriptor descriptor) =>
+        _pending.TryGetValue(Key(repository, descriptor), out var entry) && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully;
+
     /// <summary>The zTOC <paramref name="descriptor"/> names, prefetched or fetched now.</summary>
     /// <exception cref="InvalidDataException">The zTOC is malformed.</exception>
     public async Task<FetchedZtoc> TakeAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken)
