@@ -25,7 +25,7 @@ internal sealed partial class SociFileSystem
         var repository = ImageReference.Parse(layer.ImageReference!);
         var lowers = _mounts.LowerTrees(partial.Lowers);
         var indexDigest = layer.SociIndexDigest ?? partial.IndexDigest;
-        var mounted = await ServeAsync(mountpoint, repository, descriptor, ztoc.Ztoc, tree => LowerDirectoryAttributes.Apply(tree, lowers), null, cancellationToken)
+        var mounted = await ServeAsync(mountpoint, repository, descriptor, ztoc.Ztoc, null, tree => LowerDirectoryAttributes.Apply(tree, lowers), null, cancellationToken)
             .ConfigureAwait(false);
         SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);
         if (_store.Attach(partial.Digest, mountpoint, partial.Size, imageKey, indexDigest) is { } localPath)

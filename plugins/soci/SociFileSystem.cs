@@ -77,7 +77,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         times.Lap("zTOC", prefetched ? "prefetched" : "fetched");
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc.Ztoc, layer.LayerDigest!);
         var lowers = LowerTrees(image.Index, descriptor.Digest);
-        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, ztoc.Ztoc, tree => LowerDirectoryAttributes.Apply(tree, lowers), times, cancellationToken)
+        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, ztoc.Ztoc, ztoc.TakeTree(), tree => LowerDirectoryAttributes.Apply(tree, lowers), times, cancellationToken)
             .ConfigureAwait(false);
         SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, image.IndexDigest) is { } localPath)
@@ -124,13 +124,13 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     }
 
     /// <summary>
-    /// Builds the layer's tree and serves it over FUSE at <paramref name="mountpoint"/>; <paramref name="implicitDirectories"/>
-    /// gives the tree's implicit directories their attributes (from the lower layers, or from the store's copy).
+    /// Builds the layer's tree (unless <paramref name="builtAhead"/> is it) and serves it over FUSE at <paramref name="mountpoint"/>;
+    /// <paramref name="implicitDirectories"/> gives the tree's implicit directories their attributes (from the lower layers, or from the store's copy).
     /// </summary>
-    private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Ztoc ztoc,
+    private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Ztoc ztoc, LayerInode? builtAhead,
         Action<LayerInode> implicitDirectories, MountTimes? times, CancellationToken cancellationToken)
     {
-        var tree = ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
+        var tree = builtAhead ?? ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
         implicitDirectories(tree);
         var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
         var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest),
@@ -149,7 +149,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
             throw new InvalidDataException($"the stored zTOC of layer {local.Digest} no longer matches its digest {local.ZtocDigest}");
         var ztoc = ZtocSource.Parse(local.ZtocDigest, bytes).Ztoc;
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
-        var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor, ztoc,
+        var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor, ztoc, null,
             tree => ImplicitDirectories.CopyToTree(local.FsPath, tree), null, cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, layer.SociIndexDigest ?? local.IndexDigest);
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);

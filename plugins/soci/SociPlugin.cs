@@ -6,6 +6,7 @@ using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
+using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Plugins.Soci.WarmUp;
 using PluggableSnapshotter.LazyLayers.Fill;
 using PluggableSnapshotter.LazyLayers.Store;
@@ -34,7 +35,8 @@ public sealed class SociPlugin : ISnapshotterPlugin
             provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<ImageCatalog>(), options.PullModes));
         services.AddSingleton(provider => new LazyLayerMetrics(context.Meter, provider.GetRequiredService<SpanCache>(), provider.GetRequiredService<LayerStore>()));
         services.AddSingleton<DiscoveredIndexCache>();
-        services.AddSingleton<ZtocSource>();
+        // Each zTOC's tree is built as it arrives: the image's later layers then only mount.
+        services.AddSingleton(provider => new ZtocSource(provider.GetRequiredService<RegistryClient>(), ztoc => ZtocLayerEntries.BuildTree(ztoc, options.UserXattr)));
         services.AddSingleton<OnDemandActivity>();
         services.AddSingleton(provider => new OnDemandFetch(provider.GetRequiredService<RegistryClient>(), options.Fetch, provider.GetRequiredService<OnDemandActivity>(),
             metrics: provider.GetRequiredService<LazyLayerMetrics>()));

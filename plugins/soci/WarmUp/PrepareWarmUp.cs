@@ -38,7 +38,8 @@ internal static class PrepareWarmUp
         var root = LayerView.Build(tree, OwnerMapping.Identity, new NoContent(), NullLogger.Instance);
         var entries = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
 
-        _ = SociIndexManifest.Parse(IndexJson(ztocDigest, ztocBytes.Length, descriptor));
+        if (SociIndexManifest.Parse(IndexJson(ztocDigest, ztocBytes.Length, descriptor)).ZtocFor(LayerDigest) is null)
+            throw new InvalidDataException("the warm-up's SOCI index lists no zTOC for its layer");
         _ = OciJson.Parse<ImageManifest>(ManifestJson(descriptor), "warm-up image manifest");
         return entries;
     }
@@ -95,7 +96,7 @@ internal static class PrepareWarmUp
 
     private static byte[] IndexJson(string ztocDigest, long ztocSize, Descriptor layer) => System.Text.Encoding.UTF8.GetBytes($$$"""
         {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"{{{SociMediaTypes.IndexV2}}}",
-         "config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},
+         "config":{"mediaType":"{{{SociMediaTypes.IndexV2}}}","digest":"{{{SociMediaTypes.EmptyJsonDigest}}}","size":2},
          "layers":[{"mediaType":"{{{SociMediaTypes.Ztoc}}}","digest":"{{{ztocDigest}}}","size":{{{ztocSize}}},
            "annotations":{"{{{SociAnnotations.ImageLayerDigest}}}":"{{{layer.Digest}}}","{{{SociAnnotations.ImageLayerMediaType}}}":"{{{layer.MediaType}}}"}}]}
         """);

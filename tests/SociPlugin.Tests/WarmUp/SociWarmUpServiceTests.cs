@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Plugins.Soci.WarmUp;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.WarmUp;
+
+/// <summary>The warm-up of the Prepare path at start: in the background, nothing mounted or fetched, never a failure.</summary>
+public sealed class SociWarmUpServiceTests
+{
+    [Fact]
+    public async Task RunAsync_MadeUpLayer_WalksEveryEntryOfItsTree()
+    {
+        // etc, var; etc/{hostname, hostname.link, name, gone (the whiteout)}; var/lib (opaque).
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(userXattr: false, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(userXattr: true, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task StartAsync_ReturnsAtOnce_WarmUpCompletesAndLogsNoFailure()
+    {
+        var logger = new EventLogger();
+        using var service = new SociWarmUpService(new SociBackendOptions(), logger);
+
+        await service.StartAsync(CancellationToken.None);
+        await service.Completion.WaitAsync(TimeSpan.FromMinutes(1));
+        await service.StopAsync(CancellationToken.None);
+
+        Assert.Contains(3023, logger.EventIds);
+        Assert.DoesNotContain(3024, logger.EventIds);
+    }
+
+    [Fact]
+    public async Task StopAsync_RightAfterStart_EndsWithoutFailure()
+    {
+        var logger = new EventLogger();
+        using var service = new SociWarmUpService(new SociBackendOptions(), logger);
+
+        await service.StartAsync(CancellationToken.None);
+        await service.StopAsync(CancellationToken.None);
+
+        Assert.True(service.Completion.IsCompletedSuccessfully);
+        Assert.DoesNotContain(3024, logger.EventIds);
+    }
+
+    private sealed class EventLogger : ILogger<SociWarmUpService>
+    {
+        private readonly List<int> _ids = [];
+
+        public IReadOnlyList<int> EventIds
+        {
+            get { lock (_ids) return [.. _ids]; }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (_ids) _ids.Add(eventId.Id);
+        }
+    }
+}
