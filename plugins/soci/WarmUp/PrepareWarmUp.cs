@@ -1,47 +1,96 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Content;
+using PluggableSnapshotter.Plugins.Soci.Discovery;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Soci;
 
 namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 
 /// <summary>
-/// The CPU work of a first Prepare, done once on a made-up layer with no I/O: a zTOC parsed and validated, its tree
-/// built with the overlay conventions and the lowers' directory attributes, its FUSE nodes made and walked, a SOCI index
-/// and an image manifest parsed, digests computed. What ReadyToRun leaves to the JIT (generic instantiations over
+/// The work of a first Prepare, done once on a made-up layer served by a <see cref="WarmUpRegistry"/> on loopback: the image
+/// resolved and its SOCI index found through the registry client, the zTOC fetched, verified, parsed and validated, its
+/// tree built with the overlay conventions and the lowers' directory attributes, its FUSE nodes made and walked. What ReadyToRun leaves to the JIT (generic instantiations over
 /// framework types, lambdas, the flatbuffers reader) is compiled here instead of in the first Prepare of the first pull.
-/// Nothing is mounted, fetched or written.
+/// Nothing is mounted or written, and nothing leaves the machine.
 /// </summary>
 internal static class PrepareWarmUp
 {
-    private const string LayerDigest = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+    private const string Repository = "warm-up/soci";
 
-    /// <summary>Runs the made-up Prepare; returns how many entries its tree had (so the work cannot be optimised away).</summary>
-    public static async Task<int> RunAsync(bool userXattr, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the made-up Prepare: discovery and the zTOC through <paramref name="registry"/> from a <see cref="WarmUpRegistry"/>
+    /// on loopback, then the tree and its FUSE nodes; returns how many entries the tree had (so the work cannot be optimised away).
+    /// </summary>
+    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, CancellationToken cancellationToken)
     {
-        var (ztocBytes, _) = await MadeUpLayerAsync(cancellationToken).ConfigureAwait(false);
-        var ztocDigest = OciDigest.Compute(ztocBytes).ToString();
-        var fetched = ZtocSource.Parse(ztocDigest, ztocBytes);
-        cancellationToken.ThrowIfCancellationRequested();
+        var (ztocBytes, blob) = await MadeUpLayerAsync(cancellationToken).ConfigureAwait(false);
+        var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = OciDigest.Compute(blob).ToString(), Size = blob.Length };
+        var server = new WarmUpRegistry();
+        await using (server.ConfigureAwait(false))
+        {
+            var tagged = Publish(server, layer, ztocBytes);
+            server.Start();
+            var finder = new SociIndexFinder(registry, new ImageCatalog(registry), new SociPullModes());
+            var image = await finder.FindAsync(ImageReference.Parse($"{server.Host}/{Repository}:{tagged}"), null, null, cancellationToken).ConfigureAwait(false);
+            var ztocDescriptor = image.Index?.ZtocFor(layer.Digest)
+                ?? throw new InvalidDataException($"the warm-up found no zTOC for its layer ({image.NoIndexReason})");
+            var ztocs = new ZtocSource(registry, ztoc => ZtocLayerEntries.BuildTree(ztoc, userXattr));
+            ztocs.Prefetch(image.Repository, image.Index, image.IndexDigest);
+            var fetched = await ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
 
-        var lower = ZtocLayerEntries.BuildTree(fetched.Ztoc, userXattr);
-        var tree = ZtocLayerEntries.BuildTree(fetched.Ztoc, userXattr);
-        LowerDirectoryAttributes.Apply(tree, [lower]);
-        _ = LayerContent.SpanLayout(fetched.Ztoc);
-        var descriptor = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = LayerDigest, Size = fetched.Ztoc.CompressedArchiveSize };
-        var root = LayerView.Build(tree, OwnerMapping.Identity, new NoContent(), NullLogger.Instance);
-        var entries = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
+            var lower = ZtocLayerEntries.BuildTree(fetched.Ztoc, userXattr);
+            var tree = fetched.TakeTree() ?? ZtocLayerEntries.BuildTree(fetched.Ztoc, userXattr);
+            LowerDirectoryAttributes.Apply(tree, [lower]);
+            _ = LayerContent.SpanLayout(fetched.Ztoc);
+            var root = LayerView.Build(tree, OwnerMapping.Identity, new NoContent(layer.Digest), NullLogger.Instance);
+            return await WalkAsync(root, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-        if (SociIndexManifest.Parse(IndexJson(ztocDigest, ztocBytes.Length, descriptor)).ZtocFor(LayerDigest) is null)
-            throw new InvalidDataException("the warm-up's SOCI index lists no zTOC for its layer");
-        _ = OciJson.Parse<ImageManifest>(ManifestJson(descriptor), "warm-up image manifest");
-        return entries;
+    /// <summary>
+    /// An image as psoci converts one, on <paramref name="server"/>: a tagged image index listing the manifest (for this
+    /// machine's platform) and the SOCI index beside it, the manifest naming its index, its config, the index and the zTOC.
+    /// </summary>
+    /// <returns>The tag.</returns>
+    private static string Publish(WarmUpRegistry server, Descriptor layer, byte[] ztoc)
+    {
+        var ztocDigest = OciDigest.Compute(ztoc).ToString();
+        var index = IndexJson(ztocDigest, ztoc.Length, layer);
+        var indexDigest = OciDigest.Compute(index).ToString();
+        var config = Encoding.UTF8.GetBytes($$$"""
+            {"architecture":"{{{Platform.Current.Architecture}}}","os":"linux","rootfs":{"type":"layers","diff_ids":["{{{layer.Digest}}}"]}}
+            """);
+        var configDigest = OciDigest.Compute(config).ToString();
+        var manifest = Encoding.UTF8.GetBytes($$$"""
+            {"schemaVersion":2,"mediaType":"{{{MediaTypes.OciManifest}}}",
+             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{configDigest}}}","size":{{{config.Length}}} },
+             "layers":[{"mediaType":"{{{layer.MediaType}}}","digest":"{{{layer.Digest}}}","size":{{{layer.Size}}} }],
+             "annotations":{"{{{SociAnnotations.IndexDigest}}}":"{{{indexDigest}}}"}}
+            """);
+        var manifestDigest = OciDigest.Compute(manifest).ToString();
+        var variant = Platform.Current.Variant is { } v ? $",\"variant\":\"{v}\"" : "";
+        var imageIndex = Encoding.UTF8.GetBytes($$$"""
+            {"schemaVersion":2,"mediaType":"{{{MediaTypes.OciIndex}}}","manifests":[
+             {"mediaType":"{{{MediaTypes.OciManifest}}}","digest":"{{{manifestDigest}}}","size":{{{manifest.Length}}},
+              "platform":{"architecture":"{{{Platform.Current.Architecture}}}","os":"linux"{{{variant}}} }},
+             {"mediaType":"{{{MediaTypes.OciManifest}}}","artifactType":"{{{SociMediaTypes.IndexV2}}}","digest":"{{{indexDigest}}}","size":{{{index.Length}}},
+              "platform":{"architecture":"{{{Platform.Current.Architecture}}}","os":"linux"{{{variant}}} }}]}
+            """);
+        const string tag = "latest";
+        server.Add(Repository, "manifests", tag, MediaTypes.OciIndex, imageIndex, OciDigest.Compute(imageIndex).ToString());
+        server.Add(Repository, "manifests", manifestDigest, MediaTypes.OciManifest, manifest, manifestDigest);
+        server.Add(Repository, "manifests", indexDigest, MediaTypes.OciManifest, index, indexDigest);
+        server.Add(Repository, "blobs", configDigest, "application/octet-stream", config, configDigest);
+        server.Add(Repository, "blobs", ztocDigest, "application/octet-stream", ztoc, ztocDigest);
+        return tag;
     }
 
     /// <summary>A small gzip layer with every entry type a zTOC carries, and its zTOC as psoci builds it.</summary>
@@ -94,24 +143,17 @@ internal static class PrepareWarmUp
         return count;
     }
 
-    private static byte[] IndexJson(string ztocDigest, long ztocSize, Descriptor layer) => System.Text.Encoding.UTF8.GetBytes($$$"""
-        {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"{{{SociMediaTypes.IndexV2}}}",
+    private static byte[] IndexJson(string ztocDigest, long ztocSize, Descriptor layer) => Encoding.UTF8.GetBytes($$$"""
+        {"schemaVersion":2,"mediaType":"{{{MediaTypes.OciManifest}}}","artifactType":"{{{SociMediaTypes.IndexV2}}}",
          "config":{"mediaType":"{{{SociMediaTypes.IndexV2}}}","digest":"{{{SociMediaTypes.EmptyJsonDigest}}}","size":2},
          "layers":[{"mediaType":"{{{SociMediaTypes.Ztoc}}}","digest":"{{{ztocDigest}}}","size":{{{ztocSize}}},
            "annotations":{"{{{SociAnnotations.ImageLayerDigest}}}":"{{{layer.Digest}}}","{{{SociAnnotations.ImageLayerMediaType}}}":"{{{layer.MediaType}}}"}}]}
         """);
 
-    private static byte[] ManifestJson(Descriptor layer) => System.Text.Encoding.UTF8.GetBytes($$$"""
-        {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-         "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{layer.Digest}}}","size":2},
-         "layers":[{"mediaType":"{{{layer.MediaType}}}","digest":"{{{layer.Digest}}}","size":{{{layer.Size}}} }],
-         "annotations":{"{{{SociAnnotations.IndexDigest}}}":"{{{layer.Digest}}}"}}
-        """);
-
     /// <summary>The made-up layer's bytes are never read.</summary>
-    private sealed class NoContent : ILayerContent
+    private sealed class NoContent(string layerDigest) : ILayerContent
     {
-        public string LayerDigest => PrepareWarmUp.LayerDigest;
+        public string LayerDigest => layerDigest;
 
         public string? LocalRoot { get; set; }
 

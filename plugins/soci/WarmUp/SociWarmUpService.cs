@@ -3,15 +3,17 @@ using System.Runtime;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 
 /// <summary>
 /// Runs <see cref="PrepareWarmUp"/> once in the background when the daemon starts, so the first lazy pull's Prepare runs
-/// compiled code. It does not hold up the start (the host awaits only <see cref="StartAsync"/>, which returns at once); a
+/// compiled code (and the plugin's registry client has made its HTTP client). It does not hold up the start (the host awaits only <see cref="StartAsync"/>, which returns at once); a
 /// Prepare that arrives first simply compiles what it needs itself. A failure costs only speed: it is logged, not raised.
 /// </summary>
-internal sealed class SociWarmUpService(SociBackendOptions options, ILogger<SociWarmUpService>? logger = null) : IHostedService, IDisposable
+internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOptions options, ILogger<SociWarmUpService>? logger = null)
+    : IHostedService, IDisposable
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
     private readonly CancellationTokenSource _stopping = new();
@@ -36,7 +38,7 @@ internal sealed class SociWarmUpService(SociBackendOptions options, ILogger<Soci
         var (started, methods, jit) = (Stopwatch.GetTimestamp(), JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
         try
         {
-            await PrepareWarmUp.RunAsync(options.UserXattr, cancellationToken).ConfigureAwait(false);
+            await PrepareWarmUp.RunAsync(registry, options.UserXattr, cancellationToken).ConfigureAwait(false);
             SociLog.WarmedUp(_logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, JitInfo.GetCompiledMethodCount() - methods,
                 (long)(JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
         }

@@ -1,24 +1,29 @@
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Plugins.Soci.WarmUp;
+using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.WarmUp;
 
-/// <summary>The warm-up of the Prepare path at start: in the background, nothing mounted or fetched, never a failure.</summary>
-public sealed class SociWarmUpServiceTests
+/// <summary>The warm-up of the Prepare path at start: in the background, against its own loopback registry, nothing mounted, never a failure.</summary>
+public sealed class SociWarmUpServiceTests : IDisposable
 {
+    private readonly RegistryClient _registry = new();
+
+    public void Dispose() => _registry.Dispose();
+
     [Fact]
     public async Task RunAsync_MadeUpLayer_WalksEveryEntryOfItsTree()
     {
         // etc, var; etc/{hostname, hostname.link, name, gone (the whiteout)}; var/lib (opaque).
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(userXattr: false, CancellationToken.None));
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(userXattr: true, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, CancellationToken.None));
     }
 
     [Fact]
     public async Task StartAsync_ReturnsAtOnce_WarmUpCompletesAndLogsNoFailure()
     {
         var logger = new EventLogger();
-        using var service = new SociWarmUpService(new SociBackendOptions(), logger);
+        using var service = new SociWarmUpService(_registry, new SociBackendOptions(), logger);
 
         await service.StartAsync(CancellationToken.None);
         await service.Completion.WaitAsync(TimeSpan.FromMinutes(1));
@@ -32,7 +37,7 @@ public sealed class SociWarmUpServiceTests
     public async Task StopAsync_RightAfterStart_EndsWithoutFailure()
     {
         var logger = new EventLogger();
-        using var service = new SociWarmUpService(new SociBackendOptions(), logger);
+        using var service = new SociWarmUpService(_registry, new SociBackendOptions(), logger);
 
         await service.StartAsync(CancellationToken.None);
         await service.StopAsync(CancellationToken.None);
