@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Nodes;
+using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
@@ -19,7 +20,7 @@ namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 /// resolved and its SOCI index found through the registry client, the zTOC fetched, verified, parsed and validated, its
 /// tree built with the overlay conventions and the lowers' directory attributes, its FUSE nodes made and walked. What ReadyToRun leaves to the JIT (generic instantiations over
 /// framework types, lambdas, the flatbuffers reader) is compiled here instead of in the first Prepare of the first pull.
-/// Nothing is mounted or written, and nothing leaves the machine.
+/// Nothing is mounted, nothing leaves the machine, and the only files written are a throw-away store's, removed at the end.
 /// </summary>
 internal static class PrepareWarmUp
 {
@@ -29,7 +30,11 @@ internal static class PrepareWarmUp
     /// Runs the made-up Prepare: discovery and the zTOC through <paramref name="registry"/> from a <see cref="WarmUpRegistry"/>
     /// on loopback, then the tree and its FUSE nodes; returns how many entries the tree had (so the work cannot be optimised away).
     /// </summary>
-    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, CancellationToken cancellationToken)
+    /// <param name="registry">The client the Prepares use (its HTTP client is made here).</param>
+    /// <param name="userXattr">As the backend's setting.</param>
+    /// <param name="storeDirectory">An empty folder for a throw-away <see cref="LayerStore"/> (removed afterwards); null for none.</param>
+    /// <param name="cancellationToken">Stops the warm-up.</param>
+    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, CancellationToken cancellationToken)
     {
         var (ztocBytes, blob) = await MadeUpLayerAsync(cancellationToken).ConfigureAwait(false);
         var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = OciDigest.Compute(blob).ToString(), Size = blob.Length };
@@ -51,7 +56,30 @@ internal static class PrepareWarmUp
             LowerDirectoryAttributes.Apply(tree, [lower]);
             _ = LayerContent.SpanLayout(fetched.Ztoc);
             var root = LayerView.Build(tree, OwnerMapping.Identity, new NoContent(layer.Digest), NullLogger.Instance);
-            return await WalkAsync(root, cancellationToken).ConfigureAwait(false);
+            var entries = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
+            if (storeDirectory is not null) Store(storeDirectory, layer, fetched, image.IndexDigest);
+            return entries;
+        }
+    }
+
+    /// <summary>What a mount asks of the store (look-ups, attach, the zTOC recorded, the partial blob opened, detach), in a store of its own that is then removed.</summary>
+    private static void Store(string directory, Descriptor layer, FetchedZtoc ztoc, string? indexDigest)
+    {
+        var mountpoint = Path.Combine(directory, "mnt");
+        try
+        {
+            var store = new LayerStore(directory, new StoreOptions());
+            _ = store.Local(layer.Digest);
+            _ = store.Resumable(layer.Digest);
+            _ = store.Attach(layer.Digest, mountpoint, layer.Size, "warm-up", indexDigest);
+            store.RecordPartial(layer.Digest, layer.MediaType, ztoc.Digest, ztoc.Bytes, []);
+            _ = store.Partial(layer.Digest);
+            _ = store.Detach(layer.Digest, mountpoint);
+            store.ClosePartials();
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         }
     }
 

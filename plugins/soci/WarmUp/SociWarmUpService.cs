@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 
@@ -12,7 +13,7 @@ namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 /// compiled code (and the plugin's registry client has made its HTTP client). It does not hold up the start (the host awaits only <see cref="StartAsync"/>, which returns at once); a
 /// Prepare that arrives first simply compiles what it needs itself. A failure costs only speed: it is logged, not raised.
 /// </summary>
-internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOptions options, ILogger<SociWarmUpService>? logger = null)
+internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOptions options, PluginContext context, ILogger<SociWarmUpService>? logger = null)
     : IHostedService, IDisposable
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -38,7 +39,7 @@ internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOpti
         var (started, methods, jit) = (Stopwatch.GetTimestamp(), JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
         try
         {
-            await PrepareWarmUp.RunAsync(registry, options.UserXattr, cancellationToken).ConfigureAwait(false);
+            await PrepareWarmUp.RunAsync(registry, options.UserXattr, Path.Combine(context.StateDirectory, "warm-up"), cancellationToken).ConfigureAwait(false);
             SociLog.WarmedUp(_logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, JitInfo.GetCompiledMethodCount() - methods,
                 (long)(JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
         }

@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Plugins.Soci.WarmUp;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.WarmUp;
 
@@ -8,22 +10,29 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests.WarmUp;
 public sealed class SociWarmUpServiceTests : IDisposable
 {
     private readonly RegistryClient _registry = new();
+    private readonly DirectoryInfo _state = Directory.CreateTempSubdirectory("soci-warm-up-");
 
-    public void Dispose() => _registry.Dispose();
+    public void Dispose()
+    {
+        _registry.Dispose();
+        _state.Delete(recursive: true);
+    }
+
+    private PluginContext Context() => new() { Name = "soci", Settings = new ConfigurationBuilder().Build(), SnapshotterRoot = _state.FullName, StateDirectory = _state.FullName };
 
     [Fact]
     public async Task RunAsync_MadeUpLayer_WalksEveryEntryOfItsTree()
     {
         // etc, var; etc/{hostname, hostname.link, name, gone (the whiteout)}; var/lib (opaque).
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, CancellationToken.None));
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, null, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, null, CancellationToken.None));
     }
 
     [Fact]
-    public async Task StartAsync_ReturnsAtOnce_WarmUpCompletesAndLogsNoFailure()
+    public async Task StartAsync_ReturnsAtOnce_WarmUpCompletesLogsNoFailureAndLeavesNoFile()
     {
         var logger = new EventLogger();
-        using var service = new SociWarmUpService(_registry, new SociBackendOptions(), logger);
+        using var service = new SociWarmUpService(_registry, new SociBackendOptions(), Context(), logger);
 
         await service.StartAsync(CancellationToken.None);
         await service.Completion.WaitAsync(TimeSpan.FromMinutes(1));
@@ -31,13 +40,14 @@ public sealed class SociWarmUpServiceTests : IDisposable
 
         Assert.Contains(3023, logger.EventIds);
         Assert.DoesNotContain(3024, logger.EventIds);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_state.FullName)); // the throw-away store is gone
     }
 
     [Fact]
     public async Task StopAsync_RightAfterStart_EndsWithoutFailure()
     {
         var logger = new EventLogger();
-        using var service = new SociWarmUpService(_registry, new SociBackendOptions(), logger);
+        using var service = new SociWarmUpService(_registry, new SociBackendOptions(), Context(), logger);
 
         await service.StartAsync(CancellationToken.None);
         await service.StopAsync(CancellationToken.None);
