@@ -22,8 +22,8 @@ internal sealed partial class SociFileSystem
         var lowers = _mounts.LowerTrees(partial.Lowers);
         var indexDigest = layer.SociIndexDigest ?? partial.IndexDigest;
         var mounted = await ServeAsync(mountpoint, repository, descriptor,
-            () => ZtocSource.Parse(partial.ZtocDigest, StoredZtoc(partial.ZtocPath, partial.ZtocDigest, partial.Digest)).Ztoc,
-            tree => LowerDirectoryAttributes.Resolve(tree, lowers), cancellationToken).ConfigureAwait(false);
+            () => ZtocSource.Parse(partial.ZtocDigest, StoredZtoc(partial.ZtocPath, partial.ZtocDigest, partial.Digest)).Ztoc, null,
+            tree => LowerDirectoryAttributes.Resolve(tree, lowers), null, cancellationToken).ConfigureAwait(false);
         SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);
         if (_store.Attach(partial.Digest, mountpoint, partial.Size, imageKey, indexDigest) is { } localPath)
         {

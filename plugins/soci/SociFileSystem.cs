@@ -66,17 +66,23 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         if (_store.Resumable(layer.LayerDigest!) is { } partial && layer.ImageReference is not null)
             return await MountFromPartialAsync(layer, partial, mountpoint, imageKey, cancellationToken).ConfigureAwait(false);
 
+        var times = new MountTimes();
         var image = await _indexes.FindAsync(layer, cancellationToken).ConfigureAwait(false);
+        times.Lap("discovery");
         if (image.Index is null) return MountResult.NoIndex(image.NoIndexReason ?? "the image has no SOCI index");
         var ztocDescriptor = image.Index.ZtocFor(layer.LayerDigest!);
         if (ztocDescriptor is null) return MountResult.NoZtoc($"SOCI index {image.IndexDigest} has no zTOC for layer {layer.LayerDigest}");
 
         using var scope = LayerLogScope.Begin(_logger, layer.LayerDigest, image.Repository);
-        _ztocs.Prefetch(image.Repository, image.Index, image.IndexDigest); // the image's other layers come next: their zTOCs arrive meanwhile
+        // The image's other layers come next: their zTOCs arrive meanwhile (not those of layers served or kept already).
+        _ztocs.Prefetch(image.Repository, image.Index, image.IndexDigest,
+            digest => _mounts.Shared.Find(digest) is not null || _store.Local(digest) is not null || _store.Resumable(digest) is not null);
+        var prefetched = _ztocs.IsReady(image.Repository, ztocDescriptor);
         var ztoc = await _ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
+        times.Lap("zTOC", prefetched ? "prefetched" : "fetched");
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc.Ztoc, layer.LayerDigest!);
         var lowers = LowerTrees(image.Index, descriptor.Digest);
-        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, () => ztoc.Ztoc, tree => LowerDirectoryAttributes.Resolve(tree, lowers), cancellationToken)
+        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, () => ztoc.Ztoc, ztoc.TakeTree(), tree => LowerDirectoryAttributes.Resolve(tree, lowers), times, cancellationToken)
             .ConfigureAwait(false);
         SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, image.IndexDigest) is { } localPath)
@@ -89,6 +95,8 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
             _fill.Enqueue(new FillRequest(image.Repository, descriptor, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, ztoc.Ztoc.UncompressedArchiveSize), mounted.Root,
                 DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
         }
+        times.Lap("store");
+        SociLog.MountTimes(_logger, descriptor.Digest, times.TotalMilliseconds, times.ToString());
         return Mounted(image.IndexDigest, local: false);
     }
 
@@ -122,22 +130,27 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
 
     /// <summary>
     /// Serves the layer over FUSE at <paramref name="mountpoint"/>: its tree and content are the ones every mount of the
-    /// layer shares (built by the first from the zTOC <paramref name="parse"/> gives), <paramref name="chainTree"/> gives the chain's view
-    /// of the tree (its implicit directories' attributes, from the lower layers or from the store's copy).
+    /// layer shares (built by the first, from <paramref name="builtAhead"/> or the zTOC <paramref name="parse"/> gives),
+    /// <paramref name="chainTree"/> gives the chain's view of the tree (its implicit directories' attributes, from the
+    /// lower layers or from the store's copy).
     /// </summary>
     private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Func<Ztoc> parse,
-        Func<LayerInode, LayerInode> chainTree, CancellationToken cancellationToken)
+        LayerInode? builtAhead, Func<LayerInode, LayerInode> chainTree, MountTimes? times, CancellationToken cancellationToken)
     {
         var shared = _mounts.Shared.GetOrBuild(descriptor.Digest, () =>
         {
             var ztoc = parse();
-            var tree = ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
+            var tree = builtAhead ?? ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
             var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
             var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest),
                 _options.Cache.KeepDecompressed ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
             return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
         });
-        return await _mounts.ServeAsync(mountpoint, repository, descriptor, shared, chainTree(shared.Tree), cancellationToken).ConfigureAwait(false);
+        var view = chainTree(shared.Tree);
+        times?.Lap("tree");
+        var mounted = await _mounts.ServeAsync(mountpoint, repository, descriptor, shared, view, cancellationToken).ConfigureAwait(false);
+        times?.Lap("FUSE mount");
+        return mounted;
     }
 
     /// <summary>A layer the store holds: its tree from the kept zTOC, its files from the local copy; no network.</summary>
@@ -145,8 +158,8 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     {
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
         var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor,
-            () => ZtocSource.Parse(local.ZtocDigest, StoredZtoc(local.ZtocPath, local.ZtocDigest, local.Digest)).Ztoc,
-            tree => ImplicitDirectories.ResolveFrom(local.FsPath, tree), cancellationToken).ConfigureAwait(false);
+            () => ZtocSource.Parse(local.ZtocDigest, StoredZtoc(local.ZtocPath, local.ZtocDigest, local.Digest)).Ztoc, null,
+            tree => ImplicitDirectories.ResolveFrom(local.FsPath, tree), null, cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, layer.SociIndexDigest ?? local.IndexDigest);
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
         SociLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);

@@ -26,4 +26,13 @@ internal static partial class SociLog
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "Binding the local copy of layer {LayerDigest} over {Mountpoint} failed ({Reason}); the FUSE mount keeps serving it")]
     public static partial void PromotionFailed(ILogger logger, string layerDigest, string mountpoint, string reason);
+
+    [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "Mounted layer {LayerDigest} in {Milliseconds} ms: {Phases}")]
+    public static partial void MountTimes(ILogger logger, string layerDigest, long milliseconds, string phases);
+
+    [LoggerMessage(EventId = 3023, Level = LogLevel.Information, Message = "Warmed up the Prepare path in {Milliseconds} ms (jit {Methods} methods in {JitMilliseconds} ms)")]
+    public static partial void WarmedUp(ILogger logger, long milliseconds, long methods, long jitMilliseconds);
+
+    [LoggerMessage(EventId = 3024, Level = LogLevel.Warning, Message = "Warming up the Prepare path failed ({Reason}); the first Prepare compiles it")]
+    public static partial void WarmUpFailed(ILogger logger, string reason);
 }

@@ -1,10 +1,13 @@
 using PluggableSnapshotter.LazyLayers;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
+using PluggableSnapshotter.Plugins.Soci.Tree;
+using PluggableSnapshotter.Plugins.Soci.WarmUp;
 using PluggableSnapshotter.LazyLayers.Fill;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.Registry;
@@ -32,7 +35,8 @@ public sealed class SociPlugin : ISnapshotterPlugin
             provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<ImageCatalog>(), options.PullModes));
         services.AddSingleton(provider => new LazyLayerMetrics(context.Meter, provider.GetRequiredService<SpanCache>(), provider.GetRequiredService<LayerStore>()));
         services.AddSingleton<DiscoveredIndexCache>();
-        services.AddSingleton<ZtocSource>();
+        // Each zTOC's tree is built as it arrives: the image's later layers then only mount.
+        services.AddSingleton(provider => new ZtocSource(provider.GetRequiredService<RegistryClient>(), ztoc => ZtocLayerEntries.BuildTree(ztoc, options.UserXattr)));
         services.AddSingleton<OnDemandActivity>();
         services.AddSingleton(provider => new OnDemandFetch(provider.GetRequiredService<RegistryClient>(), options.Fetch, provider.GetRequiredService<OnDemandActivity>(),
             metrics: provider.GetRequiredService<LazyLayerMetrics>()));
@@ -42,5 +46,6 @@ public sealed class SociPlugin : ISnapshotterPlugin
             provider.GetRequiredService<LayerApplier>(), options.BackgroundFill, options.UserXattr, provider.GetRequiredService<OnDemandActivity>(),
             provider.GetService<ILogger<BackgroundFill>>(), provider.GetRequiredService<LazyLayerMetrics>()));
         services.AddSingleton<IFileSystem, SociFileSystem>();
+        services.AddSingleton<IHostedService, SociWarmUpService>();
     }
 }

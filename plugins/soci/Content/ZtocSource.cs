@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Soci;
 
@@ -8,9 +9,11 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 /// zTOCs fetched from the registry (digest-verified by the client) and parsed. On the first mount of an image every zTOC
 /// of its index is fetched at once, so the layers containerd prepares next mount without waiting on the network. A
 /// fetched zTOC is handed out once and forgotten: the mount that takes it keeps it. One no mount takes (its layer went
-/// to another backend) is dropped after <see cref="Unclaimed"/>.
+/// to another backend) is dropped after <see cref="Unclaimed"/>. With <paramref name="buildTree"/>, each zTOC's tree is built
+/// as soon as it arrives, in the background, so a later layer's Prepare only mounts (its lowers' directory attributes are
+/// applied at the mount, when they are mounted).
 /// </summary>
-internal sealed class ZtocSource(RegistryClient registry)
+internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>? buildTree = null)
 {
     /// <summary>No zTOC this large is plausible (SOCI's are a few percent of a layer); a bigger one is refused before download.</summary>
     private const int MaxZtocSize = 256 * 1024 * 1024;
@@ -24,9 +27,11 @@ internal sealed class ZtocSource(RegistryClient registry)
 
     /// <summary>
     /// Starts fetching every zTOC of <paramref name="index"/> not fetched or pending yet, once per index: every layer's
-    /// mount calls this, and a zTOC an earlier layer took already must not be fetched again.
+    /// mount calls this, and a zTOC an earlier layer took already must not be fetched again. Layers for which
+    /// <paramref name="served"/> says yes (mounted already, or kept by the store with their zTOC) are skipped: nothing
+    /// would take their zTOC, which would wait here, with its tree, until it expires.
     /// </summary>
-    public void Prefetch(ImageReference repository, SociIndexManifest index, string? indexDigest)
+    public void Prefetch(ImageReference repository, SociIndexManifest index, string? indexDigest, Func<string, bool>? served = null)
     {
         foreach (var (key, started) in _started)
         {
@@ -37,8 +42,16 @@ internal sealed class ZtocSource(RegistryClient registry)
             if (DateTimeOffset.UtcNow - started > Unclaimed) _prefetched.TryRemove(key, out _);
         }
         if (indexDigest is not null && !_prefetched.TryAdd($"{repository.Registry}/{repository.Repository}@{indexDigest}", DateTimeOffset.UtcNow)) return;
-        foreach (var ztoc in index.Ztocs) _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        foreach (var ztoc in index.Ztocs)
+        {
+            if (served is not null && ztoc.Annotation(SociAnnotations.ImageLayerDigest) is { } layer && served(layer)) continue;
+            _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        }
     }
+
+    /// <summary>Whether the zTOC <paramref name="descriptor"/> names is here already (prefetched), so taking it waits for nothing.</summary>
+    public bool IsReady(ImageReference repository, Descriptor descriptor) =>
+        _pending.TryGetValue(Key(repository, descriptor), out var entry) && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully;
 
     /// <summary>The zTOC <paramref name="descriptor"/> names, prefetched or fetched now.</summary>
     /// <exception cref="InvalidDataException">The zTOC is malformed.</exception>
@@ -80,11 +93,41 @@ internal sealed class ZtocSource(RegistryClient registry)
     {
         var blob = new Descriptor { MediaType = descriptor.MediaType, Digest = descriptor.Digest, Size = descriptor.Size };
         var bytes = await registry.GetBlobAsync(repository, blob, MaxZtocSize, CancellationToken.None).ConfigureAwait(false);
-        return await Task.Run(() => Parse(descriptor.Digest, bytes)).ConfigureAwait(false);
+        return await Task.Run(() => WithTree(Parse(descriptor.Digest, bytes))).ConfigureAwait(false);
+    }
+
+    private FetchedZtoc WithTree(FetchedZtoc fetched)
+    {
+        if (buildTree is null) return fetched;
+        try
+        {
+            return fetched.WithTree(buildTree(fetched.Ztoc));
+        }
+        catch (InvalidDataException)
+        {
+            return fetched; // the mount builds it again and reports why it cannot
+        }
     }
 
     private static string Key(ImageReference repository, Descriptor descriptor) => $"{repository.Registry}/{repository.Repository}@{descriptor.Digest}";
 }
 
-/// <summary>A zTOC as fetched (its bytes, kept for the store) and parsed.</summary>
-internal sealed record FetchedZtoc(string Digest, byte[] Bytes, Ztoc Ztoc);
+/// <summary>A zTOC as fetched (its bytes, kept for the store) and parsed, with its layer's tree when it was built ahead.</summary>
+internal sealed record FetchedZtoc(string Digest, byte[] Bytes, Ztoc Ztoc)
+{
+    private LayerInode? _treeBuiltAhead;
+
+    /// <summary>This zTOC with its layer's tree built ahead (no lower layer's attributes applied yet).</summary>
+    public FetchedZtoc WithTree(LayerInode tree)
+    {
+        var built = this with { };
+        built._treeBuiltAhead = tree;
+        return built;
+    }
+
+    /// <summary>
+    /// The tree built ahead, to one caller only (the mount applies its lowers to it, so two mounts of the layer that took
+    /// the same zTOC at once must not share it); null when none was built or another mount took it.
+    /// </summary>
+    public LayerInode? TakeTree() => Interlocked.Exchange(ref _treeBuiltAhead, null);
+}

@@ -4,6 +4,7 @@ using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Discovery;
 using PluggableSnapshotter.LazyLayers.Fill;
 using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Images;
 
@@ -18,7 +19,7 @@ internal static class TestBackend
         var store = new LayerStore(stateDirectory, options.Store);
         var activity = new OnDemandActivity();
         var filler = new BackgroundFill(registry, store, new LayerApplier(), options.BackgroundFill, options.UserXattr, activity);
-        return new SociFileSystem(registry, new DiscoveredIndexCache(new SociIndexFinder(registry, new ImageCatalog(registry), options.PullModes)), new ZtocSource(registry),
+        return new SociFileSystem(registry, new DiscoveredIndexCache(new SociIndexFinder(registry, new ImageCatalog(registry), options.PullModes)), new ZtocSource(registry, ztoc => ZtocLayerEntries.BuildTree(ztoc, options.UserXattr)),
             new OnDemandFetch(registry, options.Fetch, activity), new SpanCache(spanEntries, long.MaxValue), store, filler, options);
     }
 }

@@ -1,0 +1,191 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.LazyLayers.Content;
+using PluggableSnapshotter.LazyLayers.Nodes;
+using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.LazyLayers.Tree;
+using PluggableSnapshotter.Plugins.Soci.Content;
+using PluggableSnapshotter.Plugins.Soci.Discovery;
+using PluggableSnapshotter.Plugins.Soci.Tree;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Images;
+using PluggableSnapshotter.Soci;
+
+namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
+
+/// <summary>
+/// The work of a first Prepare, done once on a made-up layer served by a <see cref="WarmUpRegistry"/> on loopback: the image
+/// resolved and its SOCI index found through the registry client, the zTOC fetched, verified, parsed and validated, its
+/// tree built with the overlay conventions and the lowers' directory attributes, its FUSE nodes made and walked. What ReadyToRun leaves to the JIT (generic instantiations over
+/// framework types, lambdas, the flatbuffers reader) is compiled here instead of in the first Prepare of the first pull.
+/// Nothing is mounted, nothing leaves the machine, and the only files written are a throw-away store's, removed at the end.
+/// </summary>
+internal static class PrepareWarmUp
+{
+    private const string Repository = "warm-up/soci";
+
+    /// <summary>
+    /// Runs the made-up Prepare: discovery and the zTOC through <paramref name="registry"/> from a <see cref="WarmUpRegistry"/>
+    /// on loopback, then the tree and its FUSE nodes; returns how many entries the tree had (so the work cannot be optimised away).
+    /// </summary>
+    /// <param name="registry">The client the Prepares use (its HTTP client is made here).</param>
+    /// <param name="userXattr">As the backend's setting.</param>
+    /// <param name="storeDirectory">An empty folder for a throw-away <see cref="LayerStore"/> (removed afterwards); null for none.</param>
+    /// <param name="cancellationToken">Stops the warm-up.</param>
+    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, CancellationToken cancellationToken)
+    {
+        var (ztocBytes, blob) = await MadeUpLayerAsync(cancellationToken).ConfigureAwait(false);
+        var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = OciDigest.Compute(blob).ToString(), Size = blob.Length };
+        var server = new WarmUpRegistry();
+        await using (server.ConfigureAwait(false))
+        {
+            var tagged = Publish(server, layer, ztocBytes);
+            server.Start();
+            var finder = new SociIndexFinder(registry, new ImageCatalog(registry), new SociPullModes());
+            var image = await finder.FindAsync(ImageReference.Parse($"{server.Host}/{Repository}:{tagged}"), null, null, cancellationToken).ConfigureAwait(false);
+            var ztocDescriptor = image.Index?.ZtocFor(layer.Digest)
+                ?? throw new InvalidDataException($"the warm-up found no zTOC for its layer ({image.NoIndexReason})");
+            var ztocs = new ZtocSource(registry, ztoc => ZtocLayerEntries.BuildTree(ztoc, userXattr));
+            ztocs.Prefetch(image.Repository, image.Index, image.IndexDigest);
+            var fetched = await ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
+
+            var lower = ZtocLayerEntries.BuildTree(fetched.Ztoc, userXattr);
+            var tree = fetched.TakeTree() ?? ZtocLayerEntries.BuildTree(fetched.Ztoc, userXattr);
+            var chain = LowerDirectoryAttributes.Resolve(tree, [lower]);
+            _ = LayerContent.SpanLayout(fetched.Ztoc);
+            var shared = LayerView.Build(tree, OwnerMapping.Identity, new NoContent(layer.Digest), NullLogger.Instance);
+            var root = ReferenceEquals(chain, tree) ? shared : LayerView.ForChain(chain, shared);
+            var entries = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
+            if (storeDirectory is not null) Store(storeDirectory, layer, fetched, image.IndexDigest);
+            return entries;
+        }
+    }
+
+    /// <summary>What a mount asks of the store (look-ups, attach, the zTOC recorded, the partial blob opened, detach), in a store of its own that is then removed.</summary>
+    private static void Store(string directory, Descriptor layer, FetchedZtoc ztoc, string? indexDigest)
+    {
+        var mountpoint = Path.Combine(directory, "mnt");
+        try
+        {
+            var store = new LayerStore(directory, new StoreOptions());
+            _ = store.Local(layer.Digest);
+            _ = store.Resumable(layer.Digest);
+            _ = store.Attach(layer.Digest, mountpoint, layer.Size, "warm-up", indexDigest);
+            store.RecordPartial(layer.Digest, layer.MediaType, ztoc.Digest, ztoc.Bytes, []);
+            _ = store.Partial(layer.Digest);
+            _ = store.Detach(layer.Digest, mountpoint);
+            store.ClosePartials();
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// An image as psoci converts one, on <paramref name="server"/>: a tagged image index listing the manifest (for this
+    /// machine's platform) and the SOCI index beside it, the manifest naming its index, its config, the index and the zTOC.
+    /// </summary>
+    /// <returns>The tag.</returns>
+    private static string Publish(WarmUpRegistry server, Descriptor layer, byte[] ztoc)
+    {
+        var ztocDigest = OciDigest.Compute(ztoc).ToString();
+        var index = IndexJson(ztocDigest, ztoc.Length, layer);
+        var indexDigest = OciDigest.Compute(index).ToString();
+        var config = Encoding.UTF8.GetBytes($$$"""
+            {"architecture":"{{{Platform.Current.Architecture}}}","os":"linux","rootfs":{"type":"layers","diff_ids":["{{{layer.Digest}}}"]}}
+            """);
+        var configDigest = OciDigest.Compute(config).ToString();
+        var manifest = Encoding.UTF8.GetBytes($$$"""
+            {"schemaVersion":2,"mediaType":"{{{MediaTypes.OciManifest}}}",
+             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{configDigest}}}","size":{{{config.Length}}} },
+             "layers":[{"mediaType":"{{{layer.MediaType}}}","digest":"{{{layer.Digest}}}","size":{{{layer.Size}}} }],
+             "annotations":{"{{{SociAnnotations.IndexDigest}}}":"{{{indexDigest}}}"}}
+            """);
+        var manifestDigest = OciDigest.Compute(manifest).ToString();
+        var variant = Platform.Current.Variant is { } v ? $",\"variant\":\"{v}\"" : "";
+        var imageIndex = Encoding.UTF8.GetBytes($$$"""
+            {"schemaVersion":2,"mediaType":"{{{MediaTypes.OciIndex}}}","manifests":[
+             {"mediaType":"{{{MediaTypes.OciManifest}}}","digest":"{{{manifestDigest}}}","size":{{{manifest.Length}}},
+              "platform":{"architecture":"{{{Platform.Current.Architecture}}}","os":"linux"{{{variant}}} }},
+             {"mediaType":"{{{MediaTypes.OciManifest}}}","artifactType":"{{{SociMediaTypes.IndexV2}}}","digest":"{{{indexDigest}}}","size":{{{index.Length}}},
+              "platform":{"architecture":"{{{Platform.Current.Architecture}}}","os":"linux"{{{variant}}} }}]}
+            """);
+        const string tag = "latest";
+        server.Add(Repository, "manifests", tag, MediaTypes.OciIndex, imageIndex, OciDigest.Compute(imageIndex).ToString());
+        server.Add(Repository, "manifests", manifestDigest, MediaTypes.OciManifest, manifest, manifestDigest);
+        server.Add(Repository, "manifests", indexDigest, MediaTypes.OciManifest, index, indexDigest);
+        server.Add(Repository, "blobs", configDigest, "application/octet-stream", config, configDigest);
+        server.Add(Repository, "blobs", ztocDigest, "application/octet-stream", ztoc, ztocDigest);
+        return tag;
+    }
+
+    /// <summary>A small gzip layer with every entry type a zTOC carries, and its zTOC as psoci builds it.</summary>
+    private static async Task<(byte[] Ztoc, byte[] Blob)> MadeUpLayerAsync(CancellationToken cancellationToken)
+    {
+        using var blob = new MemoryStream();
+        var gzip = new GZipStream(blob, CompressionLevel.Fastest, leaveOpen: true);
+        await using (gzip.ConfigureAwait(false))
+        {
+            var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true);
+            await using var tarDisposal = tar.ConfigureAwait(false);
+            var time = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero);
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "etc/") { Mode = (UnixFileMode)0x1ED, ModificationTime = time }, cancellationToken)
+                .ConfigureAwait(false);
+            var xattrs = new Dictionary<string, string> { [PaxRecord.XattrPrefix + "user.warm"] = "up" };
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "etc/hostname", xattrs)
+            {
+                Mode = (UnixFileMode)0x1A4, ModificationTime = time, DataStream = new MemoryStream("warm-up\n"u8.ToArray()),
+            }, cancellationToken).ConfigureAwait(false);
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.HardLink, "etc/hostname.link") { LinkName = "etc/hostname" }, cancellationToken).ConfigureAwait(false);
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.SymbolicLink, "etc/name") { LinkName = "hostname" }, cancellationToken).ConfigureAwait(false);
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "etc/.wh.gone") { Mode = (UnixFileMode)0x1A4 }, cancellationToken).ConfigureAwait(false);
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "var/lib/.wh..wh..opq") { Mode = (UnixFileMode)0x1A4 }, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        blob.Position = 0;
+        var ztoc = await ZtocBuilder.BuildAsync(blob, LayerCompression.Gzip, new ZtocBuildOptions { SpanSize = 64 * 1024 }, cancellationToken).ConfigureAwait(false);
+        return (ZtocSerializer.Serialize(ztoc), blob.ToArray());
+    }
+
+    /// <summary>Every node's attributes, lookups of each name and directory listings, as the kernel asks right after a mount.</summary>
+    private static async Task<int> WalkAsync(LayerDirectoryNode root, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        var pending = new Stack<LayerDirectoryNode>([root]);
+        while (pending.TryPop(out var directory))
+        {
+            _ = await directory.GetattrAsync(cancellationToken).ConfigureAwait(false);
+            var listing = await directory.ReaddirAsync(cancellationToken).ConfigureAwait(false);
+            if (!listing.IsSuccess) continue;
+            foreach (var entry in listing.Value)
+            {
+                count++;
+                var found = await directory.LookupAsync(entry.Name, cancellationToken).ConfigureAwait(false);
+                if (!found.IsSuccess) continue;
+                if (found.Value is LayerDirectoryNode child) pending.Push(child);
+                else if (found.Value is PluggableSnapshotter.Fuse.INodeGetattrer node) _ = await node.GetattrAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return count;
+    }
+
+    private static byte[] IndexJson(string ztocDigest, long ztocSize, Descriptor layer) => Encoding.UTF8.GetBytes($$$"""
+        {"schemaVersion":2,"mediaType":"{{{MediaTypes.OciManifest}}}","artifactType":"{{{SociMediaTypes.IndexV2}}}",
+         "config":{"mediaType":"{{{SociMediaTypes.IndexV2}}}","digest":"{{{SociMediaTypes.EmptyJsonDigest}}}","size":2},
+         "layers":[{"mediaType":"{{{SociMediaTypes.Ztoc}}}","digest":"{{{ztocDigest}}}","size":{{{ztocSize}}},
+           "annotations":{"{{{SociAnnotations.ImageLayerDigest}}}":"{{{layer.Digest}}}","{{{SociAnnotations.ImageLayerMediaType}}}":"{{{layer.MediaType}}}"}}]}
+        """);
+
+    /// <summary>The made-up layer's bytes are never read.</summary>
+    private sealed class NoContent(string layerDigest) : ILayerContent
+    {
+        public string LayerDigest => layerDigest;
+
+        public string? LocalRoot { get; set; }
+
+        public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
