@@ -18,7 +18,7 @@ internal sealed partial class SociFileSystem
         CancellationToken cancellationToken)
     {
         var bytes = await File.ReadAllBytesAsync(partial.ZtocPath, cancellationToken).ConfigureAwait(false);
-        if (OciDigest.Compute(bytes).ToString() != partial.ZtocDigest)
+        if (!OciDigest.TryParse(partial.ZtocDigest, out var kept) || !kept.Verifies(bytes)) // sha256 or sha512, as the index named it
             throw new InvalidDataException($"the stored zTOC of layer {partial.Digest} no longer matches its digest {partial.ZtocDigest}");
         var ztoc = ZtocSource.Parse(partial.ZtocDigest, bytes);
         var descriptor = new Descriptor { MediaType = partial.MediaType, Digest = partial.Digest, Size = partial.Size };

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Estargz.Format;
@@ -195,7 +194,7 @@ internal sealed class EstargzContent : ILayerContent
     {
         if (chunk.Digest is null) return null; // refused at mount when verification is on
         if (!OciDigest.TryParse(chunk.Digest, out var expected)) return $"layer {_layer.Digest}: chunk of /{chunk.Path} has digest '{chunk.Digest}', not a digest";
-        var actual = expected.Algorithm == "sha512" ? OciDigest.FromHash("sha512", SHA512.HashData(bytes)) : OciDigest.Compute(bytes);
+        var actual = OciDigest.Compute(expected.Algorithm, bytes);
         return actual == expected ? null : $"layer {_layer.Digest}: a chunk of /{chunk.Path} ({chunk.Size} bytes) is {actual}, not {expected}";
     }
 
