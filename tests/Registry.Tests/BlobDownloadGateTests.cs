@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Registry.Blobs;
 using PluggableSnapshotter.Registry.Downloads;
-using PluggableSnapshotter.Registry.Tests.Support;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Registry.Tests;
 
@@ -25,7 +25,7 @@ public sealed class BlobDownloadGateTests : IDisposable
         var gate = new CountingGate();
         using var perImage = new DownloadLimiter(2);
         using var global = new DownloadLimiter(4);
-        var plan = new DownloadPlan(client, server.Repository, perImage, global, 64 * 1024, RangesSupported: true, ChunkAttempts: 3, NullLogger.Instance, gate);
+        var plan = new DownloadPlan(client, ImageReference.Parse(server.Reference), perImage, global, 64 * 1024, RangesSupported: true, ChunkAttempts: 3, NullLogger.Instance, gate);
         using var download = BlobDownload.Resume(descriptor, partial);
 
         await download.StartAsync(plan);
@@ -78,7 +78,7 @@ public sealed class BlobDownloadGateTests : IDisposable
     }
 
     private static DownloadPlan Plan(RegistryClient client, ShortBodyRegistry server) =>
-        new(client, server.Repository, new DownloadLimiter(2), new DownloadLimiter(4), 64 * 1024, RangesSupported: true, ChunkAttempts: 2, NullLogger.Instance);
+        new(client, ImageReference.Parse(server.Reference), new DownloadLimiter(2), new DownloadLimiter(4), 64 * 1024, RangesSupported: true, ChunkAttempts: 2, NullLogger.Instance);
 
     private sealed class CountingGate : IDownloadGate
     {

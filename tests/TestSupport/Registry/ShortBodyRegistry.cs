@@ -4,13 +4,13 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace PluggableSnapshotter.Registry.Tests.Support;
+namespace PluggableSnapshotter.TestSupport.Registry;
 
 /// <summary>
 /// A loopback registry of one blob that answers range requests, the first <c>shortBodies</c> of them with half the bytes
 /// (a Content-Length that ends early: the client sees a short body, not a broken connection).
 /// </summary>
-internal sealed partial class ShortBodyRegistry : IAsyncDisposable
+public sealed partial class ShortBodyRegistry : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
@@ -25,8 +25,8 @@ internal sealed partial class ShortBodyRegistry : IAsyncDisposable
         _ = AcceptAsync();
     }
 
-    /// <summary>A reference in the registry's one repository.</summary>
-    public ImageReference Repository => ImageReference.Parse($"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/test/short:v1");
+    /// <summary>A reference in the registry's one repository (any digest names the blob).</summary>
+    public string Reference => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/test/short:v1";
 
     /// <summary>Range requests answered so far.</summary>
     public int RangeRequests { get; private set; }
