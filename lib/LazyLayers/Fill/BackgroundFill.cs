@@ -128,11 +128,11 @@ public sealed class BackgroundFill : IAsyncDisposable
                 applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,
                     new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr }, cancellation.Token).ConfigureAwait(false);
             }
-            catch (Exception) when (!cancellation.IsCancellationRequested && !BlobDigestMismatch.IsCause(download.Completion.Exception))
+            catch (Exception) when (!cancellation.IsCancellationRequested)
             {
-                // Bytes that do not unpack (whatever the unpacker calls it): a wrong byte fetched or kept, or a layer bad as
-                // published. The blob's digest tells which (the download goes on to the end; a mismatch is what then fails
-                // the fill and discards).
+                // Bytes that do not unpack (whatever the unpacker calls it, however it wraps its reader's error): a wrong
+                // byte fetched or kept, or a layer bad as published. The blob's digest tells which: the download goes on
+                // to the end (or has failed already), and its mismatch is what then fails the fill and discards.
                 await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false);
                 throw;
             }
