@@ -26,7 +26,7 @@ namespace PluggableSnapshotter.Plugins.Estargz;
 /// </summary>
 internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
 {
-    private readonly ImageCache _images;
+    private readonly ResolvedImageCache _images;
     private readonly TocPrefetcher _tocs;
     private readonly OnDemandFetch _fetch;
     private readonly SpanCache _cache;
@@ -36,7 +36,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly LayerMounts _mounts;
 
-    public EstargzFileSystem(RegistryClient registry, ImageCache images, TocPrefetcher tocs, OnDemandFetch fetch, SpanCache cache, LayerStore store,
+    public EstargzFileSystem(RegistryClient registry, ResolvedImageCache images, TocPrefetcher tocs, OnDemandFetch fetch, SpanCache cache, LayerStore store,
         BackgroundFill fill, EstargzBackendOptions options, ILogger<EstargzFileSystem>? logger = null)
     {
         (_images, _tocs, _fetch, _cache, _store, _fill, _options) = (images, tocs, fetch, cache, store, fill, options);

@@ -24,7 +24,7 @@ public sealed class EstargzPlugin : ISnapshotterPlugin
         services.AddSingleton(options);
         services.AddSingleton(provider => options.CreateClient(provider.GetService<ILogger<RegistryClient>>()));
         services.AddSingleton(new SpanCache(options.Cache.MaxEntries, options.Cache.MaxBytes));
-        services.AddSingleton<ImageCache>();
+        services.AddSingleton<ResolvedImageCache>();
         services.AddSingleton<TocFinder>();
         services.AddSingleton<TocPrefetcher>();
         services.AddSingleton<OnDemandActivity>();

@@ -50,6 +50,33 @@ internal sealed class EstargzBlobWriter(EstargzCompression compression = Estargz
         return this;
     }
 
+    /// <summary>
+    /// A regular file in chunks of <paramref name="chunkSize"/> bytes that all lie in one gzip member (zstd frame), each at
+    /// its <c>innerOffset</c> (as writers that compress a file as one stream lay it out).
+    /// </summary>
+    public EstargzBlobWriter FileInOneMember(string name, byte[] content, int chunkSize)
+    {
+        var member = _blob.Length;
+        for (var offset = 0; offset < content.Length; offset += chunkSize)
+        {
+            var chunk = content.AsSpan(offset, Math.Min(chunkSize, content.Length - offset)).ToArray();
+            _entries.Add(new TocEntry
+            {
+                Name = name,
+                Type = offset == 0 ? "reg" : "chunk",
+                Size = offset == 0 ? content.Length : 0,
+                Mode = offset == 0 ? 0x1A4 : 0,
+                Offset = member,
+                InnerOffset = offset,
+                ChunkOffset = offset,
+                ChunkSize = chunk.Length,
+                ChunkDigest = OciDigest.Compute(chunk).ToString(),
+            });
+        }
+        WriteMember(content);
+        return this;
+    }
+
     /// <summary>Changes entry <paramref name="index"/> (e.g. to give a chunk a wrong digest).</summary>
     public EstargzBlobWriter Change(int index, Func<TocEntry, TocEntry> change)
     {

@@ -4,6 +4,7 @@ using PluggableSnapshotter.Plugins.Estargz.Content;
 using PluggableSnapshotter.Plugins.Estargz.Discovery;
 using PluggableSnapshotter.Plugins.Estargz.Format;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Mounts;
 using PluggableSnapshotter.TestSupport.Registry;
@@ -106,6 +107,54 @@ public sealed class EstargzContentTests : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public Task ReadAsync_GzipMemberHoldingManyChunks_InflatesItOnce() => MemberHoldingManyChunksAsync(EstargzCompression.Gzip);
+
+    [RootOnlyFact]
+    public Task ReadAsync_ZstdFrameHoldingManyChunks_InflatesItOnce() => MemberHoldingManyChunksAsync(EstargzCompression.Zstd);
+
+    private async Task MemberHoldingManyChunksAsync(EstargzCompression compression)
+    {
+        var big = new byte[64 * 1024];
+        new Random(3).NextBytes(big);
+        var (content, layout) = await ServeAsync(new EstargzBlobWriter(compression).FileInOneMember("big", big, chunkSize: 1024)
+            .File("b", EstargzBlobWriter.Text("bee")), compression: compression);
+        var bytes = new byte[big.Length];
+
+        await content.ReadAsync(layout.Root.Children!["big"].DataOffset, bytes, CancellationToken.None);
+
+        Assert.Equal(big, bytes);
+        Assert.Equal(64, layout.Chunks.Count(c => c.Path == "big"));
+        Assert.Equal(2, content.MemberInflations); // big's one member and b's (the same group), not one per chunk
+        Assert.Equal(big.Length + 3, content.DecompressedBytes);
+    }
+
+    [RootOnlyFact]
+    public async Task ReadAsync_StoredBytesFailTheirChunkDigest_ForgetsThemAndTheReadSucceedsOnRetry()
+    {
+        var text = Encoding.ASCII.GetBytes(new string('s', 3000));
+        var path = _directory!.Combine("stored-" + Guid.NewGuid().ToString("N")[..8]);
+        PartialBlob? blob = null;
+        var (content, layout) = await ServeAsync(new EstargzBlobWriter().File("a", text, chunkSize: 1024).File("b", EstargzBlobWriter.Text("bee")),
+            partial: size => blob = PartialBlob.Open(path, size));
+        using var partial = blob!;
+        var group = layout.Groups[0];
+        var garbage = new byte[group.BlobEnd - group.BlobStart];
+        new Random(9).NextBytes(garbage);
+        partial.Write(group.BlobStart, garbage); // a bad disk or a torn write: recorded present, not the blob's bytes
+        var bytes = new byte[text.Length];
+
+        await content.ReadAsync(layout.Root.Children!["a"].DataOffset, bytes, CancellationToken.None);
+
+        Assert.Equal(text, bytes);
+        Assert.Equal(garbage.Length, content.ForgottenBytes);
+        Assert.Equal(garbage.Length, content.FetchedBytes);
+        var stored = new byte[garbage.Length];
+        partial.Read(group.BlobStart, stored);
+        Assert.NotEqual(garbage, stored); // the verified bytes replaced them
+        Assert.True(partial.Contains(new ByteRange(group.BlobStart, garbage.Length)));
+    }
+
+    [RootOnlyFact]
     public async Task FindAsync_ZstdChunkedBlob_TocVerifiedAndDataEndsAtTocFrame()
     {
         var (blob, json, dataEnd) = new EstargzBlobWriter(EstargzCompression.Zstd).File("a", EstargzBlobWriter.Text("a")).Build();
@@ -153,13 +202,14 @@ public sealed class EstargzContentTests : IAsyncLifetime
     }
 
     private async Task<(EstargzContent Content, EstargzLayout Layout)> ServeAsync(EstargzBlobWriter writer, long groupBytes = 1 << 20,
-        EstargzCompression compression = EstargzCompression.Gzip)
+        EstargzCompression compression = EstargzCompression.Gzip, Func<long, PartialBlob>? partial = null)
     {
         var (blob, json, dataEnd) = writer.Build();
         var (repository, descriptor) = await PushAsync(blob, compression == EstargzCompression.Zstd ? MediaTypes.OciLayerZstd : MediaTypes.OciLayerGzip);
         var layout = EstargzLayout.Build(TocReader.Parse(json, null), dataEnd, userXattr: false, requireDigests: true, groupBytes);
+        var stored = partial?.Invoke(blob.Length);
         var content = new EstargzContent(layout, new OnDemandFetch(_client!, new FetchOptions()), new SpanCache(16, 1 << 20), repository, descriptor,
-            verify: true, readaheadGroups: 0, compression: compression);
+            verify: true, readaheadGroups: 0, stored is null ? null : () => stored, compression: compression);
         return (content, layout);
     }
 

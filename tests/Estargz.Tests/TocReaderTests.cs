@@ -35,6 +35,19 @@ public sealed class TocReaderTests
     }
 
     [Fact]
+    public void Parse_Sha512Digest_AcceptedWhenItMatchesRefusedWhenNot()
+    {
+        var (_, json, _) = new EstargzBlobWriter().File("a", EstargzBlobWriter.Text("a")).Build();
+        var sha512 = "sha512:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA512.HashData(json)); // OCI allows sha512 (128 hex)
+
+        var toc = TocReader.Parse(json, sha512);
+
+        Assert.Contains(toc.Entries, e => e.Name == "a");
+        var other = "sha512:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA512.HashData("something else"u8));
+        Assert.Throws<InvalidDataException>(() => TocReader.Parse(json, other));
+    }
+
+    [Fact]
     public void Parse_XattrsBase64_AreDecoded()
     {
         var json = """{"version":1,"entries":[{"name":"f","type":"reg","xattrs":{"user.k":"dmFsdWU="}}]}"""u8.ToArray();

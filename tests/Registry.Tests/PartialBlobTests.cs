@@ -73,6 +73,52 @@ public sealed class PartialBlobTests : IDisposable
     }
 
     [Fact]
+    public void Write_ManyWrites_MapSavedOnceAtCloseNotPerWrite()
+    {
+        var path = Path.Combine(_directory, "blob");
+        var blob = PartialBlob.Open(path, 10_000);
+        for (var i = 0; i < 100; i++) blob.Write(i * 100, new byte[50]);
+
+        Assert.Equal(0, blob.MapSaves); // within the save interval: nothing rewritten yet
+        blob.Close(delete: false);
+
+        Assert.Equal(1, blob.MapSaves);
+        Assert.Equal(5000, PartialBlob.RecordedBytes(path));
+    }
+
+    [Fact]
+    public async Task Write_BlobLeftOpen_MapNamesTheBytesWithinTheSaveInterval()
+    {
+        var path = Path.Combine(_directory, "blob");
+        using var blob = PartialBlob.Open(path, 1000);
+
+        blob.Write(0, new byte[300]);
+        blob.Write(300, new byte[200]);
+
+        // As a crash would find it: the map on disk, read without closing the blob.
+        for (var waited = 0; PartialBlob.RecordedBytes(path) != 500 && waited < 50; waited++) await Task.Delay(100);
+        Assert.Equal(500, PartialBlob.RecordedBytes(path));
+        Assert.Equal(1, blob.MapSaves);
+    }
+
+    [Fact]
+    public void Write_ReserveRefusesRoom_ThrowsAndRecordsNothing()
+    {
+        var asked = new List<long>();
+        using var blob = PartialBlob.Open(Path.Combine(_directory, "blob"), 1000, bytes =>
+        {
+            asked.Add(bytes);
+            return bytes <= 100;
+        });
+        blob.Write(0, new byte[100]);
+
+        Assert.Throws<IOException>(() => blob.Write(50, new byte[200])); // 150 new bytes
+
+        Assert.Equal([100, 150], asked);
+        Assert.Equal(100, blob.BytesPresent);
+    }
+
+    [Fact]
     public void Close_WithDelete_RemovesTheFileAndItsMap()
     {
         var path = Path.Combine(_directory, "blob");

@@ -6,6 +6,7 @@ using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Blobs;
 using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.LazyLayers.Fill;
@@ -121,8 +122,20 @@ public sealed class BackgroundFill : IAsyncDisposable
                 _options.ChunkAttempts, _logger, _gate);
             using var progress = StartStatusUpdates(cancellation.Token);
             await download.StartAsync(plan).ConfigureAwait(false);
-            var applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,
-                new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr }, cancellation.Token).ConfigureAwait(false);
+            LayerApplyResult applied;
+            try
+            {
+                applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,
+                    new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr }, cancellation.Token).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellation.IsCancellationRequested)
+            {
+                // Bytes that do not unpack (whatever the unpacker calls it, however it wraps its reader's error): a wrong
+                // byte fetched or kept, or a layer bad as published. The blob's digest tells which: the download goes on
+                // to the end (or has failed already), and its mismatch is what then fails the fill and discards.
+                await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false);
+                throw;
+            }
             await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false); // the digest: checked by the last read already
             download.Dispose();
             if (request.FormatEntries is { Count: > 0 } formatEntries)
@@ -150,9 +163,9 @@ public sealed class BackgroundFill : IAsyncDisposable
         {
             _metrics?.Count("background_fetch_failure_count");
             LazyLayersLog.FillFailed(_logger, digest, e.Message);
-            // A blob that fails its digest (or does not unpack) holds a wrong byte somewhere: start over. Network
-            // failures keep what was fetched.
-            _store.MarkFailed(digest, e.Message, discardFetched: e is InvalidDataException);
+            // A blob that fails its digest holds a wrong byte somewhere: start over. Other failures (the network, a short
+            // body, a layer that does not unpack though its digest matched) keep what was fetched: the next fill fetches the gaps.
+            _store.MarkFailed(digest, e.Message, discardFetched: BlobDigestMismatch.IsCause(e));
         }
         finally
         {

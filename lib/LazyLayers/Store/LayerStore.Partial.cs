@@ -20,9 +20,26 @@ public sealed partial class LayerStore
             if (layer.Partial is null)
             {
                 System.IO.Directory.CreateDirectory(layer.Directory);
-                layer.Partial = PartialBlob.Open(layer.BlobPath, layer.BytesTotal);
+                layer.Partial = PartialBlob.Open(layer.BlobPath, layer.BytesTotal, bytes => TryGrowPartial(layer, bytes));
+                layer.PartialBytesRecorded = 0;
             }
             return layer.Partial;
+        }
+    }
+
+    /// <summary>
+    /// Room for <paramref name="bytes"/> more of <paramref name="layer"/>'s partial blob (evicting unused layers, oldest
+    /// first); a fill's reservation covers its blob already. False when there is none: the bytes are not kept.
+    /// </summary>
+    private bool TryGrowPartial(StoredLayer layer, long bytes)
+    {
+        lock (_lock)
+        {
+            if (!_layers.TryGetValue(layer.Digest, out var current) || current != layer) return false;
+            if (options.MaxBytes <= 0) return true;
+            var present = layer.Partial?.BytesPresent ?? 0;
+            var additional = Math.Max(0, present + bytes - Math.Max(layer.DiskBytes, present));
+            return additional == 0 || MakeRoomLocked(layer, additional);
         }
     }
 
@@ -66,6 +83,7 @@ public sealed partial class LayerStore
     /// <summary>Closes the layer's partial blob and decompressed spans; with <paramref name="delete"/>, removes their files.</summary>
     private static void ClosePartialLocked(StoredLayer layer, bool delete)
     {
+        layer.PartialBytesRecorded = delete ? 0 : layer.Partial?.BytesPresent ?? layer.PartialBytesRecorded; // still on disk unless deleted
         layer.Partial?.Close(delete);
         layer.Partial = null;
         layer.DecompressedRecorded = layer.Decompressed?.BytesPresent ?? layer.DecompressedRecorded; // still on disk unless deleted below

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.LazyLayers.Store;
 
@@ -298,6 +299,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
             MediaType = record.MediaType,
             ZtocDigest = record.ZtocDigest,
             DecompressedRecorded = record.Partial ? DecompressedSpans.RecordedBytes(candidate.DecompressedPath) : 0,
+            PartialBytesRecorded = record.Partial ? PartialBlob.RecordedBytes(candidate.BlobPath) : 0,
             LastUsed = System.IO.Directory.GetLastWriteTimeUtc(directory),
         };
         layer.Images.UnionWith(record.Images);

@@ -52,8 +52,14 @@ internal sealed class StoredLayer(string digest, string directory)
     /// <summary>Uncompressed bytes an earlier run kept in <c>tar.partial</c> (counted until the file is opened).</summary>
     public long DecompressedRecorded { get; set; }
 
-    /// <summary>Bytes on disk: what <see cref="DiskBytes"/> holds or reserves, plus the decompressed spans.</summary>
-    public long UsedBytes => DiskBytes + (Decompressed?.BytesPresent ?? DecompressedRecorded);
+    /// <summary>Compressed bytes an earlier run (or this one, before the file was closed) kept in <c>blob.partial</c>, counted until the file is opened.</summary>
+    public long PartialBytesRecorded { get; set; }
+
+    /// <summary>
+    /// Bytes on disk: what <see cref="DiskBytes"/> holds or reserves (a fill reserves the whole blob), or the partial blob
+    /// when that is more (a layer read only on demand reserves nothing), plus the decompressed spans.
+    /// </summary>
+    public long UsedBytes => Math.Max(DiskBytes, Partial?.BytesPresent ?? PartialBytesRecorded) + (Decompressed?.BytesPresent ?? DecompressedRecorded);
 
     /// <summary>A <c>layer.json</c> with the zTOC beside it is written for the layer not local yet (it mounts again offline).</summary>
     public bool PartialRecorded { get; set; }

@@ -86,7 +86,7 @@ internal sealed class VerifyingBlobStream : Stream
         var length = _hash.GetHashAndReset(actual);
         if (!_digest.Matches(actual[..length]))
         {
-            throw new InvalidDataException(
+            throw BlobDigestMismatch.Create(
                 $"blob {_digest} does not match its digest: the registry sent {_size} bytes hashing to {_digest.Algorithm}:{Convert.ToHexStringLower(actual[..length])}");
         }
 

@@ -57,18 +57,24 @@ public sealed partial class BlobDownload
     {
         using var _ = slot;
         var digest = Blob.ParsedDigest;
+        var paid = new GatePayment();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 if (_partial is not null)
                 {
-                    await FetchMissingAsync(plan, range, failFast.Token).ConfigureAwait(false);
+                    await FetchMissingAsync(plan, range, paid, failFast.Token).ConfigureAwait(false);
                     ChunkDone(index);
                     return;
                 }
 
-                if (plan.Gate is { } gate) await gate.WaitAsync(range.Length, failFast.Token).ConfigureAwait(false);
+                if (plan.Gate is { } gate)
+                {
+                    var due = Math.Max(0, range.Length - paid.Unreceived); // a retry does not pay again for what it did not get
+                    await gate.WaitAsync(due, failFast.Token).ConfigureAwait(false);
+                    paid.Unreceived += due;
+                }
                 var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, digest, range, failFast.Token).ConfigureAwait(false);
                 if (bytes.Length != range.Length)
                     throw new InvalidDataException($"blob {Blob.Digest}: asked for bytes {range}, got {bytes.Length} bytes");
@@ -91,9 +97,10 @@ public sealed partial class BlobDownload
 
     /// <summary>
     /// Fetches the parts of <paramref name="range"/> the partial blob lacks, one request each; a part another fetcher is
-    /// getting (a reader) is waited for rather than fetched again.
+    /// getting (a reader) is waited for rather than fetched again. The gate is paid for bytes received: what an attempt
+    /// paid for and did not get (a short body, a reader fetched it) is credited to the next request of the chunk.
     /// </summary>
-    private async Task FetchMissingAsync(DownloadPlan plan, ByteRange range, CancellationToken cancellationToken)
+    private async Task FetchMissingAsync(DownloadPlan plan, ByteRange range, GatePayment paid, CancellationToken cancellationToken)
     {
         var partial = _partial!;
         while (partial.Missing(range) is { Count: > 0 } missing)
@@ -101,7 +108,12 @@ public sealed partial class BlobDownload
             foreach (var gap in missing)
             {
                 // The gate first: a reader waiting on this announcement must not wait for the gate that waits for it.
-                if (plan.Gate is { } gate) await gate.WaitAsync(gap.Length, cancellationToken).ConfigureAwait(false);
+                if (plan.Gate is { } gate)
+                {
+                    var due = Math.Max(0, gap.Length - paid.Unreceived);
+                    await gate.WaitAsync(due, cancellationToken).ConfigureAwait(false);
+                    paid.Unreceived += due;
+                }
                 var (mine, theirs) = partial.BeginFetch(gap);
                 if (theirs is not null)
                 {
@@ -119,6 +131,7 @@ public sealed partial class BlobDownload
                         try
                         {
                             await plan.Registry.GetBlobRangeAsync(plan.Repository, Blob.ParsedDigest, part, buffer, cancellationToken).ConfigureAwait(false);
+                            paid.Unreceived = Math.Max(0, paid.Unreceived - part.Length);
                             partial.Write(part.Offset, buffer.AsSpan(0, (int)part.Length));
                         }
                         finally
@@ -129,6 +142,12 @@ public sealed partial class BlobDownload
                 }
             }
         }
+    }
+
+    /// <summary>What a chunk's requests paid the gate for and have not received yet (one chunk's requests run one at a time).</summary>
+    private sealed class GatePayment
+    {
+        public long Unreceived { get; set; }
     }
 
     private void ChunkDone(int index)
@@ -165,7 +184,7 @@ public sealed partial class BlobDownload
             }
 
             if (!digest.Matches(hash.GetHashAndReset()))
-                throw new InvalidDataException($"blob {Blob.Digest} does not match its digest: the registry's {Size} bytes hash differently");
+                throw Blobs.BlobDigestMismatch.Create($"blob {Blob.Digest} does not match its digest: the registry's {Size} bytes hash differently");
         }
         finally
         {

@@ -5,7 +5,8 @@ namespace PluggableSnapshotter.Registry.Downloads;
 
 /// <summary>
 /// A blob fetched piecemeal into a sparse file, with a map of the ranges the file holds (<c>&lt;path&gt;.ranges</c>,
-/// rewritten atomically after each write) so that what was fetched survives a restart and no byte is fetched twice:
+/// rewritten atomically at most once per <see cref="MapSaveInterval"/> while writes arrive, at once after a
+/// <see cref="Forget"/>, and at close) so that what was fetched survives a restart and no byte is fetched twice:
 /// on-demand readers and a background <see cref="BlobDownload"/> of the same blob share one. Ranges being fetched are
 /// announced (<see cref="BeginFetch"/>), so a second fetcher of the same bytes waits for the first instead of asking the
 /// registry again. The map says which bytes are present, not that they are right: readers check span digests and the
@@ -13,16 +14,25 @@ namespace PluggableSnapshotter.Registry.Downloads;
 /// </summary>
 public sealed class PartialBlob : IDisposable
 {
+    /// <summary>How long recorded writes may wait for the map to be saved (what a crash can cost: fetching them again).</summary>
+    public static readonly TimeSpan MapSaveInterval = TimeSpan.FromSeconds(1);
+
     private static readonly byte[] Magic = "PSRANGE1"u8.ToArray();
     private readonly Lock _lock = new();
     private readonly ByteRangeSet _present = new();
     private readonly List<(ByteRange Range, TaskCompletionSource Done)> _inFlight = [];
     private readonly SafeFileHandle _file;
+    private readonly Func<long, bool>? _reserve;
+    private readonly Timer _saveTimer;
+    private bool _dirty;
+    private bool _saveArmed;
     private bool _disposed;
+    private long _mapSaves;
 
-    private PartialBlob(string path, long size, SafeFileHandle file)
+    private PartialBlob(string path, long size, SafeFileHandle file, Func<long, bool>? reserve)
     {
-        (Path, Size, _file) = (path, size, file);
+        (Path, Size, _file, _reserve) = (path, size, file, reserve);
+        _saveTimer = new Timer(_ => SaveIfDirty(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The file holding the blob's bytes.</summary>
@@ -35,11 +45,17 @@ public sealed class PartialBlob : IDisposable
     public long Size { get; }
 
     /// <summary>Opens the partial blob at <paramref name="path"/>, keeping what an earlier run recorded for a blob of this size.</summary>
-    public static PartialBlob Open(string path, long size)
+    /// <param name="path">The file.</param>
+    /// <param name="size">The blob's size.</param>
+    /// <param name="reserve">
+    /// Asked for room before bytes not present yet are written (a store's size limit); when it says no, the write fails
+    /// with an <see cref="IOException"/> and nothing is recorded. Called outside this blob's lock.
+    /// </param>
+    public static PartialBlob Open(string path, long size, Func<long, bool>? reserve = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         var file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        var blob = new PartialBlob(path, size, file);
+        var blob = new PartialBlob(path, size, file, reserve);
         if (!blob.LoadMap() || RandomAccess.GetLength(file) != size)
         {
             blob._present.Clear();
@@ -58,12 +74,25 @@ public sealed class PartialBlob : IDisposable
         }
     }
 
-    /// <summary>Bytes present from offset 0 on, without a gap.</summary>
-    public long Prefix
+    /// <summary>Times the range map was written so far.</summary>
+    public long MapSaves => Interlocked.Read(ref _mapSaves);
+
+    /// <summary>Bytes the map at <paramref name="path"/><c>.ranges</c> records present (0 when there is none), without opening the blob.</summary>
+    public static long RecordedBytes(string path)
     {
-        get
+        try
         {
-            lock (_lock) return _present.Prefix;
+            var bytes = File.ReadAllBytes(path + ".ranges");
+            if (bytes.Length < 20 || !bytes.AsSpan(0, 8).SequenceEqual(Magic)) return 0;
+            var count = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(16));
+            if (count < 0 || bytes.Length != 20 + ((long)count * 16)) return 0;
+            long total = 0;
+            for (var i = 0; i < count; i++) total += Math.Max(0, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(28 + (i * 16))));
+            return total;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return 0;
         }
     }
 
@@ -109,20 +138,35 @@ public sealed class PartialBlob : IDisposable
         }
     }
 
-    /// <summary>Writes bytes at <paramref name="offset"/> and records them present.</summary>
+    /// <summary>
+    /// Writes bytes at <paramref name="offset"/> and records them present; the map names them once it is next saved, which
+    /// is always after the bytes were written (a map never names bytes the file lacks).
+    /// </summary>
+    /// <exception cref="IOException">The disk is full, or the reserve (a store's size limit) leaves no room.</exception>
     public void Write(long offset, ReadOnlySpan<byte> bytes)
     {
         if (offset < 0 || offset + bytes.Length > Size) throw new ArgumentOutOfRangeException(nameof(offset), $"bytes {offset}+{bytes.Length} lie outside the {Size}-byte blob");
+        var range = new ByteRange(offset, bytes.Length);
+        if (_reserve is { } reserve && bytes.Length > 0)
+        {
+            long growth;
+            lock (_lock) growth = _present.Missing(range).Sum(g => g.Length);
+            // Asked outside the lock: the store's lock is taken there, and the store reads BytesPresent under it.
+            if (growth > 0 && !reserve(growth)) throw new IOException($"partial blob {Path}: no room for {growth} more bytes (the store's size limit)");
+        }
         RandomAccess.Write(_file, bytes, offset);
         lock (_lock)
         {
             if (_disposed) return;
-            _present.Add(new ByteRange(offset, bytes.Length));
-            SaveMapLocked();
+            _present.Add(range);
+            _dirty = true;
+            if (_saveArmed) return;
+            _saveArmed = true;
+            _saveTimer.Change(MapSaveInterval, Timeout.InfiniteTimeSpan);
         }
     }
 
-    /// <summary>Records <paramref name="range"/> absent again (its bytes failed a digest).</summary>
+    /// <summary>Records <paramref name="range"/> absent again (its bytes failed a digest); saved at once.</summary>
     public void Forget(ByteRange range)
     {
         lock (_lock)
@@ -130,19 +174,6 @@ public sealed class PartialBlob : IDisposable
             if (_disposed) return;
             _present.Remove(range);
             SaveMapLocked();
-        }
-    }
-
-    /// <summary>Forgets every range (the blob as a whole failed its digest).</summary>
-    public void Reset()
-    {
-        lock (_lock)
-        {
-            if (_disposed) return;
-            _present.Clear();
-            SaveMapLocked();
-            RandomAccess.SetLength(_file, 0);
-            RandomAccess.SetLength(_file, Size);
         }
     }
 
@@ -155,10 +186,19 @@ public sealed class PartialBlob : IDisposable
         lock (_lock)
         {
             if (_disposed) return;
+            try
+            {
+                if (_dirty && !delete) SaveMapLocked();
+            }
+            catch (IOException)
+            {
+                // The map keeps what it last recorded: the bytes written since are fetched again after a restart.
+            }
             _disposed = true;
             foreach (var (_, done) in _inFlight) done.TrySetResult();
             _inFlight.Clear();
         }
+        _saveTimer.Dispose();
         _file.Dispose();
         if (!delete) return;
         File.Delete(Path);
@@ -173,9 +213,27 @@ public sealed class PartialBlob : IDisposable
         entry.Done.TrySetResult();
     }
 
+    private void SaveIfDirty()
+    {
+        lock (_lock)
+        {
+            _saveArmed = false;
+            if (_disposed || !_dirty) return;
+            try
+            {
+                SaveMapLocked();
+            }
+            catch (IOException)
+            {
+                // The disk is full or going away: the next write, or the close, tries again.
+            }
+        }
+    }
+
     // Format: magic, size (int64), count (int32), then offset and length (int64 each) per range, little-endian.
     private void SaveMapLocked()
     {
+        Interlocked.Increment(ref _mapSaves);
         var ranges = _present.Ranges;
         var bytes = new byte[Magic.Length + 12 + (ranges.Count * 16)];
         Magic.CopyTo(bytes, 0);
@@ -189,6 +247,7 @@ public sealed class PartialBlob : IDisposable
         var temporary = MapPath + ".tmp";
         File.WriteAllBytes(temporary, bytes);
         File.Move(temporary, MapPath, overwrite: true); // after the data: a map never names bytes the file lacks
+        _dirty = false;
     }
 
     private bool LoadMap()

@@ -44,6 +44,21 @@ public readonly record struct OciDigest
     public static OciDigest Compute(ReadOnlySpan<byte> content) =>
         new("sha256", Convert.ToHexStringLower(SHA256.HashData(content)));
 
+    /// <summary>
+    /// The digest of <paramref name="content"/> in <paramref name="algorithm"/> (<c>sha256</c> or <c>sha512</c>): what to
+    /// compare with a digest an index names, whichever algorithm it chose.
+    /// </summary>
+    /// <exception cref="ArgumentException">The algorithm is neither.</exception>
+    public static OciDigest Compute(string algorithm, ReadOnlySpan<byte> content) => algorithm switch
+    {
+        "sha256" => Compute(content),
+        "sha512" => new("sha512", Convert.ToHexStringLower(SHA512.HashData(content))),
+        _ => throw new ArgumentException($"'{algorithm}' is not a supported digest algorithm (sha256, sha512)", nameof(algorithm)),
+    };
+
+    /// <summary>Whether <paramref name="content"/> hashes to this digest (in its own algorithm).</summary>
+    public bool Verifies(ReadOnlySpan<byte> content) => Compute(Algorithm, content) == this;
+
     /// <summary>Builds a digest from an algorithm and the raw hash bytes.</summary>
     public static OciDigest FromHash(string algorithm, ReadOnlySpan<byte> hash) => new(algorithm, Convert.ToHexStringLower(hash));
 

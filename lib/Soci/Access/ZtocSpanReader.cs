@@ -116,6 +116,22 @@ public sealed class ZtocSpanReader
             throw new InvalidDataException($"zTOC span {spanId} covers {cEnd - cStart} compressed bytes");
         }
         ReadOnlyMemory<byte> compressed = await _read(cStart, (int)(cEnd - cStart), cancellationToken).ConfigureAwait(false);
+        return DecodeSpan(spanId, compressed);
+    }
+
+    /// <summary>
+    /// Checks span <paramref name="spanId"/>'s compressed bytes (read by the caller from <see cref="CompressedSpanRange"/>)
+    /// against its digest and returns its uncompressed bytes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not the span's (length or digest), or do not decompress.</exception>
+    public byte[] DecodeSpan(int spanId, ReadOnlyMemory<byte> compressed)
+    {
+        (long uStart, long uEnd) = UncompressedSpanRange(spanId);
+        if (uEnd - uStart > Math.Min(_spanSize + MaxSpanOvershoot, MaxSpanBytes))
+        {
+            throw new InvalidDataException($"zTOC span {spanId} claims {uEnd - uStart} uncompressed bytes, far beyond its span size {_spanSize}");
+        }
+        (long cStart, long cEnd) = CompressedSpanRange(spanId);
         if (compressed.Length != cEnd - cStart)
         {
             throw new InvalidDataException($"layer returned {compressed.Length} bytes for span {spanId}, expected {cEnd - cStart}");

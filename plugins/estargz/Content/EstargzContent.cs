@@ -1,21 +1,20 @@
 using System.Collections.Concurrent;
-using System.IO.Compression;
-using System.Security.Cryptography;
+using System.Runtime.InteropServices;
 using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.LazyLayers.Content;
-using PluggableSnapshotter.LazyLayers.Fill;
 using PluggableSnapshotter.Plugins.Estargz.Format;
 using PluggableSnapshotter.Registry;
-using ZstdSharp;
 
 namespace PluggableSnapshotter.Plugins.Estargz.Content;
 
 /// <summary>
-/// The bytes of one eStargz layer's files, read on demand: a read fetches the read group holding it with one range
-/// request (or takes it from the prefetched section or the layer's partial blob), decompresses each chunk's gzip member
-/// or zstd frame, checks it against its <c>chunkDigest</c> and keeps the group in the shared cache. A chunk that does
-/// not match (or does not decompress) is never served: reads that need it fail (EIO), reads of the group's other
-/// chunks are served, and the next load of the group checks it again. Sequential reads fetch the next groups ahead.
+/// The bytes of one eStargz layer's files, read on demand: a read loads the read group holding it — from the prefetched
+/// section, else through the shared <see cref="VerifiedRangeReader"/> (the layer's partial blob first, the rest with one
+/// announced range request; stored bytes that fail are forgotten and fetched again; fetched bytes kept once verified) —
+/// inflates each gzip member (zstd frame) of the group once, cuts its chunks out of it, checks each against its
+/// <c>chunkDigest</c> and keeps the group in the shared cache. A chunk that does not match (or does not decompress) is
+/// never served: reads that need it fail (EIO), reads of the group's other chunks are served, and the next load of the
+/// group checks it again. Sequential reads fetch the next groups ahead.
 /// </summary>
 internal sealed class EstargzContent : ILayerContent
 {
@@ -24,30 +23,43 @@ internal sealed class EstargzContent : ILayerContent
     private readonly SpanCache _cache;
     private readonly ImageReference _repository;
     private readonly Descriptor _layer;
-    private readonly Func<PartialBlob?>? _partial;
+    private readonly VerifiedRangeReader _ranges;
+    private readonly SequentialReadAhead _readAhead;
     private readonly bool _verify;
-    private readonly int _readaheadGroups;
     private readonly EstargzCompression _compression;
 
     // Chunks of the groups now held whose bytes did not verify, with why: reads touching one fail. Set and cleared per
     // group load, so a group fetched again (after eviction) gets a fresh check.
     private readonly ConcurrentDictionary<int, string> _badChunks = new();
-    private long _fetchedBytes;
-    private int _lastGroup = -1;
+    private long _prefetchedBytes;
+    private long _memberInflations;
+    private long _decompressedBytes;
     private volatile string? _localRoot;
     private volatile byte[]? _prefetched;
 
     public EstargzContent(EstargzLayout layout, OnDemandFetch fetch, SpanCache cache, ImageReference repository, Descriptor layer, bool verify,
         int readaheadGroups, Func<PartialBlob?>? partial = null, EstargzCompression compression = EstargzCompression.Gzip)
     {
-        (_layout, _fetch, _cache, _repository, _layer, _verify, _readaheadGroups, _partial) = (layout, fetch, cache, repository, layer, verify, readaheadGroups, partial);
+        (_layout, _fetch, _cache, _repository, _layer, _verify) = (layout, fetch, cache, repository, layer, verify);
         _compression = compression;
+        // Unverified bytes are never kept: the fill (which checks the layer digest) and later reads must not trust them.
+        _ranges = new VerifiedRangeReader(fetch, repository, layer.ParsedDigest, partial, keepFetched: verify);
+        _readAhead = new SequentialReadAhead(layout.Groups.Count, readaheadGroups);
     }
 
     public string LayerDigest => _layer.Digest;
 
     /// <summary>Compressed bytes fetched from the registry for this layer so far (prefetch included).</summary>
-    public long FetchedBytes => Interlocked.Read(ref _fetchedBytes);
+    public long FetchedBytes => Interlocked.Read(ref _prefetchedBytes) + _ranges.FetchedBytes;
+
+    /// <summary>Stored compressed bytes forgotten because a chunk they held failed its digest.</summary>
+    public long ForgottenBytes => _ranges.ForgottenBytes;
+
+    /// <summary>Gzip members (zstd frames) inflated so far: once per member and group load, however many chunks it holds.</summary>
+    public long MemberInflations => Interlocked.Read(ref _memberInflations);
+
+    /// <summary>Uncompressed bytes produced by inflating members so far (what chunks start after included).</summary>
+    public long DecompressedBytes => Interlocked.Read(ref _decompressedBytes);
 
     public string? LocalRoot
     {
@@ -67,7 +79,7 @@ internal sealed class EstargzContent : ILayerContent
     {
         if (_layout.PrefetchEnd <= 0) return;
         var bytes = await _fetch.GetRangeAsync(_repository, _layer.ParsedDigest, new ByteRange(0, _layout.PrefetchEnd), cancellationToken).ConfigureAwait(false);
-        Interlocked.Add(ref _fetchedBytes, bytes.Length);
+        Interlocked.Add(ref _prefetchedBytes, bytes.Length);
         _prefetched = bytes;
     }
 
@@ -97,100 +109,75 @@ internal sealed class EstargzContent : ILayerContent
 
     private async Task<byte[]> LoadGroupAsync(ReadGroup group)
     {
-        var length = (int)(group.BlobEnd - group.BlobStart);
-        byte[] compressed;
-        var start = 0;
+        var range = new ByteRange(group.BlobStart, group.BlobEnd - group.BlobStart);
         if (_prefetched is { } prefetched && group.BlobEnd <= prefetched.Length)
         {
-            (compressed, start) = (prefetched, (int)group.BlobStart);
+            var (output, allGood) = Decompress(group, prefetched.AsMemory((int)group.BlobStart, (int)range.Length));
+            if (allGood) return output;
+            // The prefetched bytes fail (a bad read of the section): the store or the registry may have good ones.
         }
-        else if (_partial?.Invoke() is { } blob && blob.Contains(new ByteRange(group.BlobStart, length)) && TryReadStored(blob, group.BlobStart, length) is { } stored)
+        return await _ranges.ReadAsync(range, compressed =>
         {
-            // Fetched before (by the fill or a reader) into the layer's partial blob in the store; chunks are verified below.
-            compressed = stored;
-        }
-        else
-        {
-            compressed = await _fetch.GetRangeAsync(_repository, _layer.ParsedDigest, new ByteRange(group.BlobStart, length), CancellationToken.None).ConfigureAwait(false);
-            Interlocked.Add(ref _fetchedBytes, compressed.Length);
-            var (content, allGood) = await Task.Run(() => Decompress(group, compressed, 0)).ConfigureAwait(false);
-            // Verified chunk by chunk: kept for the fill (which then skips them) and for reads after a restart.
-            if (_verify && allGood && _partial?.Invoke() is { } partial) Keep(partial, group.BlobStart, compressed);
-            return content;
-        }
-        return (await Task.Run(() => Decompress(group, compressed, start)).ConfigureAwait(false)).Output;
-    }
-
-    // The partial blob may be closed meanwhile (the layer went local) or the disk full: then the registry serves, as before.
-    private static byte[]? TryReadStored(PartialBlob blob, long offset, int length)
-    {
-        try
-        {
-            var bytes = new byte[length];
-            blob.Read(offset, bytes);
-            return bytes;
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            return null;
-        }
-    }
-
-    // Keeping verified bytes is an optimisation: failing to must not fail the read that fetched them.
-    private static void Keep(PartialBlob blob, long offset, byte[] compressed)
-    {
-        try
-        {
-            blob.Write(offset, compressed);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            // not kept: the fill or a later read fetches these bytes again
-        }
+            var (output, allGood) = Decompress(group, compressed);
+            return new DecodedRange<byte[]>(output, allGood);
+        }, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Each chunk of the group from its member, checked against its digest, one after another in content order. A chunk
-    /// that fails is left zero and marked bad (reads of it fail); the others are served.
+    /// Each chunk of the group (<paramref name="compressed"/>: blob bytes [BlobStart, BlobEnd)) cut out of its member,
+    /// checked against its digest, one after another in content order; each member is inflated once, front to back. A
+    /// chunk that fails is left zero and marked bad (reads of it fail); the others are served.
     /// </summary>
-    private (byte[] Output, bool AllGood) Decompress(ReadGroup group, byte[] compressed, int start)
+    private (byte[] Output, bool AllGood) Decompress(ReadGroup group, ReadOnlyMemory<byte> compressed)
     {
+        if (!MemoryMarshal.TryGetArray(compressed, out var segment)) segment = compressed.ToArray();
         var output = new byte[group.ContentEnd - group.ContentStart];
-        using var zstd = _compression == EstargzCompression.Zstd ? new Decompressor() : null;
         var allGood = true;
-        for (var i = group.FirstChunk; i < group.FirstChunk + group.ChunkCount; i++)
+        MemberCursor? member = null;
+        try
         {
-            var chunk = _layout.Chunks[i];
-            var target = output.AsSpan((int)(chunk.ContentOffset - group.ContentStart), (int)chunk.Size);
-            var member = compressed.AsSpan(start + (int)(chunk.BlobOffset - group.BlobStart), (int)(chunk.BlobEnd - chunk.BlobOffset));
-            string? problem;
-            try
+            for (var i = group.FirstChunk; i < group.FirstChunk + group.ChunkCount; i++)
             {
-                if (zstd is not null) ZstdFrames.Read(zstd, member, chunk.InnerOffset, target);
-                else ReadGzip(compressed, start + (int)(chunk.BlobOffset - group.BlobStart), member.Length, chunk.InnerOffset, target);
-                problem = _verify ? Mismatch(chunk, target) : null;
+                var chunk = _layout.Chunks[i];
+                var target = output.AsSpan((int)(chunk.ContentOffset - group.ContentStart), (int)chunk.Size);
+                string? problem;
+                try
+                {
+                    if (member is null || !member.Reaches(chunk.BlobOffset, chunk.InnerOffset))
+                    {
+                        member?.Dispose();
+                        member = null;
+                        var start = (int)(chunk.BlobOffset - group.BlobStart);
+                        member = MemberCursor.Open(_compression, chunk.BlobOffset, segment.Slice(start, (int)(chunk.BlobEnd - chunk.BlobOffset)));
+                        Interlocked.Increment(ref _memberInflations);
+                    }
+                    var before = member.Position;
+                    member.Read(chunk.InnerOffset, target);
+                    Interlocked.Add(ref _decompressedBytes, member.Position - before);
+                    problem = _verify ? Mismatch(chunk, target) : null;
+                }
+                catch (InvalidDataException e)
+                {
+                    // The member is not read further: a later chunk of it opens it again (and most likely fails too).
+                    member?.Dispose();
+                    member = null;
+                    problem = $"layer {_layer.Digest}: the chunk of /{chunk.Path} at {chunk.ContentOffset} does not decompress: {e.Message}";
+                }
+                if (problem is null)
+                {
+                    _badChunks.TryRemove(i, out _);
+                    continue;
+                }
+                target.Clear();
+                allGood = false;
+                _badChunks[i] = problem;
             }
-            catch (Exception e) when (e is EndOfStreamException or InvalidDataException)
-            {
-                problem = $"layer {_layer.Digest}: the chunk of /{chunk.Path} at {chunk.ContentOffset} does not decompress: {e.Message}";
-            }
-            if (problem is null)
-            {
-                _badChunks.TryRemove(i, out _);
-                continue;
-            }
-            target.Clear();
-            allGood = false;
-            _badChunks[i] = problem;
+        }
+        finally
+        {
+            member?.Dispose();
         }
         return (output, allGood);
-    }
-
-    private static void ReadGzip(byte[] compressed, int memberStart, int memberLength, long innerOffset, Span<byte> target)
-    {
-        using var gzip = new GZipStream(new MemoryStream(compressed, memberStart, memberLength, writable: false), CompressionMode.Decompress);
-        Skip(gzip, innerOffset);
-        gzip.ReadExactly(target);
     }
 
     /// <summary>Fails a read of [<paramref name="offset"/>, + <paramref name="count"/>) that needs a chunk that did not verify.</summary>
@@ -207,31 +194,14 @@ internal sealed class EstargzContent : ILayerContent
     {
         if (chunk.Digest is null) return null; // refused at mount when verification is on
         if (!OciDigest.TryParse(chunk.Digest, out var expected)) return $"layer {_layer.Digest}: chunk of /{chunk.Path} has digest '{chunk.Digest}', not a digest";
-        var actual = expected.Algorithm == "sha512" ? OciDigest.FromHash("sha512", SHA512.HashData(bytes)) : OciDigest.Compute(bytes);
+        var actual = OciDigest.Compute(expected.Algorithm, bytes);
         return actual == expected ? null : $"layer {_layer.Digest}: a chunk of /{chunk.Path} ({chunk.Size} bytes) is {actual}, not {expected}";
-    }
-
-    private static void Skip(Stream stream, long count)
-    {
-        Span<byte> scratch = stackalloc byte[4096];
-        while (count > 0)
-        {
-            var read = stream.Read(scratch[..(int)Math.Min(count, scratch.Length)]);
-            if (read == 0) throw new EndOfStreamException($"the member ends {count} bytes before the chunk starts");
-            count -= read;
-        }
     }
 
     /// <summary>On a read of the group after the last one read, starts fetching the next few (a read front to back).</summary>
     private void ReadAhead(int groupId)
     {
-        var previous = Interlocked.Exchange(ref _lastGroup, groupId);
-        if (previous != groupId - 1 || _readaheadGroups <= 0 || _localRoot is not null) return;
-        for (var next = groupId + 1; next <= Math.Min(groupId + _readaheadGroups, _layout.Groups.Count - 1); next++)
-        {
-            if (_cache.Contains(new SpanKey(_layer.Digest, next))) continue;
-            _ = GetGroupAsync(next, CancellationToken.None).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
+        if (_localRoot is not null) return;
+        _readAhead.Read(groupId, next => _cache.Contains(new SpanKey(_layer.Digest, next)), next => GetGroupAsync(next, CancellationToken.None));
     }
 }

@@ -63,7 +63,7 @@ internal static class TocReader
         {
             if (!OciDigest.TryParse(expectedDigest, out var expected))
                 throw new InvalidDataException($"the TOC digest '{expectedDigest}' is not a digest");
-            var actual = OciDigest.Compute(json);
+            var actual = OciDigest.Compute(expected.Algorithm, json); // sha512 as well: OCI allows either
             if (actual != expected) throw new InvalidDataException($"the TOC's digest is {actual}, not {expectedDigest} as the layer's annotation says");
         }
         try

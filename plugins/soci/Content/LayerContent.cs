@@ -24,22 +24,15 @@ internal sealed class LayerContent : ILayerContent
     private readonly ZtocSpanReader _spans;
     private readonly SpanCache _cache;
     private readonly string _layerDigest;
-    private readonly int _readaheadSpans;
-    private readonly OnDemandFetch _fetch;
-    private readonly ImageReference _repository;
-    private readonly OciDigest _digest;
-    private readonly Func<PartialBlob?>? _partial;
+    private readonly VerifiedRangeReader _ranges;
+    private readonly SequentialReadAhead _readAhead;
     private readonly Func<DecompressedSpans?>? _decompressed;
     private readonly LazyLayerMetrics? _metrics;
-    private readonly ConcurrentDictionary<long, IDisposable> _announced = new();
-    private readonly ConcurrentDictionary<long, byte[]> _rented = new();
     private readonly ConcurrentDictionary<int, Task<byte[]>> _inflating = new();
     private readonly int[] _inflations;
     private DecompressedSpans? _kept;
-    private long _fetchedBytes;
     private long _decompressedBytes;
     private long _diskBytes;
-    private int _lastSpan = -1;
     private volatile string? _localRoot;
 
     /// <summary>
@@ -52,11 +45,14 @@ internal sealed class LayerContent : ILayerContent
     {
         _layerDigest = layer.Digest;
         _cache = cache;
-        _readaheadSpans = readaheadSpans;
-        (_fetch, _repository, _digest, _partial, _decompressed, _metrics) = (fetch, repository, layer.ParsedDigest, partial, decompressed, metrics);
-        // Without the file list: the tree holds what files need, and a mount lives as long as its layer is used.
-        _spans = new ZtocSpanReader(ztoc with { Files = [] }, ReadCompressedAsync, Keep);
+        (_decompressed, _metrics) = (decompressed, metrics);
+        _ranges = new VerifiedRangeReader(fetch, repository, layer.ParsedDigest, partial, metrics: metrics);
+        // Without the file list: the tree holds what files need, and a mount lives as long as its layer is used. Spans are
+        // read through _ranges and decoded here; the span reader's own reads (unused) go to the registry.
+        _spans = new ZtocSpanReader(ztoc with { Files = [] },
+            async (offset, length, cancellationToken) => await fetch.GetRangeAsync(repository, layer.ParsedDigest, new ByteRange(offset, length), cancellationToken).ConfigureAwait(false));
         _inflations = new int[_spans.SpanCount];
+        _readAhead = new SequentialReadAhead(_spans.SpanCount, readaheadSpans);
     }
 
     /// <summary>What names a zTOC's span layout: its span digests (a decompressed-spans file is shared only by zTOCs with the same spans).</summary>
@@ -70,7 +66,10 @@ internal sealed class LayerContent : ILayerContent
     public string LayerDigest => _layerDigest;
 
     /// <summary>Compressed bytes fetched from the registry for this layer's reads so far.</summary>
-    public long FetchedBytes => Interlocked.Read(ref _fetchedBytes);
+    public long FetchedBytes => _ranges.FetchedBytes;
+
+    /// <summary>Stored compressed bytes forgotten because the span they took part in failed its digest.</summary>
+    public long ForgottenBytes => _ranges.ForgottenBytes;
 
     /// <summary>Spans decompressed so far (each counted once per decompression).</summary>
     public int SpansDecompressed => _inflations.Sum();
@@ -184,127 +183,22 @@ internal sealed class LayerContent : ILayerContent
         }
     }
 
-    /// <summary>One span, verified; bytes on disk that fail their digest are forgotten and fetched again.</summary>
-    private async Task<byte[]> LoadSpanAsync(int spanId)
+    /// <summary>One span, verified (stored bytes that fail its digest are forgotten and fetched again).</summary>
+    private Task<byte[]> LoadSpanAsync(int spanId)
     {
         var (start, end) = _spans.CompressedSpanRange(spanId);
-        var range = new ByteRange(start, end - start);
-        try
-        {
-            return await _spans.ReadSpanAsync(spanId, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (InvalidDataException) when (_partial?.Invoke() is { } blob && blob.Missing(range).Sum(g => g.Length) < range.Length)
-        {
-            // Stored bytes took part (all or some of the span): forget them, and end this attempt's announcement so the
-            // retry does not wait on itself.
-            blob.Forget(range);
-            if (_announced.TryRemove(start, out var own)) own.Dispose();
-            return await _spans.ReadSpanAsync(spanId, CancellationToken.None).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (_announced.TryRemove(start, out var announcement)) announcement.Dispose();
-            if (_rented.TryRemove(start, out var rented)) RangeBuffers.Pool.Return(rented);
-        }
-    }
-
-    /// <summary>
-    /// Compressed bytes of a span: from the partial blob where present, the rest from the registry. A range another
-    /// fetcher (the fill, another layer's reader) is getting is waited for, not fetched again.
-    /// </summary>
-    private async ValueTask<ReadOnlyMemory<byte>> ReadCompressedAsync(long offset, int length, CancellationToken cancellationToken)
-    {
-        var range = new ByteRange(offset, length);
-        // Pooled: the span reader is done with the bytes when LoadSpanAsync ends, which gives the buffer back.
-        if (_rented.TryRemove(offset, out var previous)) RangeBuffers.Pool.Return(previous); // a retry's first attempt
-        var rented = RangeBuffers.Pool.Rent(length);
-        _rented[offset] = rented;
-        var buffer = rented.AsMemory(0, length);
-        if (_partial?.Invoke() is not { } blob)
-        {
-            await FetchAsync(range, buffer, cancellationToken).ConfigureAwait(false);
-            return buffer;
-        }
-        var waited = false;
-        try
-        {
-            while (true)
-            {
-                var missing = blob.Missing(range);
-                if (missing.Count == 0)
-                {
-                    blob.Read(offset, buffer.Span);
-                    return buffer;
-                }
-                var (mine, theirs) = waited ? (NotAnnounced.Instance, null) : blob.BeginFetch(range);
-                if (theirs is not null)
-                {
-                    // A fetcher that does not finish within a read's deadline is not waited for again: this read fetches.
-                    waited = await Task.WhenAny(theirs, Task.Delay(_fetch.Deadline, cancellationToken)).ConfigureAwait(false) != theirs;
-                    cancellationToken.ThrowIfCancellationRequested();
-                    continue;
-                }
-                _announced[offset] = mine!; // ended once the span is verified and kept, or failed (LoadSpanAsync)
-                missing = blob.Missing(range); // the fetch that just ended may have brought some
-                var at = offset;
-                foreach (var gap in missing)
-                {
-                    if (gap.Offset > at) blob.Read(at, buffer.Span[(int)(at - offset)..(int)(gap.Offset - offset)]);
-                    await FetchAsync(gap, buffer[(int)(gap.Offset - offset)..(int)(gap.End - offset)], cancellationToken).ConfigureAwait(false);
-                    at = gap.End;
-                }
-                if (at < range.End) blob.Read(at, buffer.Span[(int)(at - offset)..]);
-                return buffer;
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            // The layer just went local or was freed, taking its partial blob along: the registry serves this read.
-            await FetchAsync(range, buffer, cancellationToken).ConfigureAwait(false);
-            return buffer;
-        }
-    }
-
-    private async Task FetchAsync(ByteRange range, Memory<byte> destination, CancellationToken cancellationToken)
-    {
-        await _fetch.GetRangeAsync(_repository, _digest, range, destination, cancellationToken).ConfigureAwait(false);
-        Interlocked.Add(ref _fetchedBytes, range.Length);
-    }
-
-    /// <summary>A span's compressed bytes matched their digest: kept in the partial blob unless they came from there.</summary>
-    private void Keep(long offset, ReadOnlyMemory<byte> compressed)
-    {
-        if (!_announced.ContainsKey(offset) || _partial?.Invoke() is not { } blob) return;
-        try
-        {
-            blob.Write(offset, compressed.Span);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            // Not kept (disk full, layer gone): a later read fetches it again.
-        }
+        return _ranges.ReadAsync(new ByteRange(start, end - start),
+            compressed => new DecodedRange<byte[]>(_spans.DecodeSpan(spanId, compressed), Verified: true), CancellationToken.None);
     }
 
     /// <summary>On a read of the span after the last one read, starts fetching the next few (a file read front to back).</summary>
     private void ReadAhead(int spanId)
     {
-        var previous = Interlocked.Exchange(ref _lastSpan, spanId);
-        if (previous != spanId - 1 || _readaheadSpans <= 0 || _localRoot is not null) return;
-        for (var next = spanId + 1; next <= Math.Min(spanId + _readaheadSpans, _spans.SpanCount - 1); next++)
+        if (_localRoot is not null) return;
+        _readAhead.Read(spanId, next =>
         {
             var (start, end) = _spans.UncompressedSpanRange(next);
-            if (_cache.Contains(new SpanKey(_layerDigest, next)) || _kept?.Holds(next, start, end) == true) continue;
-            _ = GetSpanAsync(next, CancellationToken.None).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-    }
-
-    private sealed class NotAnnounced : IDisposable
-    {
-        public static readonly NotAnnounced Instance = new();
-
-        public void Dispose()
-        {
-        }
+            return _cache.Contains(new SpanKey(_layerDigest, next)) || _kept?.Holds(next, start, end) == true;
+        }, next => GetSpanAsync(next, CancellationToken.None));
     }
 }

@@ -145,7 +145,7 @@ public sealed class DecompressedSpansTests : IDisposable
         var reopened = new LayerStore(_state, new StoreOptions());
 
         Assert.NotNull(reopened.Resumable(A));
-        Assert.Equal(100, reopened.DiskBytes);
+        Assert.Equal(110, reopened.DiskBytes); // the spans and the partial blob's 10 bytes
         reopened.Attach(A, "/m1", 100, "img", null);
         Assert.True(reopened.Decompressed(A, 300, 3, Layout)!.TryRead(0, 0, 100, 0, new byte[100]));
         reopened.ClosePartials();

@@ -158,6 +158,38 @@ public sealed class LayerStoreTests : IDisposable
     }
 
     [Fact]
+    public void Partial_ReadsNeedRoomOverMaxBytes_EvictUnusedLayersPartialBlobs()
+    {
+        var store = new LayerStore(_state, new StoreOptions { MaxBytes = 100 });
+        store.Attach(A, "/m1", 100, "img", null);
+        store.RecordPartial(A, "application/vnd.oci.image.layer.v1.tar+gzip", Registry.OciDigest.Compute("z"u8).ToString(), "z"u8.ToArray(), []);
+        store.Partial(A)!.Write(0, new byte[80]); // read on demand only: no fill reserved room for it
+        store.Detach(A, "/m1"); // unused, kept (as an earlier run leaves it)
+        Assert.Equal(80, store.DiskBytes);
+        store.Attach(B, "/m2", 100, "img", null);
+
+        store.Partial(B)!.Write(0, new byte[40]);
+
+        Assert.Null(store.Resumable(A));
+        Assert.False(Directory.Exists(Path.Combine(store.Root, "sha256-" + new string('a', 64))));
+        Assert.Equal(40, store.DiskBytes);
+    }
+
+    [Fact]
+    public void Partial_OverMaxBytesWithNothingToEvict_KeepsNoMoreBytes()
+    {
+        var store = new LayerStore(_state, new StoreOptions { MaxBytes = 50 });
+        store.Attach(A, "/m1", 100, "img", null);
+        var blob = store.Partial(A)!;
+        blob.Write(0, new byte[40]);
+
+        Assert.Throws<IOException>(() => blob.Write(40, new byte[20])); // readers catch it: the bytes are not kept
+
+        Assert.Equal(40, store.DiskBytes);
+        store.ClosePartials();
+    }
+
+    [Fact]
     public void MarkLocal_PartialLayer_DeletesThePartialBlob()
     {
         var store = new LayerStore(_state, new StoreOptions());

@@ -1,0 +1,29 @@
+namespace PluggableSnapshotter.LazyLayers.Content;
+
+/// <summary>
+/// Read-ahead for a layer read front to back (a file copied, a binary loaded): a read of unit n (a soci span, an eStargz
+/// read group) right after one of unit n - 1 starts loading the next <c>count</c> units in the background, so the reader
+/// finds them fetched. Random reads start nothing.
+/// </summary>
+public sealed class SequentialReadAhead(int units, int count)
+{
+    private int _last = -1;
+
+    /// <summary>
+    /// Notes a read of <paramref name="unit"/>; when sequential, calls <paramref name="load"/> for each next unit that
+    /// <paramref name="held"/> says is not held yet (its failure is left to a reader that needs the unit).
+    /// </summary>
+    public void Read(int unit, Func<int, bool> held, Func<int, Task> load)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        ArgumentNullException.ThrowIfNull(load);
+        var previous = Interlocked.Exchange(ref _last, unit);
+        if (previous != unit - 1 || count <= 0) return;
+        for (var next = unit + 1; next <= Math.Min((long)unit + count, units - 1); next++)
+        {
+            if (held(next)) continue;
+            _ = load(next).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+}

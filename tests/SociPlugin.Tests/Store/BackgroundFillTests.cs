@@ -1,0 +1,74 @@
+using PluggableSnapshotter.Layers;
+using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.LazyLayers.Tree;
+using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.TestSupport.Registry;
+
+namespace PluggableSnapshotter.Plugins.Soci.Tests.Store;
+
+/// <summary>
+/// What a failed fill leaves of the bytes fetched before it (readers' bytes in the partial blob), against a loopback
+/// registry of one blob that can answer with short bodies.
+/// </summary>
+public sealed class BackgroundFillTests : IDisposable
+{
+    private static readonly byte[] Index = "ztoc"u8.ToArray();
+    private readonly string _state = Directory.CreateTempSubdirectory("background-fill-").FullName;
+    private readonly byte[] _blob = Blob();
+
+    public void Dispose() => Directory.Delete(_state, recursive: true);
+
+    [Fact]
+    public async Task Fill_ShortBodyOnEveryAttempt_KeepsThePartialBlob()
+    {
+        await using var server = new ShortBodyRegistry(_blob, shortBodies: int.MaxValue);
+        var (store, digest) = StoreWithReadersBytes(_blob.AsSpan(0, 16 * 1024));
+
+        await FillUntilFailedAsync(store, server, digest);
+
+        Assert.Equal(16 * 1024, store.Partial(digest)!.BytesPresent); // the next fill fetches only the gaps
+        store.ClosePartials();
+    }
+
+    [Fact]
+    public async Task Fill_StoredBytesFailTheBlobDigest_DiscardsThePartialBlob()
+    {
+        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
+        var (store, digest) = StoreWithReadersBytes(new byte[16 * 1024]); // recorded present, not the blob's bytes
+
+        await FillUntilFailedAsync(store, server, digest);
+
+        Assert.Equal(0, store.Partial(digest)!.BytesPresent);
+        store.ClosePartials();
+    }
+
+    private (LayerStore Store, string Digest) StoreWithReadersBytes(ReadOnlySpan<byte> head)
+    {
+        var digest = OciDigest.Compute(_blob).ToString();
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(digest, "/m1", _blob.Length, "img", null);
+        store.RecordPartial(digest, MediaTypes.OciLayerGzip, OciDigest.Compute(Index).ToString(), Index, []);
+        store.Partial(digest)!.Write(0, head);
+        return (store, digest);
+    }
+
+    private async Task FillUntilFailedAsync(LayerStore store, ShortBodyRegistry server, string digest)
+    {
+        using var registry = new RegistryClient();
+        await using var fill = new BackgroundFill(registry, store, new LayerApplier(),
+            new BackgroundFillOptions { ChunkBytes = 64 * 1024, ChunkAttempts = 2 }, userXattr: false);
+        var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = digest, Size = _blob.Length };
+        fill.Enqueue(new FillRequest(ImageReference.Parse(server.Reference), layer, new LayerIndexFile(OciDigest.Compute(Index).ToString(), Index, 1 << 20),
+            LayerInode.NewDirectory(0x1ED), DateTimeOffset.UtcNow));
+        for (var waited = 0; store.StateOf(digest) != LayerState.Failed && waited < 300; waited++) await Task.Delay(100);
+        Assert.Equal(LayerState.Failed, store.StateOf(digest));
+    }
+
+    private static byte[] Blob()
+    {
+        var blob = new byte[256 * 1024];
+        new Random(17).NextBytes(blob);
+        return blob;
+    }
+}
