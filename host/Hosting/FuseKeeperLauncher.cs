@@ -41,7 +41,7 @@ internal sealed class FuseKeeperLauncher(DaemonSettings settings, ILogger<FuseKe
             {
                 listener = FuseKeeper.Listen(client.SocketPath);
             }
-            catch (Exception exception) when (exception is IOException or SocketException or UnauthorizedAccessException)
+            catch (Exception exception) when (exception is IOException or SocketException or UnauthorizedAccessException or ArgumentException)
             {
                 HostLog.FuseKeeperDidNotStart(logger, exception.Message, LogPath);
                 return;

@@ -103,9 +103,7 @@ public sealed class TocPrefetcherTests : IAsyncLifetime
     private int RequestsFor(string digest) => Requests(_registry!.Log, [digest]);
 
     /// <summary>Blob GETs the registry logged for <paramref name="digests"/>.</summary>
-    private static int Requests(string log, IEnumerable<string> digests) =>
-        log.Split('\n').Count(line => line.Contains("response completed", StringComparison.Ordinal) && line.Contains("http.request.method=GET", StringComparison.Ordinal)
-            && digests.Any(d => line.Contains("/blobs/" + d, StringComparison.Ordinal)));
+    private static int Requests(string log, IEnumerable<string> digests) => digests.Sum(d => RegistryTraffic.BlobRequests(log, d));
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

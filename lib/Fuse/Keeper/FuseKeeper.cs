@@ -44,7 +44,8 @@ public static class FuseKeeper
     {
         // Bound under a temporary name and renamed into place: a Socket deletes the path it bound when disposed, and the
         // daemon disposes its copy once the keeper has it. Renamed, the socket stays reachable and only the old name goes.
-        var bound = $"{socketPath}.{Environment.ProcessId}.tmp";
+        // A short temporary name: a unix socket's path is limited (108 bytes), and a longer name than the final one may not fit.
+        var bound = Path.Join(Path.GetDirectoryName(Path.GetFullPath(socketPath)), $".k{Environment.ProcessId}");
         File.Delete(bound);
         var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
         try

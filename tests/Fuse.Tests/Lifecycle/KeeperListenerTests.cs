@@ -59,4 +59,26 @@ public sealed class KeeperListenerTests
             directory.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void Listen_PathNearTheUnixSocketLimit_Binds()
+    {
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("fuse-tests-keeper-listen-");
+        try
+        {
+            // 104 bytes in all: the final name fits in sun_path (108), a temporary name longer than it would not.
+            string folder = Path.Join(directory.FullName, new string('d', 104 - directory.FullName.Length - "//x/keeper.sock".Length), "x");
+            Directory.CreateDirectory(folder);
+            string path = Path.Join(folder, "keeper.sock");
+            Assert.Equal(104, path.Length);
+
+            using var listener = FuseKeeper.Listen(path);
+
+            Assert.True(File.Exists(path));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 }

@@ -4,6 +4,7 @@ using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 
@@ -67,9 +68,7 @@ public sealed class ZtocSourceTests(SociImages images) : IDisposable
     }
 
     /// <summary>Blob GETs the registry logged for <paramref name="digests"/>.</summary>
-    private static int Requests(string log, IEnumerable<string> digests) =>
-        log.Split('\n').Count(line => line.Contains("response completed", StringComparison.Ordinal) && line.Contains("http.request.method=GET", StringComparison.Ordinal)
-            && digests.Any(d => line.Contains("/blobs/" + d, StringComparison.Ordinal)));
+    private static int Requests(string log, IEnumerable<string> digests) => digests.Sum(d => RegistryTraffic.BlobRequests(log, d));
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
