@@ -81,17 +81,27 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         if (!_options.Verify) EstargzLog.ServingUnverified(_logger, descriptor.Digest);
         var tocDone = Stopwatch.GetTimestamp();
         // Every mount of the layer shares its layout (tree, chunks) and content; the chain sees its own implicit directories.
-        var shared = _mounts.Shared.GetOrBuild(descriptor.Digest, () =>
+        var shared = _mounts.Shared.GetOrBuild(image.Reference, descriptor.Digest, () =>
         {
             var built = EstargzLayout.Build(found.Toc, found.DataEnd, _options.UserXattr, _options.Verify, _options.Cache.ReadBytes);
             return new SharedLayer(built.Root, new EstargzContent(built, _fetch, _cache, image.Reference, descriptor, _options.Verify,
                 _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest), found.Compression), _logger, built);
         });
         var (layout, content) = ((EstargzLayout)shared.Format!, (EstargzContent)shared.Content);
-        var chainTree = LowerDirectoryAttributes.Resolve(layout.Root, LowerTrees(image.Manifest, descriptor.Digest));
-        var laidOut = Stopwatch.GetTimestamp();
-        await PrefetchAsync(content, layout, descriptor.Digest, cancellationToken).ConfigureAwait(false);
-        var landmark = Stopwatch.GetTimestamp();
+        long laidOut, landmark;
+        LayerInode chainTree;
+        try
+        {
+            chainTree = LowerDirectoryAttributes.Resolve(layout.Root, LowerTrees(image.Manifest, descriptor.Digest));
+            laidOut = Stopwatch.GetTimestamp();
+            await PrefetchAsync(content, layout, descriptor.Digest, cancellationToken).ConfigureAwait(false);
+            landmark = Stopwatch.GetTimestamp();
+        }
+        catch
+        {
+            _mounts.ForgetUnusedShared(image.Reference, descriptor.Digest); // a failed mount keeps no tree
+            throw;
+        }
         var mounted = await _mounts.ServeAsync(mountpoint, image.Reference, descriptor, shared, chainTree, cancellationToken).ConfigureAwait(false);
         EstargzLog.LayerMounted(_logger, descriptor.Digest, mountpoint, layout.Entries, layout.Chunks.Count, layout.Groups.Count, found.Digest);
         EstargzLog.MountTimes(_logger, descriptor.Digest, Milliseconds(started, Stopwatch.GetTimestamp()), Milliseconds(started, resolved),
@@ -158,12 +168,12 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     {
         var repository = ImageReference.Parse(layer.ImageReference!);
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
-        var shared = _mounts.Shared.Find(local.Digest);
+        var shared = _mounts.Shared.Find(repository, local.Digest);
         if (shared is null)
         {
             var json = await File.ReadAllBytesAsync(local.ZtocPath, cancellationToken).ConfigureAwait(false);
             var toc = TocReader.Parse(json, local.ZtocDigest); // the stored TOC still matches its digest
-            shared = _mounts.Shared.GetOrBuild(local.Digest, () =>
+            shared = _mounts.Shared.GetOrBuild(repository, local.Digest, () =>
             {
                 // Reads go to the local copy; the layout's blob offsets only matter should the layer be read before promotion.
                 var layout = EstargzLayout.Build(toc, local.Size, _options.UserXattr, requireDigests: false, _options.Cache.ReadBytes);
@@ -172,8 +182,17 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
                     _logger, layout);
             });
         }
-        var mounted = await _mounts.ServeAsync(mountpoint, repository, descriptor, shared, ImplicitDirectories.ResolveFrom(local.FsPath, shared.Tree),
-            cancellationToken).ConfigureAwait(false);
+        LayerInode chainTree;
+        try
+        {
+            chainTree = ImplicitDirectories.ResolveFrom(local.FsPath, shared.Tree);
+        }
+        catch
+        {
+            _mounts.ForgetUnusedShared(repository, local.Digest);
+            throw;
+        }
+        var mounted = await _mounts.ServeAsync(mountpoint, repository, descriptor, shared, chainTree, cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, null);
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
         EstargzLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);

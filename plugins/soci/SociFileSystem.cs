@@ -76,7 +76,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         using var scope = LayerLogScope.Begin(_logger, layer.LayerDigest, image.Repository);
         // The image's other layers come next: their zTOCs arrive meanwhile (not those of layers served or kept already).
         _ztocs.Prefetch(image.Repository, image.Index, image.IndexDigest,
-            digest => _mounts.Shared.Find(digest) is not null || _store.Local(digest) is not null || _store.Resumable(digest) is not null);
+            digest => _mounts.Shared.Find(image.Repository, digest) is not null || _store.Local(digest) is not null || _store.Resumable(digest) is not null);
         var prefetched = _ztocs.IsReady(image.Repository, ztocDescriptor);
         var ztoc = await _ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
         times.Lap("zTOC", prefetched ? "prefetched" : "fetched");
@@ -137,7 +137,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Func<Ztoc> parse,
         LayerInode? builtAhead, Func<LayerInode, LayerInode> chainTree, MountTimes? times, CancellationToken cancellationToken)
     {
-        var shared = _mounts.Shared.GetOrBuild(descriptor.Digest, () =>
+        var shared = _mounts.Shared.GetOrBuild(repository, descriptor.Digest, () =>
         {
             var ztoc = parse();
             var tree = builtAhead ?? ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
@@ -146,7 +146,16 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
                 _options.Cache.KeepDecompressed ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
             return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
         });
-        var view = chainTree(shared.Tree);
+        LayerInode view;
+        try
+        {
+            view = chainTree(shared.Tree);
+        }
+        catch
+        {
+            _mounts.ForgetUnusedShared(repository, descriptor.Digest);
+            throw;
+        }
         times?.Lap("tree");
         var mounted = await _mounts.ServeAsync(mountpoint, repository, descriptor, shared, view, cancellationToken).ConfigureAwait(false);
         times?.Lap("FUSE mount");

@@ -4,6 +4,7 @@ using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
+using PluggableSnapshotter.Registry;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests;
 
@@ -67,13 +68,40 @@ public sealed class SharedLayerTests
             return new SharedLayer(LayerInode.NewDirectory(0x1ED), new NoContent(), NullLogger.Instance);
         }
 
-        var first = layers.GetOrBuild("sha256:a", Build);
-        Assert.Same(first, layers.GetOrBuild("sha256:a", Build));
-        layers.Forget("sha256:a");
+        var repository = ImageReference.Parse("127.0.0.1:5000/team/app");
+        var first = layers.GetOrBuild(repository, "sha256:a", Build);
+        Assert.Same(first, layers.GetOrBuild(repository, "sha256:a", Build));
+        layers.Forget(repository, "sha256:a");
 
         Assert.Equal(0, layers.Count);
-        Assert.NotSame(first, layers.GetOrBuild("sha256:a", Build));
+        Assert.NotSame(first, layers.GetOrBuild(repository, "sha256:a", Build));
         Assert.Equal(2, builds);
+    }
+
+    [Fact]
+    public void SharedLayers_SameDigestFromAnotherRepository_GetsItsOwnLayer()
+    {
+        // Content reads through the repository it was mounted from (its credentials and mirrors): not shared across.
+        var layers = new SharedLayers();
+        SharedLayer Build() => new(LayerInode.NewDirectory(0x1ED), new NoContent(), NullLogger.Instance);
+
+        var mine = layers.GetOrBuild(ImageReference.Parse("127.0.0.1:5000/team/app"), "sha256:a", Build);
+        var theirs = layers.GetOrBuild(ImageReference.Parse("127.0.0.1:5000/other/app"), "sha256:a", Build);
+
+        Assert.NotSame(mine, theirs);
+        Assert.Equal(2, layers.Count);
+    }
+
+    [Fact]
+    public void SharedLayers_BuildThatThrows_IsNotKept()
+    {
+        var layers = new SharedLayers();
+        var repository = ImageReference.Parse("127.0.0.1:5000/team/app");
+
+        Assert.Throws<InvalidDataException>(() => layers.GetOrBuild(repository, "sha256:a", () => throw new InvalidDataException("bad zTOC")));
+
+        Assert.Equal(0, layers.Count);
+        Assert.Null(layers.Find(repository, "sha256:a"));
     }
 
     [Fact]

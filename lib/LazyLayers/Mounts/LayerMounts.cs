@@ -60,16 +60,38 @@ public sealed class LayerMounts
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(shared);
-        var root = LayerView.ForChain(chainTree, shared.Nodes);
-        var mount = await FuseMount.MountAsync(mountpoint, root, _mountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
-        var mounted = new MountedLayer(mountpoint, mount, chainTree, shared.Content, repository, descriptor);
-        if (!_layers.TryAdd(mountpoint, mounted))
+        ArgumentNullException.ThrowIfNull(descriptor);
+        try
         {
-            await mount.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"{mountpoint} already serves a layer");
+            var root = LayerView.ForChain(chainTree, shared.Nodes);
+            var mount = await FuseMount.MountAsync(mountpoint, root, _mountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
+            var mounted = new MountedLayer(mountpoint, mount, chainTree, shared.Content, repository, descriptor);
+            if (!_layers.TryAdd(mountpoint, mounted))
+            {
+                await mount.DisposeAsync().ConfigureAwait(false);
+                throw new InvalidOperationException($"{mountpoint} already serves a layer");
+            }
+            return mounted;
         }
-        return mounted;
+        catch
+        {
+            ForgetUnusedShared(repository, descriptor.Digest);
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Forgets the shared layer of <paramref name="digest"/> from <paramref name="repository"/> unless a served mount uses
+    /// it: a mount that failed after building it must not keep its tree for good.
+    /// </summary>
+    public void ForgetUnusedShared(ImageReference repository, string digest)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        if (!_layers.Values.Any(l => l.Layer.Digest == digest && SameRepository(l.Repository, repository))) Shared.Forget(repository, digest);
+    }
+
+    private static bool SameRepository(ImageReference a, ImageReference b) =>
+        a.Registry == b.Registry && a.Repository == b.Repository;
 
     /// <summary>The trees of the served layers among <paramref name="lowerDigests"/> (nearest first).</summary>
     public List<LayerInode> LowerTrees(IEnumerable<string> lowerDigests)
@@ -128,11 +150,8 @@ public sealed class LayerMounts
             await StopServingAsync(mounted).ConfigureAwait(false);
             _log.LayerUnmounted(_logger, mounted.Layer.Digest, key);
             var digest = mounted.Layer.Digest;
-            if (!_layers.Values.Any(l => l.Layer.Digest == digest))
-            {
-                _cache.Evict(digest);
-                Shared.Forget(digest); // the layer's last mount: its tree goes
-            }
+            if (!_layers.Values.Any(l => l.Layer.Digest == digest)) _cache.Evict(digest);
+            ForgetUnusedShared(mounted.Repository, digest); // the layer's last mount from that repository: its tree goes
             if (_store.Detach(digest, key)) await FreeAsync(digest).ConfigureAwait(false);
         }
         else if (_views.TryRemove(key, out var view))

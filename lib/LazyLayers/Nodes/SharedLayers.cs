@@ -1,3 +1,5 @@
+using PluggableSnapshotter.Registry;
+
 namespace PluggableSnapshotter.LazyLayers.Nodes;
 
 /// <summary>
@@ -11,7 +13,7 @@ namespace PluggableSnapshotter.LazyLayers.Nodes;
 /// </remarks>
 public sealed class SharedLayers
 {
-    private readonly Dictionary<string, SharedLayer> _layers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Lazy<SharedLayer>> _layers = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     /// <summary>How many layers have a shared tree.</summary>
@@ -23,30 +25,49 @@ public sealed class SharedLayers
         }
     }
 
-    /// <summary>The shared layer of <paramref name="digest"/>, from <paramref name="build"/> when there is none (built outside the lock; the first one kept wins).</summary>
-    public SharedLayer GetOrBuild(string digest, Func<SharedLayer> build)
+    /// <summary>
+    /// The shared layer of <paramref name="digest"/> as read from <paramref name="repository"/>, from <paramref name="build"/>
+    /// when there is none. Keyed by repository too: a layer's content reads through the repository (its credentials, its
+    /// mirrors) it was mounted from. Concurrent first mounts build it once; a build that throws is not kept.
+    /// </summary>
+    public SharedLayer GetOrBuild(ImageReference repository, string digest, Func<SharedLayer> build)
     {
         ArgumentNullException.ThrowIfNull(build);
+        var key = Key(repository, digest);
+        Lazy<SharedLayer> entry;
         lock (_lock)
         {
-            if (_layers.TryGetValue(digest, out var existing)) return existing;
+            if (!_layers.TryGetValue(key, out entry!))
+            {
+                entry = new Lazy<SharedLayer>(build, LazyThreadSafetyMode.ExecutionAndPublication);
+                _layers.Add(key, entry);
+            }
         }
-        var built = build();
-        lock (_lock)
+        try
         {
-            return _layers.TryAdd(digest, built) ? built : _layers[digest];
+            return entry.Value;
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                if (_layers.TryGetValue(key, out var current) && current == entry) _layers.Remove(key);
+            }
+            throw;
         }
     }
 
-    /// <summary>The shared layer of <paramref name="digest"/>, if one is kept.</summary>
-    public SharedLayer? Find(string digest)
+    /// <summary>The shared layer of <paramref name="digest"/> from <paramref name="repository"/>, if one is built.</summary>
+    public SharedLayer? Find(ImageReference repository, string digest)
     {
-        lock (_lock) return _layers.GetValueOrDefault(digest);
+        lock (_lock) return _layers.GetValueOrDefault(Key(repository, digest)) is { IsValueCreated: true } entry ? entry.Value : null;
     }
 
-    /// <summary>Forgets <paramref name="digest"/>'s shared layer (its last mount went).</summary>
-    public void Forget(string digest)
+    /// <summary>Forgets <paramref name="digest"/>'s shared layer from <paramref name="repository"/> (its last mount went).</summary>
+    public void Forget(ImageReference repository, string digest)
     {
-        lock (_lock) _layers.Remove(digest);
+        lock (_lock) _layers.Remove(Key(repository, digest));
     }
+
+    private static string Key(ImageReference repository, string digest) => $"{repository.Registry}/{repository.Repository}@{digest}";
 }

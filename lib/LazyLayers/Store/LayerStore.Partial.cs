@@ -20,7 +20,8 @@ public sealed partial class LayerStore
             if (layer.Partial is null)
             {
                 System.IO.Directory.CreateDirectory(layer.Directory);
-                layer.Partial = PartialBlob.Open(layer.BlobPath, layer.BytesTotal, bytes => TryGrowPartial(layer, bytes));
+                // Without a size limit nothing needs asking: a read that keeps its bytes takes no store lock.
+                layer.Partial = PartialBlob.Open(layer.BlobPath, layer.BytesTotal, options.MaxBytes > 0 ? bytes => TryGrowPartial(layer, bytes) : null);
                 layer.PartialBytesRecorded = 0;
             }
             return layer.Partial;

@@ -26,6 +26,8 @@ internal sealed class LayerContent : ILayerContent
     private readonly string _layerDigest;
     private readonly VerifiedRangeReader _ranges;
     private readonly SequentialReadAhead _readAhead;
+    private readonly Func<int, bool> _spanHeld;
+    private readonly Func<int, Task> _loadSpan;
     private readonly Func<DecompressedSpans?>? _decompressed;
     private readonly LazyLayerMetrics? _metrics;
     private readonly ConcurrentDictionary<int, Task<byte[]>> _inflating = new();
@@ -53,6 +55,13 @@ internal sealed class LayerContent : ILayerContent
             async (offset, length, cancellationToken) => await fetch.GetRangeAsync(repository, layer.ParsedDigest, new ByteRange(offset, length), cancellationToken).ConfigureAwait(false));
         _inflations = new int[_spans.SpanCount];
         _readAhead = new SequentialReadAhead(_spans.SpanCount, readaheadSpans);
+        // Made once: the read-ahead check runs on every read.
+        _spanHeld = next =>
+        {
+            var (start, end) = _spans.UncompressedSpanRange(next);
+            return _cache.Contains(new SpanKey(_layerDigest, next)) || _kept?.Holds(next, start, end) == true;
+        };
+        _loadSpan = next => GetSpanAsync(next, CancellationToken.None);
     }
 
     /// <summary>What names a zTOC's span layout: its span digests (a decompressed-spans file is shared only by zTOCs with the same spans).</summary>
@@ -195,10 +204,6 @@ internal sealed class LayerContent : ILayerContent
     private void ReadAhead(int spanId)
     {
         if (_localRoot is not null) return;
-        _readAhead.Read(spanId, next =>
-        {
-            var (start, end) = _spans.UncompressedSpanRange(next);
-            return _cache.Contains(new SpanKey(_layerDigest, next)) || _kept?.Holds(next, start, end) == true;
-        }, next => GetSpanAsync(next, CancellationToken.None));
+        _readAhead.Read(spanId, _spanHeld, _loadSpan);
     }
 }
