@@ -45,7 +45,9 @@ internal sealed class BackendLoader(ILoggerFactory loggerFactory, TimeProvider t
 
     private LoadedPlugin Load(PluginEntry entry, string snapshotterRoot)
     {
-        var loader = PluginAssembly.CreateLoader(entry.AssemblyPath, unloadable: false);
+        // The context the settings check opened, if any: a second context for the same file would run without its
+        // ReadyToRun code (PluginLoaderHandoff).
+        var loader = PluginLoaderHandoff.TakeOrCreate(entry.AssemblyPath);
         try
         {
             var plugin = PluginAssembly.CreatePlugin(loader, out var entryType);

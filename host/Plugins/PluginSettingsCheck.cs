@@ -1,12 +1,13 @@
+using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.DependencyInjection;
 using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Host.Plugins;
 
 /// <summary>
-/// Asks each plugin whether it accepts its <c>settings</c>, before anything starts: the plugin is opened in a load context
-/// of its own (not the one it serves from) and its <see cref="ISnapshotterPlugin.ConfigureServices"/> runs against a scratch service collection
-/// (nothing is built or created). A <see cref="PluginSettingsException"/> becomes one error per key, at the key's line;
+/// Asks each plugin whether it accepts its <c>settings</c>, before anything starts: the plugin is opened in its load context
+/// (handed on to the daemon's load of it when the check passes, <see cref="PluginLoaderHandoff"/>) and its
+/// <see cref="ISnapshotterPlugin.ConfigureServices"/> runs against a scratch service collection (nothing is built or created). A <see cref="PluginSettingsException"/> becomes one error per key, at the key's line;
 /// any other failure names the plugin with the reason, at its entry's line.
 /// </summary>
 internal static class PluginSettingsCheck
@@ -27,11 +28,13 @@ internal static class PluginSettingsCheck
 
     private static void Check(PluginEntry entry, string snapshotterRoot, ConfigErrors errors, Dictionary<string, object> effective)
     {
+        PluginLoader? loader = null;
         try
         {
-            // Not collectible: the runtime ignores ReadyToRun code in collectible load contexts, and JIT-compiling the
-            // plugin and its configuration binder cost ~0.45 s of start-up for three plugins (bench/startup).
-            using var loader = PluginAssembly.CreateLoader(entry.AssemblyPath, unloadable: false);
+            // Not collectible, and handed on to the daemon's own load of the plugin once the check passes: the runtime
+            // uses an image's ReadyToRun code in the first load context that opens the file only (PluginLoaderHandoff),
+            // and JIT-compiling the plugin and its configuration binder cost ~0.45 s of start-up for three plugins (bench/startup).
+            loader = PluginAssembly.CreateLoader(entry.AssemblyPath, unloadable: false);
             var plugin = PluginAssembly.CreatePlugin(loader, out _);
             var context = new PluginContext
             {
@@ -45,6 +48,8 @@ internal static class PluginSettingsCheck
             {
                 effective[entry.Name] = read[0];
             }
+            PluginLoaderHandoff.Keep(entry.AssemblyPath, loader);
+            loader = null;
         }
         catch (PluginSettingsException e)
         {
@@ -58,6 +63,10 @@ internal static class PluginSettingsCheck
         {
             // A plugin that cannot even be opened is a configuration problem too (wrong folder, broken build).
             errors.Add(entry.Line, $"plugin '{entry.Name}' ({entry.AssemblyPath}): {PluginAssembly.Describe(e)}");
+        }
+        finally
+        {
+            loader?.Dispose();
         }
     }
 }

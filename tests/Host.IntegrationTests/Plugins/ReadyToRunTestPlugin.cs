@@ -1,0 +1,81 @@
+using System.Diagnostics;
+
+namespace PluggableSnapshotter.Host.IntegrationTests.Plugins;
+
+/// <summary>
+/// A backend plugin built by the test outside the solution and published with ReadyToRun code for linux-x64 (as
+/// scripts/build.sh publishes the repository's plugins), with a <c>Probe</c> class whose one method needs no SDK type,
+/// so crossgen2 precompiles it whatever it is given as references.
+/// </summary>
+public sealed class ReadyToRunTestPlugin : IAsyncLifetime
+{
+    private readonly string _workspace = Directory.CreateTempSubdirectory("psnap-r2r-plugin-").FullName;
+
+    public string Folder => Path.Combine(_workspace, "out");
+
+    public string Workspace => _workspace;
+
+    public async Task InitializeAsync()
+    {
+        var source = Directory.CreateDirectory(Path.Combine(_workspace, "src")).FullName;
+        var sdk = typeof(PluggableSnapshotter.Sdk.IFileSystem).Assembly.Location;
+        await File.WriteAllTextAsync(Path.Combine(source, "TestPlugin.ReadyToRun.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <EnableDynamicLoading>true</EnableDynamicLoading>
+                <AssemblyName>TestPlugin.ReadyToRun</AssemblyName>
+                <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
+                <SelfContained>false</SelfContained>
+                <PublishReadyToRun>true</PublishReadyToRun>
+              </PropertyGroup>
+              <ItemGroup>
+                <Reference Include="PluggableSnapshotter.Sdk" HintPath="{sdk}" Private="false" />
+                <PackageReference Include="Microsoft.Extensions.DependencyInjection.Abstractions" Version="10.0.0" ExcludeAssets="runtime" />
+                <PackageReference Include="Microsoft.Extensions.Configuration.Abstractions" Version="10.0.0" ExcludeAssets="runtime" />
+              </ItemGroup>
+            </Project>
+            """);
+        await File.WriteAllTextAsync(Path.Combine(source, "Plugin.cs"), """
+            using Microsoft.Extensions.DependencyInjection;
+            using PluggableSnapshotter.Sdk;
+
+            public sealed class Plugin : ISnapshotterPlugin
+            {
+                public void ConfigureServices(IServiceCollection services, PluginContext context) =>
+                    services.AddSingleton<IFileSystem>(new ProbeFileSystem());
+            }
+
+            public sealed class ProbeFileSystem : IFileSystem
+            {
+                public BackendCapabilities Capabilities => BackendCapabilities.Local;
+            }
+
+            public static class Probe
+            {
+                public static int Answer() => 42;
+            }
+            """);
+        var start = new ProcessStartInfo("dotnet", ["publish", source, "-c", "Release", "-o", Folder, "--nologo", "-v", "quiet"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var publish = Process.Start(start)!;
+        var output = publish.StandardOutput.ReadToEndAsync();
+        var errors = publish.StandardError.ReadToEndAsync();
+        await publish.WaitForExitAsync();
+        if (publish.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"publishing the ReadyToRun test plugin failed:\n{await output}\n{await errors}");
+        }
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_workspace, recursive: true);
+        return Task.CompletedTask;
+    }
+}
