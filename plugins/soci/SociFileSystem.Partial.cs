@@ -21,8 +21,9 @@ internal sealed partial class SociFileSystem
         var repository = ImageReference.Parse(layer.ImageReference!);
         var lowers = _mounts.LowerTrees(partial.Lowers);
         var indexDigest = layer.SociIndexDigest ?? partial.IndexDigest;
-        var mounted = await ServeAsync(mountpoint, repository, descriptor,
-            () => ZtocSource.Parse(partial.ZtocDigest, StoredZtoc(partial.ZtocPath, partial.ZtocDigest, partial.Digest)).Ztoc, null,
+        // Read once: the tree's build (when no other snapshot serves the layer) and the fill's request both need it.
+        var bytes = await StoredZtocAsync(partial.ZtocPath, partial.ZtocDigest, partial.Digest, cancellationToken).ConfigureAwait(false);
+        var mounted = await ServeAsync(mountpoint, repository, descriptor, () => ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc, null,
             tree => LowerDirectoryAttributes.Resolve(tree, lowers), null, cancellationToken).ConfigureAwait(false);
         SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);
         if (_store.Attach(partial.Digest, mountpoint, partial.Size, imageKey, indexDigest) is { } localPath)
@@ -32,7 +33,6 @@ internal sealed partial class SociFileSystem
         else
         {
             // The shared layer knows the archive's size; a zTOC is parsed again only if it went meanwhile.
-            var bytes = StoredZtoc(partial.ZtocPath, partial.ZtocDigest, partial.Digest);
             var uncompressedSize = _mounts.Shared.Find(repository, partial.Digest)?.Format as long? ?? ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc.UncompressedArchiveSize;
             _fill.Enqueue(new FillRequest(repository, descriptor, new LayerIndexFile(partial.ZtocDigest, bytes, uncompressedSize), mounted.Root,
                 DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));

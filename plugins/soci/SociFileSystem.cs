@@ -166,8 +166,13 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private async Task<MountResult> MountFromStoreAsync(LayerRequest layer, LocalLayer local, string mountpoint, string? imageKey, CancellationToken cancellationToken)
     {
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
-        var mounted = await ServeAsync(mountpoint, ImageReference.Parse(layer.ImageReference!), descriptor,
-            () => ZtocSource.Parse(local.ZtocDigest, StoredZtoc(local.ZtocPath, local.ZtocDigest, local.Digest)).Ztoc, null,
+        var repository = ImageReference.Parse(layer.ImageReference!);
+        // Another snapshot of the layer serving already means its tree is there: the zTOC is read only to build it.
+        var ztoc = _mounts.Shared.Find(repository, local.Digest) is null
+            ? await StoredZtocAsync(local.ZtocPath, local.ZtocDigest, local.Digest, cancellationToken).ConfigureAwait(false)
+            : null;
+        var mounted = await ServeAsync(mountpoint, repository, descriptor,
+            () => ZtocSource.Parse(local.ZtocDigest, ztoc ?? StoredZtoc(local.ZtocPath, local.ZtocDigest, local.Digest)).Ztoc, null,
             tree => ImplicitDirectories.ResolveFrom(local.FsPath, tree), null, cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, layer.SociIndexDigest ?? local.IndexDigest);
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
@@ -179,12 +184,14 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     /// The zTOC the store keeps for a layer, checked against its digest; read only when a mount builds the layer's tree
     /// (another snapshot of the layer serving already means the tree is there) or records its fill.
     /// </summary>
-    private static byte[] StoredZtoc(string path, string digest, string layerDigest)
-    {
-        var bytes = File.ReadAllBytes(path);
-        return OciDigest.TryParse(digest, out var kept) && kept.Verifies(bytes) ? bytes // sha256 or sha512, as the index named it
+    private static byte[] StoredZtoc(string path, string digest, string layerDigest) => Verified(File.ReadAllBytes(path), digest, layerDigest);
+
+    private static async Task<byte[]> StoredZtocAsync(string path, string digest, string layerDigest, CancellationToken cancellationToken) =>
+        Verified(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), digest, layerDigest);
+
+    private static byte[] Verified(byte[] bytes, string digest, string layerDigest) =>
+        OciDigest.TryParse(digest, out var kept) && kept.Verifies(bytes) ? bytes // sha256 or sha512, as the index named it
             : throw new InvalidDataException($"the stored zTOC of layer {layerDigest} no longer matches its digest {digest}");
-    }
 
     private static MountResult Mounted(string? indexDigest, bool local) => MountResult.Mounted with
     {
