@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using PluggableSnapshotter.TestSupport.Processes;
 
 namespace PluggableSnapshotter.Host.IntegrationTests.Plugins;
 
@@ -45,7 +45,7 @@ public sealed class BuiltTestPlugins : IAsyncLifetime
               </ItemGroup>
             </Project>
             """);
-        await RunBuildAsync("sdk2", source, Path.Combine(_workspace, "out", "sdk2"));
+        await RunBuildAsync(source, Path.Combine(_workspace, "out", "sdk2"));
         await BuildAsync("sdk2-plugin", "13.0.3", Path.Combine(_workspace, "out", "sdk2", "PluggableSnapshotter.Sdk.dll"));
     }
 
@@ -99,23 +99,9 @@ public sealed class BuiltTestPlugins : IAsyncLifetime
                 }
             }
             """);
-        await RunBuildAsync(name, source, Path.Combine(_workspace, "out", name));
+        await RunBuildAsync(source, Path.Combine(_workspace, "out", name));
     }
 
-    private static async Task RunBuildAsync(string name, string source, string outputFolder)
-    {
-        var start = new ProcessStartInfo("dotnet", ["build", source, "-c", "Release", "-o", outputFolder, "--nologo", "-v", "quiet"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var build = Process.Start(start)!;
-        var output = build.StandardOutput.ReadToEndAsync();
-        var errors = build.StandardError.ReadToEndAsync();
-        await build.WaitForExitAsync();
-        if (build.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"building test plugin {name} failed:\n{await output}\n{await errors}");
-        }
-    }
+    private static Task RunBuildAsync(string source, string outputFolder) =>
+        ProcessRunner.RunCheckedAsync("dotnet", ["build", source, "-c", "Release", "-o", outputFolder, "--nologo", "-v", "quiet"], CancellationToken.None);
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using PluggableSnapshotter.TestSupport.Processes;
 
 namespace PluggableSnapshotter.Host.IntegrationTests.Plugins;
 
@@ -58,19 +58,7 @@ public sealed class ReadyToRunTestPlugin : IAsyncLifetime
                 public static int Answer() => 42;
             }
             """);
-        var start = new ProcessStartInfo("dotnet", ["publish", source, "-c", "Release", "-o", Folder, "--nologo", "-v", "quiet"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var publish = Process.Start(start)!;
-        var output = publish.StandardOutput.ReadToEndAsync();
-        var errors = publish.StandardError.ReadToEndAsync();
-        await publish.WaitForExitAsync();
-        if (publish.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"publishing the ReadyToRun test plugin failed:\n{await output}\n{await errors}");
-        }
+        await ProcessRunner.RunCheckedAsync("dotnet", ["publish", source, "-c", "Release", "-o", Folder, "--nologo", "-v", "quiet"], CancellationToken.None);
     }
 
     public Task DisposeAsync()
