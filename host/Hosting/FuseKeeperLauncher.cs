@@ -78,7 +78,9 @@ internal sealed class FuseKeeperLauncher(DaemonSettings settings, ILogger<FuseKe
 
     private void Spawn(string socket, Socket listener)
     {
-        // The listener crosses exec only without close-on-exec; the daemon's copy is closed right after the spawn.
+        // The listener crosses exec only without close-on-exec; the daemon's copy is closed right after the spawn. A child
+        // started by another thread meanwhile would inherit it too: none is started before the socket serves (the only
+        // other child process, parallel-pull's external decompressor, runs during a Prepare).
         var descriptor = (int)listener.SafeHandle.DangerousGetHandle();
         if (Mono.Unix.Native.Syscall.fcntl(descriptor, Mono.Unix.Native.FcntlCommand.F_SETFD, 0) != 0)
         {
