@@ -20,6 +20,8 @@ internal static unsafe partial class UnixRights
     private const int ControlLength = 20; // CMSG_LEN(sizeof(int))
     private const int ControlDataOffset = 16;
 
+    private const int EINTR = 4;
+
     public const short PollIn = 0x1;
     public const short PollError = 0x8;
     public const short PollHangUp = 0x10;
@@ -44,10 +46,10 @@ internal static unsafe partial class UnixRights
                 message.ControlLength = ControlSpace;
             }
 
-            if (SendMessage(socket, &message, MsgNoSignal) < 0)
+            while (SendMessage(socket, &message, MsgNoSignal) < 0)
             {
                 int errno = Libc.LastErrno;
-                throw new IOException($"sendmsg failed: {Libc.Describe(errno)}", errno);
+                if (errno != EINTR) throw new IOException($"sendmsg failed: {Libc.Describe(errno)}", errno);
             }
         }
     }
@@ -62,11 +64,11 @@ internal static unsafe partial class UnixRights
         {
             var vector = new Libc.IoVector { Base = bytes, Length = (nuint)buffer.Length };
             var message = new MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = ControlSpace };
-            nint received = ReceiveMessage(socket, &message, MsgCmsgCloexec);
-            if (received < 0)
+            nint received;
+            while ((received = ReceiveMessage(socket, &message, MsgCmsgCloexec)) < 0)
             {
                 int errno = Libc.LastErrno;
-                throw new IOException($"recvmsg failed: {Libc.Describe(errno)}", errno);
+                if (errno != EINTR) throw new IOException($"recvmsg failed: {Libc.Describe(errno)}", errno);
             }
 
             if (message.ControlLength >= ControlLength && *(int*)(control + 8) == SolSocket && *(int*)(control + 12) == ScmRights)
@@ -94,8 +96,14 @@ internal static unsafe partial class UnixRights
         {
             fd.DangerousAddRef(ref added);
             var poll = new PollDescriptor { Fd = (int)fd.DangerousGetHandle(), Events = events };
-            int ready = PollDescriptors(&poll, 1, timeoutMilliseconds);
-            return ready > 0 ? poll.ReturnedEvents : (short)0;
+            long deadline = Environment.TickCount64 + timeoutMilliseconds;
+            while (true)
+            {
+                int ready = PollDescriptors(&poll, 1, timeoutMilliseconds);
+                if (ready >= 0 || Libc.LastErrno != EINTR) return ready > 0 ? poll.ReturnedEvents : (short)0;
+                // A signal (SIGCHLD of any child process the daemon started) ends poll early: wait out the rest.
+                timeoutMilliseconds = timeoutMilliseconds < 0 ? timeoutMilliseconds : (int)Math.Max(0, deadline - Environment.TickCount64);
+            }
         }
         finally
         {
