@@ -1,3 +1,4 @@
+using PluggableSnapshotter.TestSupport.Plugins;
 using PluggableSnapshotter.TestSupport.Processes;
 
 namespace PluggableSnapshotter.Host.IntegrationTests.Plugins;
@@ -59,23 +60,7 @@ public sealed class BuiltTestPlugins : IAsyncLifetime
     {
         var source = Directory.CreateDirectory(Path.Combine(_workspace, "src", name)).FullName;
         var sdk = sdkAssembly ?? typeof(PluggableSnapshotter.Sdk.IFileSystem).Assembly.Location;
-        await File.WriteAllTextAsync(Path.Combine(source, $"{name}.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-                <EnableDynamicLoading>true</EnableDynamicLoading>
-                <AssemblyName>TestPlugin.{name}</AssemblyName>
-              </PropertyGroup>
-              <ItemGroup>
-                <Reference Include="PluggableSnapshotter.Sdk" HintPath="{sdk}" Private="false" />
-                <PackageReference Include="Microsoft.Extensions.DependencyInjection.Abstractions" Version="10.0.0" ExcludeAssets="runtime" />
-                <PackageReference Include="Microsoft.Extensions.Configuration.Abstractions" Version="10.0.0" ExcludeAssets="runtime" />
-                <PackageReference Include="Newtonsoft.Json" Version="{jsonVersion}" />
-              </ItemGroup>
-            </Project>
-            """);
+        await File.WriteAllTextAsync(Path.Combine(source, $"{name}.csproj"), OutOfTreePluginProject.Text($"TestPlugin.{name}", sdk, items: $"""<PackageReference Include="Newtonsoft.Json" Version="{jsonVersion}" />"""));
         await File.WriteAllTextAsync(Path.Combine(source, "Plugin.cs"), """
             using Microsoft.Extensions.DependencyInjection;
             using Newtonsoft.Json;

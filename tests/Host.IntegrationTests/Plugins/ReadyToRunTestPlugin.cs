@@ -1,3 +1,4 @@
+using PluggableSnapshotter.TestSupport.Plugins;
 using PluggableSnapshotter.TestSupport.Processes;
 
 namespace PluggableSnapshotter.Host.IntegrationTests.Plugins;
@@ -19,25 +20,11 @@ public sealed class ReadyToRunTestPlugin : IAsyncLifetime
     {
         var source = Directory.CreateDirectory(Path.Combine(_workspace, "src")).FullName;
         var sdk = typeof(PluggableSnapshotter.Sdk.IFileSystem).Assembly.Location;
-        await File.WriteAllTextAsync(Path.Combine(source, "TestPlugin.ReadyToRun.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-                <EnableDynamicLoading>true</EnableDynamicLoading>
-                <AssemblyName>TestPlugin.ReadyToRun</AssemblyName>
-                <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
-                <SelfContained>false</SelfContained>
-                <PublishReadyToRun>true</PublishReadyToRun>
-              </PropertyGroup>
-              <ItemGroup>
-                <Reference Include="PluggableSnapshotter.Sdk" HintPath="{sdk}" Private="false" />
-                <PackageReference Include="Microsoft.Extensions.DependencyInjection.Abstractions" Version="10.0.0" ExcludeAssets="runtime" />
-                <PackageReference Include="Microsoft.Extensions.Configuration.Abstractions" Version="10.0.0" ExcludeAssets="runtime" />
-              </ItemGroup>
-            </Project>
-            """);
+        await File.WriteAllTextAsync(Path.Combine(source, "TestPlugin.ReadyToRun.csproj"), OutOfTreePluginProject.Text("TestPlugin.ReadyToRun", sdk, properties: """
+            <RuntimeIdentifier>linux-x64</RuntimeIdentifier>
+            <SelfContained>false</SelfContained>
+            <PublishReadyToRun>true</PublishReadyToRun>
+            """));
         await File.WriteAllTextAsync(Path.Combine(source, "Plugin.cs"), """
             using Microsoft.Extensions.DependencyInjection;
             using PluggableSnapshotter.Sdk;

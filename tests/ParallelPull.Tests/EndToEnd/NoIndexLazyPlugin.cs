@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using PluggableSnapshotter.TestSupport.Plugins;
+using PluggableSnapshotter.TestSupport.Processes;
 
 namespace PluggableSnapshotter.Plugins.ParallelPull.Tests.EndToEnd;
 
@@ -17,22 +18,7 @@ public static class NoIndexLazyPlugin
         var source = Directory.CreateDirectory(Path.Combine(workspace, "src")).FullName;
         var output = Path.Combine(workspace, "out");
         var sdk = typeof(PluggableSnapshotter.Sdk.IFileSystem).Assembly.Location;
-        await File.WriteAllTextAsync(Path.Combine(source, "NoIndexLazy.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-                <EnableDynamicLoading>true</EnableDynamicLoading>
-                <AssemblyName>{AssemblyName}</AssemblyName>
-              </PropertyGroup>
-              <ItemGroup>
-                <Reference Include="PluggableSnapshotter.Sdk" HintPath="{sdk}" Private="false" />
-                <PackageReference Include="Microsoft.Extensions.DependencyInjection.Abstractions" Version="10.0.0" ExcludeAssets="runtime" />
-                <PackageReference Include="Microsoft.Extensions.Configuration.Abstractions" Version="10.0.0" ExcludeAssets="runtime" />
-              </ItemGroup>
-            </Project>
-            """, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(source, "NoIndexLazy.csproj"), OutOfTreePluginProject.Text(AssemblyName, sdk), cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(source, "Plugin.cs"), """
             using Microsoft.Extensions.DependencyInjection;
             using PluggableSnapshotter.Sdk;
@@ -63,16 +49,7 @@ public static class NoIndexLazyPlugin
                 public Task CleanImageAsync(string imageDigest, CancellationToken cancellationToken) => Task.CompletedTask;
             }
             """, cancellationToken);
-        var start = new ProcessStartInfo("dotnet", ["build", source, "-c", "Release", "-o", output, "--nologo", "-v", "quiet"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var build = Process.Start(start)!;
-        var stdout = build.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = build.StandardError.ReadToEndAsync(cancellationToken);
-        await build.WaitForExitAsync(cancellationToken);
-        if (build.ExitCode != 0) throw new InvalidOperationException($"building the no-index lazy test plugin failed:\n{await stdout}\n{await stderr}");
+        await ProcessRunner.RunCheckedAsync("dotnet", ["build", source, "-c", "Release", "-o", output, "--nologo", "-v", "quiet"], cancellationToken);
         return output;
     }
 }
