@@ -42,10 +42,12 @@ public sealed record BackgroundFillOptions
     /// <summary>
     /// Whether the fill's CPU work (inflate and diff ID hash, tar parsing and file writes) runs on threads of its own at
     /// <see cref="Nice"/>, so that FUSE requests, gRPC calls and container starts (containerd, shim, runc) go first. The
-    /// fill's requests stay at normal priority: on-demand reads may wait for ranges they fetch.
+    /// fill's requests stay at normal priority: on-demand reads may wait for ranges they fetch. Off by default: measured on
+    /// a shared, loaded machine (bench/lazy README), the lowered fill lost the CPU to unrelated processes too, so layers
+    /// went local later (whole image local 1.05-1.24x a full pull, against 0.66-0.93x) and re-reads found them still on FUSE.
     /// </summary>
     [ConfigurationKeyName("low_priority")]
-    public bool LowPriority { get; init; } = true;
+    public bool LowPriority { get; init; }
 
     /// <summary>The nice value (1-19) of those threads (in a real-time daemon: the lowest real-time priority instead).</summary>
     [ConfigurationKeyName("nice")]

@@ -10,7 +10,7 @@ using PluggableSnapshotter.TestSupport.Registry;
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Store;
 
 /// <summary>
-/// A fill with <c>low_priority</c> (the default) against a loopback registry, slowed by its bandwidth cap so that its
+/// A fill with <c>low_priority: true</c> against a loopback registry, slowed by its bandwidth cap so that its
 /// unpack threads can be seen in /proc/self/task while it runs: they are lowered, and the layer still ends up local with
 /// every byte right.
 /// </summary>
@@ -35,8 +35,7 @@ public sealed class BackgroundFillPriorityTests : IDisposable
         store.RecordPartial(digest, MediaTypes.OciLayerGzip, OciDigest.Compute(Index).ToString(), Index, []);
         using var registry = new RegistryClient();
         // About two seconds for the blob: long enough to see the unpack's threads while they wait for it.
-        var options = new BackgroundFillOptions { ChunkBytes = 64 * 1024, MaxBytesPerSecond = blob.Length / 2, DelayMilliseconds = 0 };
-        Assert.True(options.LowPriority);
+        var options = new BackgroundFillOptions { ChunkBytes = 64 * 1024, MaxBytesPerSecond = blob.Length / 2, DelayMilliseconds = 0, LowPriority = true };
         await using var fill = new BackgroundFill(registry, store, new LayerApplier(), options, userXattr: false);
 
         fill.Enqueue(new FillRequest(ImageReference.Parse(server.Reference),
