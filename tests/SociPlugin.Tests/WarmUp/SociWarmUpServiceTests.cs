@@ -24,8 +24,8 @@ public sealed class SociWarmUpServiceTests : IDisposable
     public async Task RunAsync_MadeUpLayer_WalksEveryEntryOfItsTree()
     {
         // etc, var; etc/{hostname, hostname.link, name, gone (the whiteout)}; var/lib (opaque).
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, null, CancellationToken.None));
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, null, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, null, null, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, null, null, CancellationToken.None));
     }
 
     [Fact]
