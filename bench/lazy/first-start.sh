@@ -53,6 +53,9 @@ mkdir -p "$scratch/registry/storage"
 cp -a "$work/cache/registry/." "$scratch/registry/storage/"
 rig_start_registry "$scratch/registry" "$logs/registry.log"
 
+# counters: every counter of the daemon's /metrics as "name{labels} value", for a before/after difference.
+counters() { curl -s --max-time 10 --unix-socket "$metrics" http://localhost/metrics | grep -v '^#' | sort; }
+
 # fuse_ops: "opcode count" per line, summed over the daemon's mounts.
 fuse_ops() {
   curl -s --max-time 10 --unix-socket "$metrics" http://localhost/metrics | awk '
@@ -70,12 +73,15 @@ for ((n = 1; n <= runs; n++)); do
   ctr-remote --address "$RIG_CTR_ADDRESS" -n bench image rpull --plain-http --snapshotter pluggable "$RIG_REGISTRY/bench/small:soci" >"$logs/ctr-$n.log" 2>&1
   pull=$(rig_since "$t0")
   fuse_ops >"$rep/ops.before"
+  counters >"$rep/counters.before"
   "${ctr_[@]}" run --rm --snapshotter pluggable --runc-root "$rep/runc" "$RIG_REGISTRY/bench/small:soci" first-$n echo hi >"$rep/out" 2>>"$logs/ctr-$n.log"
   first=$(rig_since "$t0")
   fuse_ops >"$rep/ops.after"
+  counters >"$rep/counters.after"
   echo "rep $n: pull $pull s, first output $first s (output: $(cat "$rep/out")), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "  FUSE requests during the container's start: $(join -a2 -e0 -o 2.1,1.2,2.2 "$rep/ops.before" "$rep/ops.after" | awk '$3 - $2 > 0 { printf "%s %d, ", $1, $3 - $2; t += $3 - $2 } END { printf "total %d", t }')"
   echo "  FUSE requests during the pull: $(awk '{ printf "%s %d, ", $1, $2; t += $2 } END { printf "total %d", t }' "$rep/ops.before")"
+  echo "  soci read path during the container's start: $(join "$rep/counters.before" "$rep/counters.after" | awk '$1 ~ /^soci_(span_d|span_cache_[hm]|content|fs_operation_count)/ && $3 - $2 > 0 { printf "%s %d, ", $1, $3 - $2 }')"
   grep -m1 '\[3009\]' "$logs/daemon-$n.log" | sed 's/^/  first layer: /' || true
   grep -m1 -i 'warm' "$logs/daemon-$n.log" | sed 's/^/  /' || true
   rig_kill_shims "$RIG_CTR_ADDRESS"
