@@ -90,4 +90,48 @@ public sealed class KeeperWarmUpTests
             directory.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task MountAsync_KeeperStillStarting_WaitsForItAndIsDepositedBeforeItReturns()
+    {
+        DirectoryInfo directory = Directory.CreateTempSubdirectory("fuse-tests-keeper-warm-");
+        using var stop = new CancellationTokenSource();
+        string path = Path.Combine(directory.FullName, "keeper.sock");
+        var client = new FuseKeeperClient(path) { Timeout = TimeSpan.FromSeconds(30) };
+        using var listener = FuseKeeper.Listen(path); // listening, as the daemon leaves it, but nobody answers yet
+        string mountPoint = Directory.CreateDirectory(Path.Combine(directory.FullName, "mnt")).FullName;
+        Task<bool>? keeper = null;
+        Task<FuseMount>? mounting = null;
+        try
+        {
+            var root = new MemoryDirectory();
+            root.AddFile("hello.txt", "hi\n"u8.ToArray());
+            mounting = FuseMount.MountAsync(mountPoint, root, new FuseMountOptions { FsName = "slow-keeper", Keeper = client }, null, CancellationToken.None);
+            await Task.Delay(300);
+            Assert.False(mounting.IsCompleted, "the mount returned before the keeper could hold its connection");
+
+            keeper = FuseKeeper.ServeAsync(listener, path, NullLogger.Instance, stop.Token);
+            FuseMount mount = await mounting.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.True(mount.IsKept);
+            Assert.Equal([mountPoint], (await client.ListAsync(CancellationToken.None)).Select(c => c.MountPoint));
+            Assert.True(mount.Phases.Of("keeper") >= TimeSpan.FromMilliseconds(250), mount.Phases.ToString());
+        }
+        finally
+        {
+            if (mounting is not null)
+            {
+                keeper ??= FuseKeeper.ServeAsync(listener, path, NullLogger.Instance, stop.Token); // a mount still waiting for the keeper ends
+                await (await mounting.WaitAsync(TimeSpan.FromSeconds(60))).DisposeAsync();
+            }
+
+            await stop.CancelAsync();
+            if (keeper is not null)
+            {
+                await keeper.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            directory.Delete(recursive: true);
+        }
+    }
 }
