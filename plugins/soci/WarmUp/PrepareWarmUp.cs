@@ -64,9 +64,16 @@ internal static class PrepareWarmUp
             var shared = LayerView.Build(tree, OwnerMapping.Identity, new NoContent(layer.Digest), NullLogger.Instance);
             var root = ReferenceEquals(chain, tree) ? shared : LayerView.ForChain(chain, shared);
             var entries = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
-            if (storeDirectory is not null && mountOptions is not null)
-                await MountOnceAsync(Path.Combine(storeDirectory, "fuse"), root, mountOptions with { FsName = layer.Digest, Keeper = null }, cancellationToken).ConfigureAwait(false);
-            if (storeDirectory is not null) Store(storeDirectory, layer, fetched, image.IndexDigest);
+            if (storeDirectory is null) return entries;
+            try
+            {
+                if (mountOptions is not null)
+                    await MountOnceAsync(Path.Combine(storeDirectory, "fuse"), root, mountOptions with { FsName = layer.Digest, Keeper = null }, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Store(storeDirectory, layer, fetched, image.IndexDigest); // also removes the folder, the mount point in it too
+            }
             return entries;
         }
     }
