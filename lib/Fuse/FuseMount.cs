@@ -42,6 +42,9 @@ public sealed partial class FuseMount : IAsyncDisposable
     /// <summary>The transport INIT settled on: <see cref="FuseTransport.IoUring"/> or <see cref="FuseTransport.Device"/>.</summary>
     public FuseTransport ActiveTransport => _session.UsesIoUring ? FuseTransport.IoUring : FuseTransport.Device;
 
+    /// <summary>Where <see cref="MountAsync"/> spent its time (diagnostics: a slow first mount).</summary>
+    public FuseMountPhases Phases { get; private set; } = new();
+
     /// <summary>Directories currently open (diagnostics).</summary>
     public int OpenDirectoryCount => _session.Directories.Count;
 
@@ -61,6 +64,7 @@ public sealed partial class FuseMount : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(root);
         cancellationToken.ThrowIfCancellationRequested();
+        var phases = new FuseMountPhases();
         options ??= new FuseMountOptions();
         logger ??= NullLogger.Instance;
         string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
@@ -79,10 +83,15 @@ public sealed partial class FuseMount : IAsyncDisposable
         if (options.Keeper is { } keeper)
         {
             stableIds = await StableNodeIds.NumberAsync(root, cancellationToken).ConfigureAwait(false);
+            phases.Lap("numbering");
             if (await TryResumeAsync(target, root, options, keeper, stableIds, logger, cancellationToken).ConfigureAwait(false) is { } resumed)
             {
+                phases.Lap("resume");
+                resumed.Phases = phases;
                 return resumed;
             }
+
+            phases.Lap("keeper");
         }
 
         SafeFileHandle device = OpenDevice();
@@ -97,13 +106,17 @@ public sealed partial class FuseMount : IAsyncDisposable
             throw;
         }
 
-        var mount = new FuseMount(target, device, session, logger);
+        var mount = new FuseMount(target, device, session, logger) { Phases = phases };
+        phases.Lap("mount");
         session.ConnectionLost = mount.AbortConnection;
         session.Start();
+        phases.Lap("session");
         try
         {
             await session.Initialized.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            phases.Lap("INIT");
             mount.ApplyReadahead(options.ReadaheadKilobytes);
+            phases.Lap("readahead");
         }
         catch
         {
@@ -115,6 +128,7 @@ public sealed partial class FuseMount : IAsyncDisposable
         if (options.Keeper is { } depositTo)
         {
             await mount.DepositAsync(depositTo, options.FsName, cancellationToken).ConfigureAwait(false);
+            phases.Lap("deposit");
         }
 
         return mount;

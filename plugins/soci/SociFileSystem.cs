@@ -158,7 +158,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         }
         times?.Lap("tree");
         var mounted = await _mounts.ServeAsync(mountpoint, repository, descriptor, shared, view, cancellationToken).ConfigureAwait(false);
-        times?.Lap("FUSE mount");
+        times?.Lap("FUSE mount", mounted.Mount.Phases.ToString());
         return mounted;
     }
 

@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.LazyLayers.Store;
@@ -20,7 +21,10 @@ namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 /// resolved and its SOCI index found through the registry client, the zTOC fetched, verified, parsed and validated, its
 /// tree built with the overlay conventions and the lowers' directory attributes, its FUSE nodes made and walked. What ReadyToRun leaves to the JIT (generic instantiations over
 /// framework types, lambdas, the flatbuffers reader) is compiled here instead of in the first Prepare of the first pull.
-/// Nothing is mounted, nothing leaves the machine, and the only files written are a throw-away store's, removed at the end.
+/// With mount options, the tree is also mounted over FUSE once (never deposited with a keeper) in the throw-away folder and
+/// walked through the kernel, then unmounted: the session's threads, INIT, LOOKUP, GETATTR, READDIRPLUS, READLINK and
+/// STATFS run compiled in the first real mount. Nothing leaves the machine, and the only files written are the throw-away
+/// folder's, removed at the end.
 /// </summary>
 internal static class PrepareWarmUp
 {
@@ -33,8 +37,10 @@ internal static class PrepareWarmUp
     /// <param name="registry">The client the Prepares use (its HTTP client is made here).</param>
     /// <param name="userXattr">As the backend's setting.</param>
     /// <param name="storeDirectory">An empty folder for a throw-away <see cref="LayerStore"/> (removed afterwards); null for none.</param>
+    /// <param name="mountOptions">The options of a layer's mount, to mount the made-up tree once in <paramref name="storeDirectory"/>; null for no mount.</param>
     /// <param name="cancellationToken">Stops the warm-up.</param>
-    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, FuseMountOptions? mountOptions,
+        CancellationToken cancellationToken)
     {
         var (ztocBytes, blob) = await MadeUpLayerAsync(cancellationToken).ConfigureAwait(false);
         var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = OciDigest.Compute(blob).ToString(), Size = blob.Length };
@@ -58,8 +64,48 @@ internal static class PrepareWarmUp
             var shared = LayerView.Build(tree, OwnerMapping.Identity, new NoContent(layer.Digest), NullLogger.Instance);
             var root = ReferenceEquals(chain, tree) ? shared : LayerView.ForChain(chain, shared);
             var entries = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
-            if (storeDirectory is not null) Store(storeDirectory, layer, fetched, image.IndexDigest);
+            if (storeDirectory is null) return entries;
+            try
+            {
+                if (mountOptions is not null)
+                    await MountOnceAsync(Path.Combine(storeDirectory, "fuse"), root, mountOptions with { FsName = layer.Digest, Keeper = null }, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Store(storeDirectory, layer, fetched, image.IndexDigest); // also removes the folder, the mount point in it too
+            }
             return entries;
+        }
+    }
+
+    /// <summary>
+    /// Mounts <paramref name="root"/> at <paramref name="mountpoint"/> (made here), lists, stats and reads every entry through the
+    /// kernel, and unmounts, even when a step fails. A mount a crashed daemon left here is dead (no keeper holds it): removed first.
+    /// </summary>
+    private static async Task MountOnceAsync(string mountpoint, LayerDirectoryNode root, FuseMountOptions options, CancellationToken cancellationToken)
+    {
+        await FuseMountCleanup.CleanupDisconnectedAsync(Path.GetDirectoryName(mountpoint)!, cancellationToken).ConfigureAwait(false);
+        Directory.CreateDirectory(mountpoint);
+        var mount = await FuseMount.MountAsync(mountpoint, root, options, NullLogger.Instance, cancellationToken).ConfigureAwait(false);
+        await using (mount.ConfigureAwait(false))
+        {
+            await Task.Run(() => WalkThroughKernel(mountpoint), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What a container's start asks of a lower layer: statfs, listings (READDIRPLUS), lookups, attributes, a link, a read.</summary>
+    private static void WalkThroughKernel(string mountpoint)
+    {
+        _ = new DriveInfo(mountpoint).TotalSize;
+        foreach (var path in Directory.EnumerateFileSystemEntries(mountpoint, "*", SearchOption.AllDirectories))
+        {
+            var entry = new FileInfo(path);
+            if (entry.LinkTarget is not null) continue;
+            if ((entry.Attributes & FileAttributes.Directory) == 0 && entry.UnixFileMode.HasFlag(UnixFileMode.UserRead) && entry.Length > 0)
+            {
+                using var file = File.OpenHandle(path);
+                _ = RandomAccess.Read(file, new byte[entry.Length], 0);
+            }
         }
     }
 
@@ -166,7 +212,7 @@ internal static class PrepareWarmUp
                 var found = await directory.LookupAsync(entry.Name, cancellationToken).ConfigureAwait(false);
                 if (!found.IsSuccess) continue;
                 if (found.Value is LayerDirectoryNode child) pending.Push(child);
-                else if (found.Value is PluggableSnapshotter.Fuse.INodeGetattrer node) _ = await node.GetattrAsync(cancellationToken).ConfigureAwait(false);
+                else if (found.Value is INodeGetattrer node) _ = await node.GetattrAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         return count;

@@ -3,6 +3,7 @@ using System.Runtime;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 
@@ -39,7 +40,13 @@ internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOpti
         var (started, methods, jit) = (Stopwatch.GetTimestamp(), JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
         try
         {
-            await PrepareWarmUp.RunAsync(registry, options.UserXattr, Path.Combine(context.StateDirectory, "warm-up"), cancellationToken).ConfigureAwait(false);
+            // The keeper the daemon started meanwhile answers each call once now, so the first mount's calls to it (take,
+            // deposit) neither wait for its start nor compile the client's and the keeper's request paths.
+            var keeper = FuseKeeperClient.FromEnvironment()?.WarmUpAsync(Path.Combine(context.StateDirectory, "warm-up-keeper-probe"), cancellationToken)
+                ?? Task.FromResult(false);
+            await PrepareWarmUp.RunAsync(registry, options.UserXattr, Path.Combine(context.StateDirectory, "warm-up"), options.Fuse.MountOptions("warm-up", "pluggable-warm-up"),
+                cancellationToken).ConfigureAwait(false);
+            await keeper.ConfigureAwait(false);
             SociLog.WarmedUp(_logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, JitInfo.GetCompiledMethodCount() - methods,
                 (long)(JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
         }

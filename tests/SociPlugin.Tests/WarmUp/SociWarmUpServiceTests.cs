@@ -24,8 +24,8 @@ public sealed class SociWarmUpServiceTests : IDisposable
     public async Task RunAsync_MadeUpLayer_WalksEveryEntryOfItsTree()
     {
         // etc, var; etc/{hostname, hostname.link, name, gone (the whiteout)}; var/lib (opaque).
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, null, CancellationToken.None));
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, null, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, null, null, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, null, null, CancellationToken.None));
     }
 
     [Fact]
@@ -41,7 +41,54 @@ public sealed class SociWarmUpServiceTests : IDisposable
         Assert.Contains(3023, logger.EventIds);
         Assert.DoesNotContain(3024, logger.EventIds);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_state.FullName)); // the throw-away store is gone
+        Assert.Empty(MountsUnder(_state.FullName)); // and its FUSE mount
     }
+
+    [Fact]
+    public async Task RunAsync_DeadMountACrashedRunLeft_RemovesItMountsOnceAndLeavesNoMount()
+    {
+        // A daemon killed during its warm-up leaves the made-up tree mounted with nobody serving it (ENOTCONN).
+        var storeDirectory = Path.Combine(_state.FullName, "warm-up");
+        var left = Directory.CreateDirectory(Path.Combine(storeDirectory, "fuse")).FullName;
+        // mount(8) gets a /dev/fuse descriptor that closes when the shell exits: the connection is dead from then on.
+        using (var mount = System.Diagnostics.Process.Start("/bin/sh",
+            ["-c", "exec 3<>/dev/fuse; mount -i -t fuse.pluggable-warm-up -o fd=3,rootmode=40000,user_id=0,group_id=0,ro dead \"$0\"", left])!)
+        {
+            await mount.WaitForExitAsync();
+            Assert.Equal(0, mount.ExitCode);
+        }
+        Assert.Equal([left], MountsUnder(_state.FullName));
+
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, new SociBackendOptions().Fuse.MountOptions("warm-up", "pluggable-warm-up"),
+            CancellationToken.None));
+
+        Assert.Empty(MountsUnder(_state.FullName));
+        Assert.False(Directory.Exists(storeDirectory));
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledWhileMounting_LeavesNoMount()
+    {
+        var storeDirectory = Path.Combine(_state.FullName, "warm-up");
+        var options = new SociBackendOptions().Fuse.MountOptions("warm-up", "pluggable-warm-up");
+        for (var delay = 0; delay < 400; delay += 40)
+        {
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(delay));
+            try
+            {
+                await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, options, cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Expected for the shorter delays.
+            }
+            Assert.Empty(MountsUnder(_state.FullName));
+        }
+    }
+
+    /// <summary>Mount points at or below <paramref name="directory"/>, from /proc/self/mountinfo.</summary>
+    private static List<string> MountsUnder(string directory) =>
+        [.. File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Where(m => m == directory || m.StartsWith(directory + "/", StringComparison.Ordinal))];
 
     [Fact]
     public async Task StopAsync_RightAfterStart_EndsWithoutFailure()
