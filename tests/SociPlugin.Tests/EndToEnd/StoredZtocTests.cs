@@ -1,4 +1,3 @@
-using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Mounts;
@@ -10,41 +9,26 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 /// forgotten and the zTOC fetched from the registry again, or, with no registry to ask, the mount fails saying why.
 /// </summary>
 [Collection(SociImagesCollection.Name)]
-public sealed class StoredZtocTests(SociImages images) : IAsyncLifetime
+public sealed class StoredZtocTests(SociImages images) : BackendTestRoot(images, "stored-ztoc")
 {
     /// <summary>Nothing listens here: a fetch from it fails at once.</summary>
     private const string NoRegistry = "127.0.0.1:9/test/layered:soci";
 
-    private readonly RegistryClient _registry = new();
-    private string _root = "";
-
-    public Task InitializeAsync()
-    {
-        if (RootOnlyFactAttribute.IsRoot) _root = Directory.CreateDirectory(images.Directory.Combine("stored-ztoc-" + Guid.NewGuid().ToString("N")[..8])).FullName;
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        if (_root.Length > 0) MountTable.UnmountUnder(_root);
-        _registry.Dispose();
-        return Task.CompletedTask;
-    }
-
-    [RootOnlyFact]
-    public async Task MountAsync_StoredZtocOfAPartialLayerCorrupt_FetchesItFromTheRegistryKeepsItAndServes()
+    [RootOnlyTheory]
+    [InlineData(false)] // a partial layer: mounted from its stored zTOC, bytes fetched on demand
+    [InlineData(true)] // a local layer: mounted from the store's copy
+    public async Task MountAsync_StoredZtocCorrupt_FetchesItFromTheRegistryKeepsItAndServes(bool local)
     {
         var ct = SociImages.Timeout;
-        var (state, layer) = await KeepPartialLayerAsync("fetched", ct);
-        var ztocPath = ZtocPath(state, layer);
-        var good = await File.ReadAllBytesAsync(ztocPath, ct);
-        await File.WriteAllBytesAsync(ztocPath, Corrupted(good), ct);
+        var state = Path.Combine(Root, "state-" + (local ? "local" : "partial"));
+        await MountAndStopAsync(state, new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 0 } }, fill: local, ct);
+        var (ztocPath, good) = await CorruptStoredZtocAsync(state, ct);
 
-        await using var backend = TestBackend.Create(_registry, new SociBackendOptions(), state);
-        var again = await RequestAsync(images.Converted, ct);
+        await using var backend = TestBackend.Create(Registry, new SociBackendOptions(), state); // as after a restart
+        var again = await RequestAsync(Images.Converted, ct);
         var result = await backend.MountAsync(again, ct);
 
-        Assert.True(result.IsMounted);
+        Assert.Equal(local ? "true" : "false", result.Labels![SociLabels.MountedFromStore]);
         Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(again.Mountpoint, "data/nested/deeper/file"), ct));
         Assert.Equal(good, await File.ReadAllBytesAsync(ztocPath, ct)); // the registry's copy replaced the bad one
     }
@@ -53,70 +37,54 @@ public sealed class StoredZtocTests(SociImages images) : IAsyncLifetime
     public async Task MountAsync_StoredZtocCorruptAndRegistryUnreachable_FailsSayingBothAndForgetsTheCopy()
     {
         var ct = SociImages.Timeout;
-        var (state, layer) = await KeepPartialLayerAsync("unreachable", ct);
-        var ztocPath = ZtocPath(state, layer);
-        await File.WriteAllBytesAsync(ztocPath, Corrupted(await File.ReadAllBytesAsync(ztocPath, ct)), ct);
+        var state = Path.Combine(Root, "state-unreachable");
+        await MountAndStopAsync(state, new SociBackendOptions(), fill: false, ct);
+        var (ztocPath, _) = await CorruptStoredZtocAsync(state, ct);
 
-        await using var backend = TestBackend.Create(_registry, new SociBackendOptions(), state);
-        var offline = await RequestAsync(images.Converted, ct);
-        offline = offline with { Labels = new Dictionary<string, string>(offline.Labels) { [SnapshotLabels.StargzReference] = NoRegistry } };
+        await using var backend = TestBackend.Create(Registry, new SociBackendOptions(), state);
+        var offline = await RequestAsync(NoRegistry, ct);
         var error = await Assert.ThrowsAsync<IOException>(() => backend.MountAsync(offline, ct));
 
         Assert.Contains("stored zTOC", error.Message, StringComparison.Ordinal);
         Assert.Contains("127.0.0.1:9", error.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(ztocPath)); // never read again
-        Assert.Empty(MountTable.MountPointsUnder(offline.Mountpoint));
+        Assert.Empty(MountTable.MountPointsUnder(Path.Combine(Root, "snapshots")));
     }
 
-    [RootOnlyFact]
-    public async Task MountAsync_StoredZtocOfALocalLayerCorrupt_FetchesItAndServesFromTheStore()
+    /// <summary>
+    /// Mounts layer 1 of the converted image and reads a file, so the store keeps the zTOC and fetched bytes (with
+    /// <paramref name="fill"/>, waits until the layer is local), then stops the backend as a daemon stop does.
+    /// </summary>
+    private async Task MountAndStopAsync(string state, SociBackendOptions options, bool fill, CancellationToken ct)
     {
-        var ct = SociImages.Timeout;
-        var state = Path.Combine(_root, "state-local");
-        var layer = await RequestAsync(images.Converted, ct);
-        var record = Path.Combine(state, "store", layer.LayerDigest!.Replace(':', '-'), "layer.json");
-        await using (var before = TestBackend.Create(_registry, new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 0 } }, state, fill: true))
-        {
-            Assert.True((await before.MountAsync(layer, ct)).IsMounted);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!(File.Exists(record) && (await File.ReadAllTextAsync(record, ct)).Contains("\"partial\": false", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
-                await Task.Delay(100, ct);
-        }
-        var ztocPath = ZtocPath(state, layer);
-        var good = await File.ReadAllBytesAsync(ztocPath, ct);
-        await File.WriteAllBytesAsync(ztocPath, Corrupted(good), ct);
-
-        await using var backend = TestBackend.Create(_registry, new SociBackendOptions(), state);
-        var again = await RequestAsync(images.Converted, ct);
-        var result = await backend.MountAsync(again, ct);
-
-        Assert.Equal("true", result.Labels![SociLabels.MountedFromStore]);
-        Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(again.Mountpoint, "data/nested/deeper/file"), ct));
-        Assert.Equal(good, await File.ReadAllBytesAsync(ztocPath, ct));
+        var layer = await RequestAsync(Images.Converted, ct);
+        await using var backend = TestBackend.Create(Registry, options, state, fill: fill);
+        Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
+        Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(layer.Mountpoint, "data/nested/deeper/file"), ct));
+        var record = Path.Combine(LayerFolder(state), "layer.json");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (fill && !(await File.ReadAllTextAsync(record, ct)).Contains("\"partial\": false", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            await Task.Delay(100, ct);
     }
 
-    /// <summary>Mounts layer 1 of the converted image, reads a file (so the store keeps fetched bytes and the zTOC) and stops the backend.</summary>
-    private async Task<(string State, LayerRequest Layer)> KeepPartialLayerAsync(string name, CancellationToken ct)
+    /// <summary>Flips a byte of the stored zTOC; returns its path and its good bytes.</summary>
+    private static async Task<(string Path, byte[] Good)> CorruptStoredZtocAsync(string state, CancellationToken ct)
     {
-        var state = Path.Combine(_root, "state-" + name);
-        var layer = await RequestAsync(images.Converted, ct);
-        await using (var before = TestBackend.Create(_registry, new SociBackendOptions(), state))
-        {
-            Assert.True((await before.MountAsync(layer, ct)).IsMounted);
-            Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(layer.Mountpoint, "data/nested/deeper/file"), ct));
-        }
-        return (state, layer);
-    }
-
-    private static string ZtocPath(string state, LayerRequest layer) =>
-        Path.Combine(state, "store", layer.LayerDigest!.Replace(':', '-'), "ztoc");
-
-    private static byte[] Corrupted(byte[] bytes)
-    {
-        var bad = bytes.ToArray();
+        var path = Path.Combine(LayerFolder(state), "ztoc");
+        var good = await File.ReadAllBytesAsync(path, ct);
+        var bad = good.ToArray();
         bad[bad.Length / 2] ^= 0x55;
-        return bad;
+        await File.WriteAllBytesAsync(path, bad, ct);
+        return (path, good);
     }
 
-    private Task<LayerRequest> RequestAsync(string image, CancellationToken ct) => LayerRequests.CreateAsync(_registry, image, layerIndex: 1, _root, ct);
+    /// <summary>A Prepare of layer 1 of the converted image, with the image named <paramref name="reference"/> in its labels.</summary>
+    private async Task<LayerRequest> RequestAsync(string reference, CancellationToken ct)
+    {
+        var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, layerIndex: 1, Root, ct);
+        return layer with { Labels = new Dictionary<string, string>(layer.Labels) { [SnapshotLabels.StargzReference] = reference } };
+    }
+
+    /// <summary>The store's folder of the layer (there is one: the tests mount a single layer per state).</summary>
+    private static string LayerFolder(string state) => Directory.GetDirectories(Path.Combine(state, "store")).Single();
 }
