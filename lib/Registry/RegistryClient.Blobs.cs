@@ -41,6 +41,8 @@ public sealed partial class RegistryClient
         if (blob.Size > maxSize) throw new InvalidDataException($"blob {blob.Digest} is {blob.Size} bytes, more than the {maxSize} allowed");
         var stream = await OpenBlobAsync(repository, blob, cancellationToken).ConfigureAwait(false);
         await using var streamDisposal = stream.ConfigureAwait(false);
+        // A descriptor without a size takes the registry's: bounded all the same.
+        if (stream.Length > maxSize) throw new InvalidDataException($"blob {blob.Digest} is {stream.Length} bytes, more than the {maxSize} allowed");
         var bytes = new byte[stream.Length];
         await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
         return bytes;

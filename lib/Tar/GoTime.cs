@@ -4,14 +4,16 @@ using System.Globalization;
 namespace PluggableSnapshotter.Tar;
 
 /// <summary>
-/// Formats times as Go's time.MarshalText does for a UTC time (RFC 3339 with up to nine fraction digits,
-/// trailing zeros trimmed), which is what SOCI stores in mod_time.
+/// Times as Go writes and reads them: time.MarshalText's RFC 3339 with up to nine fraction digits, trailing zeros
+/// trimmed (what SOCI stores in a zTOC's mod_time and eStargz writers in a TOC's modtime), both ways, and PAX times.
+/// Everything here keeps nanoseconds, which .NET's parsers would cut to 100 ns ticks.
 /// </summary>
 public static class GoTime
 {
     private static readonly SearchValues<char> Digits = SearchValues.Create("0123456789");
 
     private const long NanosPerSecond = 1_000_000_000;
+    private const int NanosecondDigits = 9;
 
     /// <summary>Unix seconds of 0001-01-01 and 10000-01-01: Go refuses to marshal years outside 0..9999.</summary>
     private const long MinSeconds = -62135596800;
@@ -39,6 +41,32 @@ public static class GoTime
         return text + "Z";
     }
 
+    /// <summary>
+    /// Reads RFC 3339 text (what <see cref="FormatUnix"/> and Go's MarshalText write; any offset) to the nanosecond, as
+    /// Go's UnmarshalText does: digits past the ninth are dropped. Null when the text is not RFC 3339.
+    /// </summary>
+    /// <returns>Seconds since the epoch and nanoseconds counted forward from them (before 1970 too, as timespec's tv_nsec).</returns>
+    public static (long Seconds, long Nanos)? ParseText(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        string withoutFraction = value;
+        long nanos = 0;
+        int dot = value.IndexOf('.', StringComparison.Ordinal);
+        if (dot > 0)
+        {
+            int end = dot + 1;
+            while (end < value.Length && char.IsAsciiDigit(value[end]))
+            {
+                end++;
+            }
+            nanos = FractionNanos(value.AsSpan(dot + 1, end - dot - 1));
+            withoutFraction = string.Concat(value.AsSpan(0, dot), value.AsSpan(end));
+        }
+        return DateTimeOffset.TryParse(withoutFraction, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset time)
+            ? (time.ToUnixTimeSeconds(), nanos)
+            : null;
+    }
+
     /// <summary>Parses a PAX time ("secs[.frac]") as Go's tar reader does; null when malformed.</summary>
     public static (long Seconds, long Nanos)? ParsePax(string value)
     {
@@ -57,8 +85,18 @@ public static class GoTime
         {
             return null;
         }
-        fraction = fraction.Length < 9 ? fraction.PadRight(9, '0') : fraction[..9];
-        long nanos = long.Parse(fraction, CultureInfo.InvariantCulture);
+        long nanos = FractionNanos(fraction);
         return secondsText.StartsWith('-') ? (seconds, -nanos) : (seconds, nanos);
+    }
+
+    /// <summary>Decimal fraction digits as nanoseconds: the first nine count, later ones are dropped (as Go does).</summary>
+    private static long FractionNanos(ReadOnlySpan<char> digits)
+    {
+        long nanos = 0;
+        for (int i = 0; i < NanosecondDigits; i++)
+        {
+            nanos = (nanos * 10) + (i < digits.Length ? digits[i] - '0' : 0);
+        }
+        return nanos;
     }
 }

@@ -58,8 +58,9 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         var imageKey = layer.ManifestDigest ?? layer.ImageReference;
         if (_store.Local(layer.LayerDigest!) is { } local) return await MountFromStoreAsync(layer, local, mountpoint, imageKey, cancellationToken).ConfigureAwait(false);
 
-        var started = Stopwatch.GetTimestamp();
+        var times = new MountTimes();
         var image = await _images.ResolveAsync(layer, cancellationToken).ConfigureAwait(false);
+        times.Lap("discovery"); // the manifest, as soci names finding its index
         var descriptor = image.Manifest.Layers.FirstOrDefault(l => l.Digest == layer.LayerDigest)
             ?? throw new InvalidDataException($"layer {layer.LayerDigest} is not a layer of image manifest {image.ManifestDescriptor.Digest}");
         if (TocPrefetcher.Compression(descriptor.MediaType) is not { } compression)
@@ -75,11 +76,10 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         // The later layers' TOCs come in the background while this one mounts: their Prepares then wait for none.
         _tocs.PrefetchLayersAbove(image.Reference, imageKey ?? image.ManifestDescriptor.Digest, image.Manifest, descriptor.Digest,
             l => _store.Local(l.Digest) is null && _store.StateOf(l.Digest) != LayerState.Filling);
-        var resolved = Stopwatch.GetTimestamp();
         var (found, prefetched) = await _tocs.FindAsync(image.Reference, descriptor, compression, _options.Verify ? tocDigest : null, cancellationToken).ConfigureAwait(false);
         if (found is null) return MountResult.NoIndex($"layer {descriptor.Digest} ends in no {(compression == EstargzCompression.Zstd ? "zstd:chunked" : "eStargz")} footer");
         if (!_options.Verify) EstargzLog.ServingUnverified(_logger, descriptor.Digest);
-        var tocDone = Stopwatch.GetTimestamp();
+        times.Lap("TOC", prefetched ? "prefetched" : "fetched");
         // Every mount of the layer shares its layout (tree, chunks) and content; the chain sees its own implicit directories.
         var shared = _mounts.Shared.GetOrBuild(image.Reference, descriptor.Digest, () =>
         {
@@ -88,14 +88,13 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
                 _options.Cache.ReadaheadGroups, () => _store.Partial(descriptor.Digest), found.Compression), _logger, built);
         });
         var (layout, content) = ((EstargzLayout)shared.Format!, (EstargzContent)shared.Content);
-        long laidOut, landmark;
         LayerInode chainTree;
         try
         {
             chainTree = LowerDirectoryAttributes.Resolve(layout.Root, LowerTrees(image.Manifest, descriptor.Digest));
-            laidOut = Stopwatch.GetTimestamp();
+            times.Lap("tree");
             await PrefetchAsync(content, layout, descriptor.Digest, cancellationToken).ConfigureAwait(false);
-            landmark = Stopwatch.GetTimestamp();
+            times.Lap("landmark prefetch");
         }
         catch
         {
@@ -103,10 +102,8 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
             throw;
         }
         var mounted = await _mounts.ServeAsync(mountpoint, image.Reference, descriptor, shared, chainTree, cancellationToken).ConfigureAwait(false);
+        times.Lap("FUSE mount");
         EstargzLog.LayerMounted(_logger, descriptor.Digest, mountpoint, layout.Entries, layout.Chunks.Count, layout.Groups.Count, found.Digest);
-        EstargzLog.MountTimes(_logger, descriptor.Digest, Milliseconds(started, Stopwatch.GetTimestamp()), Milliseconds(started, resolved),
-            Milliseconds(resolved, tocDone), prefetched ? "prefetched" : "fetched", Milliseconds(tocDone, laidOut), Milliseconds(laidOut, landmark),
-            Milliseconds(landmark, Stopwatch.GetTimestamp()));
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, null) is { } localPath)
         {
             await _mounts.PromoteAsync(mounted, localPath).ConfigureAwait(false); // another snapshot's fill finished meanwhile
@@ -116,10 +113,10 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
             _fill.Enqueue(new FillRequest(image.Reference, descriptor, new LayerIndexFile(found.Digest, found.Json, layout.UncompressedSize), mounted.Root,
                 DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds), EstargzLayout.FormatEntries));
         }
+        times.Lap("store");
+        EstargzLog.MountTimes(_logger, descriptor.Digest, times.TotalMilliseconds, times.ToString());
         return Mounted(found.Digest, local: false);
     }
-
-    private static long Milliseconds(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
     /// <inheritdoc />
     public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken)

@@ -22,7 +22,7 @@ internal sealed partial class SociFileSystem
         var lowers = _mounts.LowerTrees(partial.Lowers);
         var indexDigest = layer.SociIndexDigest ?? partial.IndexDigest;
         // Read once: the tree's build (when no other snapshot serves the layer) and the fill's request both need it.
-        var bytes = await StoredZtocAsync(partial.ZtocPath, partial.ZtocDigest, partial.Digest, cancellationToken).ConfigureAwait(false);
+        var bytes = await StoredZtocAsync(repository, partial.ZtocPath, partial.ZtocDigest, partial.Digest, cancellationToken).ConfigureAwait(false);
         var mounted = await ServeAsync(mountpoint, repository, descriptor, () => ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc, null,
             tree => LowerDirectoryAttributes.Resolve(tree, lowers), null, cancellationToken).ConfigureAwait(false);
         SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);

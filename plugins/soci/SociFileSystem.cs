@@ -169,7 +169,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         var repository = ImageReference.Parse(layer.ImageReference!);
         // Another snapshot of the layer serving already means its tree is there: the zTOC is read only to build it.
         var ztoc = _mounts.Shared.Find(repository, local.Digest) is null
-            ? await StoredZtocAsync(local.ZtocPath, local.ZtocDigest, local.Digest, cancellationToken).ConfigureAwait(false)
+            ? await StoredZtocAsync(repository, local.ZtocPath, local.ZtocDigest, local.Digest, cancellationToken).ConfigureAwait(false)
             : null;
         var mounted = await ServeAsync(mountpoint, repository, descriptor,
             () => ZtocSource.Parse(local.ZtocDigest, ztoc ?? StoredZtoc(local.ZtocPath, local.ZtocDigest, local.Digest)).Ztoc, null,
@@ -179,19 +179,6 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         SociLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);
         return Mounted(layer.SociIndexDigest ?? local.IndexDigest, local: true);
     }
-
-    /// <summary>
-    /// The zTOC the store keeps for a layer, checked against its digest; read only when a mount builds the layer's tree
-    /// (another snapshot of the layer serving already means the tree is there) or records its fill.
-    /// </summary>
-    private static byte[] StoredZtoc(string path, string digest, string layerDigest) => Verified(File.ReadAllBytes(path), digest, layerDigest);
-
-    private static async Task<byte[]> StoredZtocAsync(string path, string digest, string layerDigest, CancellationToken cancellationToken) =>
-        Verified(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), digest, layerDigest);
-
-    private static byte[] Verified(byte[] bytes, string digest, string layerDigest) =>
-        OciDigest.TryParse(digest, out var kept) && kept.Verifies(bytes) ? bytes // sha256 or sha512, as the index named it
-            : throw new InvalidDataException($"the stored zTOC of layer {layerDigest} no longer matches its digest {digest}");
 
     private static MountResult Mounted(string? indexDigest, bool local) => MountResult.Mounted with
     {

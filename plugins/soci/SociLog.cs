@@ -30,6 +30,10 @@ internal static partial class SociLog
     [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "Mounted layer {LayerDigest} in {Milliseconds} ms: {Phases}")]
     public static partial void MountTimes(ILogger logger, string layerDigest, long milliseconds, string phases);
 
+    [LoggerMessage(EventId = 3025, Level = LogLevel.Warning,
+        Message = "The stored zTOC {ZtocDigest} of layer {LayerDigest} ({Path}) does not match its digest or is missing: forgotten, fetching it from the registry")]
+    public static partial void StoredZtocRejected(ILogger logger, string layerDigest, string ztocDigest, string path);
+
     [LoggerMessage(EventId = 3023, Level = LogLevel.Information, Message = "Warmed up the Prepare path in {Milliseconds} ms (jit {Methods} methods in {JitMilliseconds} ms)")]
     public static partial void WarmedUp(ILogger logger, long milliseconds, long methods, long jitMilliseconds);
 

@@ -106,6 +106,20 @@ public sealed class AnonymousRegistryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetBlobAsync_DescriptorWithoutSizeAndBlobOverTheLimit_ThrowsInvalidDataBeforeReading()
+    {
+        // A size-less descriptor (a stored copy's digest alone) takes the registry's length: the bound still holds.
+        var content = TestImages.RandomBytes(300_000, 7);
+        var descriptor = await _client.PushBlobAsync(Ref("sizeless:x"), content, MediaTypes.OciLayerGzip, CancellationToken.None);
+        var sizeless = descriptor with { Size = -1 };
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => _client.GetBlobAsync(Ref("sizeless:x"), sizeless, 100_000, CancellationToken.None));
+
+        Assert.Contains("300000 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Equal(content, await _client.GetBlobAsync(Ref("sizeless:x"), sizeless, 1 << 20, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task OpenBlobAsync_ConnectionCutMidBlob_ResumesWithRangeAndVerifies()
     {
         using var proxy = new CuttingProxy(_server.Port);

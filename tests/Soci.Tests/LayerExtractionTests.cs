@@ -90,9 +90,9 @@ public class LayerExtractionTests(TestLayers layers) : IClassFixture<TestLayers>
 
         Assert.Equal(single.UncompressedArchiveSize, multi.UncompressedArchiveSize);
         Assert.Equal(single.Files.Select(f => (f.Name, f.UncompressedOffset)), multi.Files.Select(f => (f.Name, f.UncompressedOffset)));
-        for (int span = 0; span < reader.SpanCount; span++)
+        for (int span = 0; span < reader.Spans.SpanCount; span++)
         {
-            (long start, long end) = reader.UncompressedSpanRange(span);
+            (long start, long end) = reader.Spans.UncompressedSpanRange(span);
             Assert.Equal(end - start, (await reader.ReadSpanAsync(span, CancellationToken.None)).Length);
         }
     }

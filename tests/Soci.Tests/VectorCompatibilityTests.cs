@@ -12,7 +12,7 @@ public class VectorCompatibilityTests
         Dictionary<string, byte[]> expected = TarContents.RegularFiles(blob, compression);
         var reader = new ZtocSpanReader(ztoc, LayerFile.RangeReader(blob));
 
-        Assert.Equal(span, reader.SpanSize);
+        Assert.Equal(span, reader.Spans.SpanSize);
         var regular = ztoc.Files.Where(f => f.Type == TarEntryTypes.Regular).ToList();
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), regular.Select(f => f.Name).Order(StringComparer.Ordinal));
         foreach (FileMetadata entry in ztoc.Files)

@@ -46,6 +46,39 @@ public sealed class SharedLayerTests
     }
 
     [Fact]
+    public async Task Resolve_ImplicitDirectoryWithOnlyItsAttributesChanged_SharesItsChildMapAndEntries()
+    {
+        // A chain copies only what it changes: data's children are the shared ones, so its copy lists them without a copy.
+        var shared = await SharedAsync(new LayerTarBuilder().File("data/sub/f", "x").File("data/g", "y").File("top", "z"));
+        var lower = await TreeAsync(new LayerTarBuilder().Directory("data/", (UnixFileMode)0x1E8, uid: 1000, gid: 1000)); // 0750
+
+        var chainTree = LowerDirectoryAttributes.Resolve(shared.Tree, [lower]);
+        var chain = LayerView.ForChain(chainTree, shared.Nodes);
+
+        var (sharedData, chainData) = (shared.Tree.Children!["data"], chainTree.Children!["data"]);
+        Assert.NotSame(sharedData, chainData);
+        Assert.Same(sharedData.Children, chainData.Children);
+        Assert.NotSame(shared.Tree.Children, chainTree.Children); // the root lists the chain's copy of data
+        Assert.Same(shared.Tree.Children["top"], chainTree.Children["top"]);
+        Assert.Same(((LayerDirectoryNode)Node(shared.Nodes, "data")).Entries, ((LayerDirectoryNode)Node(chain, "data")).Entries);
+        Assert.Equal(Walk(shared.Nodes), Walk(chain));
+    }
+
+    [Fact]
+    public async Task Resolve_ImplicitDirectoryWithSameAttributes_CopiesNoChildMap()
+    {
+        // data/sub is implicit in both layers; the lower changes only data: sub keeps the shared inode and map.
+        var shared = await SharedAsync(new LayerTarBuilder().File("data/sub/f", "x").File("data/g", "y"));
+        var lower = await TreeAsync(new LayerTarBuilder().Directory("data/", (UnixFileMode)0x1C0, uid: 7).File("data/sub/h", "w"));
+
+        var chainTree = LowerDirectoryAttributes.Resolve(shared.Tree, [lower]);
+
+        var sharedSub = shared.Tree.Children!["data"].Children!["sub"];
+        Assert.Same(sharedSub, chainTree.Children!["data"].Children!["sub"]);
+        Assert.Same(shared.Tree.Children["data"].Children, chainTree.Children["data"].Children);
+    }
+
+    [Fact]
     public async Task Resolve_NoLowerChangesAnImplicitDirectory_ReturnsTheSharedTreeAndNodes()
     {
         var shared = await SharedAsync(new LayerTarBuilder().File("new/f", "x"));

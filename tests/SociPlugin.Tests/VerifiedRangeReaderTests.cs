@@ -65,6 +65,28 @@ public sealed class VerifiedRangeReaderTests : IAsyncLifetime
     }
 
     [RootOnlyFact]
+    public async Task ReadAsync_HeadAndTailStored_WritesOnlyTheFetchedMiddleToThePartialBlob()
+    {
+        using var partial = OpenPartial();
+        var (head, tail) = (new ByteRange(Range.Offset, 4096), new ByteRange(Range.End - 2048, 2048));
+        partial.Write(head.Offset, Slice(head));
+        partial.Write(tail.Offset, Slice(tail));
+        var writtenBefore = partial.BytesWritten;
+        var reader = Reader(partial);
+
+        var bytes = await reader.ReadAsync(Range, CheckAgainstBlob, CancellationToken.None);
+
+        Assert.Equal(Slice(Range), bytes);
+        var middle = Range.Length - head.Length - tail.Length;
+        Assert.Equal(middle, reader.FetchedBytes);
+        Assert.Equal(middle, partial.BytesWritten - writtenBefore); // the stored bytes are not written again
+        Assert.True(partial.Contains(Range));
+        var stored = new byte[Range.Length];
+        partial.Read(Range.Offset, stored);
+        Assert.Equal(Slice(Range), stored);
+    }
+
+    [RootOnlyFact]
     public async Task ReadAsync_FetchedBytesFailTheDigest_ThrowsAndKeepsNothing()
     {
         using var partial = OpenPartial();

@@ -8,7 +8,7 @@ namespace PluggableSnapshotter.LazyLayers.Content;
 /// groups): bytes the layer's <see cref="PartialBlob"/> holds are taken from there, the rest fetched from the registry
 /// under an announcement (<see cref="PartialBlob.BeginFetch"/>: a reader and the background fill never fetch the same
 /// bytes twice; a reader waits for an overlapping fetch, at most one fetch deadline). The format's decoder checks the
-/// bytes against its digests; what was fetched is written to the partial blob only after it verified, and stored bytes
+/// bytes against its digests; what was fetched (only that: not the stored bytes around it) is written to the partial blob after it verified, and stored bytes
 /// that fail are forgotten and the range fetched once more (a torn write or a bad disk must not fail reads for good).
 /// </summary>
 public sealed class VerifiedRangeReader
@@ -78,7 +78,7 @@ public sealed class VerifiedRangeReader
                         Forget(gathered.Blob!, range, gathered.Stored);
                         continue;
                     }
-                    if (decoded.Verified && gathered.Fetched > 0 && _keepFetched && gathered.Blob is { } blob) Keep(blob, range.Offset, buffer.Span);
+                    if (decoded.Verified && gathered.Fetched.Count > 0 && _keepFetched && gathered.Blob is { } blob) Keep(blob, range, gathered.Fetched, buffer.Span);
                     return decoded.Value;
                 }
                 finally
@@ -94,7 +94,8 @@ public sealed class VerifiedRangeReader
         }
     }
 
-    private readonly record struct Gathered(PartialBlob? Blob, IDisposable? Announcement, long Stored, long Fetched);
+    /// <summary>What <see cref="GatherAsync"/> found: <paramref name="Fetched"/> are the gaps it fetched (the rest was stored).</summary>
+    private readonly record struct Gathered(PartialBlob? Blob, IDisposable? Announcement, long Stored, IReadOnlyList<ByteRange> Fetched);
 
     /// <summary>The range's bytes into <paramref name="buffer"/>: stored ones read, missing ones fetched under an announcement.</summary>
     private async Task<Gathered> GatherAsync(ByteRange range, Memory<byte> buffer, CancellationToken cancellationToken)
@@ -102,7 +103,7 @@ public sealed class VerifiedRangeReader
         if (_partial?.Invoke() is not { } blob)
         {
             await FetchAsync(range, buffer, cancellationToken).ConfigureAwait(false);
-            return new Gathered(null, null, 0, range.Length);
+            return new Gathered(null, null, 0, [range]);
         }
         IDisposable? mine = null;
         try
@@ -115,7 +116,7 @@ public sealed class VerifiedRangeReader
                 {
                     blob.Read(range.Offset, buffer.Span);
                     Interlocked.Add(ref _storedBytes, range.Length);
-                    return new Gathered(blob, null, range.Length, 0);
+                    return new Gathered(blob, null, range.Length, []);
                 }
                 Task? theirs = null;
                 if (!waited) (mine, theirs) = blob.BeginFetch(range);
@@ -127,19 +128,18 @@ public sealed class VerifiedRangeReader
                     continue;
                 }
                 missing = blob.Missing(range); // the fetch that just ended may have brought some
-                var (at, stored, fetched) = (range.Offset, 0L, 0L);
+                var (at, stored) = (range.Offset, 0L);
                 foreach (var gap in missing)
                 {
                     if (gap.Offset > at) blob.Read(at, buffer.Span[(int)(at - range.Offset)..(int)(gap.Offset - range.Offset)]);
                     stored += gap.Offset - at;
                     await FetchAsync(gap, buffer[(int)(gap.Offset - range.Offset)..(int)(gap.End - range.Offset)], cancellationToken).ConfigureAwait(false);
-                    fetched += gap.Length;
                     at = gap.End;
                 }
                 if (at < range.End) blob.Read(at, buffer.Span[(int)(at - range.Offset)..]);
                 stored += range.End - at;
                 Interlocked.Add(ref _storedBytes, stored);
-                return new Gathered(blob, mine, stored, fetched);
+                return new Gathered(blob, mine, stored, missing);
             }
         }
         catch (ObjectDisposedException)
@@ -147,7 +147,7 @@ public sealed class VerifiedRangeReader
             // The layer just went local or was freed, taking its partial blob along: the registry serves this read.
             mine?.Dispose();
             await FetchAsync(range, buffer, cancellationToken).ConfigureAwait(false);
-            return new Gathered(null, null, 0, range.Length);
+            return new Gathered(null, null, 0, [range]);
         }
         catch
         {
@@ -176,12 +176,13 @@ public sealed class VerifiedRangeReader
         }
     }
 
-    // Keeping verified bytes is an optimisation: failing to must not fail the read that fetched them.
-    private static void Keep(PartialBlob blob, long offset, ReadOnlySpan<byte> bytes)
+    // Keeping verified bytes is an optimisation: failing to must not fail the read that fetched them. Only the fetched gaps
+    // are written: the rest of the range is the blob's own stored bytes, which verified with them.
+    private static void Keep(PartialBlob blob, ByteRange range, IReadOnlyList<ByteRange> fetched, ReadOnlySpan<byte> bytes)
     {
         try
         {
-            blob.Write(offset, bytes);
+            foreach (var gap in fetched) blob.Write(gap.Offset, bytes[(int)(gap.Offset - range.Offset)..(int)(gap.End - range.Offset)]);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {

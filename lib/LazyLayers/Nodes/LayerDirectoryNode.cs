@@ -37,6 +37,16 @@ public sealed class LayerDirectoryNode(LayerInode inode, OwnerMapping owners) : 
         }
     }
 
+    /// <summary>
+    /// Takes <paramref name="other"/>'s entries as they are (called once, by <see cref="LayerView"/>, before the view is
+    /// mounted): a chain's copy of a directory whose children are all the shared ones lists them without a copy.
+    /// </summary>
+    public void ShareChildren(LayerDirectoryNode other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        (_entries, _unorderedNames) = (other._entries, other._unorderedNames);
+    }
+
     /// <summary>The child named <paramref name="name"/> (UTF-8), or null.</summary>
     public LayerNode? Find(ReadOnlySpan<byte> name)
     {

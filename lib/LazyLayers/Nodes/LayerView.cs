@@ -47,7 +47,8 @@ public static class LayerView
 
     /// <summary>
     /// The nodes of a chain's view of a shared tree (<see cref="ChainTree"/>): the shared nodes, but for new directory
-    /// nodes over the chain's copies (its implicit directories and their ancestors), which list the shared children.
+    /// nodes over the chain's copies (its implicit directories and their ancestors), which list the shared children (a
+    /// copy whose children are all shared takes the shared node's entries as they are).
     /// Returns <paramref name="shared"/> itself when the chain's tree is the shared one.
     /// </summary>
     /// <param name="chainRoot">The chain's view of <paramref name="shared"/>'s tree: the same names in the same order.</param>
@@ -57,6 +58,12 @@ public static class LayerView
         ArgumentNullException.ThrowIfNull(chainRoot);
         ArgumentNullException.ThrowIfNull(shared);
         if (ReferenceEquals(chainRoot, shared.Inode)) return shared;
+        var node = new LayerDirectoryNode(chainRoot, shared.Owners);
+        if (ReferenceEquals(chainRoot.Children, shared.Inode.Children))
+        {
+            node.ShareChildren(shared); // only its own attributes differ: the shared entries serve it
+            return node;
+        }
         var children = new List<KeyValuePair<string, LayerNode>>(chainRoot.Children!.Count);
         var index = 0;
         foreach (var (name, inode) in chainRoot.Children)
@@ -66,7 +73,6 @@ public static class LayerView
             var child = ReferenceEquals(inode, sharedChild.Inode) ? sharedChild : ForChain(inode, (LayerDirectoryNode)sharedChild);
             children.Add(KeyValuePair.Create(name, child));
         }
-        var node = new LayerDirectoryNode(chainRoot, shared.Owners);
         node.SetChildren(children);
         return node;
     }

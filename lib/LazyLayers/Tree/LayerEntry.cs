@@ -1,4 +1,5 @@
 using PluggableSnapshotter.Fuse;
+using PluggableSnapshotter.Tar;
 
 namespace PluggableSnapshotter.LazyLayers.Tree;
 
@@ -38,4 +39,20 @@ public sealed record LayerEntry
 
     /// <summary>Extended attributes by name (raw values).</summary>
     public IReadOnlyDictionary<string, byte[]>? Xattrs { get; init; }
+
+    /// <summary>
+    /// The modification time an index's text names (Go's RFC 3339 to the nanosecond, read by lib/Tar's
+    /// <see cref="GoTime"/>: a zTOC's <c>mod_time</c>, an eStargz TOC's <c>modtime</c>); the epoch when it is empty (SOCI
+    /// stores "" for a time Go cannot marshal).
+    /// </summary>
+    /// <param name="text">The index's text.</param>
+    /// <param name="entryName">The entry it belongs to, for the error.</param>
+    /// <exception cref="InvalidDataException">The text is not RFC 3339.</exception>
+    public static UnixTime ModificationTimeOf(string? text, string entryName)
+    {
+        if (string.IsNullOrEmpty(text)) return UnixTime.Epoch;
+        return GoTime.ParseText(text) is var (seconds, nanoseconds)
+            ? new UnixTime(seconds, (uint)nanoseconds)
+            : throw new InvalidDataException($"entry {entryName} has modification time \"{text}\", which is not RFC 3339");
+    }
 }

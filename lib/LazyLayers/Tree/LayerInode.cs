@@ -14,13 +14,13 @@ public sealed class LayerInode
 
     public LayerInode(LayerInodeType type) => (Type, Ino) = (type, (ulong)Interlocked.Increment(ref s_lastIno));
 
-    private LayerInode(LayerInode other)
+    private LayerInode(LayerInode other, SortedDictionary<string, LayerInode>? children)
     {
         (Type, Ino, Permissions, Uid, Gid, ModificationTime) = (other.Type, other.Ino, other.Permissions, other.Uid, other.Gid, other.ModificationTime);
         (Size, DataOffset, LinkTarget, DevMajor, DevMinor, LinkCount, Implicit) =
             (other.Size, other.DataOffset, other.LinkTarget, other.DevMajor, other.DevMinor, other.LinkCount, other.Implicit);
         Xattrs = other.Xattrs is null ? null : new SortedDictionary<string, byte[]>(other.Xattrs, StringComparer.Ordinal);
-        Children = other.Children is null ? null : new SortedDictionary<string, LayerInode>(other.Children, StringComparer.Ordinal);
+        Children = children;
     }
 
     public LayerInodeType Type { get; }
@@ -53,7 +53,10 @@ public sealed class LayerInode
     /// <summary>Extended attributes by name (raw values); null when none.</summary>
     public SortedDictionary<string, byte[]>? Xattrs { get; set; }
 
-    /// <summary>Directories: the children by name, in ordinal order.</summary>
+    /// <summary>
+    /// Directories: the children by name, in ordinal order. Not changed once the tree is built: a chain's copy of a
+    /// directory shares its map unless the chain changes one of the children (<see cref="ChainTree"/>).
+    /// </summary>
     public SortedDictionary<string, LayerInode>? Children { get; init; }
 
     public bool IsDirectory => Type == LayerInodeType.Directory;
@@ -66,9 +69,9 @@ public sealed class LayerInode
 
     /// <summary>
     /// A copy for one chain's view of the tree: the same <see cref="Ino"/> (the same file to the kernel) and attributes,
-    /// its own xattrs and child map (the children themselves are shared).
+    /// its own xattrs, and <paramref name="children"/> as its child map (by default this inode's own map, shared).
     /// </summary>
-    public LayerInode Copy() => new(this);
+    public LayerInode Copy(SortedDictionary<string, LayerInode>? children = null) => new(this, children ?? Children);
 
     /// <summary>Same mode, owner, time and xattrs: what a chain may change on an implicit directory.</summary>
     public bool SameDirectoryAttributes(LayerInode other)

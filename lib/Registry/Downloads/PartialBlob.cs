@@ -28,6 +28,7 @@ public sealed class PartialBlob : IDisposable
     private bool _saveArmed;
     private bool _disposed;
     private long _mapSaves;
+    private long _bytesWritten;
 
     private PartialBlob(string path, long size, SafeFileHandle file, Func<long, bool>? reserve)
     {
@@ -73,6 +74,9 @@ public sealed class PartialBlob : IDisposable
             lock (_lock) return _present.TotalBytes;
         }
     }
+
+    /// <summary>Bytes written through <see cref="Write"/> so far, present before or not (what a writer costs the disk).</summary>
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
 
     /// <summary>Times the range map was written so far.</summary>
     public long MapSaves => Interlocked.Read(ref _mapSaves);
@@ -155,6 +159,7 @@ public sealed class PartialBlob : IDisposable
             if (growth > 0 && !reserve(growth)) throw new IOException($"partial blob {Path}: no room for {growth} more bytes (the store's size limit)");
         }
         RandomAccess.Write(_file, bytes, offset);
+        Interlocked.Add(ref _bytesWritten, bytes.Length);
         lock (_lock)
         {
             if (_disposed) return;

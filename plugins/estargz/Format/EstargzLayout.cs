@@ -172,7 +172,7 @@ internal sealed class EstargzLayout
         Mode = entry.Mode,
         Uid = Id(entry.Uid, entry.Name),
         Gid = Id(entry.Gid, entry.Name),
-        ModificationTime = Rfc3339Time.Parse(entry.ModTime, entry.Name),
+        ModificationTime = LayerEntry.ModificationTimeOf(entry.ModTime, entry.Name),
         LinkName = entry.LinkName ?? "",
         DevMajor = (uint)entry.DevMajor,
         DevMinor = (uint)entry.DevMinor,

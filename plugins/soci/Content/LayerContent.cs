@@ -11,7 +11,7 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 
 /// <summary>
 /// The uncompressed bytes of one layer, read on demand: each span a read touches is checked against its zTOC span digest
-/// and decompressed (lib/Soci's <see cref="ZtocSpanReader"/>) once, by one reader while the others wait, and kept in the
+/// and decompressed (lib/Soci's <see cref="ZtocSpans"/>) once, by one reader while the others wait, and kept in the
 /// layer's <see cref="DecompressedSpans"/> on disk (reads of its bytes are then a pread from the page cache, no inflate)
 /// and in the shared <see cref="SpanCache"/>. The compressed bytes come from the layer's <see cref="PartialBlob"/> in the
 /// store when it holds them (written by earlier reads, also of an earlier daemon, or by the background fill), else from
@@ -21,7 +21,7 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 /// </summary>
 internal sealed class LayerContent : ILayerContent
 {
-    private readonly ZtocSpanReader _spans;
+    private readonly ZtocSpans _spans;
     private readonly SpanCache _cache;
     private readonly string _layerDigest;
     private readonly VerifiedRangeReader _ranges;
@@ -50,9 +50,8 @@ internal sealed class LayerContent : ILayerContent
         (_decompressed, _metrics) = (decompressed, metrics);
         _ranges = new VerifiedRangeReader(fetch, repository, layer.ParsedDigest, partial, metrics: metrics);
         // Without the file list: the tree holds what files need, and a mount lives as long as its layer is used. Spans are
-        // read through _ranges and decoded here; the span reader's own reads (unused) go to the registry.
-        _spans = new ZtocSpanReader(ztoc with { Files = [] },
-            async (offset, length, cancellationToken) => await fetch.GetRangeAsync(repository, layer.ParsedDigest, new ByteRange(offset, length), cancellationToken).ConfigureAwait(false));
+        // read through _ranges and decoded here.
+        _spans = new ZtocSpans(ztoc with { Files = [] });
         _inflations = new int[_spans.SpanCount];
         _readAhead = new SequentialReadAhead(_spans.SpanCount, readaheadSpans);
         // Made once: the read-ahead check runs on every read.
@@ -195,7 +194,7 @@ internal sealed class LayerContent : ILayerContent
     /// <summary>One span, verified (stored bytes that fail its digest are forgotten and fetched again).</summary>
     private Task<byte[]> LoadSpanAsync(int spanId)
     {
-        var (start, end) = _spans.CompressedSpanRange(spanId);
+        var (start, end) = _spans.CheckedCompressedSpanRange(spanId);
         return _ranges.ReadAsync(new ByteRange(start, end - start),
             compressed => new DecodedRange<byte[]>(_spans.DecodeSpan(spanId, compressed), Verified: true), CancellationToken.None);
     }

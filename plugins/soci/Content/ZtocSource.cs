@@ -81,6 +81,16 @@ internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>
         }
     }
 
+    /// <summary>
+    /// The bytes of zTOC <paramref name="digest"/>, fetched now and checked against it (the size comes from the registry,
+    /// up to the largest plausible zTOC): what replaces a stored copy that failed its digest.
+    /// </summary>
+    public Task<byte[]> FetchBytesAsync(ImageReference repository, string digest, CancellationToken cancellationToken) =>
+        FetchBytesAsync(repository, new Descriptor { MediaType = SociMediaTypes.Ztoc, Digest = digest, Size = -1 }, cancellationToken);
+
+    private Task<byte[]> FetchBytesAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken) =>
+        registry.GetBlobAsync(repository, new Descriptor { MediaType = descriptor.MediaType, Digest = descriptor.Digest, Size = descriptor.Size }, MaxZtocSize, cancellationToken);
+
     private Lazy<Task<FetchedZtoc>> Pending(ImageReference repository, Descriptor descriptor) =>
         _pending.GetOrAdd(Key(repository, descriptor), key =>
         {
@@ -91,8 +101,7 @@ internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>
     // Not tied to one caller's token: the prefetch is shared by every layer of the image.
     private async Task<FetchedZtoc> FetchAsync(ImageReference repository, Descriptor descriptor)
     {
-        var blob = new Descriptor { MediaType = descriptor.MediaType, Digest = descriptor.Digest, Size = descriptor.Size };
-        var bytes = await registry.GetBlobAsync(repository, blob, MaxZtocSize, CancellationToken.None).ConfigureAwait(false);
+        var bytes = await FetchBytesAsync(repository, descriptor, CancellationToken.None).ConfigureAwait(false);
         return await Task.Run(() => WithTree(Parse(descriptor.Digest, bytes))).ConfigureAwait(false);
     }
 

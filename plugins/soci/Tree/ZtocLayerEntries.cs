@@ -41,7 +41,7 @@ internal static class ZtocLayerEntries
         Mode = file.Mode,
         Uid = file.Uid,
         Gid = file.Gid,
-        ModificationTime = Rfc3339Time.Parse(file.ModTime, file.Name),
+        ModificationTime = LayerEntry.ModificationTimeOf(file.ModTime, file.Name),
         LinkName = file.LinkName,
         DevMajor = (uint)file.DevMajor,
         DevMinor = (uint)file.DevMinor,

@@ -13,34 +13,18 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 /// file system restarts, with the registry frozen (root only: real FUSE mounts and the loopback registry).
 /// </summary>
 [Collection(SociImagesCollection.Name)]
-public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
+public sealed class FetchedBytesTests(SociImages images) : BackendTestRoot(images, "fetched")
 {
-    private readonly RegistryClient _registry = new();
-    private string _root = "";
-
-    public Task InitializeAsync()
-    {
-        if (RootOnlyFactAttribute.IsRoot) _root = System.IO.Directory.CreateDirectory(images.Directory.Combine("fetched-" + Guid.NewGuid().ToString("N")[..8])).FullName;
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        if (_root.Length > 0) MountTable.UnmountUnder(_root);
-        _registry.Dispose();
-        return Task.CompletedTask;
-    }
-
     [RootOnlyFact]
     public async Task Fill_AfterReadersFetchedSpans_FetchesOnlyTheRestOfTheBlob()
     {
         var ct = SociImages.Timeout;
-        var state = Path.Combine(_root, "state");
+        var state = Path.Combine(Root, "state");
         var options = new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 300 } };
-        await using var backend = TestBackend.Create(_registry, options, state, fill: true);
-        var layer = await LayerRequests.CreateAsync(_registry, images.Converted, 1, _root, ct);
+        await using var backend = TestBackend.Create(Registry, options, state, fill: true);
+        var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, 1, Root, ct);
         var size = await LayerSizeAsync(layer, ct);
-        var before = images.Registry.Log.Length;
+        var before = Images.Registry.Log.Length;
 
         Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
         Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(layer.Mountpoint, "data/nested/deeper/file"), ct));
@@ -60,23 +44,23 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
     public async Task MountAsync_RestartWithTheRegistryFrozen_ServesWhatReadersFetchedBefore()
     {
         var ct = SociImages.Timeout;
-        var state = Path.Combine(_root, "state-restart");
+        var state = Path.Combine(Root, "state-restart");
         var options = new SociBackendOptions { Fetch = new() { AttemptTimeoutMilliseconds = 500, TimeoutMilliseconds = 1000 } };
-        var layer = await LayerRequests.CreateAsync(_registry, images.Converted, 1, _root, ct);
+        var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, 1, Root, ct);
         var file = Path.Combine(layer.Mountpoint, "data/nested/deeper/file");
         var big = Path.Combine(layer.Mountpoint, "data/big");
         byte[] expected;
-        await using (var first = TestBackend.Create(_registry, options, state))
+        await using (var first = TestBackend.Create(Registry, options, state))
         {
             Assert.True((await first.MountAsync(layer, ct)).IsMounted);
             Assert.Equal("deep\n", await File.ReadAllTextAsync(file, ct));
             expected = await File.ReadAllBytesAsync(big, ct);
         }
 
-        images.Registry.Pause();
+        Images.Registry.Pause();
         try
         {
-            await using var second = TestBackend.Create(_registry, options, state);
+            await using var second = TestBackend.Create(Registry, options, state);
             var result = await second.MountAsync(layer, ct);
 
             Assert.True(result.IsMounted);
@@ -85,7 +69,7 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
         }
         finally
         {
-            images.Registry.Resume();
+            Images.Registry.Resume();
         }
     }
 
@@ -93,12 +77,12 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
     public async Task MountAsync_RestartWithTheRegistryFrozenAndTheCompressedBytesGone_ServesFromTheDecompressedSpans()
     {
         var ct = SociImages.Timeout;
-        var state = Path.Combine(_root, "state-decompressed");
+        var state = Path.Combine(Root, "state-decompressed");
         var options = new SociBackendOptions { Fetch = new() { AttemptTimeoutMilliseconds = 500, TimeoutMilliseconds = 1000 } };
-        var layer = await LayerRequests.CreateAsync(_registry, images.Converted, 1, _root, ct);
+        var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, 1, Root, ct);
         var big = Path.Combine(layer.Mountpoint, "data/big");
         byte[] expected;
-        await using (var first = TestBackend.Create(_registry, options, state))
+        await using (var first = TestBackend.Create(Registry, options, state))
         {
             Assert.True((await first.MountAsync(layer, ct)).IsMounted);
             expected = await File.ReadAllBytesAsync(big, ct);
@@ -109,17 +93,17 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
         var blob = Path.Combine(stored, "blob.partial");
         await File.WriteAllBytesAsync(blob, new byte[new FileInfo(blob).Length], ct);
 
-        images.Registry.Pause();
+        Images.Registry.Pause();
         try
         {
-            await using var second = TestBackend.Create(_registry, options, state);
+            await using var second = TestBackend.Create(Registry, options, state);
 
             Assert.True((await second.MountAsync(layer, ct)).IsMounted);
             Assert.Equal(expected, await File.ReadAllBytesAsync(big, ct));
         }
         finally
         {
-            images.Registry.Resume();
+            Images.Registry.Resume();
         }
     }
 
@@ -127,15 +111,15 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
     public async Task MountAsync_EveryLayerOfAnImage_FetchesEachZtocOnce()
     {
         var ct = SociImages.Timeout;
-        await using var backend = TestBackend.Create(_registry, new SociBackendOptions(), Path.Combine(_root, "state-ztocs"));
-        var resolved = await _registry.ResolveAsync(ImageReference.Parse(images.Converted), null, ct);
-        var index = SociIndexManifest.Parse((await _registry.GetManifestAsync(
-            ImageReference.Parse(images.Converted).WithSelector(resolved.Manifest.Annotations![SociAnnotations.IndexDigest]), ct)).Bytes);
-        var before = images.Registry.Log.Length;
+        await using var backend = TestBackend.Create(Registry, new SociBackendOptions(), Path.Combine(Root, "state-ztocs"));
+        var resolved = await Registry.ResolveAsync(ImageReference.Parse(Images.Converted), null, ct);
+        var index = SociIndexManifest.Parse((await Registry.GetManifestAsync(
+            ImageReference.Parse(Images.Converted).WithSelector(resolved.Manifest.Annotations![SociAnnotations.IndexDigest]), ct)).Bytes);
+        var before = Images.Registry.Log.Length;
 
         for (var i = 0; i < resolved.Manifest.Layers.Count; i++)
         {
-            Assert.True((await backend.MountAsync(await LayerRequests.CreateAsync(_registry, images.Converted, i, _root, ct), ct)).IsMounted);
+            Assert.True((await backend.MountAsync(await LayerRequests.CreateAsync(Registry, Images.Converted, i, Root, ct), ct)).IsMounted);
         }
 
         var expected = index.Ztocs.Sum(z => z.Size);
@@ -144,7 +128,7 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
 
     private async Task<long> LayerSizeAsync(LayerRequest layer, CancellationToken ct)
     {
-        var resolved = await _registry.ResolveAsync(ImageReference.Parse(layer.ImageReference!), null, ct);
+        var resolved = await Registry.ResolveAsync(ImageReference.Parse(layer.ImageReference!), null, ct);
         return resolved.Manifest.Layers.Single(l => l.Digest == layer.LayerDigest).Size;
     }
 
@@ -156,11 +140,11 @@ public sealed class FetchedBytesTests(SociImages images) : IAsyncLifetime
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         while (true)
         {
-            var served = RegistryTraffic.BlobBytes(images.Registry.Log[from..], digests);
+            var served = RegistryTraffic.BlobBytes(Images.Registry.Log[from..], digests);
             if (served >= expected)
             {
                 await Task.Delay(300, ct); // a second fetch would show up now
-                return RegistryTraffic.BlobBytes(images.Registry.Log[from..], digests);
+                return RegistryTraffic.BlobBytes(Images.Registry.Log[from..], digests);
             }
             if (DateTime.UtcNow > deadline) return served;
             await Task.Delay(100, ct); // the registry writes its log lines after the response

@@ -4,7 +4,8 @@ using PluggableSnapshotter.Tar;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests;
 
-public sealed class Rfc3339TimeTests
+/// <summary>An index's modification times (Go's RFC 3339) read to the nanosecond by lib/Tar's GoTime, the writer's own counterpart.</summary>
+public sealed class ModificationTimeTests
 {
     [Theory]
     [InlineData("2024-05-06T07:08:09.123456789Z", 1714979289L, 123456789u)]
@@ -15,9 +16,9 @@ public sealed class Rfc3339TimeTests
     [InlineData("2024-05-06T07:08:09.1234567891Z", 1714979289L, 123456789u)] // Go drops digits past the ninth
     [InlineData("1969-12-31T23:59:59.25Z", -1L, 250000000u)]
     [InlineData("", 0L, 0u)]
-    public void Parse_GoRfc3339Text_GivesSecondsAndNanoseconds(string text, long seconds, uint nanoseconds)
+    public void ModificationTimeOf_GoRfc3339Text_GivesSecondsAndNanoseconds(string text, long seconds, uint nanoseconds)
     {
-        Assert.Equal(new UnixTime(seconds, nanoseconds), Rfc3339Time.Parse(text, "entry"));
+        Assert.Equal(new UnixTime(seconds, nanoseconds), LayerEntry.ModificationTimeOf(text, "entry"));
     }
 
     [Theory]
@@ -25,16 +26,16 @@ public sealed class Rfc3339TimeTests
     [InlineData(1700000000L, 100L)]
     [InlineData(-86400L, 999999999L)]
     [InlineData(0L, 0L)]
-    public void Parse_WhatGoTimeFormats_RoundTripsToTheNanosecond(long seconds, long nanoseconds)
+    public void ModificationTimeOf_WhatGoTimeFormats_RoundTripsToTheNanosecond(long seconds, long nanoseconds)
     {
         // lib/Tar's GoTime writes zTOCs' mod_time as SOCI does (Go's MarshalText); the tree must read back the same instant.
-        Assert.Equal(new UnixTime(seconds, (uint)nanoseconds), Rfc3339Time.Parse(GoTime.FormatUnix(seconds, nanoseconds), "entry"));
+        Assert.Equal(new UnixTime(seconds, (uint)nanoseconds), LayerEntry.ModificationTimeOf(GoTime.FormatUnix(seconds, nanoseconds), "entry"));
     }
 
     [Fact]
-    public void Parse_NotRfc3339_ThrowsInvalidDataNamingTheEntry()
+    public void ModificationTimeOf_NotRfc3339_ThrowsInvalidDataNamingTheEntry()
     {
-        var error = Assert.Throws<InvalidDataException>(() => Rfc3339Time.Parse("yesterday", "etc/passwd"));
+        var error = Assert.Throws<InvalidDataException>(() => LayerEntry.ModificationTimeOf("yesterday", "etc/passwd"));
 
         Assert.Contains("etc/passwd", error.Message, StringComparison.Ordinal);
     }
