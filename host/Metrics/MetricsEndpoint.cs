@@ -20,6 +20,9 @@ internal static class MetricsEndpoint
         services.AddRouting();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PrepareMetrics.MeterName, PluginMeters.Prefix + "*")
+            // The runtime's own meter: managed heap by generation, committed memory, working set, thread pool threads
+            // (where the daemon's memory is, next to the plugins' bounds; bench/lazy reads it at its memory rows).
+            .AddMeter("System.Runtime")
             .AddView(MetricNames.PrepareDuration, new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.MillisecondBuckets })
             .AddView(MetricNames.CallDuration, new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.CallMillisecondBuckets })
             .AddView(MetricNames.SociOperationDuration, new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.MillisecondBuckets })
