@@ -319,7 +319,7 @@ prepare_variants() {
 mem_snapshot() {
   python3 "$repo/bench/lib/smaps.py" "$RIG_DAEMON_PID" "$1" >>"$logs/smaps-mem10.txt" 2>&1 || true
   curl -s --max-time 10 --unix-socket "$metrics_socket" http://localhost/metrics \
-    | awk '/^dotnet_(gc_last_collection|process_memory|thread_pool_thread_count|gc_heap_total_allocated|gc_collections)/ { printf "  %s\n", $0 }' \
+    | awk '/^(dotnet_(gc_last_collection|process_memory|thread_pool_thread_count|gc_heap_total_allocated|gc_collections)|soci_span_cache_bytes)/ { printf "  %s\n", $0 }' \
     >>"$logs/smaps-mem10.txt" 2>&1 || true
 }
 
