@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -62,6 +63,7 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
     private static void Trim(ILogger logger)
     {
         var before = Environment.WorkingSet;
+        var started = Stopwatch.GetTimestamp();
         // Pools that let go of idle arrays after full collections (the plugins' range buffers) do so in finalizers:
         // two plain full collections let them run and drop what they held, before the compacting one returns it.
         for (var i = 0; i < 2; i++)
@@ -72,9 +74,9 @@ internal sealed partial class IdleMemoryTrimmer : BackgroundService
         // Aggressive: compacts every generation including the large object heap and decommits what is free.
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        LogTrimmed(logger, before >> 20, Environment.WorkingSet >> 20, GC.GetGCMemoryInfo().HeapSizeBytes >> 20);
+        LogTrimmed(logger, before >> 20, Environment.WorkingSet >> 20, GC.GetGCMemoryInfo().HeapSizeBytes >> 20, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "idle after work: resident set {BeforeMiB} MiB -> {AfterMiB} MiB (managed heap {HeapMiB} MiB)")]
-    private static partial void LogTrimmed(ILogger logger, long beforeMiB, long afterMiB, long heapMiB);
+    [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "idle after work: resident set {BeforeMiB} MiB -> {AfterMiB} MiB (managed heap {HeapMiB} MiB) in {Milliseconds} ms")]
+    private static partial void LogTrimmed(ILogger logger, long beforeMiB, long afterMiB, long heapMiB, long milliseconds);
 }
