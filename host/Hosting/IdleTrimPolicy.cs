@@ -11,12 +11,13 @@ namespace PluggableSnapshotter.Host.Hosting;
 internal sealed record IdleTrimPolicy(long BusyBytes, long QuietBytes, TimeSpan Period)
 {
     /// <summary>
-    /// 16 MiB of work since the last trim, then half a second with under 512 KiB allocated. Checked every half second
-    /// (it was every 5 s after 64 MiB): the memory a burst left comes back within a second of it, not 5-10 s later, and
-    /// a node that starts containers one after the other (each start a quiet moment for the daemon while runc works)
-    /// stays near its floor instead of stacking every start's garbage until a long pause.
+    /// 64 MiB of work since the last trim, then a second with under 256 KiB allocated (as quiet as the 1 MiB in 5 s it
+    /// was). Checked every second (it was every 5 s): the memory a burst left comes back 1-2 s after it, not 5-10 s.
+    /// Not sooner, and not after less work: a trim is three blocking full collections (~120 ms with 10 images mounted),
+    /// and a half-second lull inside a container's reads must not pay for one. The end of a fill, the biggest burst,
+    /// has its own collection (LazyLayers' FillDrainedCompaction).
     /// </summary>
-    public static IdleTrimPolicy Default { get; } = new(16L << 20, 512L << 10, TimeSpan.FromMilliseconds(500));
+    public static IdleTrimPolicy Default { get; } = new(64L << 20, 256L << 10, TimeSpan.FromSeconds(1));
 
     /// <summary>Whether to collect now, given the allocation counter at the last trim, at the last check and now.</summary>
     public bool ShouldTrim(long allocatedAtTrim, long allocatedAtLastCheck, long allocatedNow) =>
