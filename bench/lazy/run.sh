@@ -314,6 +314,15 @@ prepare_variants() {
   touch "$stamp"
 }
 
+# mem_snapshot LABEL: where the daemon's memory is (bench/lib/smaps.py: anon vs file-backed, threads) and the runtime's
+# own view (managed heap by generation, committed, thread pool) from its metrics, appended to logs/smaps-mem10.txt.
+mem_snapshot() {
+  python3 "$repo/bench/lib/smaps.py" "$RIG_DAEMON_PID" "$1" >>"$logs/smaps-mem10.txt" 2>&1 || true
+  curl -s --max-time 10 --unix-socket "$metrics_socket" http://localhost/metrics \
+    | awk '/^(dotnet_(gc_last_collection|process_memory|thread_pool_thread_count|gc_heap_total_allocated|gc_collections)|soci_span_cache_bytes)/ { printf "  %s\n", $0 }' \
+    >>"$logs/smaps-mem10.txt" 2>&1 || true
+}
+
 if [[ " ${names[*]} " == *" small "* ]]; then
   prepare_variants
   echo "memory: 10 lazily mounted images (the small image's layers in 10 orders: 60 FUSE mounts) through one daemon"
@@ -321,15 +330,21 @@ if [[ " ${names[*]} " == *" small "* ]]; then
   mkdir -p "$rep"
   rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$rep_config" "$logs/daemon-memory10.log"
   rig_start_containerd "$rep/containerd" "$logs/containerd-memory10.log" "$rep/psnap.sock"
+  sleep 2
+  rm -f "$logs/smaps-mem10.txt"
+  mem_snapshot "idle, before the images"
   for ((i = 1; i <= 10; i++)); do
     command ctr-remote --address "$RIG_CTR_ADDRESS" -n "$namespace" image rpull --plain-http --snapshotter pluggable \
       "$registry/bench/small:v$i-soci" >>"$logs/ctr.log" 2>&1
     run_container pluggable "$registry/bench/small:v$i-soci" "mem10-$i" 'echo hi' "$rep/mem10.out"
   done
   memory+=("10 images mounted, a container run in each: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB ($(awk -v p="$rep/" 'index($5, p) == 1 && / - fuse/' /proc/self/mountinfo | wc -l) FUSE mounts)")
+  # Where that memory is (anon vs file-backed, threads): logs/smaps-mem10.txt, one block per step.
+  mem_snapshot "10 images, right after"
   # The same daemon once idle: the host's trimmer compacts the heap after 5-10 s without work (IdleMemoryTrimmer).
   sleep 15
   memory+=("  the same, 15 s later (idle): VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB")
+  mem_snapshot "10 images, 15 s later"
   run_container pluggable "$registry/bench/small:v10-soci" "mem10-read" 'find / -xdev -type f -exec cat {} + >/dev/null; echo done' "$rep/mem10.out"
   memory+=("then every file of one read: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB, VmHWM $(rig_vm VmHWM "$RIG_DAEMON_PID") MB")
   rig_kill_shims "$RIG_CTR_ADDRESS"

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Metrics;
@@ -20,11 +21,32 @@ internal static class MetricsEndpoint
         services.AddRouting();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(PrepareMetrics.MeterName, PluginMeters.Prefix + "*")
-            .AddView(MetricNames.PrepareDuration, new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.MillisecondBuckets })
-            .AddView(MetricNames.CallDuration, new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.CallMillisecondBuckets })
-            .AddView(MetricNames.SociOperationDuration, new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.MillisecondBuckets })
+            // The runtime's own meter: managed heap by generation, committed memory, working set, thread pool threads
+            // (where the daemon's memory is, next to the plugins' bounds; bench/lazy reads it at its memory rows).
+            .AddMeter("System.Runtime")
+            .AddView(StreamOf)
             // SOCI's names are kept as they are (soci_fs_operation_count, not ..._count_total).
             .AddPrometheusExporter(prometheus => prometheus.DisableTotalNameSuffixForCounters = true));
+    }
+
+    /// <summary>
+    /// Series one metric may have. Every stream preallocates this many points (OpenTelemetry's default 2000: ~144 KB per
+    /// metric, 40 metrics ~5.8 MB of large object heap for as long as the daemon runs); ours are labelled by backend,
+    /// chain, role, opcode, state, never by layer or image, so a few dozen series is the most any has.
+    /// </summary>
+    internal const int MaxSeriesPerMetric = 256;
+
+    /// <summary>Every instrument's stream: the duration histograms with their buckets, all with <see cref="MaxSeriesPerMetric"/>.</summary>
+    internal static MetricStreamConfiguration StreamOf(Instrument instrument)
+    {
+        MetricStreamConfiguration stream = instrument.Name switch
+        {
+            MetricNames.PrepareDuration or MetricNames.SociOperationDuration => new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.MillisecondBuckets },
+            MetricNames.CallDuration => new ExplicitBucketHistogramConfiguration { Boundaries = MetricNames.CallMillisecondBuckets },
+            _ => new MetricStreamConfiguration(),
+        };
+        stream.CardinalityLimit = MaxSeriesPerMetric;
+        return stream;
     }
 
     /// <summary>Adds the listener to Kestrel; its connections are marked so only they reach the endpoint.</summary>

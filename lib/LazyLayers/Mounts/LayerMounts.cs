@@ -223,6 +223,7 @@ public sealed class LayerMounts
     private async Task OnLayerLocalAsync(string digest, string fsPath)
     {
         foreach (var mounted in _layers.Values.Where(l => l.Layer.Digest == digest).ToList()) await PromoteAsync(mounted, fsPath).ConfigureAwait(false);
+        FillDrainedCompaction.CollectIfDrained(_store); // the last fill's garbage goes now, not at the next quiet moment
     }
 
     private async Task StopServingAsync(MountedLayer mounted)

@@ -4,7 +4,7 @@ namespace PluggableSnapshotter.Host.IntegrationTests.Hosting;
 
 public sealed class IdleTrimPolicyTests
 {
-    private static readonly IdleTrimPolicy Policy = new(BusyBytes: 1000, QuietBytes: 10);
+    private static readonly IdleTrimPolicy Policy = new(BusyBytes: 1000, QuietBytes: 10, Period: TimeSpan.FromSeconds(1));
 
     [Fact]
     public void ShouldTrim_BusyThenQuiet_Trims() =>
