@@ -16,7 +16,4 @@ internal static partial class LayersLog
 
     [LoggerMessage(1203, LogLevel.Warning, "Ignored xattrs {Names} on {Entries} entries of the layer applied into {Target}: trusted.* are never set from an archive, and the file system under it does not support the others (as containerd ignores them)")]
     public static partial void XattrsIgnored(ILogger logger, string target, string names, int entries);
-
-    [LoggerMessage(1204, LogLevel.Warning, "Could not lower the priority of the threads applying a layer into {Target} to nice {Nice} (errno {Errno}): they run at the process's priority")]
-    public static partial void PriorityNotLowered(ILogger logger, string target, int nice, int errno);
 }

@@ -4,8 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Layers.Apply;
 using PluggableSnapshotter.Layers.Compression;
 using PluggableSnapshotter.Layers.Native;
-using PluggableSnapshotter.Layers.Threads;
-using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Tar;
 
 namespace PluggableSnapshotter.Layers;
@@ -31,19 +29,10 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
     /// </summary>
     /// <exception cref="InvalidDataException">The archive is malformed or malicious, or its diff ID does not match.</exception>
     /// <exception cref="IOException">The target is not empty, or a file system call failed.</exception>
-    public Task<LayerApplyResult> ApplyAsync(Stream blob, string targetDirectory, LayerApplyOptions options, CancellationToken cancellationToken)
+    public async Task<LayerApplyResult> ApplyAsync(Stream blob, string targetDirectory, LayerApplyOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.LowPriorityNice is not { } nice) return ApplyHereAsync(blob, targetDirectory, options, cancellationToken);
-        ArgumentOutOfRangeException.ThrowIfLessThan(nice, 1, nameof(options.LowPriorityNice));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(nice, 19, nameof(options.LowPriorityNice));
-        return LowPriorityThread.RunAsync("layer-unpack", nice, () => ApplyHereAsync(blob, targetDirectory, options, cancellationToken),
-            errno => LayersLog.PriorityNotLowered(_logger, targetDirectory, nice, errno));
-    }
-
-    private async Task<LayerApplyResult> ApplyHereAsync(Stream blob, string targetDirectory, LayerApplyOptions options, CancellationToken cancellationToken)
-    {
         await using var owned = blob.ConfigureAwait(false);
         var started = Stopwatch.GetTimestamp();
         var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(targetDirectory));
@@ -77,32 +66,16 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
     }
 
     // Three stages run at once: download + digest check, decompression + diff ID hash, tar parsing + writes (this thread).
-    // At low priority the last two run on threads of their own (this one is already), the download stays on the pool:
-    // on-demand readers may wait for ranges it fetches, and must never wait for a starved thread.
     private async Task<LayerApplyResult> UnpackAsync(Stream blob, string staging, string target, LayerApplyOptions options, CancellationToken cancellationToken)
     {
-        using var lowPriority = options.LowPriorityNice is { } nice ? new LowPriorityPipeline(nice, cancellationToken) : null;
-        var fetched = new ReadAheadStream(blob, lowPriority: lowPriority);
+        var fetched = new ReadAheadStream(blob);
         await using var fetchedOwner = fetched.ConfigureAwait(false);
         var (tar, compression) = await LayerDecompressor.OpenAsync(fetched, options.MediaType, cancellationToken, leaveOpen: true).ConfigureAwait(false);
         var uncompressed = new HashingReadStream(tar);
-        var decompressed = new ReadAheadStream(uncompressed, lowPriority: lowPriority, ownThread: true);
+        var decompressed = new ReadAheadStream(uncompressed);
         await using var decompressedDisposal = decompressed.ConfigureAwait(false);
         var input = new HashingReadStream(decompressed, hash: false);
         await using var inputDisposal = input.ConfigureAwait(false);
-        try
-        {
-            return await UnpackEntriesAsync(fetched, uncompressed, compression, input, staging, target, options, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            lowPriority?.StopAll(); // wakes stages blocked on each other, so the disposals below end them
-        }
-    }
-
-    private async Task<LayerApplyResult> UnpackEntriesAsync(ReadAheadStream fetched, HashingReadStream uncompressed, LayerCompression compression,
-        HashingReadStream input, string staging, string target, LayerApplyOptions options, CancellationToken cancellationToken)
-    {
         var reader = new TarArchiveReader(input);
         var writer = new TreeWriter(RawPath.FromPath(staging), options.UserXattr, reader, [.. options.ParentDirectories.Select(RawPath.FromPath)]);
         var entries = 0;

@@ -21,12 +21,4 @@ public sealed record LayerApplyOptions
 
     /// <summary>The layer blob's media type; picks the decompressor (null: sniff the magic bytes).</summary>
     public string? MediaType { get; init; }
-
-    /// <summary>
-    /// null (foreground pulls: the local and parallel-pull backends): the apply runs on the thread pool at the process's
-    /// priority. A nice value (1-19; a background fill): decompression with the diff ID hash, and tar parsing with the
-    /// file writes, run on two threads of their own that lower themselves to it (in a real-time process: to the lowest
-    /// real-time priority), so that they take only the CPU foreground work leaves. The blob's download stays as it is.
-    /// </summary>
-    public int? LowPriorityNice { get; init; }
 }

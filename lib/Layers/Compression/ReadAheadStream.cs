@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
-using PluggableSnapshotter.Layers.Threads;
 
 namespace PluggableSnapshotter.Layers.Compression;
 
@@ -22,66 +21,12 @@ internal sealed class ReadAheadStream : Stream
     private int _offset;
     private int _count;
     private bool _done;
-    private readonly LowPriorityPipeline? _lowPriority;
 
-    /// <param name="source">The stream read ahead; the producer owns and disposes it.</param>
-    /// <param name="chunksAhead">Chunks read ahead of the reader.</param>
-    /// <param name="lowPriority">
-    /// null: the producer is a pool task and reads await. Otherwise reads block (until <see cref="LowPriorityPipeline.Stop"/>),
-    /// and with <paramref name="ownThread"/> the producer reads its source synchronously on a thread of its own at the
-    /// pipeline's low priority (a CPU stage: decompression and hashing).
-    /// </param>
-    /// <param name="ownThread">Whether the producer gets its own low-priority thread (with <paramref name="lowPriority"/> only).</param>
-    public ReadAheadStream(Stream source, int chunksAhead = 8, LowPriorityPipeline? lowPriority = null, bool ownThread = false)
+    public ReadAheadStream(Stream source, int chunksAhead = 8)
     {
         _source = source;
-        _lowPriority = lowPriority;
         _chunks = Channel.CreateBounded<(byte[], int)>(new BoundedChannelOptions(chunksAhead) { SingleReader = true, SingleWriter = true });
-        _producer = lowPriority is not null && ownThread
-            ? LowPriorityThread.RunAsync("layer-inflate", lowPriority.Nice, () =>
-            {
-                Produce();
-                return Task.CompletedTask;
-            })
-            : Task.Run(ProduceAsync);
-    }
-
-    // The producer of a low-priority pipeline: synchronous reads keep the source's work (inflate, hash) on this thread.
-    private void Produce()
-    {
-        try
-        {
-            while (true)
-            {
-                var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-                var read = _source.Read(buffer.AsSpan(0, ChunkSize));
-                if (read == 0)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    break;
-                }
-
-                if (!_chunks.Writer.TryWrite((buffer, read)))
-                    _chunks.Writer.WriteAsync((buffer, read), _stop.Token).AsTask().GetAwaiter().GetResult();
-            }
-        }
-        catch (Exception ex)
-        {
-            _error = ExceptionDispatchInfo.Capture(ex);
-        }
-        finally
-        {
-            try
-            {
-                _source.Dispose();
-            }
-            catch (Exception ex) when (_error is null)
-            {
-                _error = ExceptionDispatchInfo.Capture(ex);
-            }
-
-            _chunks.Writer.TryComplete();
-        }
+        _producer = Task.Run(ProduceAsync);
     }
 
     private async Task ProduceAsync()
@@ -124,7 +69,6 @@ internal sealed class ReadAheadStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_lowPriority is not null) return Read(buffer.Span); // completes synchronously: the reader stays on its thread
         if (buffer.IsEmpty) return 0;
         while (_current is null || _offset == _count)
         {
@@ -154,39 +98,8 @@ internal sealed class ReadAheadStream : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    /// <summary>A blocking read: only in a low-priority pipeline, whose stages run on threads of their own.</summary>
-    public override int Read(Span<byte> buffer)
-    {
-        var pipeline = _lowPriority ?? throw new NotSupportedException("read-ahead streams are read asynchronously (ReadAsync)");
-        if (buffer.IsEmpty) return 0;
-        while (_current is null || _offset == _count)
-        {
-            if (_current is not null) ArrayPool<byte>.Shared.Return(_current);
-            _current = null;
-            if (_done) return 0;
-            if (_chunks.Reader.TryRead(out var chunk))
-            {
-                (_current, _count, _offset) = (chunk.Buffer, chunk.Count, 0);
-                continue;
-            }
-
-            if (_chunks.Reader.Completion.IsCompleted)
-            {
-                _done = true;
-                _error?.Throw();
-                return 0;
-            }
-
-            _chunks.Reader.WaitToReadAsync(pipeline.Stop).AsTask().GetAwaiter().GetResult();
-        }
-
-        var n = Math.Min(buffer.Length, _count - _offset);
-        _current.AsSpan(_offset, n).CopyTo(buffer);
-        _offset += n;
-        return n;
-    }
+    public override int Read(byte[] buffer, int offset, int count) =>
+        throw new NotSupportedException("read-ahead streams are read asynchronously (ReadAsync)");
 
     public override bool CanRead => true;
     public override bool CanSeek => false;
@@ -203,9 +116,7 @@ internal sealed class ReadAheadStream : Stream
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            // never throws: errors are kept in _error. A low-priority reader waits where it is, staying on its thread.
-            if (_lowPriority is not null) _producer.GetAwaiter().GetResult();
-            else await _producer.ConfigureAwait(false);
+            await _producer.ConfigureAwait(false); // never throws: errors are kept in _error
         }
         finally
         {

@@ -39,20 +39,6 @@ public sealed record BackgroundFillOptions
     [ConfigurationKeyName("max_bytes_per_second")]
     public long MaxBytesPerSecond { get; init; }
 
-    /// <summary>
-    /// Whether the fill's CPU work (inflate and diff ID hash, tar parsing and file writes) runs on threads of its own at
-    /// <see cref="Nice"/>, so that FUSE requests, gRPC calls and container starts (containerd, shim, runc) go first. The
-    /// fill's requests stay at normal priority: on-demand reads may wait for ranges they fetch. Off by default: measured on
-    /// a shared, loaded machine (bench/lazy README), the lowered fill lost the CPU to unrelated processes too, so layers
-    /// went local later (whole image local 1.05-1.24x a full pull, against 0.66-0.93x) and re-reads found them still on FUSE.
-    /// </summary>
-    [ConfigurationKeyName("low_priority")]
-    public bool LowPriority { get; init; }
-
-    /// <summary>The nice value (1-19) of those threads (in a real-time daemon: the lowest real-time priority instead).</summary>
-    [ConfigurationKeyName("nice")]
-    public int Nice { get; init; } = 19;
-
     /// <summary>The problems with these settings: the key (in this section) and what is wrong.</summary>
     public IEnumerable<(string Key, string Message)> Validate()
     {
@@ -61,7 +47,6 @@ public sealed record BackgroundFillOptions
         if (MaxConcurrentRequests < 1) yield return ("max_concurrent_requests", $"must be at least 1, not {MaxConcurrentRequests}");
         if (ChunkBytes < 64 * 1024) yield return ("chunk_bytes", $"must be at least 65536, not {ChunkBytes}");
         if (ChunkAttempts < 1) yield return ("chunk_attempts", $"must be at least 1, not {ChunkAttempts}");
-        if (Nice is < 1 or > 19) yield return ("nice", $"must be 1 to 19, not {Nice}");
         if (MaxBytesPerSecond < 0) yield return ("max_bytes_per_second", $"must be 0 or more, not {MaxBytesPerSecond}");
     }
 }
