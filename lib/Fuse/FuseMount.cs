@@ -127,7 +127,17 @@ public sealed partial class FuseMount : IAsyncDisposable
         FuseLog.Mounted(logger, options.FsName, target);
         if (options.Keeper is { } depositTo)
         {
-            await mount.DepositAsync(depositTo, options.FsName, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await mount.DepositAsync(depositTo, options.FsName, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Cancelled (or worse) while the keeper was still starting: nobody would hold this live mount.
+                await mount.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
             phases.Lap("deposit");
         }
 

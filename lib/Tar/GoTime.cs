@@ -62,7 +62,8 @@ public static class GoTime
             nanos = FractionNanos(value.AsSpan(dot + 1, end - dot - 1));
             withoutFraction = string.Concat(value.AsSpan(0, dot), value.AsSpan(end));
         }
-        return DateTimeOffset.TryParse(withoutFraction, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset time)
+        // Exact: TryParse would also take "05/06/2024" or a bare date, which are not RFC 3339.
+        return DateTimeOffset.TryParseExact(withoutFraction, "yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset time)
             ? (time.ToUnixTimeSeconds(), nanos)
             : null;
     }

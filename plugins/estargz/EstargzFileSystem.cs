@@ -102,7 +102,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
             throw;
         }
         var mounted = await _mounts.ServeAsync(mountpoint, image.Reference, descriptor, shared, chainTree, cancellationToken).ConfigureAwait(false);
-        times.Lap("FUSE mount");
+        times.Lap("FUSE mount", mounted.Mount.Phases.ToString());
         EstargzLog.LayerMounted(_logger, descriptor.Digest, mountpoint, layout.Entries, layout.Chunks.Count, layout.Groups.Count, found.Digest);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, null) is { } localPath)
         {

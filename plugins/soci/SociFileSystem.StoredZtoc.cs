@@ -7,8 +7,9 @@ internal sealed partial class SociFileSystem
     /// <summary>
     /// The zTOC the store keeps for a layer, checked against its digest; read only when a mount builds the layer's tree
     /// (another snapshot of the layer serving already means the tree is there) or records its fill. A copy that fails (a
-    /// bad disk, a torn write) or is missing is forgotten and the zTOC fetched from <paramref name="repository"/> by its
-    /// digest, then kept in its place: a corrupt copy costs one fetch, not the layer.
+    /// bad disk, a torn write) or cannot be read has the zTOC fetched from <paramref name="repository"/> by its digest,
+    /// kept in its place: a corrupt copy costs one fetch, not the layer. The bad copy stays until a good one replaces it:
+    /// deleting it first would make the next store open drop the layer, local files and all, when the fetch fails.
     /// </summary>
     /// <exception cref="IOException">The copy is bad and the registry could not give a good one.</exception>
     private async Task<byte[]> StoredZtocAsync(ImageReference repository, string path, string digest, string layerDigest, CancellationToken cancellationToken)
@@ -18,12 +19,11 @@ internal sealed partial class SociFileSystem
             var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
             if (Verifies(bytes, digest)) return bytes;
         }
-        catch (FileNotFoundException)
+        catch (IOException)
         {
-            // Forgotten by an earlier mount whose fetch failed: fetched below.
+            // Missing or unreadable (EIO): fetched below like a bad copy.
         }
         SociLog.StoredZtocRejected(_logger, layerDigest, digest, path);
-        _store.ForgetIndexFile(layerDigest);
         byte[] fetched;
         try
         {

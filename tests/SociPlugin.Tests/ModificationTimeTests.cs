@@ -32,10 +32,13 @@ public sealed class ModificationTimeTests
         Assert.Equal(new UnixTime(seconds, (uint)nanoseconds), LayerEntry.ModificationTimeOf(GoTime.FormatUnix(seconds, nanoseconds), "entry"));
     }
 
-    [Fact]
-    public void ModificationTimeOf_NotRfc3339_ThrowsInvalidDataNamingTheEntry()
+    [Theory]
+    [InlineData("yesterday")]
+    [InlineData("05/06/2024 07:08:09")] // a date .NET's lenient parser takes
+    [InlineData("2024-05-06")] // a date without a time
+    public void ModificationTimeOf_NotRfc3339_ThrowsInvalidDataNamingTheEntry(string text)
     {
-        var error = Assert.Throws<InvalidDataException>(() => LayerEntry.ModificationTimeOf("yesterday", "etc/passwd"));
+        var error = Assert.Throws<InvalidDataException>(() => LayerEntry.ModificationTimeOf(text, "etc/passwd"));
 
         Assert.Contains("etc/passwd", error.Message, StringComparison.Ordinal);
     }

@@ -4,19 +4,10 @@ namespace PluggableSnapshotter.LazyLayers.Store;
 
 /// <summary>
 /// A layer's kept index file (a zTOC, an eStargz TOC) that no longer matches the digest its record names: a bad disk or
-/// a torn write. The copy is forgotten, so it is never read again, and a good one fetched by the backend takes its place.
+/// a torn write. A good one fetched by the backend takes its place.
 /// </summary>
 public sealed partial class LayerStore
 {
-    /// <summary>Deletes layer <paramref name="digest"/>'s kept index file; a store opened without one drops the layer.</summary>
-    public void ForgetIndexFile(string digest)
-    {
-        lock (_lock)
-        {
-            if (_layers.TryGetValue(digest, out var layer)) File.Delete(layer.ZtocPath);
-        }
-    }
-
     /// <summary>
     /// Keeps <paramref name="bytes"/> as layer <paramref name="digest"/>'s index file (written beside it and renamed into
     /// place) when they match the index digest its record names; false when they do not or the layer is gone.

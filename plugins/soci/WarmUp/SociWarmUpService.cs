@@ -44,9 +44,9 @@ internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOpti
             // deposit) neither wait for its start nor compile the client's and the keeper's request paths.
             var keeper = FuseKeeperClient.FromEnvironment()?.WarmUpAsync(Path.Combine(context.StateDirectory, "warm-up-keeper-probe"), cancellationToken)
                 ?? Task.FromResult(false);
-            await PrepareWarmUp.RunAsync(registry, options.UserXattr, Path.Combine(context.StateDirectory, "warm-up"), options.Fuse.MountOptions("warm-up", "pluggable-warm-up"),
-                cancellationToken).ConfigureAwait(false);
-            await keeper.ConfigureAwait(false);
+            var prepare = PrepareWarmUp.RunAsync(registry, options.UserXattr, Path.Combine(context.StateDirectory, "warm-up"),
+                options.Fuse.MountOptions("warm-up", "pluggable-warm-up"), cancellationToken);
+            await Task.WhenAll(keeper, prepare).ConfigureAwait(false); // both awaited: a failure of either is logged
             SociLog.WarmedUp(_logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, JitInfo.GetCompiledMethodCount() - methods,
                 (long)(JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
         }

@@ -6,7 +6,7 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 
 /// <summary>
 /// A layer the store keeps whose stored zTOC no longer matches its digest (root only: real FUSE mounts): the copy is
-/// forgotten and the zTOC fetched from the registry again, or, with no registry to ask, the mount fails saying why.
+/// replaced by the zTOC fetched from the registry again, or, with no registry to ask, the mount fails saying why and the layer stays.
 /// </summary>
 [Collection(SociImagesCollection.Name)]
 public sealed class StoredZtocTests(SociImages images) : BackendTestRoot(images, "stored-ztoc")
@@ -34,7 +34,7 @@ public sealed class StoredZtocTests(SociImages images) : BackendTestRoot(images,
     }
 
     [RootOnlyFact]
-    public async Task MountAsync_StoredZtocCorruptAndRegistryUnreachable_FailsSayingBothAndForgetsTheCopy()
+    public async Task MountAsync_StoredZtocCorruptAndRegistryUnreachable_FailsSayingBothAndKeepsTheLayer()
     {
         var ct = SociImages.Timeout;
         var state = Path.Combine(Root, "state-unreachable");
@@ -47,7 +47,8 @@ public sealed class StoredZtocTests(SociImages images) : BackendTestRoot(images,
 
         Assert.Contains("stored zTOC", error.Message, StringComparison.Ordinal);
         Assert.Contains("127.0.0.1:9", error.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(ztocPath)); // never read again
+        Assert.True(File.Exists(ztocPath)); // the store keeps the layer: a later mount with the registry back fetches a good copy
+        Assert.True(File.Exists(Path.Combine(LayerFolder(state), "layer.json")));
         Assert.Empty(MountTable.MountPointsUnder(Path.Combine(Root, "snapshots")));
     }
 
