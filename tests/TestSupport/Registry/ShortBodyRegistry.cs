@@ -28,8 +28,10 @@ public sealed partial class ShortBodyRegistry : IAsyncDisposable
     /// <summary>A reference in the registry's one repository (any digest names the blob).</summary>
     public string Reference => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/test/short:v1";
 
-    /// <summary>Range requests answered so far.</summary>
-    public int RangeRequests { get; private set; }
+    private int _rangeRequests;
+
+    /// <summary>Range requests answered so far (connections are served concurrently: counted atomically).</summary>
+    public int RangeRequests => Volatile.Read(ref _rangeRequests);
 
     private async Task AcceptAsync()
     {
@@ -73,7 +75,7 @@ public sealed partial class ShortBodyRegistry : IAsyncDisposable
     {
         if (!requestLine.Contains("/blobs/", StringComparison.Ordinal)) return Response("200 OK", [], "");
         if (range is null || RangeHeader().Match(range) is not { Success: true } match) return Response("200 OK", _blob, "");
-        RangeRequests++;
+        Interlocked.Increment(ref _rangeRequests);
         var from = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
         var to = Math.Min(long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), _blob.Length - 1);
         var body = _blob.AsSpan((int)from, (int)(to - from + 1)).ToArray();
