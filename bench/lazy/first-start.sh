@@ -48,10 +48,8 @@ mkdir -p "$scratch"
 mount -t tmpfs -o size=4g,mode=0755 psnap-bench-first "$scratch"
 metrics="$scratch/metrics.sock"
 config="$scratch/plugins.yaml"
-{ echo "metrics_address: unix:$metrics"; sed "s#^\([[:space:]]*path: \)out/#\1$repo/out/#" "$repo/plugins.yaml"; } >"$config"
-mkdir -p "$scratch/registry/storage"
-cp -a "$work/cache/registry/." "$scratch/registry/storage/"
-rig_start_registry "$scratch/registry" "$logs/registry.log"
+rig_daemon_config "$repo/plugins.yaml" "$metrics" "$repo" >"$config"
+rig_start_registry_copy "$work/cache/registry" "$scratch/registry" "$logs/registry.log"
 
 # counters: every counter of the daemon's /metrics as "name{labels} value", for a before/after difference.
 counters() { curl -s --max-time 10 --unix-socket "$metrics" http://localhost/metrics | grep -v '^#' | sort; }

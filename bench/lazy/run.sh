@@ -89,12 +89,10 @@ mount -t tmpfs -o size=12g,mode=0755 psnap-bench-lazy "$scratch"
 # so each rep also records the read path's counters (load-independent, unlike the times).
 metrics_socket="$scratch/metrics.sock"
 rep_config="$scratch/plugins.yaml"
-{ echo "metrics_address: unix:$metrics_socket"; sed "s#^\([[:space:]]*path: \)out/#\1$repo/out/#" "$config"; } >"$rep_config"
+rig_daemon_config "$config" "$metrics_socket" "$repo" >"$rep_config"
 
 # ---------------------------------------------------------------- registry and images
-mkdir -p "$scratch/registry/storage"
-cp -a "$cache/registry/." "$scratch/registry/storage/"
-rig_start_registry "$scratch/registry" "$logs/registry.log"
+rig_start_registry_copy "$cache/registry" "$scratch/registry" "$logs/registry.log"
 registry=$RIG_REGISTRY
 echo "registry: http://$registry (storage copied from $cache/registry to tmpfs)"
 

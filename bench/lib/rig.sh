@@ -53,6 +53,21 @@ YAML
   done
 }
 
+# rig_start_registry_copy STORAGE DIR LOG: rig_start_registry serving a copy of STORAGE (a cached registry's storage
+# folder) in DIR, so a run never changes the cache.
+rig_start_registry_copy() {
+  mkdir -p "$2/storage"
+  cp -a "$1/." "$2/storage/"
+  rig_start_registry "$2" "$3"
+}
+
+# rig_daemon_config PLUGINS_YAML METRICS_SOCKET REPO: prints PLUGINS_YAML with its plugin paths (out/...) made absolute
+# under REPO and the daemon's metrics on METRICS_SOCKET, so a rep can record load-independent counters.
+rig_daemon_config() {
+  echo "metrics_address: unix:$2"
+  sed "s#^\([[:space:]]*path: \)out/#\1$3/out/#" "$1"
+}
+
 # rig_start_daemon DAEMON ROOT SOCKET CONFIG LOG [extra args...]: pluggable-snapshotter; sets RIG_DAEMON_PID.
 rig_start_daemon() {
   local daemon=$1 root=$2 socket=$3 config=$4 log=$5
