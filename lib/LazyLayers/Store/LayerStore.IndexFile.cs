@@ -15,14 +15,32 @@ public sealed partial class LayerStore
     public bool ReplaceIndexFile(string digest, byte[] bytes)
     {
         ArgumentNullException.ThrowIfNull(bytes);
+        string path;
         lock (_lock)
         {
             if (!_layers.TryGetValue(digest, out var layer) || !OciDigest.TryParse(layer.ZtocDigest, out var expected) || !expected.Verifies(bytes)) return false;
-            if (!System.IO.Directory.Exists(layer.Directory)) return false;
-            var temporary = layer.ZtocPath + ".tmp";
+            path = layer.ZtocPath;
+        }
+        // Written outside the store's lock (a zTOC can be megabytes; metrics and attaches take the lock), under a name of
+        // its own so concurrent replacements do not share a temporary file; renamed into place under the lock.
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        try
+        {
             File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, layer.ZtocPath, overwrite: true);
-            return true;
+            lock (_lock)
+            {
+                if (!_layers.ContainsKey(digest) || !System.IO.Directory.Exists(Path.GetDirectoryName(path))) return false;
+                File.Move(temporary, path, overwrite: true);
+                return true;
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false; // the layer was removed meanwhile
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary); // left only when not renamed into place
         }
     }
 }
