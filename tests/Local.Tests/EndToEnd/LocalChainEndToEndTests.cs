@@ -96,11 +96,11 @@ public sealed class LocalChainEndToEndTests(LocalChainEnvironment env) : IClassF
             "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(parent + " " + diffId))));
         var target = System.IO.Directory.CreateDirectory(env.Directory.Combine("mount-" + name)).FullName;
         var key = "view-" + name;
-        await ctr(["snapshots", "--snapshotter", snapshotter, "view", key, chainId], ct);
         try
         {
-            var mount = (await ctr(["snapshots", "--snapshotter", snapshotter, "mounts", target, key], ct)).StandardOutput.Trim();
-            await TestSupport.Processes.ProcessRunner.RunCheckedAsync("sh", ["-c", mount], ct);
+            // One command makes the view and prints its mounts (see PrintedMount): a second command found it collected.
+            var view = await ctr(["snapshots", "--snapshotter", snapshotter, "view", "--mounts", key, chainId], ct);
+            await TestSupport.Snapshotter.PrintedMount.Parse(view.StandardOutput).MountAtAsync(target, ct);
             try
             {
                 return RootfsListing.Capture(target);

@@ -128,10 +128,7 @@ public sealed class LazyNode : IAsyncDisposable
         var target = System.IO.Directory.CreateDirectory(Path.Combine(Daemon.Root, "..", key)).FullName;
         try
         {
-            using var mounts = JsonDocument.Parse(view.StandardOutput);
-            var mount = mounts.RootElement.EnumerateArray().Single();
-            var options = string.Join(',', Property(mount, "options").EnumerateArray().Select(o => o.GetString()));
-            (await ProcessRunner.RunAsync("mount", ["-t", Property(mount, "type").GetString()!, "-o", options, Property(mount, "source").GetString()!, target], ct)).EnsureSuccess();
+            await PrintedMount.Parse(view.StandardOutput).MountAtAsync(target, ct);
             try
             {
                 return RootfsListing.Capture(target);
@@ -157,9 +154,6 @@ public sealed class LazyNode : IAsyncDisposable
             .Select(columns => (Name: columns[0], Parent: columns.Length == 3 ? columns[1] : null)).ToList();
         return rows.Single(row => !rows.Any(other => other.Parent == row.Name)).Name;
     }
-
-    private static JsonElement Property(JsonElement element, string name) =>
-        element.EnumerateObject().First(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)).Value;
 
     public string Describe() => $"{Daemon.Describe()}\n{Containerd.Describe()}";
 
