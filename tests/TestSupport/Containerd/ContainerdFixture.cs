@@ -158,9 +158,15 @@ public sealed class ContainerdFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Shims are daemonized away from containerd: find them by the address they were given.
-        KillShims();
+        _ = KillShims();
         await RemoveRuncStateAsync();
         await _process.DisposeAsync();
+        // A killed shim makes containerd start another (`containerd-shim-runc-v2 ... delete`, its dead-shim cleanup),
+        // which may outlive containerd: killed too, and waited for, so nothing serving this address is left.
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10); KillShims() > 0 && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(50);
+        }
         MountTable.UnmountUnder(_directory);
         if (_ownedDirectory is not null)
         {
@@ -168,8 +174,10 @@ public sealed class ContainerdFixture : IAsyncDisposable
         }
     }
 
-    private void KillShims()
+    /// <summary>Sends SIGKILL to every shim started for this containerd; returns how many were still there.</summary>
+    private int KillShims()
     {
+        var found = 0;
         foreach (var proc in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(proc), out var pid))
@@ -192,8 +200,10 @@ public sealed class ContainerdFixture : IAsyncDisposable
             if (argv.Length > 0 && argv[0].Contains("containerd-shim", StringComparison.Ordinal) && argv.Contains(Address))
             {
                 LibC.Kill(pid, LibC.SigKill);
+                found++;
             }
         }
+        return found;
     }
 
     private async Task RemoveRuncStateAsync()
