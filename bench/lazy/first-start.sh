@@ -32,12 +32,7 @@ mkdir -p "$logs"
 cleanup() {
   local rc=$?
   set +e
-  [[ -n ${RIG_CTR_ADDRESS:-} ]] && rig_kill_shims "$RIG_CTR_ADDRESS"
-  rig_stop_all
-  if awk -v p="$scratch" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo; then
-    rig_unmount_under "$scratch"
-    umount -l "$scratch" && rmdir "$scratch"
-  fi
+  rig_teardown "$scratch"
   ((rc == 0)) || echo "first-start: failed; logs in $logs" >&2
   exit "$rc"
 }

@@ -66,13 +66,7 @@ rm -f "$logs"/*.log
 cleanup() {
   local rc=$?
   set +e
-  [[ -n ${RIG_CTR_ADDRESS:-} ]] && rig_kill_shims "$RIG_CTR_ADDRESS"
-  rig_stop_all
-  if awk -v p="$scratch" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo; then
-    rig_unmount_under "$scratch"
-    if ((keep)); then echo "bench/lazy: work kept in $scratch (umount -R $scratch when done)" >&2
-    else umount -l "$scratch" && rmdir "$scratch"; fi
-  fi
+  rig_teardown "$scratch" "$keep"
   ((rc == 0)) || echo "bench/lazy: failed; logs in $logs" >&2
   exit "$rc"
 }

@@ -68,6 +68,18 @@ rig_daemon_config() {
   sed "s#^\([[:space:]]*path: \)out/#\1$3/out/#" "$1"
 }
 
+# rig_teardown SCRATCH [KEEP]: what a benchmark's exit trap does: kills the shims, stops every process the rig started,
+# and unmounts what they left under SCRATCH (the run's tmpfs), then SCRATCH itself unless KEEP is 1.
+rig_teardown() {
+  [[ -n ${RIG_CTR_ADDRESS:-} ]] && rig_kill_shims "$RIG_CTR_ADDRESS"
+  rig_stop_all
+  if awk -v p="$1" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo; then
+    rig_unmount_under "$1"
+    if [[ ${2:-0} == 1 ]]; then echo "rig: work kept in $1 (umount -R $1 when done)" >&2
+    else umount -l "$1" && rmdir "$1"; fi
+  fi
+}
+
 # rig_start_daemon DAEMON ROOT SOCKET CONFIG LOG [extra args...]: pluggable-snapshotter; sets RIG_DAEMON_PID.
 rig_start_daemon() {
   local daemon=$1 root=$2 socket=$3 config=$4 log=$5
