@@ -8,7 +8,7 @@ packages=(
   docker-registry skopeo umoci busybox-static  # offline test images on a loopback registry
   fuse3 flatbuffers-compiler zlib1g pigz zstd attr libcap2-bin  # FUSE, flatc for zTOC dumps, zlib checkpoints, xattr and capability tools
   golang-go golang-github-containerd-containerd-dev  # containerd's snapshotter conformance suite (GOPATH mode)
-  apache2-utils python3 iproute2 util-linux kmod
+  apache2-utils python3 iproute2 util-linux kmod curl  # curl: the benchmarks read the daemon's metrics socket
   systemd                                   # systemd-analyze verify of the unit files in deploy/systemd
 )
 

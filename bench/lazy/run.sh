@@ -333,7 +333,7 @@ if [[ " ${names[*]} " == *" small "* ]]; then
   memory+=("10 images mounted, a container run in each: VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB ($(awk -v p="$rep/" 'index($5, p) == 1 && / - fuse/' /proc/self/mountinfo | wc -l) FUSE mounts)")
   # Where that memory is (anon vs file-backed, threads): logs/smaps-mem10.txt, one block per step.
   mem_snapshot "10 images, right after"
-  # The same daemon once idle: the host's trimmer compacts the heap after 5-10 s without work (IdleMemoryTrimmer).
+  # The same daemon once idle: the host's trimmer compacts the heap 1-2 s after work stops (IdleMemoryTrimmer).
   sleep 15
   memory+=("  the same, 15 s later (idle): VmRSS $(rig_vm VmRSS "$RIG_DAEMON_PID") MB")
   mem_snapshot "10 images, 15 s later"

@@ -32,7 +32,7 @@ internal sealed partial class SociFileSystem
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or RegistryException or IOException or InvalidDataException or OperationCanceledException)
         {
             throw new IOException(
-                $"the stored zTOC {digest} of layer {layerDigest} does not match its digest, and fetching it from {repository.Registry}/{repository.Repository} failed: {e.Message}", e);
+                $"the stored zTOC {digest} of layer {layerDigest} is unusable (wrong digest or unreadable), and fetching it from {repository.Registry}/{repository.Repository} failed: {e.Message}", e);
         }
         _store.ReplaceIndexFile(layerDigest, fetched);
         return fetched;

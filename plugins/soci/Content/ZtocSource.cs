@@ -86,10 +86,7 @@ internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>
     /// up to the largest plausible zTOC): what replaces a stored copy that failed its digest.
     /// </summary>
     public Task<byte[]> FetchBytesAsync(ImageReference repository, string digest, CancellationToken cancellationToken) =>
-        FetchBytesAsync(repository, new Descriptor { MediaType = SociMediaTypes.Ztoc, Digest = digest, Size = -1 }, cancellationToken);
-
-    private Task<byte[]> FetchBytesAsync(ImageReference repository, Descriptor descriptor, CancellationToken cancellationToken) =>
-        registry.GetBlobAsync(repository, new Descriptor { MediaType = descriptor.MediaType, Digest = descriptor.Digest, Size = descriptor.Size }, MaxZtocSize, cancellationToken);
+        registry.GetBlobAsync(repository, new Descriptor { MediaType = SociMediaTypes.Ztoc, Digest = digest, Size = -1 }, MaxZtocSize, cancellationToken);
 
     private Lazy<Task<FetchedZtoc>> Pending(ImageReference repository, Descriptor descriptor) =>
         _pending.GetOrAdd(Key(repository, descriptor), key =>
@@ -101,7 +98,8 @@ internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>
     // Not tied to one caller's token: the prefetch is shared by every layer of the image.
     private async Task<FetchedZtoc> FetchAsync(ImageReference repository, Descriptor descriptor)
     {
-        var bytes = await FetchBytesAsync(repository, descriptor, CancellationToken.None).ConfigureAwait(false);
+        var blob = new Descriptor { MediaType = descriptor.MediaType, Digest = descriptor.Digest, Size = descriptor.Size };
+        var bytes = await registry.GetBlobAsync(repository, blob, MaxZtocSize, CancellationToken.None).ConfigureAwait(false);
         return await Task.Run(() => WithTree(Parse(descriptor.Digest, bytes))).ConfigureAwait(false);
     }
 

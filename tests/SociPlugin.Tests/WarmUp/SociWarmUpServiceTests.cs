@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Plugins.Soci.WarmUp;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.TestSupport.Mounts;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.WarmUp;
 
@@ -41,7 +42,7 @@ public sealed class SociWarmUpServiceTests : IDisposable
         Assert.Contains(3023, logger.EventIds);
         Assert.DoesNotContain(3024, logger.EventIds);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_state.FullName)); // the throw-away store is gone
-        Assert.Empty(MountsUnder(_state.FullName)); // and its FUSE mount
+        Assert.Empty(MountTable.MountPointsUnder(_state.FullName)); // and its FUSE mount
     }
 
     [Fact]
@@ -57,12 +58,12 @@ public sealed class SociWarmUpServiceTests : IDisposable
             await mount.WaitForExitAsync();
             Assert.Equal(0, mount.ExitCode);
         }
-        Assert.Equal([left], MountsUnder(_state.FullName));
+        Assert.Equal([left], MountTable.MountPointsUnder(_state.FullName));
 
         Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, new SociBackendOptions().Fuse.MountOptions("warm-up", "pluggable-warm-up"),
             CancellationToken.None));
 
-        Assert.Empty(MountsUnder(_state.FullName));
+        Assert.Empty(MountTable.MountPointsUnder(_state.FullName));
         Assert.False(Directory.Exists(storeDirectory));
     }
 
@@ -82,13 +83,9 @@ public sealed class SociWarmUpServiceTests : IDisposable
             {
                 // Expected for the shorter delays.
             }
-            Assert.Empty(MountsUnder(_state.FullName));
+            Assert.Empty(MountTable.MountPointsUnder(_state.FullName));
         }
     }
-
-    /// <summary>Mount points at or below <paramref name="directory"/>, from /proc/self/mountinfo.</summary>
-    private static List<string> MountsUnder(string directory) =>
-        [.. File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Where(m => m == directory || m.StartsWith(directory + "/", StringComparison.Ordinal))];
 
     [Fact]
     public async Task StopAsync_RightAfterStart_EndsWithoutFailure()
