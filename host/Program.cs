@@ -137,6 +137,10 @@ app.Lifetime.ApplicationStarted.Register(() =>
     systemd.Notify("READY=1\nSTATUS=serving");
     HostLog.Serving(app.Services.GetRequiredService<ILogger<SnapshotterService>>(), settings.Address,
         config.MetricsAddress?.ToString() ?? "off", clock.Describe());
+    if (listener.ConnectPath is { } connectPath)
+    {
+        _ = Task.Run(() => ServingWarmUp.RunLoggedAsync(app.Services.GetRequiredService<ILogger<SnapshotterService>>(), connectPath, app.Lifetime.ApplicationStopping));
+    }
 });
 app.Lifetime.ApplicationStopping.Register(() => systemd.Notify("STOPPING=1\nSTATUS=stopping: lazily served layers stay with the FUSE keeper"));
 // Resolved now: RunAsync disposes the services on its way out, failed start-up included.
@@ -163,3 +167,4 @@ catch (Exception caught)
     }
     return 1;
 }
+

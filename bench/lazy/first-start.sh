@@ -6,7 +6,7 @@
 # not depend on the machine's load), the first layer's Prepare timing line (event 3009, with the FUSE mount's phases)
 # and the warm-up's line.
 #
-# Usage: bench/lazy/first-start.sh [--runs N] [--work DIR]   (root; the images come from bench/lazy/run.sh's cache,
+# Usage: bench/lazy/first-start.sh [--runs N] [--work DIR] [--config FILE]   (root; --config: the daemon's plugins.yaml, default the repository's; the images come from bench/lazy/run.sh's cache,
 # out/bench-lazy/cache: run `bench/lazy/run.sh --prepare-only --image small --format soci` once, or symlink it)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -14,11 +14,13 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$repo/bench/lib/rig.sh"
 
 runs=1
+plugins_yaml="$repo/plugins.yaml"
 work="$repo/out/bench-lazy"
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
+    --config) plugins_yaml=$(realpath "$2"); shift 2 ;;
     *) echo "first-start: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -43,7 +45,7 @@ mkdir -p "$scratch"
 mount -t tmpfs -o size=4g,mode=0755 psnap-bench-first "$scratch"
 metrics="$scratch/metrics.sock"
 config="$scratch/plugins.yaml"
-rig_daemon_config "$repo/plugins.yaml" "$metrics" "$repo" >"$config"
+rig_daemon_config "$plugins_yaml" "$metrics" "$repo" >"$config"
 rig_start_registry_copy "$work/cache/registry" "$scratch/registry" "$logs/registry.log"
 
 # counters: every counter of the daemon's /metrics as "name{labels} value", for a before/after difference.
@@ -69,12 +71,14 @@ for ((n = 1; n <= runs; n++)); do
   counters >"$rep/counters.before"
   "${ctr_[@]}" run --rm --snapshotter pluggable --runc-root "$rep/runc" "$RIG_REGISTRY/bench/small:soci" first-$n echo hi >"$rep/out" 2>>"$logs/ctr-$n.log"
   first=$(rig_since "$t0")
+  sleep 1 # the metrics exporter answers a scrape within 300 ms of the last one from its cache
   fuse_ops >"$rep/ops.after"
   counters >"$rep/counters.after"
   echo "rep $n: pull $pull s, first output $first s (output: $(cat "$rep/out")), load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "  FUSE requests during the container's start: $(join -a2 -e0 -o 2.1,1.2,2.2 "$rep/ops.before" "$rep/ops.after" | awk '$3 - $2 > 0 { printf "%s %d, ", $1, $3 - $2; t += $3 - $2 } END { printf "total %d", t }')"
   echo "  FUSE requests during the pull: $(awk '{ printf "%s %d, ", $1, $2; t += $2 } END { printf "total %d", t }' "$rep/ops.before")"
   echo "  soci read path during the container's start: $(join "$rep/counters.before" "$rep/counters.after" | awk '$1 ~ /^soci_(span_d|span_cache_[hm]|content|fs_operation_count)/ && $3 - $2 > 0 { printf "%s %d, ", $1, $3 - $2 }')"
+  echo "  JIT during the container's start: $(join "$rep/counters.before" "$rep/counters.after" | awk '$1 ~ /^dotnet_jit_(compiled_methods|compilation_time)/ { printf "%s +%g, ", $1, $3 - $2 }')"
   grep -m1 '\[3009\]' "$logs/daemon-$n.log" | sed 's/^/  first layer: /' || true
   grep -m1 -i 'warm' "$logs/daemon-$n.log" | sed 's/^/  /' || true
   rig_kill_shims "$RIG_CTR_ADDRESS"

@@ -30,7 +30,7 @@ internal sealed class CallTimingInterceptor(CallMetrics metrics, ILogger<CallTim
         }
         finally
         {
-            Record(context.Method, code, Stopwatch.GetElapsedTime(started));
+            Record(context, code, Stopwatch.GetElapsedTime(started));
         }
     }
 
@@ -50,13 +50,15 @@ internal sealed class CallTimingInterceptor(CallMetrics metrics, ILogger<CallTim
         }
         finally
         {
-            Record(context.Method, code, Stopwatch.GetElapsedTime(started));
+            Record(context, code, Stopwatch.GetElapsedTime(started));
         }
     }
 
-    private void Record(string fullMethod, StatusCode code, TimeSpan elapsed)
+    private void Record(ServerCallContext context, StatusCode code, TimeSpan elapsed)
     {
+        if (context.RequestHeaders.Get(ServingWarmUp.Header) is not null) return; // the daemon's own calls at start
         // "/containerd.services.snapshots.v1.Snapshots/Prepare" -> "Prepare"
+        var fullMethod = context.Method;
         string method = fullMethod[(fullMethod.LastIndexOf('/') + 1)..];
         metrics.Record(method, code.ToString(), elapsed);
         HostLog.CallTimed(logger, method, code, elapsed.TotalMilliseconds);

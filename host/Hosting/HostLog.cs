@@ -60,6 +60,12 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 33, Level = LogLevel.Debug, Message = "{Method}: {Code} in {Milliseconds:0.###} ms")]
     public static partial void CallTimed(ILogger logger, string method, global::Grpc.Core.StatusCode code, double milliseconds);
 
+    [LoggerMessage(EventId = 34, Level = LogLevel.Information, Message = "Warmed up the serving path in {Milliseconds} ms (jit {Methods} methods in {JitMilliseconds} ms)")]
+    public static partial void ServingWarmedUp(ILogger logger, long milliseconds, long methods, long jitMilliseconds);
+
+    [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "The serving path's warm-up failed (only the first call is slower): {Message}")]
+    public static partial void ServingWarmUpFailed(ILogger logger, string message);
+
     // The overlay core: features, remote snapshots (41-49).
     [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "overlayfs options: index=off {IndexOff}, userxattr {UserXattr}")]
     public static partial void OverlayOptions(ILogger logger, bool indexOff, bool userXattr);

@@ -15,6 +15,9 @@ internal sealed class UnixListener(Socket socket, string? temporaryPath, string?
 
     public Socket Socket { get; } = socket;
 
+    /// <summary>Where clients connect once published: the path given to <see cref="Bind"/>, or where systemd bound the inherited socket (null for an abstract or unnamed one).</summary>
+    public string? ConnectPath => path ?? (Socket.LocalEndPoint is UnixDomainSocketEndPoint bound && bound.ToString() is { Length: > 0 } named && named[0] == '/' ? named : null);
+
     /// <summary>Binds a socket that will appear at <paramref name="path"/>, with <paramref name="mode"/>, and listens.</summary>
     public static UnixListener Bind(string path, uint mode)
     {

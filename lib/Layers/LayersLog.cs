@@ -5,7 +5,7 @@ namespace PluggableSnapshotter.Layers;
 /// <summary>The layer library's log messages (event ids 1200-1299).</summary>
 internal static partial class LayersLog
 {
-    [LoggerMessage(1200, LogLevel.Information, "Applied layer {DiffId} into {Target}: {Entries} entries, {Bytes} bytes in {Milliseconds} ms")]
+    [LoggerMessage(1200, LogLevel.Information, "Applied a layer into {Target}: {Entries} entries, {Bytes} bytes in {Milliseconds} ms (diff ID {DiffId})")]
     public static partial void Applied(ILogger logger, string target, string diffId, int entries, long bytes, long milliseconds);
 
     [LoggerMessage(1201, LogLevel.Warning, "Applying a layer into {Target} failed: {Reason}")]

@@ -46,7 +46,7 @@ internal sealed class LocalFileSystem(
             UserXattr = options.UserXattr,
             ParentDirectories = LowerDirectories(mounts),
         }, cancellationToken).ConfigureAwait(false);
-        LocalLog.LayerUnpacked(_logger, found.Descriptor.Digest, result.DiffId, found.Descriptor.Size, result.Entries, (long)result.TotalTime.TotalMilliseconds);
+        LocalLog.LayerUnpacked(_logger, found.Descriptor.Digest, result.DiffId ?? "not computed", found.Descriptor.Size, result.Entries, (long)result.TotalTime.TotalMilliseconds);
         _fetched.Add("whole_layer", found.Descriptor.Size);
         return MountResult.Mounted;
     }

@@ -154,7 +154,7 @@ internal sealed class LayerSlots(StateLayout layout, BlobStore blobs, LayerUnpac
         try
         {
             var result = await unpacker.UnpackAsync(download, slot.DiffId, slot.StagedPath, cancellationToken).ConfigureAwait(false);
-            ParallelPullLog.LayerUnpacked(logger, slot.Descriptor.Digest, imageReference, result.DiffId, result.Entries, (long)result.TotalTime.TotalMilliseconds);
+            ParallelPullLog.LayerUnpacked(logger, slot.Descriptor.Digest, imageReference, result.DiffId ?? "not computed", result.Entries, (long)result.TotalTime.TotalMilliseconds);
             _fetched.Add("whole_layer", slot.Descriptor.Size);
             return slot.StagedPath;
         }

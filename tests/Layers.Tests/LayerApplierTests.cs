@@ -180,6 +180,29 @@ public sealed class LayerApplierTests : IDisposable
     }
 
     [RootOnlyFact]
+    public async Task ApplyAsync_DiffIdNotAskedFor_AppliesWithoutOne()
+    {
+        var tar = new LayerBuilder().File("a", "b").Tar();
+
+        var result = await ApplyAsync(LayerBuilder.Gzip(tar), new LayerApplyOptions { ComputeDiffId = false });
+
+        Assert.Null(result.DiffId);
+        Assert.Equal(tar.Length, result.UncompressedSize);
+        Assert.Equal("b", File.ReadAllText(Path.Combine(Target, "a")));
+    }
+
+    [RootOnlyFact]
+    public async Task ApplyAsync_DiffIdNotAskedForButExpected_IsStillChecked()
+    {
+        var tar = new LayerBuilder().File("a", "b").Tar();
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => ApplyAsync(LayerBuilder.Gzip(tar),
+            new LayerApplyOptions { ComputeDiffId = false, ExpectedDiffId = "sha256:" + new string('0', 64) }));
+
+        Assert.Contains("diff ID", error.Message);
+    }
+
+    [RootOnlyFact]
     public async Task ApplyAsync_EmptyExistingTarget_IsReplaced()
     {
         Directory.CreateDirectory(Target);

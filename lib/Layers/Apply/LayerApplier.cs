@@ -54,7 +54,7 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
             cancellationToken.ThrowIfCancellationRequested();
             DirectoryMove.OntoEmpty(staging, target, "the layer");
             result = result with { TotalTime = Stopwatch.GetElapsedTime(started) };
-            LayersLog.Applied(_logger, target, result.DiffId, result.Entries, result.UncompressedSize, (long)result.TotalTime.TotalMilliseconds);
+            LayersLog.Applied(_logger, target, result.DiffId ?? "not computed", result.Entries, result.UncompressedSize, (long)result.TotalTime.TotalMilliseconds);
             return result;
         }
         catch (Exception ex)
@@ -65,13 +65,13 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
         }
     }
 
-    // Three stages run at once: download + digest check, decompression + diff ID hash, tar parsing + writes (this thread).
+    // Three stages run at once: download + digest check, decompression (+ diff ID hash), tar parsing + writes (this thread).
     private async Task<LayerApplyResult> UnpackAsync(Stream blob, string staging, string target, LayerApplyOptions options, CancellationToken cancellationToken)
     {
         var fetched = new ReadAheadStream(blob);
         await using var fetchedOwner = fetched.ConfigureAwait(false);
         var (tar, compression) = await LayerDecompressor.OpenAsync(fetched, options.MediaType, cancellationToken, leaveOpen: true).ConfigureAwait(false);
-        var uncompressed = new HashingReadStream(tar);
+        var uncompressed = new HashingReadStream(tar, hash: options.ComputeDiffId || options.ExpectedDiffId is not null);
         var decompressed = new ReadAheadStream(uncompressed);
         await using var decompressedDisposal = decompressed.ConfigureAwait(false);
         var input = new HashingReadStream(decompressed, hash: false);
@@ -98,7 +98,7 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
 
         if (writer.IgnoredXattrs.Count > 0)
             LayersLog.XattrsIgnored(_logger, target, string.Join(", ", writer.IgnoredXattrs), writer.EntriesWithIgnoredXattrs);
-        var diffId = uncompressed.Digest();
+        var diffId = uncompressed.Hashing ? uncompressed.Digest() : null;
         if (options.ExpectedDiffId is { } expected && !string.Equals(expected, diffId, StringComparison.Ordinal))
             throw new InvalidDataException($"layer diff ID mismatch: the image config says {expected}, the uncompressed layer is {diffId}");
         return new LayerApplyResult

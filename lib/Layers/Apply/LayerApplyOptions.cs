@@ -7,6 +7,13 @@ public sealed record LayerApplyOptions
     public string? ExpectedDiffId { get; init; }
 
     /// <summary>
+    /// Hash the uncompressed tar for its diff ID (the default). False, without <see cref="ExpectedDiffId"/>: no diff ID is
+    /// computed (<see cref="LayerApplyResult.DiffId"/> is null), which saves a SHA-256 pass over every uncompressed byte,
+    /// for a caller whose blob stream checks the compressed blob's digest, which fixes the tar already.
+    /// </summary>
+    public bool ComputeDiffId { get; init; } = true;
+
+    /// <summary>
     /// Mark opaque directories with <c>user.overlay.opaque</c> instead of <c>trusted.overlay.opaque</c>, for overlay
     /// mounted with <c>userxattr</c> (soci-formats.md, overlay conventions).
     /// </summary>

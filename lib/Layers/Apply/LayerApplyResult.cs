@@ -5,8 +5,8 @@ namespace PluggableSnapshotter.Layers;
 /// <summary>What applying a layer did, and where the time went.</summary>
 public sealed record LayerApplyResult
 {
-    /// <summary>sha256 of the uncompressed tar (<c>sha256:&lt;hex&gt;</c>).</summary>
-    public required string DiffId { get; init; }
+    /// <summary>sha256 of the uncompressed tar (<c>sha256:&lt;hex&gt;</c>); null when not asked for (<see cref="LayerApplyOptions.ComputeDiffId"/>).</summary>
+    public required string? DiffId { get; init; }
 
     /// <summary>Size of the uncompressed tar.</summary>
     public required long UncompressedSize { get; init; }

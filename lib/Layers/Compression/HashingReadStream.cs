@@ -10,6 +10,9 @@ internal sealed class HashingReadStream(Stream inner, bool hash = true) : Stream
 
     public long BytesRead { get; private set; }
 
+    /// <summary>Whether it hashes (else only counts and times).</summary>
+    public bool Hashing => _hash is not null;
+
     /// <summary>Time spent waiting for the inner stream (decompression and everything under it).</summary>
     public TimeSpan ReadTime { get; private set; }
 

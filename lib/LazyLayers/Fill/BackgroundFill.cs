@@ -126,7 +126,7 @@ public sealed class BackgroundFill : IAsyncDisposable
             try
             {
                 applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,
-                    new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr }, cancellation.Token).ConfigureAwait(false);
+                    new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false }, cancellation.Token).ConfigureAwait(false);
             }
             catch (Exception) when (!cancellation.IsCancellationRequested)
             {

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
@@ -8,21 +8,24 @@ namespace PluggableSnapshotter.LazyLayers.Store;
 
 /// <summary>
 /// A layer's uncompressed content space kept on disk span by span while the layer is not local: <c>tar.partial</c>, a
-/// sparse file of the uncompressed size, and <c>tar.partial.spans</c>, which spans it holds, each with its SHA-256
-/// (rewritten atomically after the data). A span is decompressed once per layer instead of once per read that finds it
+/// sparse file of the uncompressed size, and <c>tar.partial.spans</c>, which spans it holds, each with its XXH128
+/// checksum (rewritten atomically after the data). A span is decompressed once per layer instead of once per read that finds it
 /// gone from the memory cache: later reads of its bytes are a pread the page cache answers, no inflate.
 /// </summary>
 /// <remarks>
 /// Only verified bytes are written (the caller writes a span once its compressed bytes matched the span digest). The
-/// first read of a span by this process checks the whole span against its recorded SHA-256, so what a crash, a power loss
+/// first read of a span by this process checks the whole span against its recorded checksum, so what a crash, a power loss
 /// or a change on disk left behind is dropped and decompressed again, never served; from then on the process trusts
 /// the span it wrote or checked (the store is root-only and nothing else writes there), which keeps reads to one pread.
+/// The checksum guards against accidents, not an attacker (who could as well change the local copy): a non-cryptographic
+/// one, since SHA-256 on write and on the first read cost about a CPU second per GB a reader went through.
 /// Offsets and sizes are the format's content space (the tar stream for soci). Thread-safe.
 /// </remarks>
 public sealed class DecompressedSpans
 {
-    private static readonly byte[] Magic = "PSSPANS1"u8.ToArray();
-    private const int EntryBytes = 8 + 8 + 32;
+    private static readonly byte[] Magic = "PSSPANS2"u8.ToArray();
+    private const int EntryBytes = 8 + 8 + ChecksumBytes;
+    private const int ChecksumBytes = 16;
     private const int VerifyChunk = 1 << 20;
 
     private readonly Lock _lock = new();
@@ -134,7 +137,7 @@ public sealed class DecompressedSpans
         {
             if (_closed || !Matches(spanId, start, end)) return false;
             check = !_checked[spanId];
-            sum = _spans[spanId].Sha256!;
+            sum = _spans[spanId].Checksum!;
         }
         try
         {
@@ -161,7 +164,7 @@ public sealed class DecompressedSpans
             if (Matches(spanId, start, start + bytes.Length)) return true;
         }
         if (!_makeRoom(bytes.Length)) return false;
-        var sum = SHA256.HashData(bytes);
+        var sum = XxHash128.Hash(bytes);
         try
         {
             RandomAccess.Write(_file, bytes, start);
@@ -198,12 +201,12 @@ public sealed class DecompressedSpans
     }
 
     private bool Matches(int spanId, long start, long end) =>
-        (uint)spanId < (uint)_spans.Length && _spans[spanId] is { Sha256: not null } entry && entry.Start == start && entry.Length == end - start;
+        (uint)spanId < (uint)_spans.Length && _spans[spanId] is { Checksum: not null } entry && entry.Start == start && entry.Length == end - start;
 
-    /// <summary>The whole span against its recorded SHA-256; a span that fails is dropped from the map.</summary>
+    /// <summary>The whole span against its recorded checksum; a span that fails is dropped from the map.</summary>
     private bool Verify(int spanId, long start, long end, byte[] expected)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = new XxHash128();
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(VerifyChunk, Math.Max(1, end - start)));
         try
         {
@@ -211,7 +214,7 @@ public sealed class DecompressedSpans
             {
                 var chunk = buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - at));
                 ReadExactly(at, chunk);
-                hash.AppendData(chunk);
+                hash.Append(chunk);
                 at += chunk.Length;
             }
         }
@@ -219,7 +222,7 @@ public sealed class DecompressedSpans
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        var good = hash.GetHashAndReset().AsSpan().SequenceEqual(expected);
+        var good = hash.GetCurrentHash().AsSpan().SequenceEqual(expected);
         lock (_lock)
         {
             if (good)
@@ -247,7 +250,7 @@ public sealed class DecompressedSpans
     }
 
     // Format: magic, size (int64), span count (int32), layout length (int32) and UTF-8 bytes, then per span: start and
-    // length (int64 each, length 0: not held) and SHA-256 (32 bytes); little-endian.
+    // length (int64 each, length 0: not held) and XXH128 of the bytes (16 bytes); little-endian.
     private void SaveMapLocked()
     {
         var layout = Encoding.UTF8.GetBytes(Layout);
@@ -260,7 +263,7 @@ public sealed class DecompressedSpans
         layout.CopyTo(bytes, 24);
         for (var i = 0; i < _spans.Length; i++)
         {
-            if (_spans[i].Sha256 is not { } sum) continue;
+            if (_spans[i].Checksum is not { } sum) continue;
             var at = bytes.AsSpan(entries + (i * EntryBytes));
             BinaryPrimitives.WriteInt64LittleEndian(at, _spans[i].Start);
             BinaryPrimitives.WriteInt64LittleEndian(at[8..], _spans[i].Length);
@@ -290,7 +293,7 @@ public sealed class DecompressedSpans
             long start = BinaryPrimitives.ReadInt64LittleEndian(at), length = BinaryPrimitives.ReadInt64LittleEndian(at[8..]);
             if (length == 0) continue;
             if (start < 0 || length < 0 || start + length > Size) return false;
-            _spans[i] = new SpanEntry(start, length, at.Slice(16, 32).ToArray());
+            _spans[i] = new SpanEntry(start, length, at.Slice(16, ChecksumBytes).ToArray());
             _bytesPresent += length;
         }
         return true;
@@ -310,5 +313,5 @@ public sealed class DecompressedSpans
         return true;
     }
 
-    private readonly record struct SpanEntry(long Start, long Length, byte[]? Sha256);
+    private readonly record struct SpanEntry(long Start, long Length, byte[]? Checksum);
 }

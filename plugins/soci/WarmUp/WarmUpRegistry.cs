@@ -8,8 +8,9 @@ namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 /// <summary>
 /// A read-only registry of a few documents on a private loopback port, for the warm-up only: it answers GET and HEAD of
 /// <c>/v2/&lt;repository&gt;/manifests/&lt;reference&gt;</c> and <c>/blobs/&lt;digest&gt;</c> over plain HTTP/1.1 with
-/// keep-alive, so the registry client's whole path (endpoints, the pooled HTTP client, digests, JSON) runs once before the
-/// first real pull. Nothing but this process ever connects: the port is bound to 127.0.0.1 and chosen by the kernel.
+/// keep-alive, and a single byte range of a blob (<c>Range: bytes=first-last</c>, 206), so the registry client's whole path
+/// (endpoints, the pooled HTTP client, digests, JSON, the range requests of on-demand reads and of the fill) runs once
+/// before the first real pull. Nothing but this process ever connects: the port is bound to 127.0.0.1 and chosen by the kernel.
 /// </summary>
 internal sealed class WarmUpRegistry : IAsyncDisposable
 {
@@ -58,19 +59,17 @@ internal sealed class WarmUpRegistry : IAsyncDisposable
                 using var reader = new StreamReader(stream, Encoding.ASCII, false, 4096, leaveOpen: true);
                 while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { Length: > 0 } requestLine)
                 {
-                    while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { Length: > 0 })
+                    string? range = null;
+                    while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { Length: > 0 } header)
                     {
-                        // Headers: the client sends no body with GET or HEAD.
+                        // Headers: the client sends no body with GET or HEAD; only a range matters.
+                        if (header.StartsWith("Range: bytes=", StringComparison.OrdinalIgnoreCase)) range = header["Range: bytes=".Length..];
                     }
                     var parts = requestLine.Split(' ');
                     var found = parts.Length == 3 && _documents.TryGetValue(parts[1], out var document) ? document : default;
-                    var body = found.Bytes ?? [];
-                    var head = found.Bytes is null
-                        ? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-                        : string.Create(CultureInfo.InvariantCulture,
-                            $"HTTP/1.1 200 OK\r\nContent-Type: {found.MediaType}\r\nContent-Length: {body.Length}\r\nDocker-Content-Digest: {found.Digest}\r\n\r\n");
+                    var (head, body) = Answer(found.Bytes is null ? null : found, range);
                     await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken).ConfigureAwait(false);
-                    if (parts[0] != "HEAD" && found.Bytes is not null) await stream.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+                    if (parts[0] != "HEAD") await stream.WriteAsync(body, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
@@ -78,6 +77,25 @@ internal sealed class WarmUpRegistry : IAsyncDisposable
                 // The client closed the connection, or the warm-up is over.
             }
         }
+    }
+
+    /// <summary>The status line and headers, and the body: 404, the whole document, or the one range asked for (206; 416 outside it).</summary>
+    private static (string Head, ReadOnlyMemory<byte> Body) Answer((string MediaType, byte[] Bytes, string Digest)? found, string? range)
+    {
+        if (found is not { } document) return ("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", ReadOnlyMemory<byte>.Empty);
+        var common = $"Content-Type: {document.MediaType}\r\nDocker-Content-Digest: {document.Digest}\r\nAccept-Ranges: bytes\r\n";
+        if (range is null)
+            return (string.Create(CultureInfo.InvariantCulture, $"HTTP/1.1 200 OK\r\n{common}Content-Length: {document.Bytes.Length}\r\n\r\n"), document.Bytes);
+        var bounds = range.Split('-');
+        var first = bounds.Length == 2 && long.TryParse(bounds[0], CultureInfo.InvariantCulture, out var from) ? from : long.MaxValue;
+        var last = bounds.Length == 2 && long.TryParse(bounds[1], CultureInfo.InvariantCulture, out var asked) ? Math.Min(asked, document.Bytes.Length - 1) : document.Bytes.Length - 1;
+        if (first >= document.Bytes.Length || last < first)
+            return (string.Create(CultureInfo.InvariantCulture, $"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{document.Bytes.Length}\r\nContent-Length: 0\r\n\r\n"),
+                ReadOnlyMemory<byte>.Empty);
+        var length = (int)(last - first + 1);
+        return (string.Create(CultureInfo.InvariantCulture,
+            $"HTTP/1.1 206 Partial Content\r\n{common}Content-Range: bytes {first}-{last}/{document.Bytes.Length}\r\nContent-Length: {length}\r\n\r\n"),
+            document.Bytes.AsMemory((int)first, length));
     }
 
     public async ValueTask DisposeAsync()
