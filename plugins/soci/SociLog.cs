@@ -30,6 +30,10 @@ internal static partial class SociLog
     [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "Mounted layer {LayerDigest} in {Milliseconds} ms: {Phases}")]
     public static partial void MountTimes(ILogger logger, string layerDigest, long milliseconds, string phases);
 
+    [LoggerMessage(EventId = 3026, Level = LogLevel.Warning,
+        Message = "Left the warm-up folder {Path} in place: {MountPoints} still mounted in it could not be detached ({Reason}); deleting it would reach through the mount")]
+    public static partial void WarmUpFolderLeft(ILogger logger, string path, string mountPoints, string reason);
+
     [LoggerMessage(EventId = 3025, Level = LogLevel.Warning,
         Message = "The stored zTOC {ZtocDigest} of layer {LayerDigest} ({Path}) is unusable ({Reason}): fetching it from the registry to replace it")]
     public static partial void StoredZtocRejected(ILogger logger, string layerDigest, string ztocDigest, string path, string reason);

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.LazyLayers.Content;
@@ -24,7 +25,8 @@ namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 /// With mount options, the tree is also mounted over FUSE once (never deposited with a keeper) in the throw-away folder and
 /// walked through the kernel, then unmounted: the session's threads, INIT, LOOKUP, GETATTR, READDIRPLUS, READLINK and
 /// STATFS run compiled in the first real mount. Nothing leaves the machine, and the only files written are the throw-away
-/// folder's, removed at the end.
+/// folder's, removed at the end (never through a mount point: <see cref="WarmUpFolder"/>). Both walks stop at the next
+/// entry once the token is cancelled (the daemon stopping).
 /// </summary>
 internal static class PrepareWarmUp
 {
@@ -38,8 +40,9 @@ internal static class PrepareWarmUp
     /// <param name="userXattr">As the backend's setting.</param>
     /// <param name="storeDirectory">An empty folder for a throw-away <see cref="LayerStore"/> (removed afterwards); null for none.</param>
     /// <param name="mountOptions">The options of a layer's mount, to mount the made-up tree once in <paramref name="storeDirectory"/>; null for no mount.</param>
+    /// <param name="logger">Says when the folder is left in place (something mounted in it could not be detached).</param>
     /// <param name="cancellationToken">Stops the warm-up.</param>
-    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, FuseMountOptions? mountOptions,
+    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, FuseMountOptions? mountOptions, ILogger logger,
         CancellationToken cancellationToken)
     {
         var (ztocBytes, blob) = await MadeUpLayerAsync(cancellationToken).ConfigureAwait(false);
@@ -72,7 +75,7 @@ internal static class PrepareWarmUp
             }
             finally
             {
-                Store(storeDirectory, layer, fetched, image.IndexDigest); // also removes the folder, the mount point in it too
+                Store(storeDirectory, layer, fetched, image.IndexDigest, logger); // also removes the folder, the mount point in it too
             }
             return entries;
         }
@@ -82,23 +85,24 @@ internal static class PrepareWarmUp
     /// Mounts <paramref name="root"/> at <paramref name="mountpoint"/> (made here), lists, stats and reads every entry through the
     /// kernel, and unmounts, even when a step fails. A mount a crashed daemon left here is dead (no keeper holds it): removed first.
     /// </summary>
-    private static async Task MountOnceAsync(string mountpoint, LayerDirectoryNode root, FuseMountOptions options, CancellationToken cancellationToken)
+    internal static async Task MountOnceAsync(string mountpoint, LayerDirectoryNode root, FuseMountOptions options, CancellationToken cancellationToken)
     {
         await FuseMountCleanup.CleanupDisconnectedAsync(Path.GetDirectoryName(mountpoint)!, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(mountpoint);
         var mount = await FuseMount.MountAsync(mountpoint, root, options, NullLogger.Instance, cancellationToken).ConfigureAwait(false);
         await using (mount.ConfigureAwait(false))
         {
-            await Task.Run(() => WalkThroughKernel(mountpoint), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => WalkThroughKernel(mountpoint, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>What a container's start asks of a lower layer: statfs, listings (READDIRPLUS), lookups, attributes, a link, a read.</summary>
-    private static void WalkThroughKernel(string mountpoint)
+    private static void WalkThroughKernel(string mountpoint, CancellationToken cancellationToken)
     {
         _ = new DriveInfo(mountpoint).TotalSize;
         foreach (var path in Directory.EnumerateFileSystemEntries(mountpoint, "*", SearchOption.AllDirectories))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var entry = new FileInfo(path);
             if (entry.LinkTarget is not null) continue;
             if ((entry.Attributes & FileAttributes.Directory) == 0 && entry.UnixFileMode.HasFlag(UnixFileMode.UserRead) && entry.Length > 0)
@@ -110,7 +114,7 @@ internal static class PrepareWarmUp
     }
 
     /// <summary>What a mount asks of the store (look-ups, attach, the zTOC recorded, the partial blob opened, detach), in a store of its own that is then removed.</summary>
-    private static void Store(string directory, Descriptor layer, FetchedZtoc ztoc, string? indexDigest)
+    private static void Store(string directory, Descriptor layer, FetchedZtoc ztoc, string? indexDigest, ILogger logger)
     {
         var mountpoint = Path.Combine(directory, "mnt");
         try
@@ -126,7 +130,7 @@ internal static class PrepareWarmUp
         }
         finally
         {
-            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            WarmUpFolder.Remove(directory, logger);
         }
     }
 
@@ -197,7 +201,7 @@ internal static class PrepareWarmUp
     }
 
     /// <summary>Every node's attributes, lookups of each name and directory listings, as the kernel asks right after a mount.</summary>
-    private static async Task<int> WalkAsync(LayerDirectoryNode root, CancellationToken cancellationToken)
+    internal static async Task<int> WalkAsync(LayerDirectoryNode root, CancellationToken cancellationToken)
     {
         var count = 0;
         var pending = new Stack<LayerDirectoryNode>([root]);
@@ -208,6 +212,7 @@ internal static class PrepareWarmUp
             if (!listing.IsSuccess) continue;
             foreach (var entry in listing.Value)
             {
+                cancellationToken.ThrowIfCancellationRequested(); // the nodes answer from memory and never look at the token
                 count++;
                 var found = await directory.LookupAsync(entry.Name, cancellationToken).ConfigureAwait(false);
                 if (!found.IsSuccess) continue;
