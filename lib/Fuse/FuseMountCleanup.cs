@@ -42,6 +42,42 @@ public static class FuseMountCleanup
         return cleaned;
     }
 
+    /// <summary>
+    /// Lazily detaches every mount at or under <paramref name="directory"/>, whatever its file system (a FUSE mount whose
+    /// unmount failed, a bind), deepest first and again while mounts remain (stacked mounts go one per pass), so that a
+    /// recursive delete of the directory afterwards cannot reach into one. Returns the mount points still there, with the
+    /// last refusal's reason; both empty when nothing is mounted there any more.
+    /// </summary>
+    /// <param name="directory">The directory about to be deleted.</param>
+    public static (IReadOnlyList<string> Left, string? Reason) DetachAllUnder(string directory)
+    {
+        string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        string? reason = null;
+        for (int pass = 0; pass < 8; pass++)
+        {
+            List<string> mounted = MountPointsUnder(root);
+            if (mounted.Count == 0)
+            {
+                return ([], null);
+            }
+
+            foreach (string mountPoint in mounted.OrderByDescending(point => point.Length))
+            {
+                try
+                {
+                    Unmount(mountPoint, UnmountMode.Lazy);
+                }
+                catch (IOException e)
+                {
+                    reason = e.Message;
+                }
+            }
+        }
+
+        List<string> left = MountPointsUnder(root);
+        return (left, left.Count == 0 ? null : reason);
+    }
+
     /// <summary>Unmounts <paramref name="mountPoint"/> (umount2(2)).</summary>
     /// <exception cref="IOException">The kernel refused, e.g. EBUSY for <see cref="UnmountMode.Normal"/> with files open; <see cref="Exception.HResult"/> holds the errno.</exception>
     public static void Unmount(string mountPoint, UnmountMode mode)
@@ -58,6 +94,9 @@ public static class FuseMountCleanup
             throw new IOException($"Unmounting {mountPoint} failed: {Libc.Describe(errno)}", errno);
         }
     }
+
+    private static List<string> MountPointsUnder(string root) =>
+        MountTable.Read().Select(mount => mount.MountPoint).Where(point => IsAtOrUnder(point, root)).Distinct().ToList();
 
     private static bool IsAtOrUnder(string path, string root) =>
         path == root || path.StartsWith(root == "/" ? root : root + "/", StringComparison.Ordinal);

@@ -14,6 +14,10 @@ internal static partial class LazyLayersLog
     [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "unbinding the local copy of layer {LayerDigest} from {Mountpoint} failed")]
     public static partial void UnbindFailed(ILogger logger, Exception exception, string layerDigest, string mountpoint);
 
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Warning,
+        Message = "Keeping the index file fetched for layer {LayerDigest} in the store failed ({Reason}); the mount uses it, the next mount from the store fetches it again")]
+    public static partial void IndexFileNotReplaced(ILogger logger, string layerDigest, string reason);
+
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Filled layer {LayerDigest} ({Bytes} bytes, {Entries} entries) in {Milliseconds} ms")]
     public static partial void LayerFilled(ILogger logger, string layerDigest, long bytes, int entries, long milliseconds);
 

@@ -35,6 +35,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
     private readonly EstargzBackendOptions _options;
     private readonly ILogger _logger;
     private readonly LayerMounts _mounts;
+    private readonly StoredIndexFiles _storedTocs;
 
     public EstargzFileSystem(RegistryClient registry, ResolvedImageCache images, TocPrefetcher tocs, OnDemandFetch fetch, SpanCache cache, LayerStore store,
         BackgroundFill fill, EstargzBackendOptions options, ILogger<EstargzFileSystem>? logger = null)
@@ -43,6 +44,7 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _mounts = new LayerMounts("estargz", registry, store, fill, cache, MountOptions,
             new LayerMountLog(EstargzLog.LayerUnmounted, EstargzLog.IdMappedViewMounted, EstargzLog.LayerPromoted, EstargzLog.PromotionFailed), _logger);
+        _storedTocs = new StoredIndexFiles(store, "TOC", EstargzLog.StoredTocRejected, _logger);
     }
 
     /// <inheritdoc />
@@ -160,7 +162,10 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         }
     }
 
-    /// <summary>A layer the store holds: its tree from the kept TOC, its files from the local copy; no network.</summary>
+    /// <summary>
+    /// A layer the store holds: its tree from the kept TOC, its files from the local copy; no network, unless the kept TOC
+    /// is unusable: then it is fetched from the registry as at a first mount and kept in its place.
+    /// </summary>
     private async Task<MountResult> MountFromStoreAsync(LayerRequest layer, LocalLayer local, string mountpoint, string? imageKey, CancellationToken cancellationToken)
     {
         var repository = ImageReference.Parse(layer.ImageReference!);
@@ -168,8 +173,9 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         var shared = _mounts.Shared.Find(repository, local.Digest);
         if (shared is null)
         {
-            var json = await File.ReadAllBytesAsync(local.ZtocPath, cancellationToken).ConfigureAwait(false);
-            var toc = TocReader.Parse(json, local.ZtocDigest); // the stored TOC still matches its digest
+            var json = await _storedTocs.ReadAsync(local.Digest, local.ZtocPath, local.ZtocDigest, repository,
+                ct => FetchTocAsync(repository, descriptor, local.ZtocDigest, ct), cancellationToken).ConfigureAwait(false);
+            var toc = TocReader.Parse(json, expectedDigest: null); // checked against local.ZtocDigest as it was read
             shared = _mounts.Shared.GetOrBuild(repository, local.Digest, () =>
             {
                 // Reads go to the local copy; the layout's blob offsets only matter should the layer be read before promotion.
@@ -194,6 +200,17 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
         EstargzLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);
         return Mounted(local.ZtocDigest, local: true);
+    }
+
+    /// <summary>
+    /// The TOC of a stored layer whose kept copy is unusable, found and checked against <paramref name="tocDigest"/> (the
+    /// digest the store recorded) as at a first mount.
+    /// </summary>
+    private async Task<byte[]> FetchTocAsync(ImageReference repository, Descriptor layer, string tocDigest, CancellationToken cancellationToken)
+    {
+        var compression = TocPrefetcher.Compression(layer.MediaType) ?? EstargzCompression.Gzip;
+        var (found, _) = await _tocs.FindAsync(repository, layer, compression, tocDigest, cancellationToken).ConfigureAwait(false);
+        return found?.Json ?? throw new InvalidDataException($"layer {layer.Digest} ends in no {(compression == EstargzCompression.Zstd ? "zstd:chunked" : "eStargz")} footer");
     }
 
     /// <summary>Committed with the snapshot: a restart checks the layer's TOC against the same digest.</summary>

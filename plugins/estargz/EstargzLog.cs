@@ -42,6 +42,10 @@ internal static partial class EstargzLog
     [LoggerMessage(EventId = 3112, Level = LogLevel.Information, Message = "Prefetched TOC of layer {LayerDigest} not kept ({Bytes} bytes would pass prefetch.toc_max_bytes {MaxBytes}); its Prepare fetches it")]
     public static partial void TocPrefetchDropped(ILogger logger, string layerDigest, long bytes, long maxBytes);
 
+    [LoggerMessage(EventId = 3114, Level = LogLevel.Warning,
+        Message = "The stored TOC {TocDigest} of layer {LayerDigest} ({Path}) is unusable ({Reason}): fetching it from the registry to replace it")]
+    public static partial void StoredTocRejected(ILogger logger, string layerDigest, string tocDigest, string path, string reason);
+
     /// <summary>The same line as soci's 3009 (lib/LazyLayers' <c>MountTimes</c>), so both backends' mounts compare phase by phase.</summary>
     [LoggerMessage(EventId = 3113, Level = LogLevel.Information, Message = "Mounted layer {LayerDigest} in {Milliseconds} ms: {Phases}")]
     public static partial void MountTimes(ILogger logger, string layerDigest, long milliseconds, string phases);

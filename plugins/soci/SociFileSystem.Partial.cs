@@ -23,7 +23,7 @@ internal sealed partial class SociFileSystem
         var indexDigest = layer.SociIndexDigest ?? partial.IndexDigest;
         // Read once: the tree's build (when no other snapshot serves the layer) and the fill's request both need it.
         var bytes = await StoredZtocAsync(repository, partial.ZtocPath, partial.ZtocDigest, partial.Digest, cancellationToken).ConfigureAwait(false);
-        var mounted = await ServeAsync(mountpoint, repository, descriptor, () => ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc, null,
+        var mounted = await ServeAsync(mountpoint, repository, descriptor, () => ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc, null, null,
             tree => LowerDirectoryAttributes.Resolve(tree, lowers), null, cancellationToken).ConfigureAwait(false);
         SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);
         if (_store.Attach(partial.Digest, mountpoint, partial.Size, imageKey, indexDigest) is { } localPath)

@@ -37,6 +37,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private readonly SociBackendOptions _options;
     private readonly ILogger _logger;
     private readonly LayerMounts _mounts;
+    private readonly StoredIndexFiles _storedZtocs;
 
     public SociFileSystem(RegistryClient registry, DiscoveredIndexCache indexes, ZtocSource ztocs, OnDemandFetch fetch, SpanCache spans,
         LayerStore store, BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null, LazyLayerMetrics? metrics = null)
@@ -45,6 +46,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _mounts = new LayerMounts("soci", registry, store, fill, spans, MountOptions,
             new LayerMountLog(SociLog.LayerUnmounted, SociLog.IdMappedViewMounted, SociLog.LayerPromoted, SociLog.PromotionFailed), _logger);
+        _storedZtocs = new StoredIndexFiles(store, "zTOC", SociLog.StoredZtocRejected, _logger);
         _metrics = metrics;
         _metrics?.ObserveMountedLayers(() => _mounts.Count);
     }
@@ -82,7 +84,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         times.Lap("zTOC", prefetched ? "prefetched" : "fetched");
         var descriptor = LayerDescriptor(image, ztocDescriptor, ztoc.Ztoc, layer.LayerDigest!);
         var lowers = LowerTrees(image.Index, descriptor.Digest);
-        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, () => ztoc.Ztoc, ztoc.TakeTree(), tree => LowerDirectoryAttributes.Resolve(tree, lowers), times, cancellationToken)
+        var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, () => ztoc.Ztoc, ztoc.TakeTree(), null, tree => LowerDirectoryAttributes.Resolve(tree, lowers), times, cancellationToken)
             .ConfigureAwait(false);
         SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, image.IndexDigest) is { } localPath)
@@ -130,22 +132,16 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
 
     /// <summary>
     /// Serves the layer over FUSE at <paramref name="mountpoint"/>: its tree and content are the ones every mount of the
-    /// layer shares (built by the first, from <paramref name="builtAhead"/> or the zTOC <paramref name="parse"/> gives),
+    /// layer shares (built by the first, from <paramref name="builtAhead"/> or the zTOC <paramref name="parse"/> gives; or
+    /// <paramref name="found"/>, the shared layer the caller found and read no zTOC for),
     /// <paramref name="chainTree"/> gives the chain's view of the tree (its implicit directories' attributes, from the
     /// lower layers or from the store's copy).
     /// </summary>
     private async Task<MountedLayer> ServeAsync(string mountpoint, ImageReference repository, Descriptor descriptor, Func<Ztoc> parse,
-        LayerInode? builtAhead, Func<LayerInode, LayerInode> chainTree, MountTimes? times, CancellationToken cancellationToken)
+        LayerInode? builtAhead, SharedLayer? found, Func<LayerInode, LayerInode> chainTree, MountTimes? times, CancellationToken cancellationToken)
     {
-        var shared = _mounts.Shared.GetOrBuild(repository, descriptor.Digest, () =>
-        {
-            var ztoc = parse();
-            var tree = builtAhead ?? ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
-            var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
-            var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest),
-                _options.Cache.KeepDecompressed ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
-            return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
-        });
+        // A layer found shared before (so its zTOC was not read) is served from that one, even if its last mount went meanwhile.
+        var shared = _mounts.Shared.GetOrBuild(repository, descriptor.Digest, () => found ?? BuildShared(repository, descriptor, parse(), builtAhead));
         LayerInode view;
         try
         {
@@ -162,17 +158,25 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         return mounted;
     }
 
+    /// <summary>The tree, content and nodes every mount of the layer shares, from its zTOC (and the tree built ahead, if any).</summary>
+    private SharedLayer BuildShared(ImageReference repository, Descriptor descriptor, Ztoc ztoc, LayerInode? builtAhead)
+    {
+        var tree = builtAhead ?? ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
+        var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
+        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest),
+            _options.Cache.KeepDecompressed ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
+        return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
+    }
+
     /// <summary>A layer the store holds: its tree from the kept zTOC, its files from the local copy; no network.</summary>
     private async Task<MountResult> MountFromStoreAsync(LayerRequest layer, LocalLayer local, string mountpoint, string? imageKey, CancellationToken cancellationToken)
     {
         var descriptor = new Descriptor { MediaType = local.MediaType, Digest = local.Digest, Size = local.Size };
         var repository = ImageReference.Parse(layer.ImageReference!);
         // Another snapshot of the layer serving already means its tree is there: the zTOC is read only to build it.
-        var ztoc = _mounts.Shared.Find(repository, local.Digest) is null
-            ? await StoredZtocAsync(repository, local.ZtocPath, local.ZtocDigest, local.Digest, cancellationToken).ConfigureAwait(false)
-            : null;
-        var mounted = await ServeAsync(mountpoint, repository, descriptor,
-            () => ZtocSource.Parse(local.ZtocDigest, ztoc ?? StoredZtoc(local.ZtocPath, local.ZtocDigest, local.Digest)).Ztoc, null,
+        var found = _mounts.Shared.Find(repository, local.Digest);
+        var ztoc = found is null ? await StoredZtocAsync(repository, local.ZtocPath, local.ZtocDigest, local.Digest, cancellationToken).ConfigureAwait(false) : null;
+        var mounted = await ServeAsync(mountpoint, repository, descriptor, () => ZtocSource.Parse(local.ZtocDigest, ztoc!).Ztoc, null, found,
             tree => ImplicitDirectories.ResolveFrom(local.FsPath, tree), null, cancellationToken).ConfigureAwait(false);
         _store.Attach(local.Digest, mountpoint, local.Size, imageKey, layer.SociIndexDigest ?? local.IndexDigest);
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);

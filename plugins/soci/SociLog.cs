@@ -30,9 +30,13 @@ internal static partial class SociLog
     [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "Mounted layer {LayerDigest} in {Milliseconds} ms: {Phases}")]
     public static partial void MountTimes(ILogger logger, string layerDigest, long milliseconds, string phases);
 
+    [LoggerMessage(EventId = 3026, Level = LogLevel.Warning,
+        Message = "Left the warm-up folder {Path} in place: {MountPoints} still mounted in it could not be detached ({Reason}); deleting it would reach through the mount")]
+    public static partial void WarmUpFolderLeft(ILogger logger, string path, string mountPoints, string reason);
+
     [LoggerMessage(EventId = 3025, Level = LogLevel.Warning,
-        Message = "The stored zTOC {ZtocDigest} of layer {LayerDigest} ({Path}) does not match its digest or cannot be read: fetching it from the registry to replace it")]
-    public static partial void StoredZtocRejected(ILogger logger, string layerDigest, string ztocDigest, string path);
+        Message = "The stored zTOC {ZtocDigest} of layer {LayerDigest} ({Path}) is unusable ({Reason}): fetching it from the registry to replace it")]
+    public static partial void StoredZtocRejected(ILogger logger, string layerDigest, string ztocDigest, string path, string reason);
 
     [LoggerMessage(EventId = 3023, Level = LogLevel.Information, Message = "Warmed up the Prepare path in {Milliseconds} ms (jit {Methods} methods in {JitMilliseconds} ms)")]
     public static partial void WarmedUp(ILogger logger, long milliseconds, long methods, long jitMilliseconds);

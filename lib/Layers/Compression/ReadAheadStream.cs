@@ -5,9 +5,13 @@ using System.Threading.Channels;
 namespace PluggableSnapshotter.Layers.Compression;
 
 /// <summary>
-/// Reads a source stream on a background task, a bounded number of chunks ahead of the reader, so that the stages of
-/// a layer pull (download and digest check, decompression and diff ID hashing, file writes) run at the same time.
-/// An error of the source surfaces, unchanged, from the reader's next read once the chunks before it are consumed.
+/// Reads a source stream on a thread-pool task, in 256 KiB chunks, a bounded number of chunks ahead of the reader, so
+/// that the stages of a layer pull (download and digest check, decompression and diff ID hashing, file writes) run at
+/// the same time. Read asynchronously only (<see cref="Read(byte[], int, int)"/> throws). The stream owns its source:
+/// the producer disposes it when it ends, before the reader sees the end, so what the source settles at its end (a
+/// hash, a digest check) is done by then; disposing this stream early stops the producer, which disposes the source.
+/// An error of the source (of its reads or its disposal) surfaces, unchanged, from the reader's next read once the
+/// chunks before it are consumed.
 /// </summary>
 internal sealed class ReadAheadStream : Stream
 {
@@ -22,6 +26,8 @@ internal sealed class ReadAheadStream : Stream
     private int _count;
     private bool _done;
 
+    /// <param name="source">The stream read ahead; owned (disposed by the producer).</param>
+    /// <param name="chunksAhead">How many chunks the producer may be ahead of the reader.</param>
     public ReadAheadStream(Stream source, int chunksAhead = 8)
     {
         _source = source;

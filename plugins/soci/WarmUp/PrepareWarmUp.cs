@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.Layers;
@@ -30,7 +31,8 @@ namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 /// decompressed spans kept), then unmounted; then the layer is filled as a mounted one is (range requests, the blob's
 /// digest, the unpack into the store). Measured: the first fill compiled about 1,200 methods (0.3-0.45 s of JIT on 2 CPUs)
 /// right when the first container started. Nothing leaves the machine, and the only files written are the throw-away
-/// folder's, removed at the end.
+/// folder's, removed at the end (never through a mount point: <see cref="WarmUpFolder"/>). Both walks stop at the next
+/// entry once the token is cancelled (the daemon stopping).
 /// </summary>
 internal static class PrepareWarmUp
 {
@@ -44,8 +46,9 @@ internal static class PrepareWarmUp
     /// <param name="userXattr">As the backend's setting.</param>
     /// <param name="storeDirectory">An empty folder for a throw-away <see cref="LayerStore"/> (removed afterwards), where the layer is also filled; null for none.</param>
     /// <param name="mountOptions">The options of a layer's mount, to mount the made-up tree once in <paramref name="storeDirectory"/>; null for no mount.</param>
+    /// <param name="logger">Says when the folder is left in place (something mounted in it could not be detached).</param>
     /// <param name="cancellationToken">Stops the warm-up.</param>
-    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, FuseMountOptions? mountOptions,
+    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, FuseMountOptions? mountOptions, ILogger logger,
         CancellationToken cancellationToken)
     {
         var (ztocBytes, blob) = await MadeUpLayerAsync(cancellationToken).ConfigureAwait(false);
@@ -72,7 +75,7 @@ internal static class PrepareWarmUp
             var entries = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
             if (storeDirectory is null) return entries;
             var made = new MadeUpLayer(image.Repository, layer, fetched, tree, chain, image.IndexDigest);
-            await ThroughStoreAsync(registry, storeDirectory, made, userXattr, mountOptions, cancellationToken).ConfigureAwait(false);
+            await ThroughStoreAsync(registry, storeDirectory, made, userXattr, mountOptions, logger, cancellationToken).ConfigureAwait(false);
             return entries;
         }
     }
@@ -81,23 +84,24 @@ internal static class PrepareWarmUp
     /// Mounts <paramref name="root"/> at <paramref name="mountpoint"/> (made here), lists, stats and reads every entry through the
     /// kernel, and unmounts, even when a step fails. A mount a crashed daemon left here is dead (no keeper holds it): removed first.
     /// </summary>
-    private static async Task MountOnceAsync(string mountpoint, LayerDirectoryNode root, FuseMountOptions options, CancellationToken cancellationToken)
+    internal static async Task MountOnceAsync(string mountpoint, LayerDirectoryNode root, FuseMountOptions options, CancellationToken cancellationToken)
     {
         await FuseMountCleanup.CleanupDisconnectedAsync(Path.GetDirectoryName(mountpoint)!, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(mountpoint);
         var mount = await FuseMount.MountAsync(mountpoint, root, options, NullLogger.Instance, cancellationToken).ConfigureAwait(false);
         await using (mount.ConfigureAwait(false))
         {
-            await Task.Run(() => WalkThroughKernel(mountpoint), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => WalkThroughKernel(mountpoint, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>What a container's start asks of a lower layer: statfs, listings (READDIRPLUS), lookups, attributes, a link, a read.</summary>
-    private static void WalkThroughKernel(string mountpoint)
+    private static void WalkThroughKernel(string mountpoint, CancellationToken cancellationToken)
     {
         _ = new DriveInfo(mountpoint).TotalSize;
         foreach (var path in Directory.EnumerateFileSystemEntries(mountpoint, "*", SearchOption.AllDirectories))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var entry = new FileInfo(path);
             if (entry.LinkTarget is not null) continue;
             if ((entry.Attributes & FileAttributes.Directory) == 0 && entry.UnixFileMode.HasFlag(UnixFileMode.UserRead) && entry.Length > 0)
@@ -117,7 +121,7 @@ internal static class PrepareWarmUp
     /// layer's content read through the kernel; the fill; detach.
     /// </summary>
     private static async Task ThroughStoreAsync(RegistryClient registry, string directory, MadeUpLayer made, bool userXattr, FuseMountOptions? mountOptions,
-        CancellationToken cancellationToken)
+        ILogger logger, CancellationToken cancellationToken)
     {
         var (layer, ztoc) = (made.Layer, made.Ztoc);
         var mountpoint = Path.Combine(directory, "mnt");
@@ -152,7 +156,7 @@ internal static class PrepareWarmUp
         }
         finally
         {
-            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); // the mount point in it too
+            WarmUpFolder.Remove(directory, logger);
         }
     }
 
@@ -249,7 +253,7 @@ internal static class PrepareWarmUp
     }
 
     /// <summary>Every node's attributes, lookups of each name and directory listings, as the kernel asks right after a mount.</summary>
-    private static async Task<int> WalkAsync(LayerDirectoryNode root, CancellationToken cancellationToken)
+    internal static async Task<int> WalkAsync(LayerDirectoryNode root, CancellationToken cancellationToken)
     {
         var count = 0;
         var pending = new Stack<LayerDirectoryNode>([root]);
@@ -260,6 +264,7 @@ internal static class PrepareWarmUp
             if (!listing.IsSuccess) continue;
             foreach (var entry in listing.Value)
             {
+                cancellationToken.ThrowIfCancellationRequested(); // the nodes answer from memory and never look at the token
                 count++;
                 var found = await directory.LookupAsync(entry.Name, cancellationToken).ConfigureAwait(false);
                 if (!found.IsSuccess) continue;

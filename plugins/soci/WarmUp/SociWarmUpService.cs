@@ -45,7 +45,7 @@ internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOpti
             var keeper = FuseKeeperClient.FromEnvironment()?.WarmUpAsync(Path.Combine(context.StateDirectory, "warm-up-keeper-probe"), cancellationToken)
                 ?? Task.FromResult(false);
             var prepare = PrepareWarmUp.RunAsync(registry, options.UserXattr, Path.Combine(context.StateDirectory, "warm-up"),
-                options.Fuse.MountOptions("warm-up", "pluggable-warm-up"), cancellationToken);
+                options.Fuse.MountOptions("warm-up", "pluggable-warm-up"), _logger, cancellationToken);
             await Task.WhenAll(keeper, prepare).ConfigureAwait(false); // both awaited: a failure of either is logged
             SociLog.WarmedUp(_logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, JitInfo.GetCompiledMethodCount() - methods,
                 (long)(JitInfo.GetCompilationTime() - jit).TotalMilliseconds);

@@ -34,6 +34,29 @@ public sealed class StoredZtocTests(SociImages images) : BackendTestRoot(images,
     }
 
     [RootOnlyFact]
+    public async Task MountAsync_LocalLayerServedByAnotherSnapshot_SharesItsTreeAndReadsNoStoredZtoc()
+    {
+        var ct = SociImages.Timeout;
+        var state = Path.Combine(Root, "state-shared");
+        await MountAndStopAsync(state, new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 0 } }, fill: true, ct);
+        await using var backend = TestBackend.Create(Registry, new SociBackendOptions(), state);
+        var first = await RequestAsync(Images.Converted, ct);
+        Assert.True((await backend.MountAsync(first, ct)).IsMounted);
+        var (ztocPath, _) = await CorruptStoredZtocAsync(state, ct);
+        var bad = await File.ReadAllBytesAsync(ztocPath, ct);
+
+        // A second snapshot of the layer (another image sharing it): the first one's tree serves it, so the corrupt copy,
+        // which a read would have replaced from the reachable registry, is never read.
+        var second = await RequestAsync(Images.Converted, ct);
+        var result = await backend.MountAsync(second, ct);
+
+        Assert.Equal("true", result.Labels![SociLabels.MountedFromStore]);
+        Assert.Equal(1, backend.SharedLayerCount);
+        Assert.Equal("deep\n", await File.ReadAllTextAsync(Path.Combine(second.Mountpoint, "data/nested/deeper/file"), ct));
+        Assert.Equal(bad, await File.ReadAllBytesAsync(ztocPath, ct)); // not read, so neither fetched nor replaced
+    }
+
+    [RootOnlyFact]
     public async Task MountAsync_StoredZtocCorruptAndRegistryUnreachable_FailsSayingBothAndKeepsTheLayer()
     {
         var ct = SociImages.Timeout;

@@ -1,5 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PluggableSnapshotter.LazyLayers.Content;
+using PluggableSnapshotter.LazyLayers.Nodes;
+using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Plugins.Soci.WarmUp;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
@@ -25,8 +29,8 @@ public sealed class SociWarmUpServiceTests : IDisposable
     public async Task RunAsync_MadeUpLayer_WalksEveryEntryOfItsTree()
     {
         // etc, var; etc/{hostname, hostname.link, name, gone (the whiteout)}; var/lib (opaque).
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, null, null, CancellationToken.None));
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, null, null, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, null, null, NullLogger.Instance, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, null, null, NullLogger.Instance, CancellationToken.None));
     }
 
     [Fact]
@@ -61,7 +65,7 @@ public sealed class SociWarmUpServiceTests : IDisposable
         Assert.Equal([left], MountTable.MountPointsUnder(_state.FullName));
 
         Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, new SociBackendOptions().Fuse.MountOptions("warm-up", "pluggable-warm-up"),
-            CancellationToken.None));
+            NullLogger.Instance, CancellationToken.None));
 
         Assert.Empty(MountTable.MountPointsUnder(_state.FullName));
         Assert.False(Directory.Exists(storeDirectory));
@@ -77,13 +81,105 @@ public sealed class SociWarmUpServiceTests : IDisposable
             using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(delay));
             try
             {
-                await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, options, cancel.Token);
+                await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, options, NullLogger.Instance, cancel.Token);
             }
             catch (OperationCanceledException)
             {
                 // Expected for the shorter delays.
             }
             Assert.Empty(MountTable.MountPointsUnder(_state.FullName));
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_LiveMountInTheFolder_DetachesItAndDeletesNothingThroughIt()
+    {
+        // Something still mounted in the throw-away folder (an unmount that failed): here a bind of a folder outside it.
+        var storeDirectory = Path.Combine(_state.FullName, "warm-up");
+        var outside = Directory.CreateDirectory(Path.Combine(_state.FullName, "outside")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(outside, "keep"), "not the warm-up's");
+        var inside = Directory.CreateDirectory(Path.Combine(storeDirectory, "fuse")).FullName;
+        await RunCheckedAsync("mount", "--bind", outside, inside);
+        try
+        {
+            Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, null, NullLogger.Instance, CancellationToken.None));
+
+            Assert.Equal("not the warm-up's", await File.ReadAllTextAsync(Path.Combine(outside, "keep"))); // not deleted through the bind
+            Assert.False(Directory.Exists(storeDirectory));
+            Assert.Empty(MountTable.MountPointsUnder(_state.FullName));
+        }
+        finally
+        {
+            MountTable.UnmountUnder(_state.FullName);
+        }
+    }
+
+    [Fact]
+    public async Task WalkAsync_TokenCancelled_StopsAtTheFirstEntry()
+    {
+        var tree = ZtocLayerEntries.BuildTree((await ManyFiles().BuildZtocAsync()).Ztoc, userXattr: false);
+        using var unused = new CancellationTokenSource();
+        var root = LayerView.Build(tree, OwnerMapping.Identity, new CancellingContent(unused), NullLogger.Instance);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        // The nodes answer from memory without looking at the token: only the walk's own check per entry stops it.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PrepareWarmUp.WalkAsync(root, cancelled.Token));
+        Assert.Equal(20, await PrepareWarmUp.WalkAsync(root, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task MountOnceAsync_CancelledMidWalk_StopsAtTheNextEntryAndUnmounts()
+    {
+        // The first file read through the kernel cancels the warm-up: the walk must not read the other 18.
+        var tree = ZtocLayerEntries.BuildTree((await ManyFiles().BuildZtocAsync()).Ztoc, userXattr: false);
+        using var cancel = new CancellationTokenSource();
+        var content = new CancellingContent(cancel);
+        var root = LayerView.Build(tree, OwnerMapping.Identity, content, NullLogger.Instance);
+        var mountpoint = Path.Combine(_state.FullName, "warm-up", "fuse");
+        var options = new SociBackendOptions().Fuse.MountOptions("warm-up", "pluggable-warm-up") with { Keeper = null };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => PrepareWarmUp.MountOnceAsync(mountpoint, root, options, cancel.Token));
+
+        Assert.Equal(1, content.FilesRead);
+        Assert.Empty(MountTable.MountPointsUnder(_state.FullName));
+    }
+
+    /// <summary>A directory of nineteen one-line files: twenty entries.</summary>
+    private static LayerTarBuilder ManyFiles()
+    {
+        var builder = new LayerTarBuilder().Directory("files/");
+        for (var i = 0; i < 19; i++) builder.File($"files/{i:D2}", $"file {i}\n");
+        return builder;
+    }
+
+    private static async Task RunCheckedAsync(string command, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(command, arguments)!;
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    /// <summary>Cancels <paramref name="cancel"/> on the first read; counts the files read (a read at offset 0 each).</summary>
+    private sealed class CancellingContent(CancellationTokenSource cancel) : ILayerContent
+    {
+        private readonly HashSet<long> _offsets = [];
+
+        public int FilesRead
+        {
+            get { lock (_offsets) return _offsets.Count; }
+        }
+
+        public string LayerDigest => "sha256:" + new string('0', 64);
+
+        public string? LocalRoot { get; set; }
+
+        public Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+        {
+            lock (_offsets) _offsets.Add(offset);
+            cancel.Cancel();
+            destination.Span.Fill((byte)'x');
+            return Task.CompletedTask;
         }
     }
 
