@@ -14,11 +14,13 @@
 # With --format both (the default) each image is also converted to eStargz (ctr-remote image convert --estargz --oci)
 # and measured through the estargz backend in the same run (mode "estargz"), printed next to soci and overlayfs.
 #
-# Usage: bench/lazy/run.sh [--runs N] [--image small|large|both] [--format soci|both] [--keep-work] [--work DIR] [--fill-timeout S] [--config FILE] [--prepare-only]
+# Usage: bench/lazy/run.sh [--runs N] [--image small|large|both] [--format soci|both] [--keep-work] [--work DIR] [--fill-timeout S] [--config FILE] [--prepare-only] [--pull-when-warm]
 #   --config FILE  the daemon's plugins.yaml (default the repository's; its out/ paths are taken relative to the repository)
 #   --prepare-only generate and convert the images into the cache (minutes of CPU for large's eStargz form), measure nothing
 #   --work DIR     image cache (default out/bench-lazy); logs go to DIR/logs
 #   --keep-work    leave the run's tmpfs (daemon roots, containerd state) mounted for inspection, processes stopped
+#   --pull-when-warm  each rep pulls once the daemon has finished its start-up warm-ups (a node whose snapshotter started
+#                  before the pull) instead of as soon as containerd is up (the default: a pull right after a restart)
 # Needs root and scripts/install-deps.sh's packages; builds out/ first when something is missing. Uses ~8 GB of tmpfs.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -32,6 +34,7 @@ work="$repo/out/bench-lazy"
 fill_timeout=300
 formats=both
 prepare_only=0
+pull_when_warm=0
 config="$repo/plugins.yaml"
 while (($#)); do
   case "$1" in
@@ -42,6 +45,7 @@ while (($#)); do
     --fill-timeout) fill_timeout=$2; shift 2 ;;
     --format) formats=$2; shift 2 ;;
     --prepare-only) prepare_only=1; shift ;;
+    --pull-when-warm) pull_when_warm=1; shift ;;
     --config) config=$(realpath "$2"); shift 2 ;;
     *) echo "bench/lazy: unknown argument $1 (see the usage in $0)" >&2; exit 2 ;;
   esac
@@ -210,6 +214,7 @@ measure() {
     snapshotter=overlayfs ref="$registry/bench/$name:plain"
   fi
   rig_start_containerd "$rep/containerd" "$logs/containerd-$mode-$name-$n.log" "$proxy"
+  if ((pull_when_warm)) && [[ -n $proxy ]]; then rig_wait_warm "$logs/daemon-$mode-$name-$n.log"; fi
 
   mark=$(wc -l <"$logs/registry.log")
   t0=$(rig_now)
@@ -356,8 +361,10 @@ cache_mb=$(( ${cache_bytes:-33554432} / 1048576 ))
 (( entries * 4 < cache_mb )) && cache_mb=$(( entries * 4 ))
 sizes=""
 for name in "${names[@]}"; do sizes+="$name $(image_mb "$name") MB gzip; "; done
-python3 - "$results" "$runs" "$cache_mb" "$sizes" "${memory[@]}" <<'PY'
-import statistics, sys
+pull_start="pulls as soon as containerd is up"
+((pull_when_warm)) && pull_start="pulls once the daemon has warmed up (--pull-when-warm)"
+PULL_START=$pull_start python3 - "$results" "$runs" "$cache_mb" "$sizes" "${memory[@]}" <<'PY'
+import os, statistics, sys
 path, runs, cache_mb, sizes, memory = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
 values = {}
 for line in open(path):
@@ -380,7 +387,7 @@ targets = {
 rows = [("first", "pull -> first output", "s"), ("all", "pull -> every file read", "s"),
         ("reread", "re-read in a new container", "s"), ("fill", "whole image local (overlayfs: full pull)", "s"),
         ("bytes", "bytes fetched from the registry", "MB")]
-print(f"\nbench/lazy: median of {runs} runs; {sizes.strip('; ')}")
+print(f"\nbench/lazy: median of {runs} runs; {sizes.strip('; ')}; {os.environ['PULL_START']}")
 print(f"{'row':<52} {'ours':>12} {'overlayfs':>10} {'ratio':>7}  target")
 for name in sorted({k[0] for k in values}, key=["small", "large"].index):
     for metric, label, unit in rows:
