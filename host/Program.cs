@@ -167,4 +167,3 @@ catch (Exception caught)
     }
     return 1;
 }
-

@@ -25,10 +25,10 @@ rig_wait_socket() {
 }
 
 # rig_wait_warm LOG [TIMEOUT]: waits until the daemon logging to LOG has finished its start-up warm-ups (the host's
-# serving path, event 34, and soci's Prepare path, event 3023, each logged once done or failed), up to TIMEOUT s (10).
+# serving path, event 34 or 35, and, when the soci plugin is loaded, its Prepare path, event 3023 or 3024), up to TIMEOUT s (10).
 rig_wait_warm() {
   local deadline=$((SECONDS + ${2:-10}))
-  until grep -q 'SnapshotterService\[3[45]\]' "$1" && grep -q 'SociWarmUpService\[302[34]\]' "$1"; do
+  until grep -q 'SnapshotterService\[3[45]\]' "$1" && { ! grep -q 'loaded plugin soci ' "$1" || grep -q 'SociWarmUpService\[302[34]\]' "$1"; }; do
     ((SECONDS < deadline)) || { echo "rig: the daemon did not finish warming up within ${2:-10}s" >&2; return 1; }
     sleep 0.02
   done

@@ -56,7 +56,7 @@ internal sealed class CallTimingInterceptor(CallMetrics metrics, ILogger<CallTim
 
     private void Record(ServerCallContext context, StatusCode code, TimeSpan elapsed)
     {
-        if (context.RequestHeaders.Get(ServingWarmUp.Header) is not null) return; // the daemon's own calls at start
+        if (ServingWarmUp.IsWarmUpCall(context.RequestHeaders.Get(ServingWarmUp.Header)?.Value)) return; // the daemon's own calls at start
         // "/containerd.services.snapshots.v1.Snapshots/Prepare" -> "Prepare"
         var fullMethod = context.Method;
         string method = fullMethod[(fullMethod.LastIndexOf('/') + 1)..];

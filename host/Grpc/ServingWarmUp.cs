@@ -16,13 +16,19 @@ namespace PluggableSnapshotter.Host.Grpc;
 /// Mounts and a List filtered by a snapshot.ref label and a parent, each for a key that cannot exist, so nothing is
 /// created or changed. Kestrel's HTTP/2 stream path, routing, the gRPC method binder, the interceptors, the protobuf
 /// codecs, the error mapping and the metadata store's reads are then compiled before containerd's first call: the first
-/// Prepare of a pull spent about 70 ms there before its own work began. The calls carry <see cref="Header"/>, so they are
-/// neither timed nor counted (<see cref="CallTimingInterceptor"/>).
+/// Prepare of a pull spent about 70 ms there before its own work began. The calls carry <see cref="Header"/> with this
+/// process's <see cref="Token"/>, so they are neither timed nor counted (<see cref="CallTimingInterceptor"/>); nobody else knows the token.
 /// </summary>
 internal static class ServingWarmUp
 {
     /// <summary>The request header that marks a warm-up call.</summary>
     public const string Header = "x-pluggable-snapshotter-warm-up";
+
+    /// <summary>The header's value: made at start, so only this process's own calls are left out of the metrics.</summary>
+    public static readonly string Token = Guid.NewGuid().ToString("N");
+
+    /// <summary>Whether a call's headers mark it as one of this process's warm-up calls.</summary>
+    public static bool IsWarmUpCall(string? headerValue) => string.Equals(headerValue, Token, StringComparison.Ordinal);
 
     private const string Service = "/containerd.services.snapshots.v1.Snapshots/";
 
@@ -92,9 +98,15 @@ internal static class ServingWarmUp
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         message.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
-        message.Headers.Add(Header, "1");
+        message.Headers.Add(Header, Token);
         using var response = await client.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
             throw new HttpRequestException($"{method} answered HTTP {(int)response.StatusCode}, not a gRPC status");
+        // A gRPC status in the trailers, or in the headers of a trailers-only answer. Only OK and NotFound (the key does
+        // not exist) mean the call went the whole way; anything else (Unimplemented, InvalidArgument...) did not.
+        var status = (response.TrailingHeaders.TryGetValues("grpc-status", out var trailer) ? trailer
+            : response.Headers.TryGetValues("grpc-status", out var header) ? header : []).FirstOrDefault();
+        if (status is not ("0" or "5"))
+            throw new HttpRequestException($"{method} answered gRPC status {status ?? "(none)"}, not OK or NotFound");
     }
 }

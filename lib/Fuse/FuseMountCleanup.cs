@@ -21,7 +21,8 @@ public static class FuseMountCleanup
     public static async Task<IReadOnlyList<string>> CleanupDisconnectedAsync(string directory, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        // The mount table names resolved paths: a directory reached through a symbolic link must be compared resolved.
+        string root = Path.TrimEndingDirectorySeparator(Libc.RealPath(directory) ?? Path.GetFullPath(directory));
         var cleaned = new List<string>();
         // Deepest first, so nested mounts go before their parents.
         IEnumerable<MountInfo> candidates = MountTable.Read()
@@ -51,7 +52,7 @@ public static class FuseMountCleanup
     /// <param name="directory">The directory about to be deleted.</param>
     public static (IReadOnlyList<string> Left, string? Reason) DetachAllUnder(string directory)
     {
-        string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        string root = Path.TrimEndingDirectorySeparator(Libc.RealPath(directory) ?? Path.GetFullPath(directory)); // as the mount table names it
         string? reason = null;
         for (int pass = 0; pass < 8; pass++)
         {

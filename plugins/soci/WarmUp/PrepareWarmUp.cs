@@ -1,6 +1,4 @@
-using System.Formats.Tar;
-using System.IO.Compression;
-using System.Text;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Fuse;
@@ -15,7 +13,6 @@ using PluggableSnapshotter.Plugins.Soci.Discovery;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Images;
-using PluggableSnapshotter.Soci;
 
 namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 
@@ -36,7 +33,8 @@ namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 /// </summary>
 internal static class PrepareWarmUp
 {
-    private const string Repository = "warm-up/soci";
+    /// <summary>How long the made-up layer's fill may take (a few milliseconds of work) before the warm-up gives up on it.</summary>
+    private static readonly TimeSpan FillTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// Runs the made-up Prepare: discovery and the zTOC through <paramref name="registry"/> from a <see cref="WarmUpRegistry"/>
@@ -51,15 +49,15 @@ internal static class PrepareWarmUp
     public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, FuseMountOptions? mountOptions, ILogger logger,
         CancellationToken cancellationToken)
     {
-        var (ztocBytes, blob) = await MadeUpLayerAsync(cancellationToken).ConfigureAwait(false);
+        var (ztocBytes, blob) = await MadeUpImage.LayerAsync(cancellationToken).ConfigureAwait(false);
         var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = OciDigest.Compute(blob).ToString(), Size = blob.Length };
         var server = new WarmUpRegistry();
         await using (server.ConfigureAwait(false))
         {
-            var tagged = Publish(server, layer, blob, ztocBytes);
+            var tagged = MadeUpImage.Publish(server, layer, blob, ztocBytes);
             server.Start();
             var finder = new SociIndexFinder(registry, new ImageCatalog(registry), new SociPullModes());
-            var image = await finder.FindAsync(ImageReference.Parse($"{server.Host}/{Repository}:{tagged}"), null, null, cancellationToken).ConfigureAwait(false);
+            var image = await finder.FindAsync(ImageReference.Parse($"{server.Host}/{MadeUpImage.Repository}:{tagged}"), null, null, cancellationToken).ConfigureAwait(false);
             var ztocDescriptor = image.Index?.ZtocFor(layer.Digest)
                 ?? throw new InvalidDataException($"the warm-up found no zTOC for its layer ({image.NoIndexReason})");
             var ztocs = new ZtocSource(registry, ztoc => ZtocLayerEntries.BuildTree(ztoc, userXattr));
@@ -175,81 +173,16 @@ internal static class PrepareWarmUp
         await using (fill.ConfigureAwait(false))
         {
             fill.Enqueue(request);
-            // A fill reports only success; its failure shows in the store's state.
-            while (!local.Task.IsCompleted)
+            // A fill reports only success; its failure shows in the store's state, and a layer local already is not filled.
+            var started = Stopwatch.GetTimestamp();
+            while (!local.Task.IsCompleted && store.StateOf(request.Layer.Digest) != LayerState.Local)
             {
                 if (store.StateOf(request.Layer.Digest) == LayerState.Failed) throw new InvalidDataException("the made-up layer's fill failed");
+                if (Stopwatch.GetElapsedTime(started) > FillTimeout) throw new TimeoutException($"the made-up layer's fill did not end within {FillTimeout.TotalSeconds} s");
                 await Task.WhenAny(local.Task, Task.Delay(10, cancellationToken)).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
             }
         }
-    }
-
-    /// <summary>
-    /// An image as psoci converts one, on <paramref name="server"/>: a tagged image index listing the manifest (for this
-    /// machine's platform) and the SOCI index beside it, the manifest naming its index, its config, the index and the zTOC.
-    /// </summary>
-    /// <returns>The tag.</returns>
-    private static string Publish(WarmUpRegistry server, Descriptor layer, byte[] blob, byte[] ztoc)
-    {
-        var ztocDigest = OciDigest.Compute(ztoc).ToString();
-        var index = IndexJson(ztocDigest, ztoc.Length, layer);
-        var indexDigest = OciDigest.Compute(index).ToString();
-        var config = Encoding.UTF8.GetBytes($$$"""
-            {"architecture":"{{{Platform.Current.Architecture}}}","os":"linux","rootfs":{"type":"layers","diff_ids":["{{{layer.Digest}}}"]}}
-            """);
-        var configDigest = OciDigest.Compute(config).ToString();
-        var manifest = Encoding.UTF8.GetBytes($$$"""
-            {"schemaVersion":2,"mediaType":"{{{MediaTypes.OciManifest}}}",
-             "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{configDigest}}}","size":{{{config.Length}}} },
-             "layers":[{"mediaType":"{{{layer.MediaType}}}","digest":"{{{layer.Digest}}}","size":{{{layer.Size}}} }],
-             "annotations":{"{{{SociAnnotations.IndexDigest}}}":"{{{indexDigest}}}"}}
-            """);
-        var manifestDigest = OciDigest.Compute(manifest).ToString();
-        var variant = Platform.Current.Variant is { } v ? $",\"variant\":\"{v}\"" : "";
-        var imageIndex = Encoding.UTF8.GetBytes($$$"""
-            {"schemaVersion":2,"mediaType":"{{{MediaTypes.OciIndex}}}","manifests":[
-             {"mediaType":"{{{MediaTypes.OciManifest}}}","digest":"{{{manifestDigest}}}","size":{{{manifest.Length}}},
-              "platform":{"architecture":"{{{Platform.Current.Architecture}}}","os":"linux"{{{variant}}} }},
-             {"mediaType":"{{{MediaTypes.OciManifest}}}","artifactType":"{{{SociMediaTypes.IndexV2}}}","digest":"{{{indexDigest}}}","size":{{{index.Length}}},
-              "platform":{"architecture":"{{{Platform.Current.Architecture}}}","os":"linux"{{{variant}}} }}]}
-            """);
-        const string tag = "latest";
-        server.Add(Repository, "manifests", tag, MediaTypes.OciIndex, imageIndex, OciDigest.Compute(imageIndex).ToString());
-        server.Add(Repository, "manifests", manifestDigest, MediaTypes.OciManifest, manifest, manifestDigest);
-        server.Add(Repository, "manifests", indexDigest, MediaTypes.OciManifest, index, indexDigest);
-        server.Add(Repository, "blobs", configDigest, "application/octet-stream", config, configDigest);
-        server.Add(Repository, "blobs", ztocDigest, "application/octet-stream", ztoc, ztocDigest);
-        server.Add(Repository, "blobs", layer.Digest, layer.MediaType, blob, layer.Digest);
-        return tag;
-    }
-
-    /// <summary>A small gzip layer with every entry type a zTOC carries, and its zTOC as psoci builds it.</summary>
-    private static async Task<(byte[] Ztoc, byte[] Blob)> MadeUpLayerAsync(CancellationToken cancellationToken)
-    {
-        using var blob = new MemoryStream();
-        var gzip = new GZipStream(blob, CompressionLevel.Fastest, leaveOpen: true);
-        await using (gzip.ConfigureAwait(false))
-        {
-            var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true);
-            await using var tarDisposal = tar.ConfigureAwait(false);
-            var time = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero);
-            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, "etc/") { Mode = (UnixFileMode)0x1ED, ModificationTime = time }, cancellationToken)
-                .ConfigureAwait(false);
-            var xattrs = new Dictionary<string, string> { [PaxRecord.XattrPrefix + "user.warm"] = "up" };
-            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "etc/hostname", xattrs)
-            {
-                Mode = (UnixFileMode)0x1A4, ModificationTime = time, DataStream = new MemoryStream("warm-up\n"u8.ToArray()),
-            }, cancellationToken).ConfigureAwait(false);
-            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.HardLink, "etc/hostname.link") { LinkName = "etc/hostname" }, cancellationToken).ConfigureAwait(false);
-            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.SymbolicLink, "etc/name") { LinkName = "hostname" }, cancellationToken).ConfigureAwait(false);
-            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "etc/.wh.gone") { Mode = (UnixFileMode)0x1A4 }, cancellationToken).ConfigureAwait(false);
-            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "var/lib/.wh..wh..opq") { Mode = (UnixFileMode)0x1A4 }, cancellationToken)
-                .ConfigureAwait(false);
-        }
-        blob.Position = 0;
-        var ztoc = await ZtocBuilder.BuildAsync(blob, LayerCompression.Gzip, new ZtocBuildOptions { SpanSize = 64 * 1024 }, cancellationToken).ConfigureAwait(false);
-        return (ZtocSerializer.Serialize(ztoc), blob.ToArray());
     }
 
     /// <summary>Every node's attributes, lookups of each name and directory listings, as the kernel asks right after a mount.</summary>
@@ -274,13 +207,6 @@ internal static class PrepareWarmUp
         }
         return count;
     }
-
-    private static byte[] IndexJson(string ztocDigest, long ztocSize, Descriptor layer) => Encoding.UTF8.GetBytes($$$"""
-        {"schemaVersion":2,"mediaType":"{{{MediaTypes.OciManifest}}}","artifactType":"{{{SociMediaTypes.IndexV2}}}",
-         "config":{"mediaType":"{{{SociMediaTypes.IndexV2}}}","digest":"{{{SociMediaTypes.EmptyJsonDigest}}}","size":2},
-         "layers":[{"mediaType":"{{{SociMediaTypes.Ztoc}}}","digest":"{{{ztocDigest}}}","size":{{{ztocSize}}},
-           "annotations":{"{{{SociAnnotations.ImageLayerDigest}}}":"{{{layer.Digest}}}","{{{SociAnnotations.ImageLayerMediaType}}}":"{{{layer.MediaType}}}"}}]}
-        """);
 
     /// <summary>The made-up layer's bytes are never read.</summary>
     private sealed class NoContent(string layerDigest) : ILayerContent

@@ -115,6 +115,31 @@ public sealed class SociWarmUpServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_FolderReachedThroughASymlink_StillDetachesTheMountInIt()
+    {
+        // The mount table names resolved paths: the folder's path through a link must be resolved before comparing.
+        var real = Directory.CreateDirectory(Path.Combine(_state.FullName, "real")).FullName;
+        var link = Path.Combine(_state.FullName, "link");
+        File.CreateSymbolicLink(link, real);
+        var outside = Directory.CreateDirectory(Path.Combine(_state.FullName, "outside")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(outside, "keep"), "not the warm-up's");
+        var inside = Directory.CreateDirectory(Path.Combine(real, "warm-up", "fuse")).FullName;
+        await RunCheckedAsync("mount", "--bind", outside, inside);
+        try
+        {
+            await PrepareWarmUp.RunAsync(_registry, userXattr: false, Path.Combine(link, "warm-up"), null, NullLogger.Instance, CancellationToken.None);
+
+            Assert.Equal("not the warm-up's", await File.ReadAllTextAsync(Path.Combine(outside, "keep")));
+            Assert.False(Directory.Exists(Path.Combine(real, "warm-up")));
+            Assert.Empty(MountTable.MountPointsUnder(_state.FullName));
+        }
+        finally
+        {
+            MountTable.UnmountUnder(_state.FullName);
+        }
+    }
+
+    [Fact]
     public async Task WalkAsync_TokenCancelled_StopsAtTheFirstEntry()
     {
         var tree = ZtocLayerEntries.BuildTree((await ManyFiles().BuildZtocAsync()).Ztoc, userXattr: false);
