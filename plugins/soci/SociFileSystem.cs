@@ -11,6 +11,7 @@ using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
+using PluggableSnapshotter.Plugins.Soci.WarmUp;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Images;
 using PluggableSnapshotter.Sdk;
@@ -38,10 +39,13 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly LayerMounts _mounts;
     private readonly StoredIndexFiles _storedZtocs;
+    private readonly MountActivity? _activity;
 
     public SociFileSystem(RegistryClient registry, DiscoveredIndexCache indexes, ZtocSource ztocs, OnDemandFetch fetch, SpanCache spans,
-        LayerStore store, BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null, LazyLayerMetrics? metrics = null)
+        LayerStore store, BackgroundFill fill, SociBackendOptions options, ILogger<SociFileSystem>? logger = null, LazyLayerMetrics? metrics = null,
+        MountActivity? activity = null)
     {
+        _activity = activity;
         (_indexes, _ztocs, _fetch, _spans, _store, _fill, _options) = (indexes, ztocs, fetch, spans, store, fill, options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _mounts = new LayerMounts("soci", registry, store, fill, spans, MountOptions,
@@ -60,6 +64,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
     private async Task<MountResult> MountLayerAsync(LayerRequest layer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layer);
+        _activity?.MountStarted();
         if (!layer.DescribesImageLayer) return MountResult.NoIndex("the Prepare labels name no image reference and layer digest");
         if (!OciDigest.TryParse(layer.LayerDigest, out _)) throw new InvalidDataException($"the Prepare labels carry an invalid layer digest '{layer.LayerDigest}'");
         var mountpoint = LayerMounts.Normalize(layer.Mountpoint);

@@ -45,6 +45,7 @@ public sealed class SociPlugin : ISnapshotterPlugin
         services.AddSingleton(provider => new BackgroundFill(provider.GetRequiredService<RegistryClient>(), provider.GetRequiredService<LayerStore>(),
             provider.GetRequiredService<LayerApplier>(), options.BackgroundFill, options.UserXattr, provider.GetRequiredService<OnDemandActivity>(),
             provider.GetService<ILogger<BackgroundFill>>(), provider.GetRequiredService<LazyLayerMetrics>()));
+        services.AddSingleton<MountActivity>();
         services.AddSingleton<IFileSystem, SociFileSystem>();
         services.AddSingleton<IHostedService, SociWarmUpService>();
     }

@@ -44,10 +44,11 @@ internal static class PrepareWarmUp
     /// <param name="userXattr">As the backend's setting.</param>
     /// <param name="storeDirectory">An empty folder for a throw-away <see cref="LayerStore"/> (removed afterwards), where the layer is also filled; null for none.</param>
     /// <param name="mountOptions">The options of a layer's mount, to mount the made-up tree once in <paramref name="storeDirectory"/>; null for no mount.</param>
+    /// <param name="beforeFill">Awaited before the fill (null: none), which may wait for real Prepares to pass first.</param>
     /// <param name="logger">Says when the folder is left in place (something mounted in it could not be detached).</param>
     /// <param name="cancellationToken">Stops the warm-up.</param>
-    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, FuseMountOptions? mountOptions, ILogger logger,
-        CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, FuseMountOptions? mountOptions,
+        Func<CancellationToken, Task>? beforeFill, ILogger logger, CancellationToken cancellationToken)
     {
         var (ztocBytes, blob) = await MadeUpImage.LayerAsync(cancellationToken).ConfigureAwait(false);
         var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = OciDigest.Compute(blob).ToString(), Size = blob.Length };
@@ -73,7 +74,7 @@ internal static class PrepareWarmUp
             var entries = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
             if (storeDirectory is null) return entries;
             var made = new MadeUpLayer(image.Repository, layer, fetched, tree, chain, image.IndexDigest);
-            await ThroughStoreAsync(registry, storeDirectory, made, userXattr, mountOptions, logger, cancellationToken).ConfigureAwait(false);
+            await ThroughStoreAsync(registry, storeDirectory, made, userXattr, mountOptions, beforeFill, logger, cancellationToken).ConfigureAwait(false);
             return entries;
         }
     }
@@ -119,7 +120,7 @@ internal static class PrepareWarmUp
     /// layer's content read through the kernel; the fill; detach.
     /// </summary>
     private static async Task ThroughStoreAsync(RegistryClient registry, string directory, MadeUpLayer made, bool userXattr, FuseMountOptions? mountOptions,
-        ILogger logger, CancellationToken cancellationToken)
+        Func<CancellationToken, Task>? beforeFill, ILogger logger, CancellationToken cancellationToken)
     {
         var (layer, ztoc) = (made.Layer, made.Ztoc);
         var mountpoint = Path.Combine(directory, "mnt");
@@ -143,6 +144,7 @@ internal static class PrepareWarmUp
                     await MountOnceAsync(Path.Combine(directory, "fuse"), root, mountOptions with { FsName = layer.Digest, Keeper = null }, cancellationToken)
                         .ConfigureAwait(false);
                 }
+                if (beforeFill is not null) await beforeFill(cancellationToken).ConfigureAwait(false);
                 var request = new FillRequest(made.Repository, layer, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, size), made.Chain, DateTimeOffset.UtcNow);
                 await FillOnceAsync(registry, store, request, userXattr, cancellationToken).ConfigureAwait(false);
             }

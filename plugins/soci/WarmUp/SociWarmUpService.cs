@@ -14,11 +14,18 @@ namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 /// compiled code (and the plugin's registry client has made its HTTP client). It does not hold up the start (the host awaits only <see cref="StartAsync"/>, which returns at once); a
 /// Prepare that arrives first simply compiles what it needs itself. A failure costs only speed: it is logged, not raised.
 /// </summary>
-internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOptions options, PluginContext context, ILogger<SociWarmUpService>? logger = null)
+internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOptions options, PluginContext context, ILogger<SociWarmUpService>? logger = null,
+    MountActivity? activity = null)
     : IHostedService, IDisposable
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
     private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>The warm-up's fill waits until no Prepare has begun for this long (a pull and its first container start).</summary>
+    private static readonly TimeSpan QuietBeforeFill = TimeSpan.FromSeconds(2);
+
+    /// <summary>And no longer than this, whatever happens.</summary>
+    private static readonly TimeSpan LongestWaitBeforeFill = TimeSpan.FromMinutes(1);
 
     /// <summary>The warm-up run; complete once it has finished (or failed, or was stopped).</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
@@ -45,7 +52,8 @@ internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOpti
             var keeper = FuseKeeperClient.FromEnvironment()?.WarmUpAsync(Path.Combine(context.StateDirectory, "warm-up-keeper-probe"), cancellationToken)
                 ?? Task.FromResult(false);
             var prepare = PrepareWarmUp.RunAsync(registry, options.UserXattr, Path.Combine(context.StateDirectory, "warm-up"),
-                options.Fuse.MountOptions("warm-up", "pluggable-warm-up"), _logger, cancellationToken);
+                options.Fuse.MountOptions("warm-up", "pluggable-warm-up"),
+                activity is null ? null : token => activity.WaitQuietAsync(QuietBeforeFill, LongestWaitBeforeFill, token), _logger, cancellationToken);
             await Task.WhenAll(keeper, prepare).ConfigureAwait(false); // both awaited: a failure of either is logged
             SociLog.WarmedUp(_logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, JitInfo.GetCompiledMethodCount() - methods,
                 (long)(JitInfo.GetCompilationTime() - jit).TotalMilliseconds);

@@ -29,8 +29,8 @@ public sealed class SociWarmUpServiceTests : IDisposable
     public async Task RunAsync_MadeUpLayer_WalksEveryEntryOfItsTree()
     {
         // etc, var; etc/{hostname, hostname.link, name, gone (the whiteout)}; var/lib (opaque).
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, null, null, NullLogger.Instance, CancellationToken.None));
-        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, null, null, NullLogger.Instance, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, null, null, null, NullLogger.Instance, CancellationToken.None));
+        Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: true, null, null, null, NullLogger.Instance, CancellationToken.None));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class SociWarmUpServiceTests : IDisposable
         Assert.Equal([left], MountTable.MountPointsUnder(_state.FullName));
 
         Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, new SociBackendOptions().Fuse.MountOptions("warm-up", "pluggable-warm-up"),
-            NullLogger.Instance, CancellationToken.None));
+            null, NullLogger.Instance, CancellationToken.None));
 
         Assert.Empty(MountTable.MountPointsUnder(_state.FullName));
         Assert.False(Directory.Exists(storeDirectory));
@@ -81,7 +81,7 @@ public sealed class SociWarmUpServiceTests : IDisposable
             using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(delay));
             try
             {
-                await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, options, NullLogger.Instance, cancel.Token);
+                await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, options, null, NullLogger.Instance, cancel.Token);
             }
             catch (OperationCanceledException)
             {
@@ -102,7 +102,7 @@ public sealed class SociWarmUpServiceTests : IDisposable
         await RunCheckedAsync("mount", "--bind", outside, inside);
         try
         {
-            Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, null, NullLogger.Instance, CancellationToken.None));
+            Assert.Equal(7, await PrepareWarmUp.RunAsync(_registry, userXattr: false, storeDirectory, null, null, NullLogger.Instance, CancellationToken.None));
 
             Assert.Equal("not the warm-up's", await File.ReadAllTextAsync(Path.Combine(outside, "keep"))); // not deleted through the bind
             Assert.False(Directory.Exists(storeDirectory));
@@ -127,7 +127,7 @@ public sealed class SociWarmUpServiceTests : IDisposable
         await RunCheckedAsync("mount", "--bind", outside, inside);
         try
         {
-            await PrepareWarmUp.RunAsync(_registry, userXattr: false, Path.Combine(link, "warm-up"), null, NullLogger.Instance, CancellationToken.None);
+            await PrepareWarmUp.RunAsync(_registry, userXattr: false, Path.Combine(link, "warm-up"), null, null, NullLogger.Instance, CancellationToken.None);
 
             Assert.Equal("not the warm-up's", await File.ReadAllTextAsync(Path.Combine(outside, "keep")));
             Assert.False(Directory.Exists(Path.Combine(real, "warm-up")));
