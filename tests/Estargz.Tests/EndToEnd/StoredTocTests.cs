@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Logging;
 using PluggableSnapshotter.TestSupport.Mounts;
 using PluggableSnapshotter.TestSupport.Rootfs;
 
@@ -45,7 +45,7 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
         var served = await MountFillAndStopAsync(state, ct);
         var (tocPath, good) = await CorruptStoredTocAsync(state, corruption, ct);
 
-        var logger = new EventLogger();
+        var logger = new EventIdLogger<EstargzFileSystem>();
         await using var backend = EstargzTestBackend.Create(_registry, new EstargzBackendOptions(), state, logger); // as after a restart
         var again = await RequestAsync(images.Estargz, ct);
         var result = await backend.MountAsync(again, ct);
@@ -150,23 +150,4 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
 
     /// <summary>The store's folder of the layer (one: each state mounts a single layer).</summary>
     private static string LayerFolder(string state) => Directory.GetDirectories(Path.Combine(state, "store")).Single();
-
-    private sealed class EventLogger : ILogger<EstargzFileSystem>
-    {
-        private readonly List<int> _ids = [];
-
-        public IReadOnlyList<int> EventIds
-        {
-            get { lock (_ids) return [.. _ids]; }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_ids) _ids.Add(eventId.Id);
-        }
-    }
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Nodes;
@@ -7,6 +6,7 @@ using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Plugins.Soci.WarmUp;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.TestSupport.Logging;
 using PluggableSnapshotter.TestSupport.Mounts;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.WarmUp;
@@ -36,7 +36,7 @@ public sealed class SociWarmUpServiceTests : IDisposable
     [Fact]
     public async Task StartAsync_ReturnsAtOnce_WarmUpCompletesLogsNoFailureAndLeavesNoFile()
     {
-        var logger = new EventLogger();
+        var logger = new EventIdLogger<SociWarmUpService>();
         using var service = new SociWarmUpService(_registry, new SociBackendOptions(), Context(), logger);
 
         await service.StartAsync(CancellationToken.None);
@@ -211,7 +211,7 @@ public sealed class SociWarmUpServiceTests : IDisposable
     [Fact]
     public async Task StopAsync_RightAfterStart_EndsWithoutFailure()
     {
-        var logger = new EventLogger();
+        var logger = new EventIdLogger<SociWarmUpService>();
         using var service = new SociWarmUpService(_registry, new SociBackendOptions(), Context(), logger);
 
         await service.StartAsync(CancellationToken.None);
@@ -219,24 +219,5 @@ public sealed class SociWarmUpServiceTests : IDisposable
 
         Assert.True(service.Completion.IsCompletedSuccessfully);
         Assert.DoesNotContain(3024, logger.EventIds);
-    }
-
-    private sealed class EventLogger : ILogger<SociWarmUpService>
-    {
-        private readonly List<int> _ids = [];
-
-        public IReadOnlyList<int> EventIds
-        {
-            get { lock (_ids) return [.. _ids]; }
-        }
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (_ids) _ids.Add(eventId.Id);
-        }
     }
 }
