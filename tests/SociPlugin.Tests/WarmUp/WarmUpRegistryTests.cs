@@ -9,6 +9,14 @@ public sealed class WarmUpRegistryTests
 {
     private static readonly byte[] Blob = [.. Enumerable.Range(0, 100).Select(i => (byte)i)];
 
+    private static WarmUpRegistry Serving()
+    {
+        var server = new WarmUpRegistry();
+        server.Add("r", "blobs", "sha256:b", "application/octet-stream", Blob, "sha256:b");
+        server.Start();
+        return server;
+    }
+
     private static async Task<HttpResponseMessage> GetAsync(WarmUpRegistry server, RangeHeaderValue? range)
     {
         using var client = new HttpClient();
@@ -20,9 +28,7 @@ public sealed class WarmUpRegistryTests
     [Fact]
     public async Task Get_Range_AnswersThoseBytesWithTheirContentRange()
     {
-        await using var server = new WarmUpRegistry();
-        server.Add("r", "blobs", "sha256:b", "application/octet-stream", Blob, "sha256:b");
-        server.Start();
+        await using var server = Serving();
 
         using var part = await GetAsync(server, new RangeHeaderValue(10, 19));
         using var tail = await GetAsync(server, new RangeHeaderValue(95, 200));
@@ -39,9 +45,7 @@ public sealed class WarmUpRegistryTests
     [Fact]
     public async Task Get_RangeOutsideTheBlob_IsNotSatisfiable()
     {
-        await using var server = new WarmUpRegistry();
-        server.Add("r", "blobs", "sha256:b", "application/octet-stream", Blob, "sha256:b");
-        server.Start();
+        await using var server = Serving();
 
         using var past = await GetAsync(server, new RangeHeaderValue(100, 110));
 
