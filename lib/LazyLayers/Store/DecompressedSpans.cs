@@ -82,6 +82,27 @@ public sealed class DecompressedSpans
     /// <summary>The map file beside <paramref name="path"/>.</summary>
     public static string MapPathOf(string path) => path + ".spans";
 
+    /// <summary>
+    /// Removes the file at <paramref name="path"/> and its map when the map is not one this version reads (an older
+    /// format, or damaged): <see cref="Open"/> would empty the file anyway, and until then the store would count its
+    /// bytes as none.
+    /// </summary>
+    public static void DiscardUnreadable(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(MapPathOf(path));
+        }
+        catch (IOException)
+        {
+            return; // no map: the file, if any, holds nothing recorded and is emptied at its first open
+        }
+        if (TryParseHeader(bytes, out _, out _, out _, out _)) return;
+        File.Delete(path);
+        File.Delete(MapPathOf(path));
+    }
+
     /// <summary>Uncompressed bytes a map at <paramref name="path"/> records (for the store's size before the file is opened), 0 when none.</summary>
     public static long RecordedBytes(string path)
     {

@@ -163,7 +163,11 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
 
     public LayerState StateOf(string digest)
     {
-        lock (_lock) return _layers.GetValueOrDefault(digest)?.State ?? LayerState.Lazy;
+        lock (_lock)
+        {
+            OpenLocked();
+            return _layers.GetValueOrDefault(digest)?.State ?? LayerState.Lazy;
+        }
     }
 
     /// <summary>Bytes the store holds on disk or has reserved.</summary>
@@ -171,20 +175,32 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     {
         get
         {
-            lock (_lock) return _layers.Values.Sum(l => l.UsedBytes);
+            lock (_lock)
+            {
+                OpenLocked(); // a metrics scrape may come before any mount: the layers a previous run kept count
+                return _layers.Values.Sum(l => l.UsedBytes);
+            }
         }
     }
 
     /// <summary>How many layers are in <paramref name="state"/> (metrics).</summary>
     public int CountIn(LayerState state)
     {
-        lock (_lock) return _layers.Values.Count(l => l.State == state);
+        lock (_lock)
+        {
+            OpenLocked();
+            return _layers.Values.Count(l => l.State == state);
+        }
     }
 
     /// <summary>Compressed bytes local so far and in all, over the layers the store knows (the fill's progress, for metrics).</summary>
     public (long Local, long Total) FillProgress()
     {
-        lock (_lock) return (_layers.Values.Sum(l => l.BytesLocal), _layers.Values.Sum(l => l.BytesTotal));
+        lock (_lock)
+        {
+            OpenLocked();
+            return (_layers.Values.Sum(l => l.BytesLocal), _layers.Values.Sum(l => l.BytesTotal));
+        }
     }
 
     /// <summary>Writes <c>status.json</c> (atomically: readers never see half a file).</summary>
@@ -193,6 +209,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
         StoreStatus status;
         lock (_lock)
         {
+            OpenLocked();
             status = new StoreStatus(DateTimeOffset.UtcNow, _layers.Values.Sum(l => l.UsedBytes), options.MaxBytes,
                 _layers.Values.OrderBy(l => l.Digest, StringComparer.Ordinal)
                     .Select(l => new LayerStatus(l.Digest, l.State.ToString().ToLowerInvariant(), l.BytesLocal, l.BytesTotal, l.UsedBytes, l.Users.Count, l.Error))
@@ -288,6 +305,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
         }
         if (record is null || !OciDigest.TryParse(record.ZtocDigest, out _) || !OciDigest.TryParse(record.Digest, out _) || DirectoryName(record.Digest) != Path.GetFileName(directory)) return null;
         if (record.Partial ? !File.Exists(candidate.BlobPath) : !System.IO.Directory.Exists(candidate.FsPath)) return null;
+        if (record.Partial) DecompressedSpans.DiscardUnreadable(candidate.DecompressedPath);
         var layer = new StoredLayer(record.Digest, directory)
         {
             State = record.Partial ? LayerState.Lazy : LayerState.Local,

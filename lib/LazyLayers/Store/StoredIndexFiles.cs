@@ -61,7 +61,9 @@ public sealed class StoredIndexFiles(LayerStore store, string kind, StoredIndexR
     {
         try
         {
-            store.ReplaceIndexFile(layerDigest, fetched);
+            // False: the layer left the store meanwhile, or its record names another index (nothing to replace then).
+            if (!store.ReplaceIndexFile(layerDigest, fetched))
+                LazyLayersLog.IndexFileNotReplaced(logger, layerDigest, "the layer is gone from the store or its record names another index");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -105,9 +105,20 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
     private static Task<string> ViewAsync(EstargzFileSystem backend, string mountpoint, CancellationToken ct) =>
         backend.IdMapMountAsync(mountpoint, "view", new IdMap([new IdMapping(0, 0, 65536)], [new IdMapping(0, 0, 65536)]), ct);
 
-    private static bool IsLocal(string state) =>
-        Directory.Exists(Path.Combine(state, "store")) && Directory.GetDirectories(Path.Combine(state, "store")).SingleOrDefault() is { } folder
-        && File.Exists(Path.Combine(folder, "layer.json")) && File.ReadAllText(Path.Combine(folder, "layer.json")).Contains("\"partial\": false", StringComparison.Ordinal);
+    /// <summary>Whether the store's <c>status.json</c> (what operators read) says its one layer is local.</summary>
+    private static bool IsLocal(string state)
+    {
+        try
+        {
+            using var status = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(state, "status.json")));
+            return status.RootElement.GetProperty("layers").EnumerateArray().SingleOrDefault() is { ValueKind: System.Text.Json.JsonValueKind.Object } layer
+                && layer.GetProperty("state").GetString() == "local";
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        {
+            return false; // not written yet
+        }
+    }
 
     /// <summary>Damages the stored TOC as <paramref name="corruption"/> says; returns its path and its good bytes.</summary>
     private static async Task<(string Path, byte[] Good)> CorruptStoredTocAsync(string state, string corruption, CancellationToken ct)

@@ -33,5 +33,12 @@ public sealed class ServingWarmUpTests
         Assert.DoesNotContain("method=\"Stat\"", scrape, StringComparison.Ordinal);
         Assert.DoesNotContain("method=\"Mounts\"", scrape, StringComparison.Ordinal);
         Assert.DoesNotContain("method=\"List\"", scrape, StringComparison.Ordinal);
+
+        // A client's call of the same kind is counted (the exporter answers from its cache for 300 ms after a scrape).
+        using var client = new SnapshotsClient(daemon.Socket);
+        await Assert.ThrowsAsync<global::Grpc.Core.RpcException>(async () =>
+            await client.Snapshots.StatAsync(new Grpc.Wire.StatSnapshotRequest { Key = "nobody-made-this" }, cancellationToken: ct));
+        await Task.Delay(400, ct);
+        Assert.Contains("method=\"Stat\"", await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", ct), StringComparison.Ordinal);
     }
 }

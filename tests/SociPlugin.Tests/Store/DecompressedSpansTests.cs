@@ -151,6 +151,28 @@ public sealed class DecompressedSpansTests : IDisposable
         reopened.ClosePartials();
     }
 
+    [Fact]
+    public void Store_Reopened_RemovesDecompressedSpansOfAnOlderMapFormat()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        store.RecordPartial(A, "application/vnd.oci.image.layer.v1.tar+gzip", Registry.OciDigest.Compute("z"u8.ToArray()).ToString(), "z"u8.ToArray(), []);
+        store.Partial(A)!.Write(0, new byte[10]);
+        var spans = store.Decompressed(A, 300, 3, Layout)!;
+        spans.TryWrite(0, 0, Bytes(100, seed: 11));
+        store.ClosePartials();
+        var map = File.ReadAllBytes(spans.MapPath);
+        "PSSPANS1"u8.CopyTo(map); // as stop 7 wrote it, with SHA-256 sums
+        File.WriteAllBytes(spans.MapPath, map);
+
+        var reopened = new LayerStore(_state, new StoreOptions());
+
+        Assert.Equal(10, reopened.DiskBytes); // the partial blob's bytes only, counted before any other use of the store
+        Assert.NotNull(reopened.Resumable(A)); // the layer stays, with its partial blob
+        Assert.False(File.Exists(spans.Path));
+        Assert.False(File.Exists(spans.MapPath));
+    }
+
     private static byte[] Bytes(int length, int seed)
     {
         var bytes = new byte[length];

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.TestSupport.Logging;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Store;
 
@@ -69,14 +70,36 @@ public sealed class StoredIndexFilesTests : IDisposable
         }, cancel.Token));
     }
 
+    [Fact]
+    public async Task ReadAsync_LayerLeavesTheStoreDuringTheFetch_ServesTheFetchedCopyAndSaysItWasNotKept()
+    {
+        var logger = new EventIdLogger<StoredIndexFiles>();
+        var (files, path, store) = Stored("torn"u8.ToArray(), logger);
+
+        var read = await files.ReadAsync(Layer, path, GoodDigest, Repository, _ =>
+        {
+            store.Delete(Layer); // its last snapshot removed meanwhile
+            return Task.FromResult(Good);
+        }, CancellationToken.None);
+
+        Assert.Equal(Good, read);
+        Assert.Contains(3031, logger.EventIds);
+    }
+
     /// <summary>A store holding <see cref="Layer"/> with <paramref name="bytes"/> as its kept index file, recorded as <see cref="GoodDigest"/>.</summary>
     private (StoredIndexFiles Files, string Path) Stored(byte[] bytes)
+    {
+        var (files, path, _) = Stored(bytes, NullLogger.Instance);
+        return (files, path);
+    }
+
+    private (StoredIndexFiles Files, string Path, LayerStore Store) Stored(byte[] bytes, Microsoft.Extensions.Logging.ILogger logger)
     {
         var store = new LayerStore(_state, new StoreOptions());
         store.Attach(Layer, "/m1", 100, "img", null);
         store.RecordPartial(Layer, "application/vnd.oci.image.layer.v1.tar+gzip", GoodDigest, bytes, []);
-        var files = new StoredIndexFiles(store, "zTOC", (_, _, _, _, reason) => _reasons.Add(reason), NullLogger.Instance);
-        return (files, store.Resumable(Layer)!.ZtocPath);
+        var files = new StoredIndexFiles(store, "zTOC", (_, _, _, _, reason) => _reasons.Add(reason), logger);
+        return (files, store.Resumable(Layer)!.ZtocPath, store);
     }
 
     private Func<CancellationToken, Task<byte[]>> FetchAsync(byte[] bytes) => _ =>
