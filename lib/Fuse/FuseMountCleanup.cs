@@ -21,8 +21,7 @@ public static class FuseMountCleanup
     public static async Task<IReadOnlyList<string>> CleanupDisconnectedAsync(string directory, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        // The mount table names resolved paths: a directory reached through a symbolic link must be compared resolved.
-        string root = Path.TrimEndingDirectorySeparator(Libc.RealPath(directory) ?? Path.GetFullPath(directory));
+        string root = AsMountTableNamesIt(directory);
         var cleaned = new List<string>();
         // Deepest first, so nested mounts go before their parents.
         IEnumerable<MountInfo> candidates = MountTable.Read()
@@ -52,7 +51,7 @@ public static class FuseMountCleanup
     /// <param name="directory">The directory about to be deleted.</param>
     public static (IReadOnlyList<string> Left, string? Reason) DetachAllUnder(string directory)
     {
-        string root = Path.TrimEndingDirectorySeparator(Libc.RealPath(directory) ?? Path.GetFullPath(directory)); // as the mount table names it
+        string root = AsMountTableNamesIt(directory);
         string? reason = null;
         for (int pass = 0; pass < 8; pass++)
         {
@@ -95,6 +94,10 @@ public static class FuseMountCleanup
             throw new IOException($"Unmounting {mountPoint} failed: {Libc.Describe(errno)}", errno);
         }
     }
+
+    /// <summary>The mount table names resolved paths: a directory reached through a symbolic link must be compared resolved.</summary>
+    private static string AsMountTableNamesIt(string directory) =>
+        Path.TrimEndingDirectorySeparator(Libc.RealPath(directory) ?? Path.GetFullPath(directory));
 
     private static List<string> MountPointsUnder(string root) =>
         MountTable.Read().Select(mount => mount.MountPoint).Where(point => IsAtOrUnder(point, root)).Distinct().ToList();

@@ -163,26 +163,17 @@ internal static class PrepareWarmUp
     /// <summary>Fills the layer of <paramref name="request"/> into <paramref name="store"/> with a fill of its own, as a mounted layer's is filled.</summary>
     private static async Task FillOnceAsync(RegistryClient registry, LayerStore store, FillRequest request, bool userXattr, CancellationToken cancellationToken)
     {
-        var local = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var fill = new BackgroundFill(registry, store, new LayerApplier(), new BackgroundFillOptions { DelayMilliseconds = 0 }, userXattr)
-        {
-            LayerLocal = (_, _) =>
-            {
-                local.TrySetResult();
-                return Task.CompletedTask;
-            },
-        };
+        var fill = new BackgroundFill(registry, store, new LayerApplier(), new BackgroundFillOptions { DelayMilliseconds = 0 }, userXattr);
         await using (fill.ConfigureAwait(false))
         {
             fill.Enqueue(request);
-            // A fill reports only success; its failure shows in the store's state, and a layer local already is not filled.
+            // The store's state says how it ended (a layer local already is not filled again).
             var started = Stopwatch.GetTimestamp();
-            while (!local.Task.IsCompleted && store.StateOf(request.Layer.Digest) != LayerState.Local)
+            while (store.StateOf(request.Layer.Digest) is var state && state != LayerState.Local)
             {
-                if (store.StateOf(request.Layer.Digest) == LayerState.Failed) throw new InvalidDataException("the made-up layer's fill failed");
+                if (state == LayerState.Failed) throw new InvalidDataException("the made-up layer's fill failed");
                 if (Stopwatch.GetElapsedTime(started) > FillTimeout) throw new TimeoutException($"the made-up layer's fill did not end within {FillTimeout.TotalSeconds} s");
-                await Task.WhenAny(local.Task, Task.Delay(10, cancellationToken)).ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
             }
         }
     }

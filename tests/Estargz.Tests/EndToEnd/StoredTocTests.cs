@@ -4,6 +4,7 @@ using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Logging;
 using PluggableSnapshotter.TestSupport.Mounts;
 using PluggableSnapshotter.TestSupport.Rootfs;
+using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Plugins.Estargz.Tests.EndToEnd;
 
@@ -106,19 +107,8 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
         backend.IdMapMountAsync(mountpoint, "view", new IdMap([new IdMapping(0, 0, 65536)], [new IdMapping(0, 0, 65536)]), ct);
 
     /// <summary>Whether the store's <c>status.json</c> (what operators read) says its one layer is local.</summary>
-    private static bool IsLocal(string state)
-    {
-        try
-        {
-            using var status = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(state, "status.json")));
-            return status.RootElement.GetProperty("layers").EnumerateArray().SingleOrDefault() is { ValueKind: System.Text.Json.JsonValueKind.Object } layer
-                && layer.GetProperty("state").GetString() == "local";
-        }
-        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
-        {
-            return false; // not written yet
-        }
-    }
+    private static bool IsLocal(string state) =>
+        StoreStatusFile.Read(Path.Combine(state, "status.json")) is { Count: 1 } layers && layers.Values.Single() == "local";
 
     /// <summary>Damages the stored TOC as <paramref name="corruption"/> says; returns its path and its good bytes.</summary>
     private static async Task<(string Path, byte[] Good)> CorruptStoredTocAsync(string state, string corruption, CancellationToken ct)

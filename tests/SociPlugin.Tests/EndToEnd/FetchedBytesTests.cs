@@ -1,10 +1,10 @@
-using PluggableSnapshotter.TestSupport.Registry;
-using System.Text.Json;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.Soci;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Mounts;
+using PluggableSnapshotter.TestSupport.Registry;
+using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 
@@ -158,11 +158,7 @@ public sealed class FetchedBytesTests(SociImages images) : BackendTestRoot(image
         while (current != wanted && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100, ct);
-            var status = Path.Combine(state, "status.json");
-            if (!File.Exists(status)) continue;
-            using var json = JsonDocument.Parse(await File.ReadAllTextAsync(status, ct));
-            current = json.RootElement.GetProperty("layers").EnumerateArray()
-                .Where(l => l.GetProperty("digest").GetString() == digest).Select(l => l.GetProperty("state").GetString()).FirstOrDefault();
+            current = StoreStatusFile.Read(Path.Combine(state, "status.json"))?.GetValueOrDefault(digest);
         }
         Assert.Equal(wanted, current);
     }

@@ -6,6 +6,7 @@ using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Mounts;
+using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 
@@ -150,15 +151,8 @@ public sealed class SociFileSystemTests(SociImages images) : IAsyncLifetime
         }
     }
 
-    private static string? StoreState(string state, string digest)
-    {
-        var status = System.IO.Path.Combine(state, "status.json");
-        if (!File.Exists(status)) return null;
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(status));
-        return json.RootElement.GetProperty("layers").EnumerateArray()
-            .FirstOrDefault(l => l.GetProperty("digest").GetString() == digest) is { ValueKind: System.Text.Json.JsonValueKind.Object } entry
-            ? entry.GetProperty("state").GetString() : null;
-    }
+    private static string? StoreState(string state, string digest) =>
+        StoreStatusFile.Read(System.IO.Path.Combine(state, "status.json"))?.GetValueOrDefault(digest);
 
     [RootOnlyFact]
     public async Task MountAsync_LayerMissingFromSparseIndex_ReturnsNoZtocAndLeavesMountpointEmpty()

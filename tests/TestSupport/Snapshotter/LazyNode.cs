@@ -67,14 +67,7 @@ public sealed class LazyNode : IAsyncDisposable
     }
 
     /// <summary>The backend plugin's <c>status.json</c> (null until the plugin writes it): state per layer digest.</summary>
-    public IReadOnlyDictionary<string, string>? StoreStatus()
-    {
-        var path = Path.Combine(Daemon.Root, "plugins", Backend, "status.json");
-        if (!File.Exists(path)) return null;
-        using var json = JsonDocument.Parse(File.ReadAllText(path));
-        return json.RootElement.GetProperty("layers").EnumerateArray()
-            .ToDictionary(l => l.GetProperty("digest").GetString()!, l => l.GetProperty("state").GetString()!, StringComparer.Ordinal);
-    }
+    public IReadOnlyDictionary<string, string>? StoreStatus() => StoreStatusFile.Read(Path.Combine(Daemon.Root, "plugins", Backend, "status.json"));
 
     /// <summary>Waits (bounded) until the store holds every one of <paramref name="layers"/> locally.</summary>
     public async Task WaitForLocalAsync(IEnumerable<string> layers, CancellationToken ct)

@@ -1,0 +1,22 @@
+using System.Text.Json;
+
+namespace PluggableSnapshotter.TestSupport.Snapshotter;
+
+/// <summary>A lazy backend's <c>status.json</c> (what operators read): the state of each layer its store knows.</summary>
+public static class StoreStatusFile
+{
+    /// <summary>State per layer digest ("lazy", "queued", "filling", "local", "failed"); null until the file is written (or while it cannot be read).</summary>
+    public static IReadOnlyDictionary<string, string>? Read(string path)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllBytes(path));
+            return json.RootElement.GetProperty("layers").EnumerateArray()
+                .ToDictionary(l => l.GetProperty("digest").GetString()!, l => l.GetProperty("state").GetString()!, StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+}
