@@ -135,12 +135,7 @@ public sealed class DecompressedSpansTests : IDisposable
     [Fact]
     public void Store_Reopened_CountsTheDecompressedSpansOfARecordedLayer()
     {
-        var store = new LayerStore(_state, new StoreOptions());
-        store.Attach(A, "/m1", 100, "img", null);
-        store.RecordPartial(A, "application/vnd.oci.image.layer.v1.tar+gzip", Registry.OciDigest.Compute("z"u8.ToArray()).ToString(), "z"u8.ToArray(), []);
-        store.Partial(A)!.Write(0, new byte[10]);
-        store.Decompressed(A, 300, 3, Layout)!.TryWrite(0, 0, Bytes(100, seed: 10));
-        store.ClosePartials();
+        RecordedLayerWithSpans();
 
         var reopened = new LayerStore(_state, new StoreOptions());
 
@@ -154,13 +149,7 @@ public sealed class DecompressedSpansTests : IDisposable
     [Fact]
     public void Store_Reopened_RemovesDecompressedSpansOfAnOlderMapFormat()
     {
-        var store = new LayerStore(_state, new StoreOptions());
-        store.Attach(A, "/m1", 100, "img", null);
-        store.RecordPartial(A, "application/vnd.oci.image.layer.v1.tar+gzip", Registry.OciDigest.Compute("z"u8.ToArray()).ToString(), "z"u8.ToArray(), []);
-        store.Partial(A)!.Write(0, new byte[10]);
-        var spans = store.Decompressed(A, 300, 3, Layout)!;
-        spans.TryWrite(0, 0, Bytes(100, seed: 11));
-        store.ClosePartials();
+        var spans = RecordedLayerWithSpans();
         var map = File.ReadAllBytes(spans.MapPath);
         "PSSPANS1"u8.CopyTo(map); // as stop 7 wrote it, with SHA-256 sums
         File.WriteAllBytes(spans.MapPath, map);
@@ -171,6 +160,19 @@ public sealed class DecompressedSpansTests : IDisposable
         Assert.NotNull(reopened.Resumable(A)); // the layer stays, with its partial blob
         Assert.False(File.Exists(spans.Path));
         Assert.False(File.Exists(spans.MapPath));
+    }
+
+    /// <summary>A store, then closed, that recorded layer A with 10 bytes of its partial blob and its first 100-byte span decompressed; returns the spans' file.</summary>
+    private DecompressedSpans RecordedLayerWithSpans()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        store.RecordPartial(A, "application/vnd.oci.image.layer.v1.tar+gzip", Registry.OciDigest.Compute("z"u8.ToArray()).ToString(), "z"u8.ToArray(), []);
+        store.Partial(A)!.Write(0, new byte[10]);
+        var spans = store.Decompressed(A, 300, 3, Layout)!;
+        spans.TryWrite(0, 0, Bytes(100, seed: 10));
+        store.ClosePartials();
+        return spans;
     }
 
     private static byte[] Bytes(int length, int seed)
