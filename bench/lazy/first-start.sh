@@ -87,4 +87,5 @@ for ((n = 1; n <= runs; n++)); do
   rig_stop "$RIG_DAEMON_PID"
   rm -f "$rep/psnap/fuse-keeper.sock" # the keeper stops when its socket file goes
   rig_unmount_under "$rep"
+  rm -rf "$rep" # the next rep needs the tmpfs: a filled store holds ~0.7 GB
 done

@@ -33,4 +33,10 @@ internal interface ILayerPreparer
 
     /// <summary>Lets every backend release what it keeps for the image (<see cref="LayerRequest.ImageKey"/>).</summary>
     Task CleanImageAsync(string imageKey, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Tells the backends that care (<see cref="IContainerStartObserver"/>) that a container is about to start on image
+    /// layers: the snapshot <paramref name="key"/>, not a layer, was just prepared or viewed on a parent. Returns at once.
+    /// </summary>
+    void ContainerStarting(string key);
 }

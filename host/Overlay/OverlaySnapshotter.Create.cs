@@ -16,15 +16,23 @@ internal sealed partial class OverlaySnapshotter
     {
         var idMap = IdMapLabels.Parse(labels);
         var record = await CreateSnapshotAsync(SnapshotKind.Active, key, parent, labels, cancellationToken);
+        var target = labels.GetValueOrDefault(SnapshotLabels.TargetRef);
+        if (string.IsNullOrEmpty(target)) NoteContainerStart(key, parent);
         if (idMap is not null)
         {
             record = await MapIdsAsync(record, key, idMap, cancellationToken);
         }
-        if (idMap is not null || !labels.TryGetValue(SnapshotLabels.TargetRef, out var target) || string.IsNullOrEmpty(target))
+        if (idMap is not null || string.IsNullOrEmpty(target))
         {
             return new PrepareResult(OverlayMounts.For(record, _layout, _features));
         }
         return await PrepareImageLayerAsync(record, key, target, labels, @namespace, cancellationToken);
+    }
+
+    /// <summary>A snapshot that is no image layer, on a parent: a container (or a client's mount of an image) starts on the layers below.</summary>
+    private void NoteContainerStart(string key, string parent)
+    {
+        if (!string.IsNullOrEmpty(parent)) _preparer.ContainerStarting(key);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PluggableSnapshotter.Host.Hosting;
 using PluggableSnapshotter.Host.Metrics;
 using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Sdk;
@@ -93,6 +94,23 @@ internal sealed partial class ChainPreparer
 
     public Task CleanImageAsync(string imageKey, CancellationToken cancellationToken) =>
         ForEachBackendAsync(_backends.Values, b => b.FileSystem.CleanImageAsync(imageKey, cancellationToken));
+
+    public void ContainerStarting(string key)
+    {
+        foreach (var backend in _backends.Values)
+        {
+            if (backend.FileSystem is not IContainerStartObserver observer) continue;
+            try
+            {
+                observer.ContainerStarting(key);
+            }
+            catch (Exception e)
+            {
+                // Only a hint for the backend's background work: the Prepare goes on.
+                HostLog.ContainerStartNotSeen(_logger, e, backend.Name, key);
+            }
+        }
+    }
 
     private static async Task ForEachBackendAsync(IEnumerable<ChainBackend> backends, Func<ChainBackend, Task> action)
     {

@@ -24,6 +24,9 @@ internal static partial class LazyLayersLog
     [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Filling layer {LayerDigest} failed: {Reason}; its reads stay on demand")]
     public static partial void FillFailed(ILogger logger, string layerDigest, string reason);
 
+    [LoggerMessage(EventId = 3032, Level = LogLevel.Debug, Message = "Background fill paused for {Milliseconds} ms: a container is starting on snapshot {Key}")]
+    public static partial void FillPaused(ILogger logger, int milliseconds, string key);
+
     [LoggerMessage(EventId = 3012, Level = LogLevel.Debug, Message = "Stopped filling layer {LayerDigest}: {Reason}")]
     public static partial void FillStopped(ILogger logger, string layerDigest, string reason);
 

@@ -24,7 +24,7 @@ namespace PluggableSnapshotter.Plugins.Estargz;
 /// makes the layer local in the <see cref="LayerStore"/>, then a read-only bind of the local copy is stacked on the mount
 /// point, as for soci layers. Serves the <see cref="BackendCapabilities.Lazy"/> role only.
 /// </summary>
-internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
+internal sealed partial class EstargzFileSystem : IFileSystem, IContainerStartObserver, IAsyncDisposable
 {
     private readonly ResolvedImageCache _images;
     private readonly TocPrefetcher _tocs;
@@ -119,6 +119,9 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IAsyncDisposable
         EstargzLog.MountTimes(_logger, descriptor.Digest, times.TotalMilliseconds, times.ToString());
         return Mounted(found.Digest, local: false);
     }
+
+    /// <summary>A container is starting on layers of this host: the background fill makes way for it for a moment.</summary>
+    public void ContainerStarting(string key) => _fill.ContainerStarting(key);
 
     /// <inheritdoc />
     public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken)

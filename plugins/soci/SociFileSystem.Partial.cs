@@ -26,6 +26,7 @@ internal sealed partial class SociFileSystem
         var mounted = await ServeAsync(mountpoint, repository, descriptor, () => ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc, null, null,
             tree => LowerDirectoryAttributes.Resolve(tree, lowers), null, cancellationToken).ConfigureAwait(false);
         SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);
+        PrefetchStartupFiles(mounted);
         if (_store.Attach(partial.Digest, mountpoint, partial.Size, imageKey, indexDigest) is { } localPath)
         {
             await _mounts.PromoteAsync(mounted, localPath).ConfigureAwait(false);

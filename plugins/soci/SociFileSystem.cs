@@ -27,7 +27,7 @@ namespace PluggableSnapshotter.Plugins.Soci;
 /// plain local files. A layer already local mounts from the store without the network. Serves the
 /// <see cref="BackendCapabilities.Lazy"/> role only.
 /// </summary>
-internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
+internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObserver, IAsyncDisposable
 {
     private readonly DiscoveredIndexCache _indexes;
     private readonly ZtocSource _ztocs;
@@ -92,6 +92,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, () => ztoc.Ztoc, ztoc.TakeTree(), null, tree => LowerDirectoryAttributes.Resolve(tree, lowers), times, cancellationToken)
             .ConfigureAwait(false);
         SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
+        PrefetchStartupFiles(mounted);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, image.IndexDigest) is { } localPath)
         {
             await _mounts.PromoteAsync(mounted, localPath).ConfigureAwait(false); // another snapshot's fill finished meanwhile
@@ -106,6 +107,9 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         SociLog.MountTimes(_logger, descriptor.Digest, times.TotalMilliseconds, times.ToString());
         return Mounted(image.IndexDigest, local: false);
     }
+
+    /// <summary>A container is starting on layers of this host: the background fill makes way for it for a moment.</summary>
+    public void ContainerStarting(string key) => _fill.ContainerStarting(key);
 
     /// <inheritdoc />
     public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken)
@@ -187,6 +191,13 @@ internal sealed partial class SociFileSystem : IFileSystem, IAsyncDisposable
         await _mounts.PromoteAsync(mounted, local.FsPath).ConfigureAwait(false);
         SociLog.LayerMountedFromStore(_logger, local.Digest, mountpoint);
         return Mounted(layer.SociIndexDigest ?? local.IndexDigest, local: true);
+    }
+
+    /// <summary>Fetches the spans of the files containerd reads when it creates a container (<see cref="StartupFiles"/>) that the layer holds.</summary>
+    private static void PrefetchStartupFiles(MountedLayer mounted)
+    {
+        if (mounted.Content is not LayerContent content) return;
+        foreach (var (offset, size) in StartupFiles.In(mounted.Root)) content.Prefetch(offset, size);
     }
 
     private static MountResult Mounted(string? indexDigest, bool local) => MountResult.Mounted with

@@ -11,7 +11,7 @@ public sealed class SequentialReadAheadTests
         var readAhead = new SequentialReadAhead(units: 10, count: 3);
         var loaded = new ConcurrentBag<int>();
 
-        readAhead.Read(0, _ => true, Load(loaded)); // the start of the layer counts as sequential: units 1-3 held already
+        readAhead.Read(0, _ => false, Load(loaded)); // the first read starts nothing, even at the layer's start
         readAhead.Read(1, next => next == 3, Load(loaded));
 
         Assert.Equal([2, 4], loaded.Order());

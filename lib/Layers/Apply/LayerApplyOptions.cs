@@ -28,4 +28,11 @@ public sealed record LayerApplyOptions
 
     /// <summary>The layer blob's media type; picks the decompressor (null: sniff the magic bytes).</summary>
     public string? MediaType { get; init; }
+
+    /// <summary>
+    /// Awaited before each chunk (256 KiB) the applier decompresses: a background apply (the lazy backends' fill) holds
+    /// itself back here while something more urgent needs the CPUs. The decompression, and the unpack behind it, stop
+    /// within a few chunks and go on where they were. Null: never held back.
+    /// </summary>
+    public Func<CancellationToken, ValueTask>? HoldBack { get; init; }
 }

@@ -3,11 +3,12 @@ namespace PluggableSnapshotter.LazyLayers.Content;
 /// <summary>
 /// Read-ahead for a layer read front to back (a file copied, a binary loaded): a read of unit n (a soci span, an eStargz
 /// read group) right after one of unit n - 1 starts loading the next <c>count</c> units in the background, so the reader
-/// finds them fetched. Random reads start nothing.
+/// finds them fetched. Random reads start nothing, and neither does the first read: a read of the layer's first unit is as
+/// often a small file near its start (a container's /etc/passwd) as the head of a long one, which reaches unit 1 soon.
 /// </summary>
 public sealed class SequentialReadAhead(int units, int count)
 {
-    private int _last = -1;
+    private int _last = int.MinValue;
 
     /// <summary>
     /// Notes a read of <paramref name="unit"/>; when sequential, calls <paramref name="load"/> for each next unit that

@@ -32,19 +32,25 @@ public sealed class BackgroundFill : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly DownloadLimiter _requests;
     private readonly IDownloadGate? _gate;
+    private readonly ContainerStartPause _pause;
     private readonly Lazy<Task[]> _workers;
     private readonly LazyLayerMetrics? _metrics;
     private int _disposed;
 
-    /// <summary>A fill whose requests first pass <paramref name="readsFirst"/>, which holds them back while on-demand reads fetch.</summary>
+    /// <summary>
+    /// A fill whose requests first pass <paramref name="readsFirst"/>, which holds them back while on-demand reads fetch,
+    /// and which pauses when a container starts (<see cref="ContainerStarting"/>; <paramref name="time"/>: its clock).
+    /// </summary>
     public BackgroundFill(RegistryClient registry, LayerStore store, LayerApplier applier, BackgroundFillOptions options, bool userXattr,
-        IDownloadGate? readsFirst = null, ILogger<BackgroundFill>? logger = null, LazyLayerMetrics? metrics = null)
+        IDownloadGate? readsFirst = null, ILogger<BackgroundFill>? logger = null, LazyLayerMetrics? metrics = null, TimeProvider? time = null)
     {
         _metrics = metrics;
         (_registry, _store, _applier, _options, _userXattr) = (registry, store, applier, options, userXattr);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _requests = new DownloadLimiter(options.MaxConcurrentRequests);
-        _gate = IDownloadGate.Combine(readsFirst, options.MaxBytesPerSecond > 0 ? new BandwidthLimiter(options.MaxBytesPerSecond) : null);
+        _pause = new ContainerStartPause(TimeSpan.FromMilliseconds(options.ContainerStartPauseMilliseconds), time);
+        _gate = IDownloadGate.Combine(IDownloadGate.Combine(readsFirst, _pause),
+            options.MaxBytesPerSecond > 0 ? new BandwidthLimiter(options.MaxBytesPerSecond) : null);
         // Started on first use (constructors do no work), without the caller's execution context: the Prepare that
         // happens to start them must not lend its logging scope to every fill that follows.
         _workers = new Lazy<Task[]>(() =>
@@ -56,6 +62,17 @@ public sealed class BackgroundFill : IAsyncDisposable
 
     /// <summary>Raised (on a fill worker) when a layer is local: its digest and its unpacked folder.</summary>
     public Func<string, string, Task>? LayerLocal { get; set; }
+
+    /// <summary>A container is starting on the daemon's layers: every fill pauses for <c>container_start_pause_ms</c>.</summary>
+    public void ContainerStarting(string key)
+    {
+        if (!_options.Enable || _options.ContainerStartPauseMilliseconds == 0) return;
+        _pause.ContainerStarting();
+        LazyLayersLog.FillPaused(_logger, _options.ContainerStartPauseMilliseconds, key);
+    }
+
+    /// <summary>True while a container start holds the fills back.</summary>
+    public bool Paused => _pause.Holding;
 
     /// <summary>Queues a layer unless it is local, queued or filling already (or fills are off).</summary>
     public void Enqueue(FillRequest request)
@@ -126,7 +143,7 @@ public sealed class BackgroundFill : IAsyncDisposable
             try
             {
                 applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,
-                    new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false }, cancellation.Token).ConfigureAwait(false);
+                    new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync }, cancellation.Token).ConfigureAwait(false);
             }
             catch (Exception) when (!cancellation.IsCancellationRequested)
             {

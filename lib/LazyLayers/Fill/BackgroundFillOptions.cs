@@ -35,6 +35,13 @@ public sealed record BackgroundFillOptions
     [ConfigurationKeyName("chunk_attempts")]
     public int ChunkAttempts { get; init; } = 5;
 
+    /// <summary>
+    /// How long every fill pauses (its range requests and its unpack) when a container starts on the daemon's layers,
+    /// so the start gets the CPUs; 0 for no pause. Each start pauses the fill anew, from the container's Prepare.
+    /// </summary>
+    [ConfigurationKeyName("container_start_pause_ms")]
+    public int ContainerStartPauseMilliseconds { get; init; } = 500;
+
     /// <summary>A cap on the bytes per second all fills take from registries together; 0 for none.</summary>
     [ConfigurationKeyName("max_bytes_per_second")]
     public long MaxBytesPerSecond { get; init; }
@@ -47,6 +54,7 @@ public sealed record BackgroundFillOptions
         if (MaxConcurrentRequests < 1) yield return ("max_concurrent_requests", $"must be at least 1, not {MaxConcurrentRequests}");
         if (ChunkBytes < 64 * 1024) yield return ("chunk_bytes", $"must be at least 65536, not {ChunkBytes}");
         if (ChunkAttempts < 1) yield return ("chunk_attempts", $"must be at least 1, not {ChunkAttempts}");
+        if (ContainerStartPauseMilliseconds < 0) yield return ("container_start_pause_ms", $"must be 0 or more, not {ContainerStartPauseMilliseconds}");
         if (MaxBytesPerSecond < 0) yield return ("max_bytes_per_second", $"must be 0 or more, not {MaxBytesPerSecond}");
     }
 }

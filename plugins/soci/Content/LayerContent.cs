@@ -199,6 +199,21 @@ internal sealed class LayerContent : ILayerContent
             compressed => new DecodedRange<byte[]>(_spans.DecodeSpan(spanId, compressed), Verified: true), CancellationToken.None);
     }
 
+    /// <summary>
+    /// Starts fetching the spans that hold [<paramref name="offset"/>, offset + <paramref name="length"/>) unless held
+    /// already, without waiting (a reader that needs them waits for the same fetch; a failure is left to that reader).
+    /// </summary>
+    public void Prefetch(long offset, long length)
+    {
+        if (_localRoot is not null || length <= 0) return;
+        for (var spanId = _spans.SpanOf(offset); spanId <= _spans.SpanOf(offset + length - 1); spanId++)
+        {
+            if (_spanHeld(spanId)) continue;
+            _ = _loadSpan(spanId).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
     /// <summary>On a read of the span after the last one read, starts fetching the next few (a file read front to back).</summary>
     private void ReadAhead(int spanId)
     {

@@ -115,7 +115,7 @@ public class BackendLoaderTests(BuiltTestPlugins plugins) : IClassFixture<BuiltT
 
         var failure = Assert.Single(error.Failures);
         Assert.StartsWith("plugin 'future'", failure);
-        Assert.Contains("built against PluggableSnapshotter.Sdk 2.0.0.0, but this host provides 1.0.0.0", failure);
+        Assert.Contains($"built against PluggableSnapshotter.Sdk 2.0.0.0, but this host provides {typeof(IFileSystem).Assembly.GetName().Version}", failure);
         Assert.Contains("rebuild the plugin against SDK 1.x", failure);
     }
 
