@@ -64,6 +64,7 @@ for ((n = 1; n <= runs; n++)); do
   rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$config" "$logs/daemon-$n.log"
   rig_start_containerd "$rep/containerd" "$logs/containerd-$n.log" "$rep/psnap.sock"
   ctr_=(ctr --address "$RIG_CTR_ADDRESS" -n bench)
+  [[ -n ${WARM:-} ]] && rig_wait_warm "$logs/daemon-$n.log"
   fuse_ops >"$rep/ops.start"
   t0=$(rig_now)
   ctr-remote --address "$RIG_CTR_ADDRESS" -n bench image rpull --plain-http --snapshotter pluggable "$RIG_REGISTRY/bench/small:soci" >"$logs/ctr-$n.log" 2>&1

@@ -83,7 +83,8 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
         using var scope = LayerLogScope.Begin(_logger, layer.LayerDigest, image.Repository);
         // The image's other layers come next: their zTOCs arrive meanwhile (not those of layers served or kept already).
         _ztocs.Prefetch(image.Repository, image.Index, image.IndexDigest,
-            digest => _mounts.Shared.Find(image.Repository, digest) is not null || _store.Local(digest) is not null || _store.Resumable(digest) is not null);
+            digest => _mounts.Shared.Find(image.Repository, digest) is not null || _store.Local(digest) is not null || _store.Resumable(digest) is not null,
+            first: ztocDescriptor);
         var prefetched = _ztocs.IsReady(image.Repository, ztocDescriptor);
         var ztoc = await _ztocs.TakeAsync(image.Repository, ztocDescriptor, cancellationToken).ConfigureAwait(false);
         times.Lap("zTOC", prefetched ? "prefetched" : "fetched");
