@@ -6,7 +6,7 @@
 # not depend on the machine's load), the first layer's Prepare timing line (event 3009, with the FUSE mount's phases)
 # and the warm-up's line.
 #
-# Usage: bench/lazy/first-start.sh [--runs N] [--work DIR] [--config FILE]   (root; --config: the daemon's plugins.yaml, default the repository's; the images come from bench/lazy/run.sh's cache,
+# Usage: bench/lazy/first-start.sh [--runs N] [--work DIR] [--config FILE] [--pull-when-warm]   (root; --config: the daemon's plugins.yaml, default the repository's; the images come from bench/lazy/run.sh's cache,
 # out/bench-lazy/cache: run `bench/lazy/run.sh --prepare-only --image small --format soci` once, or symlink it)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -14,6 +14,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$repo/bench/lib/rig.sh"
 
 runs=1
+pull_when_warm=0
 plugins_yaml="$repo/plugins.yaml"
 work="$repo/out/bench-lazy"
 while (($#)); do
@@ -21,6 +22,7 @@ while (($#)); do
     --runs) runs=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --config) plugins_yaml=$(realpath "$2"); shift 2 ;;
+    --pull-when-warm) pull_when_warm=1; shift ;;
     *) echo "first-start: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -64,7 +66,7 @@ for ((n = 1; n <= runs; n++)); do
   rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$config" "$logs/daemon-$n.log"
   rig_start_containerd "$rep/containerd" "$logs/containerd-$n.log" "$rep/psnap.sock"
   ctr_=(ctr --address "$RIG_CTR_ADDRESS" -n bench)
-  [[ -n ${WARM:-} ]] && rig_wait_warm "$logs/daemon-$n.log"
+  ((pull_when_warm)) && rig_wait_warm "$logs/daemon-$n.log"
   fuse_ops >"$rep/ops.start"
   t0=$(rig_now)
   ctr-remote --address "$RIG_CTR_ADDRESS" -n bench image rpull --plain-http --snapshotter pluggable "$RIG_REGISTRY/bench/small:soci" >"$logs/ctr-$n.log" 2>&1

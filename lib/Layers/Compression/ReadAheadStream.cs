@@ -7,13 +7,13 @@ namespace PluggableSnapshotter.Layers.Compression;
 /// <summary>
 /// Reads a source stream on a thread-pool task, in 256 KiB chunks, a bounded number of chunks ahead of the reader, so
 /// that the stages of a layer pull (download and digest check, decompression and diff ID hashing, file writes) run at
-/// the same time. Read asynchronously only (<see cref="Read(byte[], int, int)"/> throws). The stream owns its source:
+/// the same time. Read asynchronously only. The stream owns its source:
 /// the producer disposes it when it ends, before the reader sees the end, so what the source settles at its end (a
 /// hash, a digest check) is done by then; disposing this stream early stops the producer, which disposes the source.
 /// An error of the source (of its reads or its disposal) surfaces, unchanged, from the reader's next read once the
 /// chunks before it are consumed.
 /// </summary>
-internal sealed class ReadAheadStream : Stream
+internal sealed class ReadAheadStream : AsyncReadOnlyStream
 {
     private const int ChunkSize = 256 * 1024;
     private readonly Stream _source;
@@ -100,22 +100,6 @@ internal sealed class ReadAheadStream : Stream
         _offset += n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        throw new NotSupportedException("read-ahead streams are read asynchronously (ReadAsync)");
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException("length unknown");
-    public override long Position { get => throw new NotSupportedException("not seekable"); set => throw new NotSupportedException("not seekable"); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("not seekable");
-    public override void SetLength(long value) => throw new NotSupportedException("read-only");
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("read-only");
 
     public override async ValueTask DisposeAsync()
     {
