@@ -43,6 +43,7 @@ public sealed class StartupFilesTests
     public void In_PasswdADirectoryGroupAWhiteout_YieldsNothing()
     {
         var directory = LayerInode.NewDirectory(0x1ED);
+        directory.Size = 4096;
         directory.Children!["inner"] = Regular(offset: 100, size: 10);
         var whiteout = new LayerInode(LayerInodeType.CharacterDevice);
         var root = Tree(("passwd", directory), ("group", whiteout));

@@ -3,7 +3,8 @@ namespace PluggableSnapshotter.TestSupport.Time;
 /// <summary>
 /// A clock that moves only when told: its timestamps (<see cref="GetTimestamp"/>, in ticks) and wall time advance
 /// together, and the timers made from it (<see cref="Task.Delay(TimeSpan, TimeProvider, CancellationToken)"/>) fire as
-/// <see cref="Advance"/> passes their due times, on the caller's thread, so what they resume has run when it returns.
+/// <see cref="Advance"/> passes their due times, on the caller's thread (what awaited them may resume a moment later, on
+/// the thread pool).
 /// </summary>
 public sealed class ManualClock : TimeProvider
 {
