@@ -1,4 +1,5 @@
 using PluggableSnapshotter.LazyLayers.Content;
+using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Content;
 using PluggableSnapshotter.Plugins.Soci.Tree;
@@ -6,6 +7,7 @@ using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.Soci;
 using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Logging;
 using PluggableSnapshotter.TestSupport.Registry;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
@@ -44,6 +46,33 @@ public sealed class StartupFilePrefetchTests(SociImages images) : BackendTestRoo
     }
 
     [RootOnlyFact]
+    public async Task MountAsync_FromAPartialLayerWithNothingFetched_FetchesTheStartupFileSpansBeforeAnyRead()
+    {
+        var ct = SociImages.Timeout;
+        var state = Path.Combine(Root, "state-partial");
+        var (descriptor, ztocDigest, ztocBytes, _) = await BusyboxLayerAsync(ct);
+        // What an earlier run leaves of a layer it mounted and read nothing of: its record and zTOC, no byte of the blob.
+        var earlier = new LayerStore(state, new StoreOptions());
+        earlier.Attach(descriptor.Digest, "/earlier/run/fs", descriptor.Size, "img", null);
+        earlier.RecordPartial(descriptor.Digest, descriptor.MediaType, ztocDigest, ztocBytes, []);
+        Assert.Equal(0, earlier.Partial(descriptor.Digest)!.BytesPresent); // its (empty) partial blob
+        earlier.ClosePartials();
+        var logger = new EventIdLogger<SociFileSystem>();
+        await using var backend = TestBackend.Create(Registry, new SociBackendOptions(), state, logger: logger);
+        var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, BusyboxLayer, Root, ct);
+        var before = Images.Registry.Log.Length;
+
+        Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
+        var prefetched = await ServedOnceSettledAsync(before, layer.LayerDigest!, atLeast: 1, ct);
+
+        Assert.True(logger.EventIds.Contains(3008), $"not mounted from the stored zTOC: events {string.Join(",", logger.EventIds)}; store: {string.Join(",", Directory.EnumerateFileSystemEntries(Path.Combine(state, "store"), "*", SearchOption.AllDirectories))}");
+        Assert.InRange(prefetched, 1, 3 * SociImages.SpanSize);
+        Assert.Equal(Passwd, await File.ReadAllTextAsync(Path.Combine(layer.Mountpoint, "etc/passwd"), ct));
+        await Task.Delay(500, ct);
+        Assert.Equal(prefetched, RegistryTraffic.BlobBytes(Images.Registry.Log[before..], [layer.LayerDigest!]));
+    }
+
+    [RootOnlyFact]
     public async Task MountAsync_LayerWithoutEtc_FetchesNoByteOfIt()
     {
         var ct = SociImages.Timeout;
@@ -62,7 +91,7 @@ public sealed class StartupFilePrefetchTests(SociImages images) : BackendTestRoo
     public async Task Prefetch_PasswdSpans_FetchedOnceWithoutWaitingAndAReadFetchesNothing()
     {
         var ct = SociImages.Timeout;
-        var (layer, ztoc) = await BusyboxLayerAsync(ct);
+        var (layer, _, _, ztoc) = await BusyboxLayerAsync(ct);
         var content = new LayerContent(new OnDemandFetch(Registry, new FetchOptions()), ImageReference.Parse(Images.Converted), layer, ztoc, new SpanCache(4, long.MaxValue), readaheadSpans: 0);
         var passwd = LayerTreePaths.Find(ZtocLayerEntries.BuildTree(ztoc, userXattr: false), ["etc", "passwd"])!;
 
@@ -93,8 +122,8 @@ public sealed class StartupFilePrefetchTests(SociImages images) : BackendTestRoo
         return RegistryTraffic.BlobBytes(Images.Registry.Log[from..], [digest]);
     }
 
-    /// <summary>The converted image's busybox layer and its zTOC, found through the v2 index.</summary>
-    private async Task<(Descriptor Layer, Ztoc Ztoc)> BusyboxLayerAsync(CancellationToken ct)
+    /// <summary>The converted image's busybox layer and its zTOC (digest, bytes, parsed), found through the v2 index.</summary>
+    private async Task<(Descriptor Layer, string ZtocDigest, byte[] ZtocBytes, Ztoc Ztoc)> BusyboxLayerAsync(CancellationToken ct)
     {
         var reference = ImageReference.Parse(Images.Converted);
         var image = (await Registry.ResolveAsync(reference, null, ct)).Manifest;
@@ -102,6 +131,6 @@ public sealed class StartupFilePrefetchTests(SociImages images) : BackendTestRoo
         var layer = image.Layers[BusyboxLayer];
         var ztocDescriptor = soci.ZtocFor(layer.Digest)!;
         var bytes = await Registry.GetBlobAsync(reference, new Descriptor { MediaType = ztocDescriptor.MediaType, Digest = ztocDescriptor.Digest, Size = ztocDescriptor.Size }, 1 << 24, ct);
-        return (layer, ZtocSerializer.Deserialize(bytes));
+        return (layer, ztocDescriptor.Digest, bytes, ZtocSerializer.Deserialize(bytes));
     }
 }
