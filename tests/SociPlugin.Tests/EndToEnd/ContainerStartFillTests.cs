@@ -38,13 +38,7 @@ public sealed class ContainerStartFillTests(SociImages images) : BackendTestRoot
         Assert.True(checkedAt < Pause, $"checked {checkedAt} after the start: too late to tell a pause of {Pause}");
         Assert.Equal(0, fetchedWhilePaused);
         Assert.True(paused.Elapsed >= Pause, $"the layer was local {paused.Elapsed} after the start, within the pause");
-        Assert.Equal(await LayerSizeAsync(layer, ct), RegistryTraffic.BlobBytes(Images.Registry.Log[before..], [layer.LayerDigest!]));
-    }
-
-    private async Task<long> LayerSizeAsync(LayerRequest layer, CancellationToken ct)
-    {
-        var resolved = await Registry.ResolveAsync(ImageReference.Parse(layer.ImageReference!), null, ct);
-        return resolved.Manifest.Layers.Single(l => l.Digest == layer.LayerDigest).Size;
+        Assert.Equal(await LayerRequests.SizeAsync(Registry, layer, ct), RegistryTraffic.BlobBytes(Images.Registry.Log[before..], [layer.LayerDigest!]));
     }
 
     private static async Task WaitForLocalAsync(string state, string digest, CancellationToken ct)

@@ -31,7 +31,7 @@ public sealed class StartupFilePrefetchTests(SociImages images) : BackendTestRoo
         var ct = SociImages.Timeout;
         await using var backend = TestBackend.Create(Registry, new SociBackendOptions(), Path.Combine(Root, "state"));
         var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, BusyboxLayer, Root, ct);
-        var size = await LayerSizeAsync(layer, ct);
+        var size = await LayerRequests.SizeAsync(Registry, layer, ct);
         var before = Images.Registry.Log.Length;
 
         Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
@@ -105,12 +105,6 @@ public sealed class StartupFilePrefetchTests(SociImages images) : BackendTestRoo
         Assert.InRange(fetched, 1, 2 * SociImages.SpanSize);
         Assert.Equal(fetched, content.FetchedBytes);
         Assert.Equal(Passwd, System.Text.Encoding.ASCII.GetString(bytes));
-    }
-
-    private async Task<long> LayerSizeAsync(LayerRequest layer, CancellationToken ct)
-    {
-        var resolved = await Registry.ResolveAsync(ImageReference.Parse(layer.ImageReference!), null, ct);
-        return resolved.Manifest.Layers.Single(l => l.Digest == layer.LayerDigest).Size;
     }
 
     /// <summary>Bytes the registry served for <paramref name="digest"/> since log offset <paramref name="from"/>, once at least <paramref name="atLeast"/> and settled.</summary>
