@@ -50,6 +50,24 @@ public sealed class ConfigCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task ConfigValidate_ContainerStartPauseSet_SaysValid()
+    {
+        var config = Write($"""
+            plugins:
+              - name: soci
+                path: {RepositoryPlugins.Folder("soci")}
+                settings:
+                  background_fill:
+                    container_start_pause_ms: 0
+            """);
+
+        var run = await DaemonProcess.RunAsync("config", "validate", config);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("is valid: 1 plugin", run.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConfigDefault_PrintsTheShippedPluginsYaml()
     {
         var run = await DaemonProcess.RunAsync("config", "default");
@@ -79,6 +97,7 @@ public sealed class ConfigCommandTests : IDisposable
         Assert.True(dump.ExitCode == 0, dump.ToString());
         Assert.Contains("max_lru_cache_entry: 64", dump.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("chunk_attempts: 5", dump.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("container_start_pause_ms: 500", dump.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("concurrent_download_chunk_size: 8mb", dump.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("min_layer_size: 0", dump.StandardOutput, StringComparison.Ordinal);
         var again = Path.Combine(_directory, "dumped.yaml");

@@ -27,6 +27,7 @@ public sealed class PluginSettingsRefusalTests : IDisposable
         { "local", "verify_diff_ids: perhaps", 5, "settings.verify_diff_ids", "'perhaps' is not true or false" },
         { "local", "hosts_dir: /nonexistent/certs.d", 5, "settings.hosts_dir", "directory '/nonexistent/certs.d' does not exist" },
         { "soci", "insecure_hosts: localhost:5000", 5, "settings.insecure_hosts", "must be a list" },
+        { "soci", "background_fill:\n  container_start_pause_ms: -1", 6, "settings.background_fill.container_start_pause_ms", "must be 0 or more, not -1" },
     };
 
     [Theory]

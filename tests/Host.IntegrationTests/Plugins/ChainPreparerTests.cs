@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Sdk;
+using PluggableSnapshotter.TestSupport.Logging;
 
 namespace PluggableSnapshotter.Host.IntegrationTests.Plugins;
 
@@ -159,6 +160,39 @@ public sealed class ChainPreparerTests : IDisposable
             preparer.MapIdsAsync(_mountpoint, new Dictionary<string, string>(), "7", new IdMap([], []), CancellationToken.None));
 
         Assert.Equal(SnapshotErrorKind.FailedPrecondition, error.Kind);
+    }
+
+    [Fact]
+    public void ContainerStarting_BackendsOfEveryChain_EachObserverToldTheKey()
+    {
+        var first = new StartObservingBackend("first");
+        var canary = new StartObservingBackend("canary");
+        var local = new FakeBackend("local", U, "mounted");
+        var preparer = new ChainPreparer(
+            [new Chain("canary", [new ChainBackend("canary", canary)], [new ImagePattern("**/canary:*")]),
+             new Chain("default", [new ChainBackend("first", first), new ChainBackend("local", local)], [])],
+            "default", new SnapshotterOptions(), NullLogger<ChainPreparer>.Instance);
+
+        preparer.ContainerStarting("default/7/container");
+
+        Assert.Equal(["default/7/container"], first.Keys);
+        Assert.Equal(["default/7/container"], canary.Keys);
+        Assert.Empty(local.Calls);
+    }
+
+    [Fact]
+    public void ContainerStarting_ObserverThrows_OthersStillToldAndHostLog73()
+    {
+        var failing = new StartObservingBackend("failing", throws: true);
+        var after = new StartObservingBackend("after");
+        var logger = new EventIdLogger<ChainPreparer>();
+        var preparer = new ChainPreparer([new Chain("default", [new ChainBackend("failing", failing), new ChainBackend("after", after)], [])],
+            "default", new SnapshotterOptions(), logger);
+
+        preparer.ContainerStarting("default/8/container");
+
+        Assert.Equal(["default/8/container"], after.Keys);
+        Assert.Equal([73], logger.EventIds);
     }
 
     private LayerRequest Layer(long? size)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Host.Overlay;
 using PluggableSnapshotter.Host.Plugins;
@@ -30,13 +31,13 @@ internal sealed class CoreFixture : IAsyncDisposable
     public string SnapshotsDirectory => Path.Combine(Root, "snapshots");
 
     public static async Task<CoreFixture> CreateAsync(BackendCapabilities capabilities, SnapshotterOptions? options = null,
-        Func<string, CancellationToken, SnapshotUsage>? measureUsage = null)
+        Func<string, CancellationToken, SnapshotUsage>? measureUsage = null, ILogger<ChainPreparer>? chainLogger = null)
     {
         var tmpfs = await TmpfsDirectory.CreateAsync("core", CancellationToken.None, "256m");
         var backend = new ScriptedFileSystem(Directory.CreateDirectory(tmpfs.Combine("scratch")).FullName, capabilities);
         options ??= new SnapshotterOptions();
         var factory = measureUsage is null ? Factory() : new SnapshotterFactory(NullLoggerFactory.Instance, TimeProvider.System) { MeasureUsage = measureUsage };
-        var snapshotter = await factory.CreateAsync(tmpfs.Combine("root"), Preparer(backend, options), options, CancellationToken.None);
+        var snapshotter = await factory.CreateAsync(tmpfs.Combine("root"), Preparer(backend, options, chainLogger), options, CancellationToken.None);
         return new CoreFixture(tmpfs, backend, snapshotter, options);
     }
 
@@ -69,6 +70,6 @@ internal sealed class CoreFixture : IAsyncDisposable
 
     private static SnapshotterFactory Factory() => new(NullLoggerFactory.Instance, TimeProvider.System);
 
-    private static ChainPreparer Preparer(ScriptedFileSystem backend, SnapshotterOptions options) =>
-        new([new Chain("default", [new ChainBackend("scripted", backend)], [])], "default", options, NullLogger<ChainPreparer>.Instance);
+    private static ChainPreparer Preparer(ScriptedFileSystem backend, SnapshotterOptions options, ILogger<ChainPreparer>? logger = null) =>
+        new([new Chain("default", [new ChainBackend("scripted", backend)], [])], "default", options, logger ?? NullLogger<ChainPreparer>.Instance);
 }

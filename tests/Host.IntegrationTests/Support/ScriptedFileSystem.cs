@@ -7,8 +7,9 @@ namespace PluggableSnapshotter.Host.IntegrationTests.Support;
 /// <summary>
 /// A backend whose answers each test scripts. "Mounted" outcomes do real work: the lazy role bind-mounts a directory
 /// holding <c>lazy.txt</c> onto the mount point; the local and parallel roles write <c>local.txt</c> / <c>parallel.txt</c> into it.
+/// It observes container starts (<see cref="IContainerStartObserver"/>), keeping the keys apart from <see cref="Calls"/>.
 /// </summary>
-internal sealed class ScriptedFileSystem(string scratch, BackendCapabilities capabilities) : IFileSystem
+internal sealed class ScriptedFileSystem(string scratch, BackendCapabilities capabilities) : IFileSystem, IContainerStartObserver
 {
     public BackendCapabilities Capabilities { get; } = capabilities;
 
@@ -22,6 +23,18 @@ internal sealed class ScriptedFileSystem(string scratch, BackendCapabilities cap
     public bool FailAfterWriting { get; set; }
 
     public ConcurrentQueue<string> Calls { get; } = new();
+
+    /// <summary>The keys <see cref="ContainerStarting"/> was told, in order.</summary>
+    public ConcurrentQueue<string> ContainersStarting { get; } = new();
+
+    /// <summary>Makes <see cref="ContainerStarting"/> throw (after noting the key).</summary>
+    public bool ContainerStartingThrows { get; set; }
+
+    public void ContainerStarting(string key)
+    {
+        ContainersStarting.Enqueue(key);
+        if (ContainerStartingThrows) throw new InvalidOperationException("observer failed");
+    }
 
     public Task<MountResult> MountAsync(LayerRequest layer, CancellationToken cancellationToken)
     {

@@ -23,7 +23,7 @@ public sealed class FetchedBytesTests(SociImages images) : BackendTestRoot(image
         var options = new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 300 } };
         await using var backend = TestBackend.Create(Registry, options, state, fill: true);
         var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, 1, Root, ct);
-        var size = await LayerSizeAsync(layer, ct);
+        var size = await LayerRequests.SizeAsync(Registry, layer, ct);
         var before = Images.Registry.Log.Length;
 
         Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
@@ -124,12 +124,6 @@ public sealed class FetchedBytesTests(SociImages images) : BackendTestRoot(image
 
         var expected = index.Ztocs.Sum(z => z.Size);
         Assert.Equal(expected, await ServedAsync(before, [.. index.Ztocs.Select(z => z.Digest)], expected, ct));
-    }
-
-    private async Task<long> LayerSizeAsync(LayerRequest layer, CancellationToken ct)
-    {
-        var resolved = await Registry.ResolveAsync(ImageReference.Parse(layer.ImageReference!), null, ct);
-        return resolved.Manifest.Layers.Single(l => l.Digest == layer.LayerDigest).Size;
     }
 
     private Task<long> ServedAsync(int from, string digest, long expected, CancellationToken ct) => ServedAsync(from, [digest], expected, ct);

@@ -25,4 +25,11 @@ internal static class LayerRequests
             },
         };
     }
+
+    /// <summary>The compressed size of the layer <paramref name="layer"/> names, from its image's manifest.</summary>
+    public static async Task<long> SizeAsync(RegistryClient registry, LayerRequest layer, CancellationToken ct)
+    {
+        var resolved = await registry.ResolveAsync(ImageReference.Parse(layer.ImageReference!), null, ct);
+        return resolved.Manifest.Layers.Single(l => l.Digest == layer.LayerDigest).Size;
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.Plugins.Soci.Content;
@@ -13,13 +14,14 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 /// <summary>The soci backend wired as the plugin wires it, with its state under a test folder (background fill off unless asked for).</summary>
 internal static class TestBackend
 {
-    public static SociFileSystem Create(RegistryClient registry, SociBackendOptions options, string stateDirectory, int spanEntries = 8, bool fill = false)
+    public static SociFileSystem Create(RegistryClient registry, SociBackendOptions options, string stateDirectory, int spanEntries = 8, bool fill = false,
+        ILogger<SociFileSystem>? logger = null)
     {
         if (!fill) options = options with { BackgroundFill = options.BackgroundFill with { Enable = false } };
         var store = new LayerStore(stateDirectory, options.Store);
         var activity = new OnDemandActivity();
         var filler = new BackgroundFill(registry, store, new LayerApplier(), options.BackgroundFill, options.UserXattr, activity);
         return new SociFileSystem(registry, new DiscoveredIndexCache(new SociIndexFinder(registry, new ImageCatalog(registry), options.PullModes)), new ZtocSource(registry, ztoc => ZtocLayerEntries.BuildTree(ztoc, options.UserXattr)),
-            new OnDemandFetch(registry, options.Fetch, activity), new SpanCache(spanEntries, long.MaxValue), store, filler, options);
+            new OnDemandFetch(registry, options.Fetch, activity), new SpanCache(spanEntries, long.MaxValue), store, filler, options, logger);
     }
 }

@@ -17,6 +17,11 @@ public sealed class LayerBuilder
         Add(new PaxTarEntry(TarEntryType.Directory, name) { Mode = mode, Uid = uid, Gid = gid, ModificationTime = mtime ?? Time });
 
     public LayerBuilder File(string name, string content, UnixFileMode mode = (UnixFileMode)0x1A4, int uid = 0, int gid = 0,
+        DateTimeOffset? mtime = null, IDictionary<string, string>? pax = null) =>
+        File(name, Encoding.UTF8.GetBytes(content), mode, uid, gid, mtime, pax);
+
+    /// <summary>A regular file of binary <paramref name="content"/> (random bytes: a layer that does not compress).</summary>
+    public LayerBuilder File(string name, byte[] content, UnixFileMode mode = (UnixFileMode)0x1A4, int uid = 0, int gid = 0,
         DateTimeOffset? mtime = null, IDictionary<string, string>? pax = null)
     {
         var entry = pax is null ? new PaxTarEntry(TarEntryType.RegularFile, name) : new PaxTarEntry(TarEntryType.RegularFile, name, pax);
@@ -24,7 +29,7 @@ public sealed class LayerBuilder
         entry.Uid = uid;
         entry.Gid = gid;
         entry.ModificationTime = mtime ?? Time;
-        entry.DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content));
+        entry.DataStream = new MemoryStream(content);
         return Add(entry);
     }
 
