@@ -11,10 +11,10 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 /// fetched zTOC is handed out once and forgotten: the mount that takes it keeps it. One no mount takes (its layer went
 /// to another backend) is dropped after <see cref="Unclaimed"/>. With <paramref name="buildTree"/>, each zTOC's tree is built
 /// as soon as it arrives, in the background, so a later layer's Prepare only mounts (its lowers' directory attributes are
-/// applied at the mount, when they are mounted). The layer being mounted goes first, and at most one zTOC per CPU is
-/// parsed at a time, so the first Prepare of an image does not share the CPUs with the trees of all its other layers.
+/// applied at the mount, when they are mounted). The zTOC of the layer being mounted comes first, alone: the others'
+/// fetches and trees would share the registry and the CPUs with the one the first Prepare of an image waits for.
 /// </summary>
-internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>? buildTree = null) : IDisposable
+internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>? buildTree = null)
 {
     /// <summary>No zTOC this large is plausible (SOCI's are a few percent of a layer); a bigger one is refused before download.</summary>
     private const int MaxZtocSize = 256 * 1024 * 1024;
@@ -25,14 +25,13 @@ internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>
     private readonly ConcurrentDictionary<string, Lazy<Task<FetchedZtoc>>> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _started = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _prefetched = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _parsing = new(Environment.ProcessorCount);
 
     /// <summary>
     /// Starts fetching every zTOC of <paramref name="index"/> not fetched or pending yet, once per index: every layer's
     /// mount calls this, and a zTOC an earlier layer took already must not be fetched again. Layers for which
     /// <paramref name="served"/> says yes (mounted already, or kept by the store with their zTOC) are skipped: nothing
     /// would take their zTOC, which would wait here, with its tree, until it expires. <paramref name="first"/>, the zTOC of
-    /// the layer being mounted, is started before the others.
+    /// the layer being mounted, is fetched and parsed before the others start.
     /// </summary>
     public void Prefetch(ImageReference repository, SociIndexManifest index, string? indexDigest, Func<string, bool>? served = null, Descriptor? first = null)
     {
@@ -45,12 +44,20 @@ internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>
             if (DateTimeOffset.UtcNow - started > Unclaimed) _prefetched.TryRemove(key, out _);
         }
         if (indexDigest is not null && !_prefetched.TryAdd($"{repository.Registry}/{repository.Repository}@{indexDigest}", DateTimeOffset.UtcNow)) return;
-        if (first is not null) _ = Pending(repository, first).Value;
-        foreach (var ztoc in index.Ztocs)
+        var others = index.Ztocs.Where(z => served is null || z.Annotation(SociAnnotations.ImageLayerDigest) is not { } layer || !served(layer)).ToList();
+        if (first is null)
         {
-            if (served is not null && ztoc.Annotation(SociAnnotations.ImageLayerDigest) is { } layer && served(layer)) continue;
-            _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            StartAll(repository, others);
+            return;
         }
+        // Whether it succeeds or not: a later layer's mount reports its own zTOC's failure.
+        _ = Pending(repository, first).Value.ContinueWith(_ => StartAll(repository, others), CancellationToken.None,
+            TaskContinuationOptions.None, TaskScheduler.Default);
+    }
+
+    private void StartAll(ImageReference repository, IEnumerable<Descriptor> ztocs)
+    {
+        foreach (var ztoc in ztocs) _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
     }
 
     /// <summary>Whether the zTOC <paramref name="descriptor"/> names is here already (prefetched), so taking it waits for nothing.</summary>
@@ -104,15 +111,7 @@ internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>
     {
         var blob = new Descriptor { MediaType = descriptor.MediaType, Digest = descriptor.Digest, Size = descriptor.Size };
         var bytes = await registry.GetBlobAsync(repository, blob, MaxZtocSize, CancellationToken.None).ConfigureAwait(false);
-        await _parsing.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            return await Task.Run(() => WithTree(Parse(descriptor.Digest, bytes))).ConfigureAwait(false);
-        }
-        finally
-        {
-            _parsing.Release();
-        }
+        return await Task.Run(() => WithTree(Parse(descriptor.Digest, bytes))).ConfigureAwait(false);
     }
 
     private FetchedZtoc WithTree(FetchedZtoc fetched)
@@ -127,9 +126,6 @@ internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>
             return fetched; // the mount builds it again and reports why it cannot
         }
     }
-
-    /// <summary>The plugin is stopping: a fetch still running fails at its parse (nobody waits for it).</summary>
-    public void Dispose() => _parsing.Dispose();
 
     private static string Key(ImageReference repository, Descriptor descriptor) => $"{repository.Registry}/{repository.Repository}@{descriptor.Digest}";
 }
