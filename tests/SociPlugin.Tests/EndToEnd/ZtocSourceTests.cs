@@ -59,6 +59,26 @@ public sealed class ZtocSourceTests(SociImages images) : IDisposable
         Assert.Equal(0, Requests(images.Registry.Log[before..], ztocs.Select(z => z.Digest)));
     }
 
+    [RootOnlyFact]
+    public async Task Prefetch_WithTheMountingLayersZtoc_FetchesItBeforeAnyOther()
+    {
+        var image = await DiscoverAsync();
+        var ztocs = image.Index!.Ztocs.ToList();
+        Assert.True(ztocs.Count >= 2);
+        var mounting = ztocs[^1]; // the index's last: a prefetch in index order would ask for it last
+        var source = new ZtocSource(_registry);
+        var before = images.Registry.Log.Length;
+
+        source.Prefetch(image.Repository, image.Index, image.IndexDigest, first: mounting);
+        await WaitUntilAsync(() => ztocs.All(z => source.IsReady(image.Repository, z)));
+
+        var log = images.Registry.Log[before..];
+        var firstRequest = log.IndexOf(mounting.Digest, StringComparison.Ordinal);
+        Assert.True(firstRequest >= 0);
+        Assert.All(ztocs.Take(ztocs.Count - 1), other => Assert.True(log.IndexOf(other.Digest, StringComparison.Ordinal) > firstRequest,
+            $"zTOC {other.Digest} was asked for before the mounting layer's"));
+    }
+
     private async Task<DiscoveredIndex> DiscoverAsync()
     {
         var finder = new SociIndexFinder(_registry, new ImageCatalog(_registry), new SociPullModes());
