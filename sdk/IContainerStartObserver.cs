@@ -9,8 +9,9 @@ public interface IContainerStartObserver
 {
     /// <summary>
     /// Called on every backend that implements it when a snapshot that is not an image layer (no
-    /// <see cref="SnapshotLabels.TargetRef"/> label) is prepared or viewed on a parent: containerd creating a container,
-    /// or a client mounting an image. Must return at once; the host waits for nothing it starts.
+    /// <see cref="SnapshotLabels.TargetRef"/> label, and not one of containerd's layer unpacks, <c>extract-*</c>) is
+    /// prepared or viewed on a parent: containerd creating a container, or a client mounting an image. Must return at
+    /// once; the host waits for nothing it starts.
     /// </summary>
     /// <param name="key">The snapshot's key as containerd sent it.</param>
     void ContainerStarting(string key);

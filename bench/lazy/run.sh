@@ -7,8 +7,8 @@
 #   small    ~215 MB, 6 layers, 20k files of 1-20 KB     large    ~1 GB, 3 layers, mostly incompressible
 # each converted with psoci (default --min-layer-size and span size: every layer gets a zTOC).
 # Per image and rep: pull -> first output of a container (echo hi), pull -> every file read (find | cat), re-read in a
-# new container, background fill done (soci's status.json, "n/a" without it), bytes fetched from the registry, daemon
-# RSS after reading. Then issue 15's memory row: daemon RSS idle, after reading two 1 GB lazy images, and after
+# new container, background fill done (soci's status.json, "n/a" without it), a re-read in a third container once the
+# image is local, bytes fetched from the registry, daemon RSS after reading. Then issue 15's memory row: daemon RSS idle, after reading two 1 GB lazy images, and after
 # `ctr image rm` of both, next to the configured span cache bound; with small, issue 10's: 10 lazily mounted images.
 #
 # With --format both (the default) each image is also converted to eStargz (ctr-remote image convert --estargz --oci)

@@ -117,12 +117,12 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 68, Level = LogLevel.Warning, Message = "no backend resumed the kept FUSE mount {Mountpoint} ({Identity}); unmounting it")]
     public static partial void KeptMountUnresumed(ILogger logger, string mountpoint, string identity);
 
-    [LoggerMessage(EventId = 73, Level = LogLevel.Warning, Message = "backend {Backend} failed to take note of a container starting on snapshot {Key}")]
-    public static partial void ContainerStartNotSeen(ILogger logger, Exception exception, string backend, string key);
-
     [LoggerMessage(EventId = 71, Level = LogLevel.Information, Message = "removed {Staging}, left by a layer apply a previous run did not finish")]
     public static partial void UnfinishedApplyRemoved(ILogger logger, string staging);
 
     [LoggerMessage(EventId = 72, Level = LogLevel.Warning, Message = "failed to remove {Staging}, left by an unfinished layer apply")]
     public static partial void UnfinishedApplyNotRemoved(ILogger logger, Exception exception, string staging);
+
+    [LoggerMessage(EventId = 73, Level = LogLevel.Warning, Message = "backend {Backend} failed to take note of a container starting on snapshot {Key}")]
+    public static partial void ContainerStartNotSeen(ILogger logger, Exception exception, string backend, string key);
 }

@@ -32,7 +32,7 @@ internal sealed partial class OverlaySnapshotter
     /// <summary>A snapshot that is no image layer, on a parent: a container (or a client's mount of an image) starts on the layers below.</summary>
     private void NoteContainerStart(string key, string parent)
     {
-        if (!string.IsNullOrEmpty(parent)) _preparer.ContainerStarting(key);
+        if (!string.IsNullOrEmpty(parent) && !SnapshotKeys.IsLayerUnpack(key)) _preparer.ContainerStarting(key);
     }
 
     /// <summary>

@@ -21,4 +21,14 @@ internal static class SnapshotKeys
         }
         return key.AsSpan(first + 1, second - first - 1).ContainsAnyExceptInRange('0', '9') ? null : key[..first];
     }
+
+    /// <summary>
+    /// Whether the key is one of containerd's layer unpacks (<c>extract-&lt;random&gt; &lt;chain id&gt;</c>, after the
+    /// namespace prefix): a client-side unpack (<c>ctr image pull</c>) prepares them without the target label.
+    /// </summary>
+    public static bool IsLayerUnpack(string key)
+    {
+        var name = key[(key.LastIndexOf('/') + 1)..];
+        return name.StartsWith("extract-", StringComparison.Ordinal);
+    }
 }

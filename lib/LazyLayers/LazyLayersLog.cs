@@ -18,14 +18,14 @@ internal static partial class LazyLayersLog
         Message = "Keeping the index file fetched for layer {LayerDigest} in the store failed ({Reason}); the mount uses it, the next mount from the store fetches it again")]
     public static partial void IndexFileNotReplaced(ILogger logger, string layerDigest, string reason);
 
+    [LoggerMessage(EventId = 3032, Level = LogLevel.Debug, Message = "Background fill paused for {Milliseconds} ms: a container is starting on snapshot {Key}")]
+    public static partial void FillPaused(ILogger logger, int milliseconds, string key);
+
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Filled layer {LayerDigest} ({Bytes} bytes, {Entries} entries) in {Milliseconds} ms")]
     public static partial void LayerFilled(ILogger logger, string layerDigest, long bytes, int entries, long milliseconds);
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Filling layer {LayerDigest} failed: {Reason}; its reads stay on demand")]
     public static partial void FillFailed(ILogger logger, string layerDigest, string reason);
-
-    [LoggerMessage(EventId = 3032, Level = LogLevel.Debug, Message = "Background fill paused for {Milliseconds} ms: a container is starting on snapshot {Key}")]
-    public static partial void FillPaused(ILogger logger, int milliseconds, string key);
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Debug, Message = "Stopped filling layer {LayerDigest}: {Reason}")]
     public static partial void FillStopped(ILogger logger, string layerDigest, string reason);

@@ -26,13 +26,13 @@ internal sealed partial class SociFileSystem
         var mounted = await ServeAsync(mountpoint, repository, descriptor, () => ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc, null, null,
             tree => LowerDirectoryAttributes.Resolve(tree, lowers), null, cancellationToken).ConfigureAwait(false);
         SociLog.LayerMountedFromPartial(_logger, partial.Digest, mountpoint);
-        PrefetchStartupFiles(mounted);
         if (_store.Attach(partial.Digest, mountpoint, partial.Size, imageKey, indexDigest) is { } localPath)
         {
             await _mounts.PromoteAsync(mounted, localPath).ConfigureAwait(false);
         }
         else
         {
+            PrefetchStartupFiles(mounted);
             // The shared layer knows the archive's size; a zTOC is parsed again only if it went meanwhile.
             var uncompressedSize = _mounts.Shared.Find(repository, partial.Digest)?.Format as long? ?? ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc.UncompressedArchiveSize;
             _fill.Enqueue(new FillRequest(repository, descriptor, new LayerIndexFile(partial.ZtocDigest, bytes, uncompressedSize), mounted.Root,

@@ -93,13 +93,13 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
         var mounted = await ServeAsync(mountpoint, image.Repository, descriptor, () => ztoc.Ztoc, ztoc.TakeTree(), null, tree => LowerDirectoryAttributes.Resolve(tree, lowers), times, cancellationToken)
             .ConfigureAwait(false);
         SociLog.LayerMounted(_logger, descriptor.Digest, mountpoint, ztoc.Ztoc.Files.Count, ztocDescriptor.Digest, image.IndexDigest);
-        PrefetchStartupFiles(mounted);
         if (_store.Attach(descriptor.Digest, mountpoint, descriptor.Size, imageKey, image.IndexDigest) is { } localPath)
         {
             await _mounts.PromoteAsync(mounted, localPath).ConfigureAwait(false); // another snapshot's fill finished meanwhile
         }
         else
         {
+            PrefetchStartupFiles(mounted);
             _store.RecordPartial(descriptor.Digest, descriptor.MediaType, ztoc.Digest, ztoc.Bytes, LowerDigests(image.Index, descriptor.Digest));
             _fill.Enqueue(new FillRequest(image.Repository, descriptor, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, ztoc.Ztoc.UncompressedArchiveSize), mounted.Root,
                 DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));

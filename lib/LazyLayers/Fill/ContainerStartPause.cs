@@ -44,7 +44,9 @@ public sealed class ContainerStartPause(TimeSpan length, TimeProvider? time = nu
         {
             var left = Interlocked.Read(ref _until) - _time.GetTimestamp();
             if (left <= 0) return;
-            await Task.Delay(TimeSpan.FromSeconds((double)left / _time.TimestampFrequency), _time, cancellationToken).ConfigureAwait(false);
+            // Whole milliseconds, rounded up: a timer rounds down, and a wait under 1 ms would spin until the end.
+            var milliseconds = Math.Ceiling(left * 1000.0 / _time.TimestampFrequency);
+            await Task.Delay(TimeSpan.FromMilliseconds(milliseconds), _time, cancellationToken).ConfigureAwait(false);
         }
     }
 }

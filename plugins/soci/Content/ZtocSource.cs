@@ -44,20 +44,26 @@ internal sealed class ZtocSource(RegistryClient registry, Func<Ztoc, LayerInode>
             if (DateTimeOffset.UtcNow - started > Unclaimed) _prefetched.TryRemove(key, out _);
         }
         if (indexDigest is not null && !_prefetched.TryAdd($"{repository.Registry}/{repository.Repository}@{indexDigest}", DateTimeOffset.UtcNow)) return;
-        var others = index.Ztocs.Where(z => served is null || z.Annotation(SociAnnotations.ImageLayerDigest) is not { } layer || !served(layer)).ToList();
+        // Not the first one again: its mount may have taken it (and so forgotten it) by the time the others start.
+        var others = index.Ztocs.Where(z => z.Digest != first?.Digest).ToList();
         if (first is null)
         {
-            StartAll(repository, others);
+            StartAll(repository, others, served);
             return;
         }
         // Whether it succeeds or not: a later layer's mount reports its own zTOC's failure.
-        _ = Pending(repository, first).Value.ContinueWith(_ => StartAll(repository, others), CancellationToken.None,
+        _ = Pending(repository, first).Value.ContinueWith(_ => StartAll(repository, others, served), CancellationToken.None,
             TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
-    private void StartAll(ImageReference repository, IEnumerable<Descriptor> ztocs)
+    /// <summary>Starts the zTOCs of layers not served yet (asked now: one may have mounted while the first zTOC loaded).</summary>
+    private void StartAll(ImageReference repository, IEnumerable<Descriptor> ztocs, Func<string, bool>? served)
     {
-        foreach (var ztoc in ztocs) _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        foreach (var ztoc in ztocs)
+        {
+            if (served is not null && ztoc.Annotation(SociAnnotations.ImageLayerDigest) is { } layer && served(layer)) continue;
+            _ = Pending(repository, ztoc).Value.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+        }
     }
 
     /// <summary>Whether the zTOC <paramref name="descriptor"/> names is here already (prefetched), so taking it waits for nothing.</summary>

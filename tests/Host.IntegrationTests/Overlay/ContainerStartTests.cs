@@ -57,6 +57,18 @@ public sealed class ContainerStartTests
     }
 
     [RootOnlyFact]
+    public async Task Prepare_LayerUnpackWithoutTargetLabel_TellsNoObserver()
+    {
+        // A client-side unpack (containerd 1.6's image.Unpack) prepares extract-* keys on a parent with no label at all.
+        await using var core = await CoreFixture.CreateAsync(All);
+        await PullAsync(core);
+
+        await core.Snapshotter.PrepareAsync("default/3/extract-3-x9Kq sha256:ccc", "sha256:bbb", NoLabels, null, CancellationToken.None);
+
+        Assert.Empty(core.Backend.ContainersStarting);
+    }
+
+    [RootOnlyFact]
     public async Task Prepare_ContainerOnImageLayers_TellsTheObserverItsKey()
     {
         await using var core = await CoreFixture.CreateAsync(All);

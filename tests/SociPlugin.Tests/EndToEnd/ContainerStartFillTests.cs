@@ -15,7 +15,7 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 public sealed class ContainerStartFillTests(SociImages images) : BackendTestRoot(images, "start-fill")
 {
     private const int DataLayer = 1; // no /etc: nothing is fetched at its mount but by the fill
-    private static readonly TimeSpan Pause = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan Pause = TimeSpan.FromSeconds(6); // room for the mount and the check on a loaded machine
 
     [RootOnlyFact]
     public async Task ContainerStarting_ThenALayerMounts_TheFillFetchesNothingUntilThePauseIsOver()

@@ -79,6 +79,24 @@ public sealed class ZtocSourceTests(SociImages images) : IDisposable
             $"zTOC {other.Digest} was asked for before the mounting layer's"));
     }
 
+    [RootOnlyFact]
+    public async Task Prefetch_MountingLayerTakesItsZtocAtOnce_NoZtocIsFetchedTwice()
+    {
+        var image = await DiscoverAsync();
+        var ztocs = image.Index!.Ztocs.ToList();
+        var source = new ZtocSource(_registry);
+        var before = images.Registry.Log.Length;
+
+        // The mount takes its zTOC (and forgets it) as soon as it is there, before the others start.
+        source.Prefetch(image.Repository, image.Index, image.IndexDigest, first: ztocs[0]);
+        await source.TakeAsync(image.Repository, ztocs[0], SociImages.Timeout);
+        await WaitUntilAsync(() => ztocs.Skip(1).All(z => source.IsReady(image.Repository, z)));
+        await Task.Delay(200); // a second fetch of the first would start with the others
+
+        var log = images.Registry.Log[before..];
+        Assert.All(ztocs, z => Assert.Equal(1, RegistryTraffic.BlobRequests(log, z.Digest)));
+    }
+
     private async Task<DiscoveredIndex> DiscoverAsync()
     {
         var finder = new SociIndexFinder(_registry, new ImageCatalog(_registry), new SociPullModes());
