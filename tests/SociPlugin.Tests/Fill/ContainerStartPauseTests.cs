@@ -125,10 +125,14 @@ public sealed class ContainerStartPauseTests
 
     private static bool CompletedAtOnce(ValueTask wait) => wait.IsCompletedSuccessfully;
 
-    /// <summary>True when <paramref name="wait"/> has not completed a moment after the clock moved: what the timers woke resumes on the thread pool.</summary>
-    private static async Task<bool> StillWaitingAsync(Task wait)
+    /// <summary>
+    /// True when <paramref name="wait"/> has not completed a moment after the clock moved (what the timers woke resumes on
+    /// the thread pool) and has set its next timer, so that the test's next move of the clock is one it sees.
+    /// </summary>
+    private async Task<bool> StillWaitingAsync(Task wait)
     {
         await Task.WhenAny(wait, Task.Delay(200));
+        for (var waited = 0; !wait.IsCompleted && _clock.PendingTimers == 0 && waited < 100; waited++) await Task.Delay(100);
         return !wait.IsCompleted;
     }
 }
