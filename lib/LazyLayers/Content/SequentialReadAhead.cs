@@ -20,10 +20,22 @@ public sealed class SequentialReadAhead(int units, int count)
         ArgumentNullException.ThrowIfNull(load);
         var previous = Interlocked.Exchange(ref _last, unit);
         if (previous != unit - 1 || count <= 0) return;
-        for (var next = unit + 1; next <= Math.Min((long)unit + count, units - 1); next++)
+        StartLoading(unit + 1, (int)Math.Min((long)unit + count, units - 1), held, load);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="load"/> for each unit in [<paramref name="first"/>, <paramref name="last"/>] that
+    /// <paramref name="held"/> says is not held yet, without waiting: a reader that needs a unit waits for the same load,
+    /// and its failure is left to that reader.
+    /// </summary>
+    public static void StartLoading(int first, int last, Func<int, bool> held, Func<int, Task> load)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        ArgumentNullException.ThrowIfNull(load);
+        for (var unit = first; unit <= last; unit++)
         {
-            if (held(next)) continue;
-            _ = load(next).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            if (held(unit)) continue;
+            _ = load(unit).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }

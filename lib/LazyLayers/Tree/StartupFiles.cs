@@ -16,12 +16,7 @@ public static class StartupFiles
         ArgumentNullException.ThrowIfNull(root);
         foreach (var path in Paths)
         {
-            var node = root;
-            foreach (var name in path)
-            {
-                if (node?.Children is null || !node.Children.TryGetValue(name, out node)) node = null;
-            }
-            if (node is { Type: LayerInodeType.Regular, Size: > 0 }) yield return (node.DataOffset, node.Size);
+            if (LayerTreePaths.Find(root, path) is { Type: LayerInodeType.Regular, Size: > 0 } file) yield return (file.DataOffset, file.Size);
         }
     }
 }

@@ -206,12 +206,7 @@ internal sealed class LayerContent : ILayerContent
     public void Prefetch(long offset, long length)
     {
         if (_localRoot is not null || length <= 0) return;
-        for (var spanId = _spans.SpanOf(offset); spanId <= _spans.SpanOf(offset + length - 1); spanId++)
-        {
-            if (_spanHeld(spanId)) continue;
-            _ = _loadSpan(spanId).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
+        SequentialReadAhead.StartLoading(_spans.SpanOf(offset), _spans.SpanOf(offset + length - 1), _spanHeld, _loadSpan);
     }
 
     /// <summary>On a read of the span after the last one read, starts fetching the next few (a file read front to back).</summary>

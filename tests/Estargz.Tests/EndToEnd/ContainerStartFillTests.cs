@@ -38,45 +38,20 @@ public sealed class ContainerStartFillTests(EstargzImages images) : IAsyncLifeti
         var state = Path.Combine(_root, "state");
         var options = new EstargzBackendOptions { BackgroundFill = new() { DelayMilliseconds = 0, ContainerStartPauseMilliseconds = (int)Pause.TotalMilliseconds } };
         await using var backend = EstargzTestBackend.Create(_registry, options, state);
-        var layer = await RequestAsync(ct);
+        var layer = await EstargzLayerRequests.LayerOneAsync(_registry, images.Estargz, images.Estargz, _root, ct);
 
         backend.ContainerStarting("default/1/container");
         var paused = Stopwatch.StartNew();
         Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
         await Task.Delay(1000, ct); // unpaused, the fill (no delay) would have made the small layer local by now
-        var localWhilePaused = IsLocal(state);
+        var localWhilePaused = StoreStatusFile.OnlyLayerIsLocal(state);
         var checkedAt = paused.Elapsed;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!IsLocal(state) && DateTime.UtcNow < deadline) await Task.Delay(100, ct);
+        while (!StoreStatusFile.OnlyLayerIsLocal(state) && DateTime.UtcNow < deadline) await Task.Delay(100, ct);
 
         Assert.True(checkedAt < Pause, $"checked {checkedAt} after the start: too late to tell a pause of {Pause}");
         Assert.False(localWhilePaused, "the layer was filled during the pause");
-        Assert.True(IsLocal(state), "the layer did not become local after the pause");
+        Assert.True(StoreStatusFile.OnlyLayerIsLocal(state), "the layer did not become local after the pause");
         Assert.True(paused.Elapsed >= Pause, $"the layer was local {paused.Elapsed} after the start, within the pause");
-    }
-
-    /// <summary>Whether the store's <c>status.json</c> says its one layer is local.</summary>
-    private static bool IsLocal(string state) =>
-        StoreStatusFile.Read(Path.Combine(state, "status.json")) is { Count: 1 } layers && layers.Values.Single() == "local";
-
-    /// <summary>A Prepare of layer 1 (/data) of the eStargz image, as ctr-remote rpull labels it.</summary>
-    private async Task<LayerRequest> RequestAsync(CancellationToken ct)
-    {
-        var resolved = await _registry.ResolveAsync(ImageReference.Parse(images.Estargz), null, ct);
-        var id = Guid.NewGuid().ToString("N")[..8];
-        var layer = resolved.Manifest.Layers[1];
-        return new LayerRequest
-        {
-            Mountpoint = Directory.CreateDirectory(Path.Combine(_root, "snapshots", id, "fs")).FullName,
-            Key = $"test/{id}/extract",
-            Namespace = "test",
-            Labels = new Dictionary<string, string>
-            {
-                [SnapshotLabels.StargzReference] = images.Estargz,
-                [SnapshotLabels.StargzDigest] = layer.Digest,
-                [SnapshotLabels.StargzLayers] = string.Join(',', resolved.Manifest.Layers.Select(l => l.Digest)),
-                [EstargzLabels.TocDigest] = layer.Annotations![EstargzLabels.TocDigest],
-            },
-        };
     }
 }

@@ -48,7 +48,7 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
 
         var logger = new EventIdLogger<EstargzFileSystem>();
         await using var backend = EstargzTestBackend.Create(_registry, new EstargzBackendOptions(), state, logger); // as after a restart
-        var again = await RequestAsync(images.Estargz, ct);
+        var again = await EstargzLayerRequests.LayerOneAsync(_registry, images.Estargz, images.Estargz, _root, ct);
         var result = await backend.MountAsync(again, ct);
 
         Assert.True(result.IsMounted);
@@ -74,7 +74,7 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
         var kept = Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
 
         await using var backend = EstargzTestBackend.Create(_registry, new EstargzBackendOptions(), state);
-        var offline = await RequestAsync(NoRegistry, ct);
+        var offline = await EstargzLayerRequests.LayerOneAsync(_registry, images.Estargz, NoRegistry, _root, ct);
         var error = await Assert.ThrowsAsync<IOException>(() => backend.MountAsync(offline, ct));
 
         Assert.Contains("stored TOC", error.Message, StringComparison.Ordinal);
@@ -91,12 +91,12 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
     /// </summary>
     private async Task<string> MountFillAndStopAsync(string state, CancellationToken ct)
     {
-        var layer = await RequestAsync(images.Estargz, ct);
+        var layer = await EstargzLayerRequests.LayerOneAsync(_registry, images.Estargz, images.Estargz, _root, ct);
         await using var backend = EstargzTestBackend.Create(_registry, new EstargzBackendOptions { BackgroundFill = new() { DelayMilliseconds = 0 } }, state);
         Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!IsLocal(state) && DateTime.UtcNow < deadline) await Task.Delay(100, ct);
-        Assert.True(IsLocal(state), "the layer did not become local");
+        while (!StoreStatusFile.OnlyLayerIsLocal(state) && DateTime.UtcNow < deadline) await Task.Delay(100, ct);
+        Assert.True(StoreStatusFile.OnlyLayerIsLocal(state), "the layer did not become local");
         var served = Snapshot(await ViewAsync(backend, layer.Mountpoint, ct));
         Assert.Contains("/data/nested/deeper/file", served, StringComparison.Ordinal);
         return served;
@@ -105,10 +105,6 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
     /// <summary>An id-mapped view (identity) of the layer served at <paramref name="mountpoint"/>: its tree over FUSE, whatever is bound on the mount point.</summary>
     private static Task<string> ViewAsync(EstargzFileSystem backend, string mountpoint, CancellationToken ct) =>
         backend.IdMapMountAsync(mountpoint, "view", new IdMap([new IdMapping(0, 0, 65536)], [new IdMapping(0, 0, 65536)]), ct);
-
-    /// <summary>Whether the store's <c>status.json</c> (what operators read) says its one layer is local.</summary>
-    private static bool IsLocal(string state) =>
-        StoreStatusFile.Read(Path.Combine(state, "status.json")) is { Count: 1 } layers && layers.Values.Single() == "local";
 
     /// <summary>Damages the stored TOC as <paramref name="corruption"/> says; returns its path and its good bytes.</summary>
     private static async Task<(string Path, byte[] Good)> CorruptStoredTocAsync(string state, string corruption, CancellationToken ct)
@@ -127,27 +123,6 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
 
     /// <summary>Every entry under <paramref name="root"/> (type, mode, owner, size, content digest, link target, xattrs) as text.</summary>
     private static string Snapshot(string root) => RootfsListing.Format(RootfsListing.Capture(root));
-
-    /// <summary>A Prepare of layer 1 of the eStargz image, as ctr-remote rpull labels it, with the image named <paramref name="reference"/>.</summary>
-    private async Task<LayerRequest> RequestAsync(string reference, CancellationToken ct)
-    {
-        var resolved = await _registry.ResolveAsync(ImageReference.Parse(images.Estargz), null, ct);
-        var id = Guid.NewGuid().ToString("N")[..8];
-        var layer = resolved.Manifest.Layers[1];
-        return new LayerRequest
-        {
-            Mountpoint = Directory.CreateDirectory(Path.Combine(_root, "snapshots", id, "fs")).FullName,
-            Key = $"test/{id}/extract",
-            Namespace = "test",
-            Labels = new Dictionary<string, string>
-            {
-                [SnapshotLabels.StargzReference] = reference,
-                [SnapshotLabels.StargzDigest] = layer.Digest,
-                [SnapshotLabels.StargzLayers] = string.Join(',', resolved.Manifest.Layers.Select(l => l.Digest)),
-                [EstargzLabels.TocDigest] = layer.Annotations![EstargzLabels.TocDigest],
-            },
-        };
-    }
 
     /// <summary>The store's folder of the layer (one: each state mounts a single layer).</summary>
     private static string LayerFolder(string state) => Directory.GetDirectories(Path.Combine(state, "store")).Single();

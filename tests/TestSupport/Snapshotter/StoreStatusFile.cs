@@ -19,4 +19,8 @@ public static class StoreStatusFile
             return null;
         }
     }
+
+    /// <summary>Whether the backend's state folder <paramref name="state"/> has a <c>status.json</c> with one layer, local.</summary>
+    public static bool OnlyLayerIsLocal(string state) =>
+        Read(Path.Combine(state, "status.json")) is { Count: 1 } layers && layers.Values.Single() == "local";
 }
