@@ -8,7 +8,8 @@
 # each converted with psoci (default --min-layer-size and span size: every layer gets a zTOC).
 # Per image and rep: pull -> first output of a container (echo hi), pull -> every file read (find | cat), re-read in a
 # new container, background fill done (soci's status.json, "n/a" without it), a re-read in a third container once the
-# image is local, bytes fetched from the registry, daemon RSS after reading. Then issue 15's memory row: daemon RSS idle, after reading two 1 GB lazy images, and after
+# image is local, bytes fetched from the registry, daemon RSS after reading, the daemon's CPU during each re-read. Then
+# issue 15's memory row: daemon RSS idle, after reading two 1 GB lazy images, and after
 # `ctr image rm` of both, next to the configured span cache bound; with small, issue 10's: 10 lazily mounted images.
 #
 # With --format both (the default) each image is also converted to eStargz (ctr-remote image convert --estargz --oci)
@@ -188,6 +189,15 @@ counters() {
     END { for (k in c) printf "%s %s %s.%s %.0f\n", n, m, l, k, c[k] }' >>"$results" || true
 }
 
+# daemon_cpu LABEL SAMPLE: the daemon's CPU since SAMPLE (rig_cpu_sample), appended to $results as "name mode
+# LABEL_cpu ms" and "name mode LABEL_tierup ms" (of which the runtime's tier-up JIT thread).
+daemon_cpu() {
+  local used
+  used=$(rig_cpu_since "$RIG_DAEMON_PID" "$2")
+  echo "$name $mode $1_cpu ${used% *}" >>"$results"
+  echo "$name $mode $1_tierup ${used#* }" >>"$results"
+}
+
 # ---------------------------------------------------------------- one rep
 ctr_() { command ctr --address "$RIG_CTR_ADDRESS" -n "$namespace" "$@"; }
 
@@ -235,12 +245,13 @@ measure() {
   echo "$name $mode all $(awk -v a="$t0" -v b="$(stamp_of "$rep/read.out" done)" 'BEGIN { printf "%.3f", b - a }')" >>"$results"
   [[ $mode != overlayfs ]] && counters all
 
-  local t1
+  local t1 cpu
+  [[ $mode != overlayfs ]] && cpu=$(rig_cpu_sample "$RIG_DAEMON_PID")
   t1=$(rig_now)
   run_container "$snapshotter" "$ref" "reread-$n" 'find / -xdev -type f -exec cat {} + >/dev/null; echo done' "$rep/reread.out"
   [[ -n $(stamp_of "$rep/reread.out" done) ]] || { echo "bench/lazy: the re-read container of $name ($mode) did not finish" >&2; return 1; }
   echo "$name $mode reread $(rig_since "$t1")" >>"$results"
-  [[ $mode != overlayfs ]] && counters reread
+  [[ $mode != overlayfs ]] && daemon_cpu reread "$cpu" && counters reread
 
   if [[ $mode != overlayfs ]]; then
     echo "$name $mode rss $(rig_vm VmRSS "$RIG_DAEMON_PID")" >>"$results"
@@ -251,10 +262,12 @@ measure() {
     echo "$name $mode fill $(awk -v n="$name" -v m="$mode" '$1 == n && $2 == m && $3 == "pull" { v = $4 } END { print v }' "$results")" >>"$results"
   fi
   # The protocol's order (first output, every file read, fill done, re-read): a third container once the image is local.
+  [[ $mode != overlayfs ]] && cpu=$(rig_cpu_sample "$RIG_DAEMON_PID")
   t1=$(rig_now)
   run_container "$snapshotter" "$ref" "local-$n" 'find / -xdev -type f -exec cat {} + >/dev/null; echo done' "$rep/local.out"
   [[ -n $(stamp_of "$rep/local.out" done) ]] || { echo "bench/lazy: the re-read container of $name ($mode) once local did not finish" >&2; return 1; }
   echo "$name $mode reread_local $(rig_since "$t1")" >>"$results"
+  [[ $mode != overlayfs ]] && daemon_cpu reread_local "$cpu"
   echo "$name $mode bytes $(registry_bytes "$mark")" >>"$results"
 
   rig_kill_shims "$RIG_CTR_ADDRESS"
@@ -262,7 +275,7 @@ measure() {
   [[ $mode != overlayfs ]] && rig_stop "$RIG_DAEMON_PID"
   rig_unmount_under "$rep"
   rm -rf "$rep"
-  out=$(awk -v n="$name" -v m="$mode" '$1 == n && $2 == m { v[$3] = $4 } END { printf "pull %s s, first output %s s, all read %s s, re-read %s s, fill %s, re-read once local %s s", v["pull"], v["first"], v["all"], v["reread"], v["fill"], v["reread_local"] }' "$results")
+  out=$(awk -v n="$name" -v m="$mode" '$1 == n && $2 == m { v[$3] = $4 } END { printf "pull %s s, first output %s s, all read %s s, re-read %s s, fill %s, re-read once local %s s", v["pull"], v["first"], v["all"], v["reread"], v["fill"], v["reread_local"]; if ("reread_cpu" in v) printf "; daemon CPU in the re-reads %s / %s ms (tier-up JIT %s / %s)", v["reread_cpu"], v["reread_local_cpu"], v["reread_tierup"], v["reread_local_tierup"] }' "$results")
   echo "  rep $n $name $mode: $out"
 }
 
@@ -409,6 +422,11 @@ for name in sorted({k[0] for k in values}, key=["small", "large"].index):
             base_text = f"{base:.2f}"
         ratio = f"{ours / base:.2f}x" if ours is not None and base else "-"
         print(f"{name + ': ' + label + ' (' + unit + ')':<52} {ours_text:>12} {base_text:>10} {ratio:>7}  {targets.get((name, metric), '')}")
+    for metric, label in (("reread", "re-read"), ("reread_local", "re-read once local")):
+        cpu, _ = median(name, "ours", f"{metric}_cpu")
+        tierup, _ = median(name, "ours", f"{metric}_tierup")
+        if cpu is not None:
+            print(f"{name + ': daemon CPU during the ' + label + ' (ms)':<52} {f'{cpu:.0f}':>12} {'':>10} {'':>7}  of which tier-up JIT {tierup:.0f}")
     rss, _ = median(name, "ours", "rss")
     hwm, _ = median(name, "ours", "hwm")
     if rss is not None:

@@ -170,3 +170,30 @@ rig_unmount_under() {
 rig_vm() {
   awk -v k="$1:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$2/status" 2>/dev/null || echo "?"
 }
+
+# rig_cpu_sample PID: the CPU PID has used so far, as "TOTAL_TICKS tid:comm:ticks ..." (clock ticks; TOTAL from
+# /proc/PID/stat, so threads that have exited still count). One grep and one awk: a thread that exits meanwhile is
+# skipped quietly. rig_cpu_since feeds it back in.
+rig_cpu_sample() {
+  grep -H '' "/proc/$1/stat" /proc/"$1"/task/*/stat 2>/dev/null | awk '
+    { path = substr($0, 1, index($0, ":") - 1); stat = substr($0, index($0, ":") + 1)
+      name = stat; sub(/^[^(]*\(/, "", name); sub(/\)[^)]*$/, "", name); gsub(/[ :]/, "_", name)
+      sub(/^.*\) /, "", stat); split(stat, f, " ")   # f[1] is field 3 (state): utime and stime are f[12] and f[13]
+      split(path, p, "/")
+      if (p[4] == "task") threads = threads sprintf(" %s:%s:%d", p[5], name, f[12] + f[13]); else total = f[12] + f[13] }
+    END { printf "%d%s", total, threads }'
+}
+
+# rig_cpu_since PID SAMPLE: milliseconds of CPU PID used since SAMPLE (rig_cpu_sample), as "ALL TIERUP": all its
+# threads, and the runtime's tier-up compiler thread (".NET Tiered Compilation Worker"), which recompiles hot methods
+# in the background and so competes with whatever the node runs at that moment. TIERUP is a lower bound: that thread
+# ends after a while idle, and what a thread that ended used no longer shows per thread (ALL still counts it).
+rig_cpu_since() {
+  local now
+  now=$(rig_cpu_sample "$1")
+  awk -v before="$2" -v after="$now" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    nb = split(before, b, " "); na = split(after, a, " ")
+    for (i = 2; i <= nb; i++) { split(b[i], f, ":"); was[f[1]] = f[3] }
+    for (i = 2; i <= na; i++) { split(a[i], f, ":"); if (f[2] ~ /^\.NET_Tiered/) tier += f[3] - (f[1] in was ? was[f[1]] : 0) }
+    printf "%.0f %.0f", (a[1] - b[1]) * 1000 / hz, tier * 1000 / hz }'
+}
