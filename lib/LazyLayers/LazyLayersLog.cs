@@ -41,4 +41,10 @@ internal static partial class LazyLayersLog
 
     [LoggerMessage(EventId = 3022, Level = LogLevel.Information, Message = "Removed {Path}, left in the store by an earlier run")]
     public static partial void StoreLeftoverRemoved(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 3033, Level = LogLevel.Warning, Message = "Could not delete {Path} from the store: {Error}; it goes when the store opens next")]
+    public static partial void TrashNotEmptied(ILogger logger, string path, string error);
+
+    [LoggerMessage(EventId = 3034, Level = LogLevel.Warning, Message = "Could not move {Path} to the store's trash: {Error}; deleting it in place")]
+    public static partial void TrashRefused(ILogger logger, string path, string error);
 }

@@ -28,11 +28,20 @@ public sealed partial class LayerStore
     /// <summary>Room for <paramref name="bytes"/> more of <paramref name="layer"/> (evicting unused layers, oldest first); false when there is none.</summary>
     private bool TryGrow(StoredLayer layer, long bytes)
     {
+        bool room;
         lock (_lock)
         {
             if (!_layers.TryGetValue(layer.Digest, out var current) || current != layer) return false;
-            return options.MaxBytes <= 0 || MakeRoomLocked(layer, bytes);
+            room = options.MaxBytes <= 0 || MakeRoomLocked(layer, bytes);
         }
+        EmptyTrashInBackground();
+        return room;
+    }
+
+    /// <summary>What an eviction for a reader's bytes discarded is deleted off the reader's thread (a FUSE request waits on it).</summary>
+    private void EmptyTrashInBackground()
+    {
+        if (_trash.HasDiscards) ThreadPool.UnsafeQueueUserWorkItem(static trash => trash.Empty(), _trash, preferLocal: false);
     }
 
     /// <summary>Evicts layers no snapshot uses (oldest first, never <paramref name="layer"/>) until <paramref name="additional"/> bytes fit under max_bytes.</summary>

@@ -34,14 +34,17 @@ public sealed partial class LayerStore
     /// </summary>
     private bool TryGrowPartial(StoredLayer layer, long bytes)
     {
+        bool room;
         lock (_lock)
         {
             if (!_layers.TryGetValue(layer.Digest, out var current) || current != layer) return false;
             if (options.MaxBytes <= 0) return true;
             var present = layer.Partial?.BytesPresent ?? 0;
             var additional = Math.Max(0, present + bytes - Math.Max(layer.DiskBytes, present));
-            return additional == 0 || MakeRoomLocked(layer, additional);
+            room = additional == 0 || MakeRoomLocked(layer, additional);
         }
+        EmptyTrashInBackground();
+        return room;
     }
 
     /// <summary>
@@ -81,20 +84,24 @@ public sealed partial class LayerStore
         }
     }
 
-    /// <summary>Closes the layer's partial blob and decompressed spans; with <paramref name="delete"/>, removes their files.</summary>
-    private static void ClosePartialLocked(StoredLayer layer, bool delete)
+    /// <summary>
+    /// Closes the layer's partial blob and decompressed spans; with <paramref name="delete"/>, moves their files to the
+    /// trash (deleted once the lock is released: the caller empties it).
+    /// </summary>
+    private void ClosePartialLocked(StoredLayer layer, bool delete)
     {
         layer.PartialBytesRecorded = delete ? 0 : layer.Partial?.BytesPresent ?? layer.PartialBytesRecorded; // still on disk unless deleted
+        layer.DecompressedRecorded = delete ? 0 : layer.Decompressed?.BytesPresent ?? layer.DecompressedRecorded;
+        // Closed with delete: no last save of their maps (which would write a map again where it was); their files are
+        // moved out first, so the close finds nothing left to delete.
+        if (delete)
+        {
+            foreach (var path in new[] { layer.BlobPath, layer.BlobPath + ".ranges", layer.DecompressedPath, DecompressedSpans.MapPathOf(layer.DecompressedPath) })
+                _trash.Discard(path);
+        }
         layer.Partial?.Close(delete);
         layer.Partial = null;
-        layer.DecompressedRecorded = layer.Decompressed?.BytesPresent ?? layer.DecompressedRecorded; // still on disk unless deleted below
         layer.Decompressed?.Close(delete);
         layer.Decompressed = null;
-        if (!delete || !System.IO.Directory.Exists(layer.Directory)) return;
-        layer.DecompressedRecorded = 0;
-        File.Delete(layer.BlobPath);
-        File.Delete(layer.BlobPath + ".ranges");
-        File.Delete(layer.DecompressedPath);
-        File.Delete(DecompressedSpans.MapPathOf(layer.DecompressedPath));
     }
 }

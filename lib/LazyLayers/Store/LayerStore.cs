@@ -17,12 +17,14 @@ namespace PluggableSnapshotter.LazyLayers.Store;
 public sealed partial class LayerStore(string stateDirectory, StoreOptions options, ILogger<LayerStore>? logger = null)
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+    private const string RootName = "store";
     private readonly Lock _lock = new();
     private readonly Lock _statusLock = new();
     private readonly Dictionary<string, StoredLayer> _layers = new(StringComparer.Ordinal);
+    private readonly StoreTrash _trash = new(Path.Combine(stateDirectory, RootName), (ILogger?)logger ?? NullLogger.Instance);
     private bool _opened;
 
-    public string Root { get; } = Path.Combine(stateDirectory, "store");
+    public string Root { get; } = Path.Combine(stateDirectory, RootName);
 
     public string StatusPath { get; } = Path.Combine(stateDirectory, "status.json");
 
@@ -91,16 +93,20 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     /// </summary>
     public bool TryReserve(string digest, long bytes)
     {
-        lock (_lock)
+        try
         {
-            var layer = GetOrAddLocked(digest);
-            if (options.MaxBytes > 0)
+            lock (_lock)
             {
-                if (!MakeRoomLocked(layer, bytes - layer.DiskBytes)) return false;
+                var layer = GetOrAddLocked(digest);
+                if (options.MaxBytes > 0 && !MakeRoomLocked(layer, bytes - layer.DiskBytes)) return false;
+                layer.DiskBytes = bytes;
+                System.IO.Directory.CreateDirectory(layer.Directory);
+                return true;
             }
-            layer.DiskBytes = bytes;
-            System.IO.Directory.CreateDirectory(layer.Directory);
-            return true;
+        }
+        finally
+        {
+            _trash.Empty(); // what the evictions discarded, even when they did not make enough room
         }
     }
 
@@ -130,11 +136,11 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
             ClosePartialLocked(l, delete: true);
             l.PartialRecorded = false;
             l.DiskBytes = 0;
-            if (System.IO.Directory.Exists(l.Directory)) System.IO.Directory.Delete(l.Directory, recursive: true);
+            _trash.Discard(l.Directory);
         }
-        else if (System.IO.Directory.Exists(l.FsPath))
+        else
         {
-            System.IO.Directory.Delete(l.FsPath, recursive: true);
+            _trash.Discard(l.FsPath);
         }
     });
 
@@ -145,18 +151,27 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     public void MarkLocal(string digest, string mediaType, long diskBytes, string ztocDigest, byte[] ztoc) => Update(digest, l =>
     {
         File.WriteAllBytes(l.ZtocPath, ztoc);
-        ClosePartialLocked(l, delete: true); // the unpacked tree holds every byte now
         l.PartialRecorded = false;
         (l.State, l.Progress, l.Error, l.DiskBytes, l.MediaType, l.ZtocDigest) = (LayerState.Local, null, null, diskBytes + ztoc.Length, mediaType, ztocDigest);
+        // Recorded local before the partial files go: a crash in between leaves a local layer with leftovers, which the
+        // next open removes, not a partial record without its blob, which would make it drop the whole layer.
         WriteRecordLocked(l);
+        ClosePartialLocked(l, delete: true); // the unpacked tree holds every byte now
     });
 
     /// <summary>Deletes a layer's local copy and forgets it (its fill must have stopped).</summary>
     public void Delete(string digest)
     {
-        lock (_lock)
+        try
         {
-            if (_layers.TryGetValue(digest, out var layer)) DeleteLocked(layer);
+            lock (_lock)
+            {
+                if (_layers.TryGetValue(digest, out var layer)) DeleteLocked(layer);
+            }
+        }
+        finally
+        {
+            _trash.Empty();
         }
         WriteStatus();
     }
@@ -225,10 +240,17 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
 
     private void Update(string digest, Action<StoredLayer> change)
     {
-        lock (_lock)
+        try
         {
-            if (!_layers.TryGetValue(digest, out var layer)) return;
-            change(layer);
+            lock (_lock)
+            {
+                if (!_layers.TryGetValue(digest, out var layer)) return;
+                change(layer);
+            }
+        }
+        finally
+        {
+            _trash.Empty(); // what the change discarded (a filled layer's partial files, a failed fill's tree)
         }
         WriteStatus();
     }
@@ -247,7 +269,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     {
         _layers.Remove(layer.Digest);
         ClosePartialLocked(layer, delete: false);
-        if (System.IO.Directory.Exists(layer.Directory)) System.IO.Directory.Delete(layer.Directory, recursive: true);
+        _trash.Discard(layer.Directory); // deleted once the lock is released (the caller empties the trash)
         LazyLayersLog.LayerFreed(_logger, layer.Digest);
     }
 
@@ -269,6 +291,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
         if (_opened) return;
         _opened = true;
         System.IO.Directory.CreateDirectory(Root);
+        _trash.Clear(); // a crash between a discard and its deletion
         foreach (var directory in System.IO.Directory.EnumerateDirectories(Root))
         {
             var layer = Load(directory);

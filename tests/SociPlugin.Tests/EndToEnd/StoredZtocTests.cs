@@ -110,5 +110,5 @@ public sealed class StoredZtocTests(SociImages images) : BackendTestRoot(images,
     }
 
     /// <summary>The store's folder of the layer (there is one: the tests mount a single layer per state).</summary>
-    private static string LayerFolder(string state) => Directory.GetDirectories(Path.Combine(state, "store")).Single();
+    private static string LayerFolder(string state) => Directory.GetDirectories(Path.Combine(state, "store")).Single(d => !Path.GetFileName(d).StartsWith('.')); // not the trash
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.Registry.Downloads;
+using PluggableSnapshotter.TestSupport.Logging;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Store;
 
@@ -81,6 +83,7 @@ public sealed class LayerStoreTests : IDisposable
         Assert.Null(store.Local(A));
         Assert.NotNull(store.Local(B));
         Assert.False(Directory.Exists(Path.Combine(store.Root, "sha256-" + new string('a', 64))));
+        Assert.False(Directory.Exists(Path.Combine(store.Root, StoreTrash.FolderName))); // the eviction's trash emptied too
 
         store.Attach(B, "/b", 100, "img", null); // in use again: never evicted
         Assert.False(store.TryReserve(C, 200));
@@ -200,8 +203,43 @@ public sealed class LayerStoreTests : IDisposable
         Fill(store, A, 10);
 
         Assert.False(File.Exists(blob.Path));
+        Assert.False(Directory.Exists(Path.Combine(store.Root, StoreTrash.FolderName))); // moved out under the lock, deleted after it
         Assert.Null(store.Partial(A));
         Assert.Null(store.Resumable(A));
+    }
+
+    [Fact]
+    public void Reopen_AfterACrashBetweenDiscardAndDelete_ClearsTheTrashAsTrashAndKeepsTheLayers()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        Fill(store, A, 10);
+        var leftover = Path.Combine(store.Root, StoreTrash.FolderName, "blob.partial-0123");
+        Directory.CreateDirectory(Path.GetDirectoryName(leftover)!);
+        File.WriteAllText(leftover, "what the crashed run had not deleted yet");
+        var logger = new EventIdLogger<LayerStore>();
+
+        var reopened = new LayerStore(_state, new StoreOptions(), logger);
+
+        Assert.NotNull(reopened.Local(A));
+        Assert.Equal(["sha256-" + new string('a', 64)], Directory.EnumerateFileSystemEntries(reopened.Root).Select(Path.GetFileName));
+        Assert.DoesNotContain(3022, logger.EventIds); // not taken for a layer's folder a fill left half done
+    }
+
+    [Fact]
+    public void MarkLocal_PartialBlobWithAMapSavePending_LeavesNoMapBehind()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        var blob = store.Partial(A)!;
+        blob.Write(0, new byte[40]); // arms the map's save timer
+
+        Fill(store, A, 10);
+        Thread.Sleep(PartialBlob.MapSaveInterval * 2);
+
+        var folder = Path.GetDirectoryName(blob.Path)!;
+        Assert.Equal(["fs", "layer.json", "ztoc"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order());
+        Assert.False(Directory.Exists(Path.Combine(store.Root, StoreTrash.FolderName)));
     }
 
     private static void Fill(LayerStore store, string digest, long bytes)
