@@ -125,5 +125,5 @@ public sealed class StoredTocTests(EstargzImages images) : IAsyncLifetime
     private static string Snapshot(string root) => RootfsListing.Format(RootfsListing.Capture(root));
 
     /// <summary>The store's folder of the layer (one: each state mounts a single layer).</summary>
-    private static string LayerFolder(string state) => Directory.GetDirectories(Path.Combine(state, "store")).Single(d => !Path.GetFileName(d).StartsWith('.')); // not the trash
+    private static string LayerFolder(string state) => StoreStatusFile.LayerFolders(Path.Combine(state, "store")).Single();
 }

@@ -1,6 +1,7 @@
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Rootfs;
+using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 
@@ -75,8 +76,7 @@ public sealed class LocalStoreEndToEndTests(SociImages images)
         var layers = await LayerDigestsAsync(images.Converted, ct);
         await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", SociNode.Snapshotter, images.Converted], ct);
         await node.WaitForLocalAsync(layers, ct);
-        // Layers' folders: the store's trash may still hold the partial files of the last layer to go local.
-        Assert.Equal(layers.Count, System.IO.Directory.GetDirectories(node.StoreDirectory).Count(d => !Path.GetFileName(d).StartsWith('.')));
+        Assert.Equal(layers.Count, StoreStatusFile.LayerFolders(node.StoreDirectory).Count);
 
         await node.Containerd.CtrAsync(["image", "rm", "--sync", images.Converted], ct);
 

@@ -1,6 +1,7 @@
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Mounts;
+using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 
@@ -110,5 +111,5 @@ public sealed class StoredZtocTests(SociImages images) : BackendTestRoot(images,
     }
 
     /// <summary>The store's folder of the layer (there is one: the tests mount a single layer per state).</summary>
-    private static string LayerFolder(string state) => Directory.GetDirectories(Path.Combine(state, "store")).Single(d => !Path.GetFileName(d).StartsWith('.')); // not the trash
+    private static string LayerFolder(string state) => StoreStatusFile.LayerFolders(Path.Combine(state, "store")).Single();
 }

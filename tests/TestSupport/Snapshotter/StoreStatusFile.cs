@@ -20,6 +20,13 @@ public static class StoreStatusFile
         }
     }
 
+    /// <summary>
+    /// The layers' folders in a lazy backend's store (<c>&lt;state&gt;/store</c>): not its trash (<c>.trash</c>), which may
+    /// still hold, for a few milliseconds after a layer's status changed, the files the store dropped.
+    /// </summary>
+    public static IReadOnlyList<string> LayerFolders(string storeDirectory) =>
+        Directory.GetDirectories(storeDirectory).Where(d => !Path.GetFileName(d).StartsWith('.')).ToList();
+
     /// <summary>Whether the backend's state folder <paramref name="state"/> has a <c>status.json</c> with one layer, local.</summary>
     public static bool OnlyLayerIsLocal(string state) =>
         Read(Path.Combine(state, "status.json")) is { Count: 1 } layers && layers.Values.Single() == "local";
