@@ -63,20 +63,33 @@ public sealed partial class RegistryClient
     /// callers verify them against their own digests (SOCI's span digests).
     /// </summary>
     /// <exception cref="InvalidDataException">The registry sent fewer bytes than asked for.</exception>
-    public async Task<byte[]> GetBlobRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, CancellationToken cancellationToken)
+    /// <remarks><paramref name="holdBack"/>: as in the overload that fills a buffer.</remarks>
+    public async Task<byte[]> GetBlobRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, CancellationToken cancellationToken,
+        Func<CancellationToken, ValueTask>? holdBack = null)
     {
         if (range.Offset < 0 || range.Length <= 0) throw new ArgumentOutOfRangeException(nameof(range), "a range needs a non-negative offset and a positive length");
         var bytes = new byte[range.Length];
-        await GetBlobRangeAsync(repository, digest, range, bytes, cancellationToken).ConfigureAwait(false);
+        await GetBlobRangeAsync(repository, digest, range, bytes, cancellationToken, holdBack).ConfigureAwait(false);
         return bytes;
     }
 
     /// <summary>
     /// Fetches bytes <paramref name="range"/> of a blob into <paramref name="destination"/> (at least as long as the
-    /// range; the caller owns it, e.g. a pooled buffer). Unverified, as <see cref="GetBlobRangeAsync(ImageReference, OciDigest, ByteRange, CancellationToken)"/>.
+    /// range; the caller owns it, e.g. a pooled buffer). Unverified, as <see cref="GetBlobRangeAsync(ImageReference, OciDigest, ByteRange, CancellationToken, Func{CancellationToken, ValueTask})"/>.
     /// </summary>
+    /// <param name="repository">The repository holding the blob.</param>
+    /// <param name="digest">The blob.</param>
+    /// <param name="range">The bytes wanted.</param>
+    /// <param name="destination">Where they go.</param>
+    /// <param name="cancellationToken">Stops the request.</param>
+    /// <param name="holdBack">
+    /// Awaited before each read of the body and once more before returning (null: none): while it holds, the body stays
+    /// in the socket (the registry soon stops sending) and what was read is not handed on. A fill pausing for a
+    /// container start holds its requests already answered this way, not only the ones it has yet to send.
+    /// </param>
     /// <exception cref="InvalidDataException">The registry sent fewer bytes than asked for.</exception>
-    public async Task GetBlobRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, Memory<byte> destination, CancellationToken cancellationToken)
+    public async Task GetBlobRangeAsync(ImageReference repository, OciDigest digest, ByteRange range, Memory<byte> destination, CancellationToken cancellationToken,
+        Func<CancellationToken, ValueTask>? holdBack = null)
     {
         if (range.Offset < 0 || range.Length <= 0) throw new ArgumentOutOfRangeException(nameof(range), "a range needs a non-negative offset and a positive length");
         if (destination.Length < range.Length) throw new ArgumentException($"a {destination.Length}-byte buffer cannot hold bytes {range}", nameof(destination));
@@ -99,14 +112,28 @@ public sealed partial class RegistryClient
         }
 
         await SkipAsync(body, skip, linked.Token).ConfigureAwait(false);
-        try
+        var wanted = destination[..checked((int)range.Length)];
+        if (holdBack is null)
         {
-            await body.ReadExactlyAsync(destination[..checked((int)range.Length)], linked.Token).ConfigureAwait(false);
+            try
+            {
+                await body.ReadExactlyAsync(wanted, linked.Token).ConfigureAwait(false);
+            }
+            catch (EndOfStreamException ex)
+            {
+                throw new InvalidDataException($"blob {digest} ended before the end of bytes {range}", ex);
+            }
+            return;
         }
-        catch (EndOfStreamException ex)
+
+        for (var filled = 0; filled < wanted.Length;)
         {
-            throw new InvalidDataException($"blob {digest} ended before the end of bytes {range}", ex);
+            await holdBack(linked.Token).ConfigureAwait(false);
+            var read = await body.ReadAsync(wanted[filled..], linked.Token).ConfigureAwait(false);
+            if (read == 0) throw new InvalidDataException($"blob {digest} ended before the end of bytes {range}");
+            filled += read;
         }
+        await holdBack(linked.Token).ConfigureAwait(false);
     }
 
     /// <summary>

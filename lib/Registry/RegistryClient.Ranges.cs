@@ -9,7 +9,7 @@ public sealed partial class RegistryClient
 
     /// <summary>
     /// Whether the last range request to <paramref name="repository"/> was honoured (206 Partial Content) or ignored (200 with
-    /// the whole blob, which <see cref="GetBlobRangeAsync(ImageReference, OciDigest, ByteRange, CancellationToken)"/> then skips through); null before any range request was answered.
+    /// the whole blob, which <see cref="GetBlobRangeAsync(ImageReference, OciDigest, ByteRange, CancellationToken, Func{CancellationToken, ValueTask})"/> then skips through); null before any range request was answered.
     /// Every range request (single, multi-range, resumed download) updates it.
     /// </summary>
     public bool? RangesHonoured(ImageReference repository)

@@ -73,6 +73,22 @@ public sealed class PartialBlobTests : IDisposable
     }
 
     [Fact]
+    public void BeginFetch_OverlappingAFetchInFlight_TellsThatFetchSomeoneWaits()
+    {
+        using var blob = PartialBlob.Open(Path.Combine(_directory, "blob"), 100);
+        var (first, _) = blob.BeginFetch(new ByteRange(0, 50));
+        var (apart, _) = blob.BeginFetch(new ByteRange(60, 10));
+        Assert.False(first!.Awaited.IsCompleted);
+
+        _ = blob.BeginFetch(new ByteRange(40, 20));
+
+        Assert.True(first.Awaited.IsCompleted);
+        Assert.False(apart!.Awaited.IsCompleted);
+        first.Dispose();
+        apart.Dispose();
+    }
+
+    [Fact]
     public void Write_ManyWrites_MapSavedOnceAtCloseNotPerWrite()
     {
         var path = Path.Combine(_directory, "blob");

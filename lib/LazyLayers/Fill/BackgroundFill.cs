@@ -136,9 +136,12 @@ public sealed class BackgroundFill : IAsyncDisposable
             _store.MarkFilling(digest, () => partial.BytesPresent);
             using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests);
             var plan = new DownloadPlan(_registry, request.Repository, perLayer, _requests, _options.ChunkBytes, RangesSupported: true,
-                _options.ChunkAttempts, _logger, _gate);
+                _options.ChunkAttempts, _logger, _gate, _pause.WaitAsync);
             using var progress = StartStatusUpdates(cancellation.Token);
-            await download.StartAsync(plan).ConfigureAwait(false);
+            // Its admission is not awaited: the unpack follows the bytes as they arrive while later requests wait for
+            // a slot (one fill per layer: no next layer to keep behind this one), and a fill stopped while its requests
+            // are held back (a pause, the bandwidth cap) stops at once, its download disposed with it.
+            _ = download.StartAsync(plan);
             LayerApplyResult applied;
             try
             {

@@ -7,7 +7,8 @@ namespace PluggableSnapshotter.LazyLayers.Fill;
 /// the shim, overlay's mount, the first reads over FUSE) waits on the same CPUs and disk as the fill's inflate, digest
 /// and unpack, and a fill running beside it made the first output of a small image ~0.1 s later on 2 CPUs. As a gate of
 /// the fill's range requests it holds each one back until the pause is over; <see cref="WaitAsync(CancellationToken)"/>
-/// holds the unpack back the same way. A pause ends on its own, so however many containers start, the fill goes on.
+/// holds the unpack and the reading of responses already in flight back the same way. A pause ends on its own, so
+/// however many containers start, the fill goes on.
 /// </summary>
 public sealed class ContainerStartPause(TimeSpan length, TimeProvider? time = null) : IDownloadGate
 {

@@ -75,7 +75,7 @@ public sealed partial class BlobDownload
                     await gate.WaitAsync(due, failFast.Token).ConfigureAwait(false);
                     paid.Unreceived += due;
                 }
-                var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, digest, range, failFast.Token).ConfigureAwait(false);
+                var bytes = await plan.Registry.GetBlobRangeAsync(plan.Repository, digest, range, failFast.Token, plan.HoldBack).ConfigureAwait(false);
                 if (bytes.Length != range.Length)
                     throw new InvalidDataException($"blob {Blob.Digest}: asked for bytes {range}, got {bytes.Length} bytes");
                 RandomAccess.Write(_file, bytes, range.Offset);
@@ -123,6 +123,7 @@ public sealed partial class BlobDownload
 
                 using (mine)
                 {
+                    var holdBack = HoldBackUnlessAwaited(plan.HoldBack, mine!);
                     foreach (var part in partial.Missing(gap)) // a fetch that ended meanwhile may have brought some
                     {
                         // Pooled: a fill moves gigabytes in chunk-sized pieces, and fresh arrays of that size are
@@ -130,7 +131,7 @@ public sealed partial class BlobDownload
                         var buffer = RangeBuffers.Pool.Rent(checked((int)part.Length));
                         try
                         {
-                            await plan.Registry.GetBlobRangeAsync(plan.Repository, Blob.ParsedDigest, part, buffer, cancellationToken).ConfigureAwait(false);
+                            await plan.Registry.GetBlobRangeAsync(plan.Repository, Blob.ParsedDigest, part, buffer, cancellationToken, holdBack).ConfigureAwait(false);
                             paid.Unreceived = Math.Max(0, paid.Unreceived - part.Length);
                             partial.Write(part.Offset, buffer.AsSpan(0, (int)part.Length));
                         }
@@ -142,6 +143,21 @@ public sealed partial class BlobDownload
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The plan's hold-back for a fetch's response, which lets go as soon as another fetcher waits for the fetch (a
+    /// reader of those bytes must not wait for a fill's pause). Null when the plan has none.
+    /// </summary>
+    private static Func<CancellationToken, ValueTask>? HoldBackUnlessAwaited(Func<CancellationToken, ValueTask>? holdBack, PartialBlob.FetchAnnouncement fetch)
+    {
+        if (holdBack is null) return null;
+        return cancellationToken =>
+        {
+            if (fetch.Awaited.IsCompleted) return ValueTask.CompletedTask;
+            var held = holdBack(cancellationToken);
+            return held.IsCompleted ? held : new ValueTask(Task.WhenAny(held.AsTask(), fetch.Awaited));
+        };
     }
 
     /// <summary>What a chunk's requests paid the gate for and have not received yet (one chunk's requests run one at a time).</summary>

@@ -13,6 +13,10 @@ namespace PluggableSnapshotter.Registry.Downloads;
 /// <param name="ChunkAttempts">Attempts per range request.</param>
 /// <param name="Logger">Where retries are logged.</param>
 /// <param name="Gate">What each request waits for before it is sent (a bandwidth cap, more urgent requests), or null.</param>
+/// <param name="HoldBack">
+/// What each range response's body waits for before each read (a container start's pause, which must also stop the
+/// requests already answered), or null. It must end on its own: a reader may be waiting for the bytes it holds.
+/// </param>
 public sealed record DownloadPlan(
     RegistryClient Registry,
     ImageReference Repository,
@@ -22,4 +26,5 @@ public sealed record DownloadPlan(
     bool RangesSupported,
     int ChunkAttempts,
     ILogger Logger,
-    IDownloadGate? Gate = null);
+    IDownloadGate? Gate = null,
+    Func<CancellationToken, ValueTask>? HoldBack = null);

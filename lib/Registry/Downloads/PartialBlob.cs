@@ -20,7 +20,7 @@ public sealed class PartialBlob : IDisposable
     private static readonly byte[] Magic = "PSRANGE1"u8.ToArray();
     private readonly Lock _lock = new();
     private readonly ByteRangeSet _present = new();
-    private readonly List<(ByteRange Range, TaskCompletionSource Done)> _inFlight = [];
+    private readonly List<FetchAnnouncement> _inFlight = [];
     private readonly SafeFileHandle _file;
     private readonly Func<long, bool>? _reserve;
     private readonly Timer _saveTimer;
@@ -114,19 +114,22 @@ public sealed class PartialBlob : IDisposable
 
     /// <summary>
     /// Announces a fetch of <paramref name="range"/>, or returns the fetch already running that overlaps it (wait for it,
-    /// then look again at what is missing). Dispose the returned announcement when the bytes are written or the fetch failed.
+    /// then look again at what is missing; that fetch's <see cref="FetchAnnouncement.Awaited"/> then completes). Dispose
+    /// the returned announcement when the bytes are written or the fetch failed.
     /// </summary>
-    public (IDisposable? Mine, Task? Theirs) BeginFetch(ByteRange range)
+    public (FetchAnnouncement? Mine, Task? Theirs) BeginFetch(ByteRange range)
     {
         lock (_lock)
         {
-            foreach (var (other, done) in _inFlight)
+            foreach (var other in _inFlight)
             {
-                if (other.Offset < range.End && range.Offset < other.End) return (null, done.Task);
+                if (!other.Overlaps(range)) continue;
+                other.SomeoneWaits();
+                return (null, other.Done);
             }
-            var entry = (range, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-            _inFlight.Add(entry);
-            return (new Announcement(this, entry), null);
+            var mine = new FetchAnnouncement(this, range);
+            _inFlight.Add(mine);
+            return (mine, null);
         }
     }
 
@@ -200,7 +203,7 @@ public sealed class PartialBlob : IDisposable
                 // The map keeps what it last recorded: the bytes written since are fetched again after a restart.
             }
             _disposed = true;
-            foreach (var (_, done) in _inFlight) done.TrySetResult();
+            foreach (var fetch in _inFlight) fetch.Ended();
             _inFlight.Clear();
         }
         _saveTimer.Dispose();
@@ -212,10 +215,10 @@ public sealed class PartialBlob : IDisposable
 
     public void Dispose() => Close(delete: false);
 
-    private void End((ByteRange, TaskCompletionSource Done) entry)
+    private void End(FetchAnnouncement fetch)
     {
-        lock (_lock) _inFlight.Remove(entry);
-        entry.Done.TrySetResult();
+        lock (_lock) _inFlight.Remove(fetch);
+        fetch.Ended();
     }
 
     private void SaveIfDirty()
@@ -278,13 +281,34 @@ public sealed class PartialBlob : IDisposable
         return true;
     }
 
-    private sealed class Announcement(PartialBlob owner, (ByteRange, TaskCompletionSource) entry) : IDisposable
+    /// <summary>A fetch of some bytes under way (<see cref="BeginFetch"/>); disposed when it ends, written or failed.</summary>
+    public sealed class FetchAnnouncement : IDisposable
     {
+        private readonly PartialBlob _owner;
+        private readonly ByteRange _range;
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _awaited = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _ended;
+
+        internal FetchAnnouncement(PartialBlob owner, ByteRange range) => (_owner, _range) = (owner, range);
+
+        /// <summary>
+        /// Completes when another fetcher of overlapping bytes starts waiting for this fetch (a reader, while a fill
+        /// fetches): whatever holds this fetch back should then let it go.
+        /// </summary>
+        public Task Awaited => _awaited.Task;
+
+        internal Task Done => _done.Task;
+
+        internal bool Overlaps(ByteRange range) => _range.Offset < range.End && range.Offset < _range.End;
+
+        internal void SomeoneWaits() => _awaited.TrySetResult();
+
+        internal void Ended() => _done.TrySetResult();
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _ended, 1) == 0) owner.End(entry);
+            if (Interlocked.Exchange(ref _ended, 1) == 0) _owner.End(this);
         }
     }
 }

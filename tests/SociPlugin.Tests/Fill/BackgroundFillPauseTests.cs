@@ -84,6 +84,80 @@ public sealed class BackgroundFillPauseTests : IDisposable
     }
 
     [RootOnlyFact]
+    public async Task Fill_ContainerStartingWhileAResponseArrives_KeepsNoneOfItUntilThePauseIsOver()
+    {
+        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
+        var store = StoreWith(present: 0);
+        using var registry = new RegistryClient();
+        await using var fill = NewFill(registry, store);
+        server.MidBody = StartContainerOnce(fill);
+
+        fill.Enqueue(Request(server));
+        await WaitForPendingTimerAsync();
+        await Task.Delay(500); // unpaused, the rest of the body would have been read and written by now
+
+        Assert.Equal(1, server.RangeRequests);
+        Assert.Equal(0, store.Partial(_digest)!.BytesPresent);
+        _clock.Advance(Pause);
+        await WaitForStateAsync(store, LayerState.Local);
+
+        Assert.Equal(_file, await File.ReadAllBytesAsync(Path.Combine(store.FillPaths(_digest).FsPath, "data/file")));
+        store.ClosePartials();
+    }
+
+    [RootOnlyFact]
+    public async Task Fill_PausedMidResponse_LetsThatResponseGoWhenAReaderWaitsForItsBytes()
+    {
+        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
+        var store = StoreWith(present: 0);
+        using var registry = new RegistryClient();
+        await using var fill = NewFill(registry, store);
+        server.MidBody = StartContainerOnce(fill);
+        fill.Enqueue(Request(server));
+        await WaitForPendingTimerAsync();
+
+        var (mine, theirs) = store.Partial(_digest)!.BeginFetch(new ByteRange(0, 4096)); // a reader of the first bytes
+        Assert.Null(mine);
+        await theirs!.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(fill.Paused); // the clock never moved: the pause still holds the fill's next requests
+        Assert.True(store.Partial(_digest)!.Contains(new ByteRange(0, ChunkBytes)));
+        Assert.Equal(1, server.RangeRequests);
+        _clock.Advance(Pause);
+        await WaitForStateAsync(store, LayerState.Local);
+        store.ClosePartials();
+    }
+
+    [RootOnlyFact]
+    public async Task CancelAsync_FillHeldByThePause_StopsItWithoutWaitingForThePauseToEnd()
+    {
+        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
+        var store = StoreWith(present: 0);
+        using var registry = new RegistryClient();
+        await using var fill = NewFill(registry, store);
+        fill.ContainerStarting(ContainerKey);
+        fill.Enqueue(Request(server));
+        await WaitForPendingTimerAsync();
+
+        await fill.CancelAsync(_digest).WaitAsync(TimeSpan.FromSeconds(10)); // the clock never moves: the pause never ends
+
+        Assert.Equal(0, server.RangeRequests);
+        Assert.NotEqual(LayerState.Local, store.StateOf(_digest));
+        store.ClosePartials();
+    }
+
+    /// <summary>A hook for the registry's first answer (mid-body) that starts a container; later answers go straight through.</summary>
+    private static Func<Task> StartContainerOnce(BackgroundFill fill)
+    {
+        var started = 0;
+        return () =>
+        {
+            if (Interlocked.Exchange(ref started, 1) == 0) fill.ContainerStarting(ContainerKey);
+            return Task.CompletedTask;
+        };
+    }
+
+    [RootOnlyFact]
     public async Task Fill_BlobFetchedAlreadyContainerStarting_UnpacksOnlyAfterThePause()
     {
         await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);

@@ -62,7 +62,20 @@ public sealed partial class ShortBodyRegistry : IAsyncDisposable
                 {
                     if (header.StartsWith("Range:", StringComparison.OrdinalIgnoreCase)) range = header[6..].Trim();
                 }
-                await stream.WriteAsync(Answer(requestLine, range), _stop.Token);
+                var answer = Answer(requestLine, range);
+                if (MidBody is { } midBody && answer.Body.Length > 1)
+                {
+                    // The head and the body's first half, flushed; the rest once the test's hook returns.
+                    var half = answer.Body.Length / 2;
+                    await stream.WriteAsync(answer.Head, _stop.Token);
+                    await stream.WriteAsync(answer.Body.AsMemory(0, half), _stop.Token);
+                    await stream.FlushAsync(_stop.Token);
+                    await midBody();
+                    await stream.WriteAsync(answer.Body.AsMemory(half), _stop.Token);
+                    continue;
+                }
+                await stream.WriteAsync(answer.Head, _stop.Token);
+                await stream.WriteAsync(answer.Body, _stop.Token);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or IOException)
@@ -71,7 +84,13 @@ public sealed partial class ShortBodyRegistry : IAsyncDisposable
         }
     }
 
-    private byte[] Answer(string requestLine, string? range)
+    /// <summary>
+    /// When set, awaited in the middle of each answer with a body: after the head and the first half of the body were
+    /// sent, before the rest (a response in flight when something happens).
+    /// </summary>
+    public Func<Task>? MidBody { get; set; }
+
+    private (byte[] Head, byte[] Body) Answer(string requestLine, string? range)
     {
         if (!requestLine.Contains("/blobs/", StringComparison.Ordinal)) return Response("200 OK", [], "");
         if (range is null || RangeHeader().Match(range) is not { Success: true } match) return Response("200 OK", _blob, "");
@@ -83,8 +102,8 @@ public sealed partial class ShortBodyRegistry : IAsyncDisposable
         return Response("206 Partial Content", body, $"Content-Range: bytes {from}-{to}/{_blob.Length}\r\n");
     }
 
-    private static byte[] Response(string status, byte[] body, string headers) =>
-        [.. Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Length: {body.Length}\r\nContent-Type: application/octet-stream\r\n{headers}\r\n"), .. body];
+    private static (byte[] Head, byte[] Body) Response(string status, byte[] body, string headers) =>
+        (Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Length: {body.Length}\r\nContent-Type: application/octet-stream\r\n{headers}\r\n"), body);
 
     [GeneratedRegex(@"bytes=(\d+)-(\d+)")]
     private static partial Regex RangeHeader();
