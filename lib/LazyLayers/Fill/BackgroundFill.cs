@@ -142,11 +142,14 @@ public sealed class BackgroundFill : IAsyncDisposable
             // a slot (one fill per layer: no next layer to keep behind this one), and a fill stopped while its requests
             // are held back (a pause, the bandwidth cap) stops at once, its download disposed with it.
             _ = download.StartAsync(plan);
+            var (archive, mediaType) = request.Archive is { } source
+                ? (source.OpenArchive(download), MediaTypes.OciLayer)
+                : (download.OpenReader(), request.Layer.MediaType);
             LayerApplyResult applied;
             try
             {
-                applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,
-                    new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync }, cancellation.Token).ConfigureAwait(false);
+                applied = await _applier.ApplyAsync(archive, fsPath,
+                    new LayerApplyOptions { MediaType = mediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync }, cancellation.Token).ConfigureAwait(false);
             }
             catch (Exception) when (!cancellation.IsCancellationRequested)
             {
@@ -156,7 +159,9 @@ public sealed class BackgroundFill : IAsyncDisposable
                 await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false);
                 throw;
             }
-            await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false); // the digest: checked by the last read already
+            // The blob's digest: checked by the last read of the download already, or (unpacked from an archive source,
+            // which may need none of the last bytes) once the download has hashed them all. Nothing is local before.
+            await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false);
             download.Dispose();
             if (request.FormatEntries is { Count: > 0 } formatEntries)
             {
