@@ -102,7 +102,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
             PrefetchStartupFiles(mounted);
             _store.RecordPartial(descriptor.Digest, descriptor.MediaType, ztoc.Digest, ztoc.Bytes, LowerDigests(image.Index, descriptor.Digest));
             _fill.Enqueue(new FillRequest(image.Repository, descriptor, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, ztoc.Ztoc.UncompressedArchiveSize), mounted.Root,
-                DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds), Archive: ArchiveSource(descriptor, () => ZtocSource.Parse(ztoc.Digest, ztoc.Bytes).Ztoc)));
+                DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
         }
         times.Lap("store");
         SociLog.MountTimes(_logger, descriptor.Digest, times.TotalMilliseconds, times.ToString());
@@ -177,14 +177,6 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
             _options.Cache.KeepDecompressed ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
         return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
     }
-
-    /// <summary>
-    /// What the fill unpacks a layer from: the spans its readers kept, the rest decoded from the blob's bytes; null when
-    /// spans are not kept (the fill then inflates the blob). The zTOC is parsed again from its bytes when the fill
-    /// starts, not held parsed while the fill waits in the queue.
-    /// </summary>
-    private ZtocArchiveSource? ArchiveSource(Descriptor descriptor, Func<Ztoc> ztoc) =>
-        _options.Cache.KeepDecompressed ? new ZtocArchiveSource(ztoc, _store, descriptor.Digest) : null;
 
     /// <summary>A layer the store holds: its tree from the kept zTOC, its files from the local copy; no network.</summary>
     private async Task<MountResult> MountFromStoreAsync(LayerRequest layer, LocalLayer local, string mountpoint, string? imageKey, CancellationToken cancellationToken)

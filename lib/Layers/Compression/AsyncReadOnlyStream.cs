@@ -4,7 +4,7 @@ namespace PluggableSnapshotter.Layers.Compression;
 /// A read-only, forward-only stream that is read asynchronously only: what such a stream refuses, in one place, so that
 /// a stage of the layer pipeline implements only its <see cref="ReadAsync(Memory{byte}, CancellationToken)"/>.
 /// </summary>
-public abstract class AsyncReadOnlyStream : Stream
+internal abstract class AsyncReadOnlyStream : Stream
 {
     public abstract override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
 

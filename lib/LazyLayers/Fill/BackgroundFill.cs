@@ -132,9 +132,9 @@ public sealed class BackgroundFill : IAsyncDisposable
             var (_, fsPath) = _store.FillPaths(digest);
             var partial = _store.Partial(digest) ?? throw new InvalidOperationException($"layer {digest} has no partial blob in the store");
             // Only what readers (or an earlier fill) have not fetched yet is fetched.
+            using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests); // disposed after the download's requests have ended
             using var download = BlobDownload.Resume(request.Layer, partial);
             _store.MarkFilling(digest, () => partial.BytesPresent);
-            using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests);
             var plan = new DownloadPlan(_registry, request.Repository, perLayer, _requests, _options.ChunkBytes, RangesSupported: true,
                 _options.ChunkAttempts, _logger, _gate, _pause.WaitAsync);
             using var progress = StartStatusUpdates(cancellation.Token);
@@ -142,26 +142,31 @@ public sealed class BackgroundFill : IAsyncDisposable
             // a slot (one fill per layer: no next layer to keep behind this one), and a fill stopped while its requests
             // are held back (a pause, the bandwidth cap) stops at once, its download disposed with it.
             _ = download.StartAsync(plan);
-            var (archive, mediaType) = request.Archive is { } source
-                ? (source.OpenArchive(download), MediaTypes.OciLayer)
-                : (download.OpenReader(), request.Layer.MediaType);
             LayerApplyResult applied;
             try
             {
-                applied = await _applier.ApplyAsync(archive, fsPath,
-                    new LayerApplyOptions { MediaType = mediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync }, cancellation.Token).ConfigureAwait(false);
+                try
+                {
+                    applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,
+                        new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync }, cancellation.Token).ConfigureAwait(false);
+                }
+                catch (Exception) when (!cancellation.IsCancellationRequested)
+                {
+                    // Bytes that do not unpack (whatever the unpacker calls it, however it wraps its reader's error): a wrong
+                    // byte fetched or kept, or a layer bad as published. The blob's digest tells which: the download goes on
+                    // to the end (or has failed already), and its mismatch is what then fails the fill and discards.
+                    await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false);
+                    throw;
+                }
+                await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false); // the digest: checked by the last read already
             }
-            catch (Exception) when (!cancellation.IsCancellationRequested)
+            finally
             {
-                // Bytes that do not unpack (whatever the unpacker calls it, however it wraps its reader's error): a wrong
-                // byte fetched or kept, or a layer bad as published. The blob's digest tells which: the download goes on
-                // to the end (or has failed already), and its mismatch is what then fails the fill and discards.
-                await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false);
-                throw;
+                // A fill that stops or fails still has requests running (or waiting for a slot): they end before the
+                // limiters they hold slots of are disposed, and before the store may close the partial blob they write to.
+                download.Cancel();
+                await Task.WhenAny(download.Completion).ConfigureAwait(false);
             }
-            // The blob's digest: checked by the last read of the download already, or (unpacked from an archive source,
-            // which may need none of the last bytes) once the download has hashed them all. Nothing is local before.
-            await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false);
             download.Dispose();
             if (request.FormatEntries is { Count: > 0 } formatEntries)
             {

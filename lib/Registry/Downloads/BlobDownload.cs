@@ -92,7 +92,7 @@ public sealed partial class BlobDownload : IDisposable
     /// how far they want to get, so a reader is woken once per batch of bytes rather than at every write: on a loaded
     /// machine each wake-up costs a scheduling delay.
     /// </summary>
-    public async Task WaitForAsync(long target, CancellationToken cancellationToken)
+    internal async Task WaitForAsync(long target, CancellationToken cancellationToken)
     {
         if (Size >= 0) target = Math.Min(target, Size);
         while (true)

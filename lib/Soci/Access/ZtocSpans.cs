@@ -111,38 +111,23 @@ public sealed class ZtocSpans
     public byte[] DecodeSpan(int spanId, ReadOnlyMemory<byte> compressed)
     {
         (long uStart, long uEnd) = CheckUncompressedSize(spanId);
-        var output = new byte[uEnd - uStart];
-        DecodeSpan(spanId, compressed.Span, output);
-        return output;
-    }
-
-    /// <summary>
-    /// <see cref="DecodeSpan(int, ReadOnlyMemory{byte})"/> into <paramref name="output"/>, at least as long as the span's
-    /// uncompressed bytes (a buffer reused from span to span); returns how many it wrote.
-    /// </summary>
-    /// <exception cref="InvalidDataException">The bytes are not the span's (length or digest), or do not decompress.</exception>
-    public int DecodeSpan(int spanId, ReadOnlySpan<byte> compressed, Span<byte> output)
-    {
-        (long uStart, long uEnd) = CheckUncompressedSize(spanId);
         (long cStart, long cEnd) = CompressedSpanRange(spanId);
-        var length = (int)(uEnd - uStart);
-        ArgumentOutOfRangeException.ThrowIfLessThan(output.Length, length, nameof(output));
         if (compressed.Length != cEnd - cStart)
         {
             throw new InvalidDataException($"layer returned {compressed.Length} bytes for span {spanId}, expected {cEnd - cStart}");
         }
-        string digest = SpanDigest.Of(compressed);
+        string digest = SpanDigest.Of(compressed.Span);
         if (digest != _ztoc.CompressionInfo.SpanDigests[spanId])
         {
             throw new InvalidDataException($"span {spanId} has digest {digest}, the zTOC says {_ztoc.CompressionInfo.SpanDigests[spanId]}");
         }
         if (_checkpoints is null)
         {
-            compressed.CopyTo(output);
-            return compressed.Length;
+            return compressed.ToArray();
         }
-        SpanInflater.Inflate(_checkpoints[spanId], compressed, output[..length], spanId);
-        return length;
+        var output = new byte[uEnd - uStart];
+        SpanInflater.Inflate(_checkpoints[spanId], compressed.Span, output, spanId);
+        return output;
     }
 
     private (long Start, long End) CheckUncompressedSize(int spanId)

@@ -145,8 +145,7 @@ internal static class PrepareWarmUp
                         .ConfigureAwait(false);
                 }
                 if (beforeFill is not null) await beforeFill(cancellationToken).ConfigureAwait(false);
-                var request = new FillRequest(made.Repository, layer, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, size), made.Chain, DateTimeOffset.UtcNow,
-                    Archive: new ZtocArchiveSource(() => ztoc.Ztoc, store, layer.Digest));
+                var request = new FillRequest(made.Repository, layer, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, size), made.Chain, DateTimeOffset.UtcNow);
                 await FillOnceAsync(registry, store, request, userXattr, cancellationToken).ConfigureAwait(false);
             }
             finally
