@@ -90,10 +90,8 @@ public sealed class BackgroundFillPauseTests : IDisposable
         var store = StoreWith(present: 0);
         using var registry = new RegistryClient();
         await using var fill = NewFill(registry, store);
-        server.MidBody = StartContainerOnce(fill);
 
-        fill.Enqueue(Request(server));
-        await WaitForPendingTimerAsync();
+        await StartPausedMidResponseAsync(server, fill);
         await Task.Delay(500); // unpaused, the rest of the body would have been read and written by now
 
         Assert.Equal(1, server.RangeRequests);
@@ -112,9 +110,7 @@ public sealed class BackgroundFillPauseTests : IDisposable
         var store = StoreWith(present: 0);
         using var registry = new RegistryClient();
         await using var fill = NewFill(registry, store);
-        server.MidBody = StartContainerOnce(fill);
-        fill.Enqueue(Request(server));
-        await WaitForPendingTimerAsync();
+        await StartPausedMidResponseAsync(server, fill);
 
         var (mine, theirs) = store.Partial(_digest)!.BeginFetch(new ByteRange(0, 4096)); // a reader of the first bytes
         Assert.Null(mine);
@@ -146,15 +142,20 @@ public sealed class BackgroundFillPauseTests : IDisposable
         store.ClosePartials();
     }
 
-    /// <summary>A hook for the registry's first answer (mid-body) that starts a container; later answers go straight through.</summary>
-    private static Func<Task> StartContainerOnce(BackgroundFill fill)
+    /// <summary>
+    /// Starts the fill, with a container starting halfway through the registry's first answer (later answers go straight
+    /// through), and returns once the fill waits on the pause.
+    /// </summary>
+    private async Task StartPausedMidResponseAsync(ShortBodyRegistry server, BackgroundFill fill)
     {
         var started = 0;
-        return () =>
+        server.MidBody = () =>
         {
             if (Interlocked.Exchange(ref started, 1) == 0) fill.ContainerStarting(ContainerKey);
             return Task.CompletedTask;
         };
+        fill.Enqueue(Request(server));
+        await WaitForPendingTimerAsync();
     }
 
     [RootOnlyFact]
