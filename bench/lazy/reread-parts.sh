@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# A re-read through containerd, taken apart (issue 10's "re-read in a new container" row): on one registry, containerd's
+# overlayfs and then our daemon (the repository's plugins.yaml, a fresh daemon and containerd on a private tmpfs) pull
+# the image and run a container per step: the read of every file, three re-reads, then two `true` containers. Prints
+# per container when `hi` came (the container's start) and when it ended, for ours the FUSE requests the daemon answered
+# during each (from its metrics socket), and the fill's progress per layer (status.json, sampled every 0.2 s) with the
+# time the reads of every file ended: a re-read that starts before the fill is done shares the CPUs with it.
+#
+# Usage: bench/lazy/reread-parts.sh [--image small|large] [--work DIR] [--config FILE]   (root; default large; the images
+# come from bench/lazy/run.sh's cache: run `bench/lazy/run.sh --prepare-only --format soci` once)
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../lib/rig.sh
+source "$repo/bench/lib/rig.sh"
+
+image=large
+plugins_yaml="$repo/plugins.yaml"
+work="$repo/out/bench-lazy"
+while (($#)); do
+  case "$1" in
+    --image) image=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --config) plugins_yaml=$(realpath "$2"); shift 2 ;;
+    *) echo "reread-parts: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[[ $EUID -eq 0 ]] || { echo "reread-parts: run as root" >&2; exit 1; }
+[[ -f $work/cache/$image.v1 ]] || { echo "reread-parts: no cached $image image in $work/cache (bench/lazy/run.sh --prepare-only)" >&2; exit 1; }
+daemon="$repo/out/host/pluggable-snapshotter"
+scratch="$repo/.bench-parts"
+logs="$work/logs-parts"
+mkdir -p "$logs"
+
+cleanup() {
+  local rc=$?
+  set +e
+  [[ -n ${poller:-} ]] && kill "$poller" 2>/dev/null
+  rig_teardown "$scratch"
+  ((rc == 0)) || echo "reread-parts: failed; logs in $logs" >&2
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$scratch"
+mount -t tmpfs -o size=8g,mode=0755 psnap-bench-parts "$scratch"
+metrics="$scratch/metrics.sock"
+config="$scratch/plugins.yaml"
+rig_daemon_config "$plugins_yaml" "$metrics" "$repo" >"$config"
+rig_start_registry_copy "$work/cache/registry" "$scratch/registry" "$logs/registry.log"
+ref="$RIG_REGISTRY/bench/$image:soci"
+
+# fuse_total: the FUSE requests the daemon answered so far, over all opcodes and mounts.
+fuse_total() {
+  curl -s --max-time 10 --unix-socket "$metrics" http://localhost/metrics | awk '/^fuse_operations/ { t += $NF } END { printf "%.0f\n", t }'
+}
+
+# step NAME COMMAND: a container running `echo hi; COMMAND`; prints when hi came and when it ended (s after `ctr run`),
+# and for ours the FUSE requests answered meanwhile. Sets step_end (its end, epoch).
+step() {
+  local t0 line before="" ended
+  [[ $snapshotter == pluggable ]] && before=$(fuse_total)
+  t0=$(rig_now)
+  "${ctr_[@]}" run --rm --snapshotter "$snapshotter" --runc-root "$rep/runc" "$ref" "$1" sh -c "echo hi; $2" 2>>"$logs/ctr.log" \
+    | while IFS= read -r line; do [[ $line == hi ]] && echo -n "  $1: hi $(rig_since "$t0") s"; done
+  ended=$(rig_since "$t0")
+  step_end=$(rig_now)
+  if [[ -n $before ]]; then
+    sleep 0.4 # the metrics exporter answers a scrape within 300 ms of the last one from its cache
+    echo ", ended $ended s, FUSE requests $(($(fuse_total) - before))"
+  else
+    echo ", ended $ended s"
+  fi
+}
+
+read_all='find / -xdev -type f -exec cat {} + >/dev/null'
+for mode in overlayfs ours; do
+  rep="$scratch/$mode"
+  mkdir -p "$rep"
+  echo "$mode ($image):"
+  if [[ $mode == ours ]]; then
+    snapshotter=pluggable
+    rig_start_daemon "$daemon" "$rep/psnap" "$rep/psnap.sock" "$config" "$logs/daemon.log"
+    rig_start_containerd "$rep/containerd" "$logs/containerd-$mode.log" "$rep/psnap.sock"
+    ctr-remote --address "$RIG_CTR_ADDRESS" -n bench image rpull --plain-http --snapshotter pluggable "$ref" >>"$logs/ctr.log" 2>&1
+    t0=$(rig_now)
+    status="$rep/psnap/plugins/soci/status.json"
+    # Each sample: seconds since the pull ended, then per layer its state and the percent of its bytes local.
+    ( while sleep 0.2; do
+        [[ -f $status ]] && python3 - "$status" "$(rig_since "$t0")" <<'PY' || true
+import json, sys
+layers = json.load(open(sys.argv[1])).get("layers", [])
+print(sys.argv[2], " ".join(f"{l.get('state')}:{100 * l.get('bytes_local', 0) // max(1, l.get('bytes_total', 1))}%" for l in layers))
+PY
+      done >"$rep/fill.txt" ) &
+    poller=$!
+  else
+    snapshotter=overlayfs
+    rig_start_containerd "$rep/containerd" "$logs/containerd-$mode.log"
+    ctr --address "$RIG_CTR_ADDRESS" -n bench image pull --plain-http "$ref" >>"$logs/ctr.log" 2>&1
+  fi
+  ctr_=(ctr --address "$RIG_CTR_ADDRESS" -n bench)
+  step read "$read_all"
+  [[ $mode == ours ]] && echo "  (the reads of every file ended $(awk -v a="$t0" -v b="$step_end" 'BEGIN { printf "%.3f", b - a }') s after the pull)"
+  for i in 1 2 3; do step "reread$i" "$read_all"; done
+  step true1 true
+  step true2 true
+  if [[ $mode == ours ]]; then
+    kill "$poller" 2>/dev/null || true
+    poller=""
+    echo "  fill (s after the pull: state:percent local per layer, every 5th sample):"
+    awk 'NR % 5 == 1' "$rep/fill.txt" | sed 's/^/    /'
+  fi
+  rig_kill_shims "$RIG_CTR_ADDRESS"
+  rig_stop "$RIG_CONTAINERD_PID"
+  [[ $mode == ours ]] && rig_stop "$RIG_DAEMON_PID"
+done
