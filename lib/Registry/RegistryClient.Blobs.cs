@@ -113,27 +113,14 @@ public sealed partial class RegistryClient
 
         await SkipAsync(body, skip, linked.Token).ConfigureAwait(false);
         var wanted = destination[..checked((int)range.Length)];
-        if (holdBack is null)
-        {
-            try
-            {
-                await body.ReadExactlyAsync(wanted, linked.Token).ConfigureAwait(false);
-            }
-            catch (EndOfStreamException ex)
-            {
-                throw new InvalidDataException($"blob {digest} ended before the end of bytes {range}", ex);
-            }
-            return;
-        }
-
         for (var filled = 0; filled < wanted.Length;)
         {
-            await holdBack(linked.Token).ConfigureAwait(false);
+            if (holdBack is not null) await holdBack(linked.Token).ConfigureAwait(false);
             var read = await body.ReadAsync(wanted[filled..], linked.Token).ConfigureAwait(false);
             if (read == 0) throw new InvalidDataException($"blob {digest} ended before the end of bytes {range}");
             filled += read;
         }
-        await holdBack(linked.Token).ConfigureAwait(false);
+        if (holdBack is not null) await holdBack(linked.Token).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -140,7 +140,7 @@ public sealed class BackgroundFill : IAsyncDisposable
             using var progress = StartStatusUpdates(cancellation.Token);
             // Its admission is not awaited: the unpack follows the bytes as they arrive while later requests wait for
             // a slot (one fill per layer: no next layer to keep behind this one), and a fill stopped while its requests
-            // are held back (a pause, the bandwidth cap) stops at once, its download disposed with it.
+            // are held back (a pause, the bandwidth cap) stops at once, its download cancelled below.
             _ = download.StartAsync(plan);
             LayerApplyResult applied;
             try

@@ -91,24 +91,14 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     /// Makes room for a fill of <paramref name="bytes"/> (evicting unused layers, oldest first) and reserves it; false when
     /// the limit cannot be met, so the layer stays on demand.
     /// </summary>
-    public bool TryReserve(string digest, long bytes)
+    public bool TryReserve(string digest, long bytes) => LockedThenEmptyTrash(() =>
     {
-        try
-        {
-            lock (_lock)
-            {
-                var layer = GetOrAddLocked(digest);
-                if (options.MaxBytes > 0 && !MakeRoomLocked(layer, bytes - layer.DiskBytes)) return false;
-                layer.DiskBytes = bytes;
-                System.IO.Directory.CreateDirectory(layer.Directory);
-                return true;
-            }
-        }
-        finally
-        {
-            _trash.Empty(); // what the evictions discarded, even when they did not make enough room
-        }
-    }
+        var layer = GetOrAddLocked(digest);
+        if (options.MaxBytes > 0 && !MakeRoomLocked(layer, bytes - layer.DiskBytes)) return false; // what it evicted goes all the same
+        layer.DiskBytes = bytes;
+        System.IO.Directory.CreateDirectory(layer.Directory);
+        return true;
+    });
 
     /// <summary>The folder a fill writes layer <paramref name="digest"/> into (blob and unpacked tree).</summary>
     public (string BlobPath, string FsPath) FillPaths(string digest)
@@ -162,17 +152,11 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     /// <summary>Deletes a layer's local copy and forgets it (its fill must have stopped).</summary>
     public void Delete(string digest)
     {
-        try
+        LockedThenEmptyTrash(() =>
         {
-            lock (_lock)
-            {
-                if (_layers.TryGetValue(digest, out var layer)) DeleteLocked(layer);
-            }
-        }
-        finally
-        {
-            _trash.Empty();
-        }
+            if (_layers.TryGetValue(digest, out var layer)) DeleteLocked(layer);
+            return true;
+        });
         WriteStatus();
     }
 
@@ -240,19 +224,29 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
 
     private void Update(string digest, Action<StoredLayer> change)
     {
+        var changed = LockedThenEmptyTrash(() =>
+        {
+            if (!_layers.TryGetValue(digest, out var layer)) return false;
+            change(layer);
+            return true;
+        });
+        if (changed) WriteStatus();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> under the store's lock, then deletes what it discarded (a filled layer's partial
+    /// files, a failed fill's tree, an evicted or freed layer) once the lock is released, even when it threw.
+    /// </summary>
+    private T LockedThenEmptyTrash<T>(Func<T> work)
+    {
         try
         {
-            lock (_lock)
-            {
-                if (!_layers.TryGetValue(digest, out var layer)) return;
-                change(layer);
-            }
+            lock (_lock) return work();
         }
         finally
         {
-            _trash.Empty(); // what the change discarded (a filled layer's partial files, a failed fill's tree)
+            _trash.Empty();
         }
-        WriteStatus();
     }
 
     private StoredLayer GetOrAddLocked(string digest)

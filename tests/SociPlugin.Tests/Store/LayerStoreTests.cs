@@ -13,10 +13,13 @@ public sealed class LayerStoreTests : IDisposable
 
     public void Dispose()
     {
-        // An eviction for a reader's bytes empties the trash on the thread pool: let it finish before the folder goes.
-        for (var waited = 0; Directory.Exists(Path.Combine(_state, "store", StoreTrash.FolderName)) && waited < 100; waited++) Thread.Sleep(50);
+        TrashEmptied(); // an eviction for a reader's bytes empties the trash on the thread pool: let it finish first
         Directory.Delete(_state, recursive: true);
     }
+
+    /// <summary>Whether the store's trash is gone (its last deletion done) within 10 s.</summary>
+    private bool TrashEmptied() =>
+        SpinWait.SpinUntil(() => !Directory.Exists(Path.Combine(_state, "store", StoreTrash.FolderName)), TimeSpan.FromSeconds(10));
 
     [Fact]
     public void Attach_LayerNeverFilled_IsNotLocal()
@@ -181,8 +184,7 @@ public sealed class LayerStoreTests : IDisposable
         Assert.Null(store.Resumable(A));
         Assert.False(Directory.Exists(Path.Combine(store.Root, "sha256-" + new string('a', 64))));
         Assert.Equal(40, store.DiskBytes);
-        Assert.True(SpinWait.SpinUntil(() => !Directory.Exists(Path.Combine(store.Root, StoreTrash.FolderName)), TimeSpan.FromSeconds(10)),
-            "the evicted layer's files were never deleted");
+        Assert.True(TrashEmptied(), "the evicted layer's files were never deleted");
     }
 
     [Fact]
