@@ -43,12 +43,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$scratch"
-mount -t tmpfs -o size=4g,mode=0755 psnap-bench-first "$scratch"
-metrics="$scratch/metrics.sock"
-config="$scratch/plugins.yaml"
-rig_daemon_config "$plugins_yaml" "$metrics" "$repo" >"$config"
-rig_start_registry_copy "$work/cache/registry" "$scratch/registry" "$logs/registry.log"
+rig_private_rig "$scratch" 4g "$plugins_yaml" "$work/cache/registry" "$logs"
+metrics=$RIG_METRICS
+config=$RIG_CONFIG
 
 # counters: every counter of the daemon's /metrics as "name{labels} value", for a before/after difference.
 counters() { curl -s --max-time 10 --unix-socket "$metrics" http://localhost/metrics | grep -v '^#' | sort; }

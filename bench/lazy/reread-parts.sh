@@ -42,12 +42,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$scratch"
-mount -t tmpfs -o size=8g,mode=0755 psnap-bench-parts "$scratch"
-metrics="$scratch/metrics.sock"
-config="$scratch/plugins.yaml"
-rig_daemon_config "$plugins_yaml" "$metrics" "$repo" >"$config"
-rig_start_registry_copy "$work/cache/registry" "$scratch/registry" "$logs/registry.log"
+rig_private_rig "$scratch" 8g "$plugins_yaml" "$work/cache/registry" "$logs"
+metrics=$RIG_METRICS
+config=$RIG_CONFIG
 ref="$RIG_REGISTRY/bench/$image:soci"
 
 # fuse_total: the FUSE requests the daemon answered so far, over all opcodes and mounts.

@@ -78,6 +78,19 @@ rig_daemon_config() {
   sed "s#^\([[:space:]]*path: \)out/#\1$3/out/#" "$1"
 }
 
+# rig_private_rig SCRATCH SIZE PLUGINS_YAML REGISTRY_CACHE LOG_DIR: a tmpfs of SIZE at SCRATCH (made here) holding the
+# daemon's plugins.yaml (from PLUGINS_YAML, its metrics on SCRATCH/metrics.sock) and a copy of the registry storage at
+# REGISTRY_CACHE, served on loopback (log in LOG_DIR/registry.log); sets RIG_CONFIG and RIG_METRICS (and RIG_REGISTRY).
+rig_private_rig() {
+  local scratch=$1 size=$2 plugins_yaml=$3 cache=$4 logs=$5
+  mkdir -p "$scratch"
+  mount -t tmpfs -o "size=$size,mode=0755" "psnap-$(basename "$scratch" | tr -d .)" "$scratch"
+  RIG_METRICS="$scratch/metrics.sock"
+  RIG_CONFIG="$scratch/plugins.yaml"
+  rig_daemon_config "$plugins_yaml" "$RIG_METRICS" "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)" >"$RIG_CONFIG"
+  rig_start_registry_copy "$cache" "$scratch/registry" "$logs/registry.log"
+}
+
 # rig_teardown SCRATCH [KEEP]: what a benchmark's exit trap does: kills the shims, stops every process the rig started,
 # and unmounts what they left under SCRATCH (the run's tmpfs), then SCRATCH itself unless KEEP is 1.
 rig_teardown() {

@@ -1,4 +1,5 @@
 using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Store;
 
@@ -9,7 +10,7 @@ public sealed class DecompressedSpansTests : IDisposable
     private static readonly string A = "sha256:" + new string('a', 64), B = "sha256:" + new string('b', 64);
     private readonly string _state = Directory.CreateTempSubdirectory("decompressed-spans-").FullName;
 
-    public void Dispose() => Directory.Delete(_state, recursive: true);
+    public void Dispose() => StoreStatusFile.DeleteState(_state);
 
     [Fact]
     public void TryRead_SpanWritten_ReturnsItsBytes()

@@ -2,6 +2,7 @@ using System.Text.Json;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.TestSupport.Logging;
+using PluggableSnapshotter.TestSupport.Snapshotter;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Store;
 
@@ -11,15 +12,7 @@ public sealed class LayerStoreTests : IDisposable
     private static readonly string A = Digest('a'), B = Digest('b'), C = Digest('c');
     private readonly string _state = Directory.CreateTempSubdirectory("layer-store-").FullName;
 
-    public void Dispose()
-    {
-        TrashEmptied(); // an eviction for a reader's bytes empties the trash on the thread pool: let it finish first
-        Directory.Delete(_state, recursive: true);
-    }
-
-    /// <summary>Whether the store's trash is gone (its last deletion done) within 10 s.</summary>
-    private bool TrashEmptied() =>
-        SpinWait.SpinUntil(() => !Directory.Exists(Path.Combine(_state, "store", StoreTrash.FolderName)), TimeSpan.FromSeconds(10));
+    public void Dispose() => StoreStatusFile.DeleteState(_state);
 
     [Fact]
     public void Attach_LayerNeverFilled_IsNotLocal()
@@ -184,7 +177,7 @@ public sealed class LayerStoreTests : IDisposable
         Assert.Null(store.Resumable(A));
         Assert.False(Directory.Exists(Path.Combine(store.Root, "sha256-" + new string('a', 64))));
         Assert.Equal(40, store.DiskBytes);
-        Assert.True(TrashEmptied(), "the evicted layer's files were never deleted");
+        Assert.True(StoreStatusFile.TrashEmptied(store.Root), "the evicted layer's files were never deleted");
     }
 
     [Fact]
