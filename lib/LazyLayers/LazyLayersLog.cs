@@ -47,4 +47,7 @@ internal static partial class LazyLayersLog
 
     [LoggerMessage(EventId = 3034, Level = LogLevel.Warning, Message = "Could not move {Path} to the store's trash: {Error}; deleting it in place")]
     public static partial void TrashRefused(ILogger logger, string path, string error);
+
+    [LoggerMessage(EventId = 3035, Level = LogLevel.Information, Message = "The last fill ended: collected its garbage in {Milliseconds} ms (managed heap {BeforeMiB} -> {AfterMiB} MiB)")]
+    public static partial void FillGarbageCollected(ILogger logger, long milliseconds, long beforeMiB, long afterMiB);
 }

@@ -18,6 +18,19 @@ public sealed class ByteRangeSetTests
     }
 
     [Fact]
+    public void RunFrom_InsideARangeAtAGapAndAtItsEnd_CountsThePresentBytesFromThere()
+    {
+        var set = new ByteRangeSet();
+        set.Add(new ByteRange(10, 20));
+        set.Add(new ByteRange(30, 10)); // touches the first: one run [10, 40)
+
+        Assert.Equal(30, set.RunFrom(10));
+        Assert.Equal(5, set.RunFrom(35));
+        Assert.Equal(0, set.RunFrom(40));
+        Assert.Equal(0, set.RunFrom(9));
+    }
+
+    [Fact]
     public void Missing_RangeWithHoles_ReturnsOnlyTheHoles()
     {
         var set = new ByteRangeSet();

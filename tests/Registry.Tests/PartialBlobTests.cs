@@ -28,6 +28,40 @@ public sealed class PartialBlobTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenPresentAsync_WriteElsewhereThenOneCoveringTheByte_CompletesOnlyAfterTheSecond()
+    {
+        using var blob = PartialBlob.Open(Path.Combine(_directory, "blob"), 1000);
+        var present = blob.WhenPresentAsync(500, CancellationToken.None);
+
+        blob.Write(0, new byte[500]); // ends just before byte 500
+        await Task.Delay(50);
+        Assert.False(present.IsCompleted);
+        blob.Write(450, new byte[100]);
+
+        await present.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(10, blob.PresentRun(500, 10));
+        Assert.Equal(50, blob.PresentRun(500, 1000)); // [0, 550) present
+        Assert.True(blob.WhenPresentAsync(10, CancellationToken.None).IsCompleted);
+    }
+
+    [Fact]
+    public async Task WhenPresentAsync_BlobClosedOrWaitCancelled_Ends()
+    {
+        var blob = PartialBlob.Open(Path.Combine(_directory, "blob"), 1000);
+        using var cancellation = new CancellationTokenSource();
+        var cancelled = blob.WhenPresentAsync(1, cancellation.Token);
+        var closed = blob.WhenPresentAsync(2, CancellationToken.None);
+
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(closed.IsCompleted);
+        blob.Close(delete: false);
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => closed.WaitAsync(TimeSpan.FromSeconds(10))); // a waiting reader learns the blob went
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => blob.WhenPresentAsync(3, CancellationToken.None));
+    }
+
+    [Fact]
     public void Open_OtherSizeThanRecorded_StartsEmpty()
     {
         var path = Path.Combine(_directory, "blob");

@@ -16,7 +16,8 @@ namespace PluggableSnapshotter.LazyLayers.Fill;
 /// (lib/Registry's <see cref="BlobDownload"/>, as parallel pull does), its digest checked, and unpacked while it arrives
 /// by the same applier the local backend uses into the store. A layer is filled once however many snapshots use it.
 /// The blob goes into the layer's <see cref="PartialBlob"/>, which on-demand reads fill too: the fill fetches only what
-/// they have not, and they read what it fetched. When one completes, <see cref="LayerLocal"/> is raised so the mounts switch to the local files.
+/// they have not, they read what it fetched, and its unpack reads what they fetched as soon as it is there
+/// (<see cref="PresentBytesStream"/>, which checks the blob digest over the bytes it unpacked). When one completes, <see cref="LayerLocal"/> is raised so the mounts switch to the local files.
 /// </summary>
 public sealed class BackgroundFill : IAsyncDisposable
 {
@@ -116,24 +117,28 @@ public sealed class BackgroundFill : IAsyncDisposable
     private async Task FillAsync(FillRequest request, CancellationToken stopping)
     {
         var digest = request.Layer.Digest;
-        if (_store.StateOf(digest) == LayerState.Local) return;
-        // The blob and the unpacked tree are both on disk until the blob is deleted at the end.
-        if (!_store.TryReserve(digest, request.Layer.Size + request.Index.UncompressedSize))
-        {
-            LazyLayersLog.FillSkippedStoreFull(_logger, digest, _store.Options.MaxBytes);
-            _store.MarkFailed(digest, $"the store's max_bytes ({_store.Options.MaxBytes}) leaves no room for it");
-            return;
-        }
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        _running[digest] = cancellation;
+        // One fill per layer: a second request for it can be queued while the first is dequeued and not yet filling,
+        // and with several workers it would otherwise run beside the first and trip over its partial blob.
+        if (!_running.TryAdd(digest, cancellation)) return;
         var started = TimeProvider.System.GetTimestamp();
         try
         {
+            if (_store.StateOf(digest) == LayerState.Local) return;
+            // The blob and the unpacked tree are both on disk until the blob is deleted at the end.
+            if (!_store.TryReserve(digest, request.Layer.Size + request.Index.UncompressedSize))
+            {
+                LazyLayersLog.FillSkippedStoreFull(_logger, digest, _store.Options.MaxBytes);
+                _store.MarkFailed(digest, $"the store's max_bytes ({_store.Options.MaxBytes}) leaves no room for it");
+                return;
+            }
             var (_, fsPath) = _store.FillPaths(digest);
             var partial = _store.Partial(digest) ?? throw new InvalidOperationException($"layer {digest} has no partial blob in the store");
             // Only what readers (or an earlier fill) have not fetched yet is fetched.
             using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests); // disposed after the download's requests have ended
-            using var download = BlobDownload.Resume(request.Layer, partial);
+            // The unpack reads the blob wherever the partial blob holds it: the layer's readers run far ahead of this
+            // download (which waits behind them), and the unpack follows them, waiting only at bytes nobody fetched.
+            using var download = BlobDownload.ResumeForPresentReader(request.Layer, partial);
             _store.MarkFilling(digest, () => partial.BytesPresent);
             var plan = new DownloadPlan(_registry, request.Repository, perLayer, _requests, _options.ChunkBytes, RangesSupported: true,
                 _options.ChunkAttempts, _logger, _gate, _pause.WaitAsync);
@@ -147,23 +152,27 @@ public sealed class BackgroundFill : IAsyncDisposable
             {
                 try
                 {
-                    applied = await _applier.ApplyAsync(download.OpenReader(), fsPath,
+                    // The reader's last read checks the blob digest over the bytes unpacked: once the unpack is done,
+                    // every byte was there and right, and what the download still had in hand is cancelled below.
+                    var blob = download.OpenPresentReader();
+                    applied = await _applier.ApplyAsync(blob, fsPath,
                         new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync }, cancellation.Token).ConfigureAwait(false);
+                    if (!blob.Verified) throw new InvalidOperationException($"layer {digest} was unpacked without its blob's digest being checked");
                 }
-                catch (Exception) when (!cancellation.IsCancellationRequested)
+                catch (Exception e) when (!cancellation.IsCancellationRequested && !BlobDigestMismatch.IsCause(e))
                 {
                     // Bytes that do not unpack (whatever the unpacker calls it, however it wraps its reader's error): a wrong
-                    // byte fetched or kept, or a layer bad as published. The blob's digest tells which: the download goes on
-                    // to the end (or has failed already), and its mismatch is what then fails the fill and discards.
-                    await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false);
+                    // byte fetched or kept, or a layer bad as published. The blob's digest tells which: the whole blob is
+                    // read once more (the download goes on to the end), and a mismatch is what then fails the fill and discards.
+                    var check = download.OpenPresentReader();
+                    await using (check.ConfigureAwait(false)) await check.CopyToAsync(Stream.Null, cancellation.Token).ConfigureAwait(false);
                     throw;
                 }
-                await download.Completion.WaitAsync(cancellation.Token).ConfigureAwait(false); // the digest: checked by the last read already
             }
             finally
             {
-                // A fill that stops or fails still has requests running (or waiting for a slot): they end before the
-                // limiters they hold slots of are disposed, and before the store may close the partial blob they write to.
+                // A fill that stops, fails or is done still has requests running (or waiting for a slot): they end before
+                // the limiters they hold slots of are disposed, and before the store may close the partial blob they write to.
                 download.Cancel();
                 await Task.WhenAny(download.Completion).ConfigureAwait(false);
             }
@@ -183,6 +192,7 @@ public sealed class BackgroundFill : IAsyncDisposable
             _metrics?.Count("background_fetch_count");
             _metrics?.Fetched("background", request.Layer.Size);
             if (LayerLocal is { } local) await local(digest, fsPath).ConfigureAwait(false);
+            await EmptyTrashOutsidePauseAsync(cancellation.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (cancellation.IsCancellationRequested)
         {
@@ -201,6 +211,24 @@ public sealed class BackgroundFill : IAsyncDisposable
         {
             _running.TryRemove(digest, out _);
         }
+    }
+
+    /// <summary>
+    /// Deletes the partial files of the layer just made local, once the mounts use its local copy and no container is
+    /// starting: the kernel spends ~45 ms of CPU per 333 MB file deleted, and a container started as the reads of an
+    /// image end (when the last fills end) wants those CPUs.
+    /// </summary>
+    private async Task EmptyTrashOutsidePauseAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _pause.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: delete now rather than leave it to the next start.
+        }
+        _store.EmptyTrash();
     }
 
     /// <summary>Rewrites status.json every second while a fill runs, so its progress can be watched.</summary>

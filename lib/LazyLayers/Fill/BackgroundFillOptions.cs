@@ -19,9 +19,14 @@ public sealed record BackgroundFillOptions
     [ConfigurationKeyName("delay_ms")]
     public int DelayMilliseconds { get; init; } = 250;
 
-    /// <summary>Layers filled at once (each decompresses and unpacks on a CPU of its own).</summary>
+    /// <summary>
+    /// Layers filled at once (each decompresses and unpacks on a CPU of its own while it has bytes to unpack). Several by
+    /// default: a container reading an image reads across its layers, and each layer's fill follows the bytes the reads
+    /// fetch; one fill at a time left the other layers' unpacks to after the reads (bench/lazy's README, stop 12).
+    /// Range requests are bounded for all fills together by <see cref="MaxConcurrentRequests"/>.
+    /// </summary>
     [ConfigurationKeyName("max_concurrent_layers")]
-    public int MaxConcurrentLayers { get; init; } = 1;
+    public int MaxConcurrentLayers { get; init; } = 3;
 
     /// <summary>Range requests in flight for all fills together (on-demand reads are not counted: they never wait for these).</summary>
     [ConfigurationKeyName("max_concurrent_requests")]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime;
 using PluggableSnapshotter.LazyLayers.Store;
 
@@ -14,13 +15,17 @@ namespace PluggableSnapshotter.LazyLayers.Fill;
 /// </summary>
 public static class FillDrainedCompaction
 {
-    /// <summary>Collects when <paramref name="store"/> has no layer queued or filling; true when it did.</summary>
-    public static bool CollectIfDrained(LayerStore store)
+    /// <summary>Collects when <paramref name="store"/> has no layer queued or filling; what it took, or null when it did not.</summary>
+    public static Compaction? CollectIfDrained(LayerStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
-        if (store.CountIn(LayerState.Queued) > 0 || store.CountIn(LayerState.Filling) > 0) return false;
+        if (store.CountIn(LayerState.Queued) > 0 || store.CountIn(LayerState.Filling) > 0) return null;
+        var (started, before) = (Stopwatch.GetTimestamp(), GC.GetTotalMemory(forceFullCollection: false));
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        return true;
+        return new Compaction(Stopwatch.GetElapsedTime(started), before, GC.GetTotalMemory(forceFullCollection: false));
     }
+
+    /// <summary>One collection: how long it stalled the daemon, and the managed heap before and after.</summary>
+    public sealed record Compaction(TimeSpan Duration, long HeapBytesBefore, long HeapBytesAfter);
 }

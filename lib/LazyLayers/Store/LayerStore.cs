@@ -112,14 +112,19 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
 
     public void MarkQueued(string digest) => Update(digest, l => l.State = l.State == LayerState.Local ? LayerState.Local : LayerState.Queued);
 
-    public void MarkFilling(string digest, Func<long> progress) => Update(digest, l => (l.State, l.Progress, l.Error) = (LayerState.Filling, progress, null));
+    public void MarkFilling(string digest, Func<long> progress) => Update(digest, l =>
+    {
+        if (l.State != LayerState.Local) (l.State, l.Progress, l.Error) = (LayerState.Filling, progress, null);
+    });
 
     /// <summary>
     /// The fill did not complete. The half-applied tree goes; the fetched bytes stay for the next fill and for readers,
-    /// unless <paramref name="discardFetched"/> (the blob failed its digest: some fetched byte is wrong).
+    /// unless <paramref name="discardFetched"/> (the blob failed its digest: some fetched byte is wrong). A layer local
+    /// already stays so: its copy is verified, and mounts may be bound to it.
     /// </summary>
     public void MarkFailed(string digest, string error, bool discardFetched = true) => Update(digest, l =>
     {
+        if (l.State == LayerState.Local) return;
         (l.State, l.Progress, l.Error) = (LayerState.Failed, null, error);
         if (discardFetched || !l.PartialRecorded)
         {
@@ -136,9 +141,11 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
 
     /// <summary>
     /// The layer is unpacked and verified in its <c>fs/</c>: its zTOC is kept beside it and both are recorded, so that a
-    /// restart mounts it again without the network.
+    /// restart mounts it again without the network. Its partial files are moved to the trash and left there for
+    /// <see cref="EmptyTrash"/> (or whatever empties it next): the caller first switches the mounts to the local copy,
+    /// and deleting hundreds of MB costs the kernel CPU a container start wants.
     /// </summary>
-    public void MarkLocal(string digest, string mediaType, long diskBytes, string ztocDigest, byte[] ztoc) => Update(digest, l =>
+    public void MarkLocal(string digest, string mediaType, long diskBytes, string ztocDigest, byte[] ztoc) => Update(digest, emptyTrash: false, l =>
     {
         File.WriteAllBytes(l.ZtocPath, ztoc);
         l.PartialRecorded = false;
@@ -222,20 +229,30 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
         }
     }
 
-    private void Update(string digest, Action<StoredLayer> change)
+    private void Update(string digest, Action<StoredLayer> change) => Update(digest, emptyTrash: true, change);
+
+    private void Update(string digest, bool emptyTrash, Action<StoredLayer> change)
     {
-        var changed = LockedThenEmptyTrash(() =>
+        bool Change()
         {
             if (!_layers.TryGetValue(digest, out var layer)) return false;
             change(layer);
             return true;
-        });
+        }
+
+        bool changed;
+        if (emptyTrash) changed = LockedThenEmptyTrash(Change);
+        else lock (_lock) changed = Change();
         if (changed) WriteStatus();
     }
 
+    /// <summary>Deletes what the store has put in its trash (<see cref="MarkLocal"/> leaves a layer's partial files there).</summary>
+    public void EmptyTrash() => _trash.Empty();
+
     /// <summary>
-    /// Runs <paramref name="work"/> under the store's lock, then deletes what it discarded (a filled layer's partial
-    /// files, a failed fill's tree, an evicted or freed layer) once the lock is released, even when it threw.
+    /// Runs <paramref name="work"/> under the store's lock, then deletes what is in the trash (what it discarded: a failed
+    /// fill's tree, an evicted or freed layer; and a filled layer's partial files if its fill has not emptied the trash
+    /// yet) once the lock is released, even when it threw.
     /// </summary>
     private T LockedThenEmptyTrash<T>(Func<T> work)
     {

@@ -75,6 +75,13 @@ public sealed class ByteRangeSet
         return missing;
     }
 
+    /// <summary>How many bytes from <paramref name="offset"/> on are all in the set (0 when that byte is not).</summary>
+    public long RunFrom(long offset)
+    {
+        var i = FirstEndingAtOrAfter(offset + 1);
+        return i < _ranges.Count && _ranges[i].Offset <= offset ? _ranges[i].End - offset : 0;
+    }
+
     /// <summary>Bytes from offset 0 that are all in the set.</summary>
     public long Prefix => _ranges.Count > 0 && _ranges[0].Offset == 0 ? _ranges[0].Length : 0;
 

@@ -10,7 +10,8 @@ namespace PluggableSnapshotter.Registry.Downloads;
 /// on-demand readers and a background <see cref="BlobDownload"/> of the same blob share one. Ranges being fetched are
 /// announced (<see cref="BeginFetch"/>), so a second fetcher of the same bytes waits for the first instead of asking the
 /// registry again. The map says which bytes are present, not that they are right: readers check span digests and the
-/// download the blob digest before anything is served or stored; a range that fails is <see cref="Forget"/>-ten.
+/// download (or the fill's <see cref="PresentBytesStream"/>) the blob digest before anything is served or stored; a
+/// range that fails is <see cref="Forget"/>-ten.
 /// </summary>
 public sealed class PartialBlob : IDisposable
 {
@@ -21,6 +22,7 @@ public sealed class PartialBlob : IDisposable
     private readonly Lock _lock = new();
     private readonly ByteRangeSet _present = new();
     private readonly List<FetchAnnouncement> _inFlight = [];
+    private readonly List<(long Offset, TaskCompletionSource Present)> _presenceWaiters = [];
     private readonly SafeFileHandle _file;
     private readonly Func<long, bool>? _reserve;
     private readonly Timer _saveTimer;
@@ -112,6 +114,36 @@ public sealed class PartialBlob : IDisposable
         lock (_lock) return _present.Missing(range);
     }
 
+    /// <summary>How many bytes from <paramref name="offset"/> on are present, at most <paramref name="max"/> (0: that byte is not).</summary>
+    public long PresentRun(long offset, long max)
+    {
+        lock (_lock) return Math.Min(max, _present.RunFrom(offset));
+    }
+
+    /// <summary>
+    /// Completes when the byte at <paramref name="offset"/> is present (written by any fetcher); fails with an
+    /// <see cref="ObjectDisposedException"/> once the blob is closed.
+    /// </summary>
+    public Task WhenPresentAsync(long offset, CancellationToken cancellationToken)
+    {
+        TaskCompletionSource waiter;
+        lock (_lock)
+        {
+            if (_disposed) return Task.FromException(new ObjectDisposedException(Path, "the partial blob was closed"));
+            if (_present.RunFrom(offset) > 0) return Task.CompletedTask;
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _presenceWaiters.Add((offset, waiter));
+        }
+        if (!cancellationToken.CanBeCanceled) return waiter.Task;
+        var registration = cancellationToken.Register(() =>
+        {
+            lock (_lock) _presenceWaiters.Remove((offset, waiter));
+            waiter.TrySetCanceled(cancellationToken);
+        });
+        _ = waiter.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return waiter.Task;
+    }
+
     /// <summary>
     /// Announces a fetch of <paramref name="range"/>, or returns the fetch already running that overlaps it (wait for it,
     /// then look again at what is missing; that fetch's <see cref="FetchAnnouncement.Awaited"/> then completes). Dispose
@@ -167,6 +199,7 @@ public sealed class PartialBlob : IDisposable
         {
             if (_disposed) return;
             _present.Add(range);
+            if (_presenceWaiters.Count > 0) WakePresent(range);
             _dirty = true;
             if (_saveArmed) return;
             _saveArmed = true;
@@ -205,6 +238,8 @@ public sealed class PartialBlob : IDisposable
             _disposed = true;
             foreach (var fetch in _inFlight) fetch.Ended();
             _inFlight.Clear();
+            foreach (var (_, waiter) in _presenceWaiters) waiter.TrySetException(new ObjectDisposedException(Path, "the partial blob was closed"));
+            _presenceWaiters.Clear();
         }
         _saveTimer.Dispose();
         _file.Dispose();
@@ -214,6 +249,17 @@ public sealed class PartialBlob : IDisposable
     }
 
     public void Dispose() => Close(delete: false);
+
+    private void WakePresent(ByteRange written)
+    {
+        for (var i = _presenceWaiters.Count - 1; i >= 0; i--)
+        {
+            var (offset, waiter) = _presenceWaiters[i];
+            if (offset < written.Offset || offset >= written.End) continue;
+            _presenceWaiters.RemoveAt(i);
+            waiter.TrySetResult();
+        }
+    }
 
     private void End(FetchAnnouncement fetch)
     {

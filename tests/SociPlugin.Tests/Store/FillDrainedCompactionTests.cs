@@ -19,7 +19,7 @@ public sealed class FillDrainedCompactionTests : IDisposable
         store.Attach(B, "/m2", 100, "img", null);
         store.MarkQueued(B);
 
-        Assert.False(FillDrainedCompaction.CollectIfDrained(store));
+        Assert.Null(FillDrainedCompaction.CollectIfDrained(store));
     }
 
     [Fact]
@@ -30,7 +30,7 @@ public sealed class FillDrainedCompactionTests : IDisposable
         Assert.True(store.TryReserve(B, 10));
         store.MarkFilling(B, () => 0);
 
-        Assert.False(FillDrainedCompaction.CollectIfDrained(store));
+        Assert.Null(FillDrainedCompaction.CollectIfDrained(store));
     }
 
     [Fact]
@@ -40,7 +40,10 @@ public sealed class FillDrainedCompactionTests : IDisposable
         store.Attach(A, "/m1", 100, "img", null);
         var before = GC.CollectionCount(GC.MaxGeneration);
 
-        Assert.True(FillDrainedCompaction.CollectIfDrained(store));
+        var collected = FillDrainedCompaction.CollectIfDrained(store);
+
+        Assert.NotNull(collected);
+        Assert.True(collected.HeapBytesAfter > 0 && collected.Duration >= TimeSpan.Zero);
         Assert.True(GC.CollectionCount(GC.MaxGeneration) > before);
     }
 }

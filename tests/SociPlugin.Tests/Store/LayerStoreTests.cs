@@ -195,7 +195,7 @@ public sealed class LayerStoreTests : IDisposable
     }
 
     [Fact]
-    public void MarkLocal_PartialLayer_DeletesThePartialBlob()
+    public void MarkLocal_PartialLayer_MovesThePartialBlobToTheTrashAndEmptyTrashDeletesIt()
     {
         var store = new LayerStore(_state, new StoreOptions());
         store.Attach(A, "/m1", 100, "img", null);
@@ -205,9 +205,27 @@ public sealed class LayerStoreTests : IDisposable
         Fill(store, A, 10);
 
         Assert.False(File.Exists(blob.Path));
-        Assert.False(Directory.Exists(Path.Combine(store.Root, StoreTrash.FolderName))); // moved out under the lock, deleted after it
         Assert.Null(store.Partial(A));
         Assert.Null(store.Resumable(A));
+        var trash = Path.Combine(store.Root, StoreTrash.FolderName);
+        Assert.Single(Directory.EnumerateFiles(trash, "blob.partial-*")); // left for the fill to delete once the mounts switched
+        store.EmptyTrash();
+        Assert.False(Directory.Exists(trash));
+    }
+
+    [Fact]
+    public void MarkFillingOrMarkFailed_LayerLocalAlready_LeavesItLocalWithItsCopy()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        Fill(store, A, 10);
+
+        store.MarkFilling(A, () => 0); // a second fill of the layer, late
+        store.MarkFailed(A, "a second fill failed");
+
+        Assert.Equal(LayerState.Local, store.StateOf(A));
+        Assert.True(File.Exists(Path.Combine(store.FillPaths(A).FsPath, "file")));
+        Assert.NotNull(store.Local(A));
     }
 
     [Fact]
@@ -237,6 +255,7 @@ public sealed class LayerStoreTests : IDisposable
         blob.Write(0, new byte[40]); // arms the map's save timer
 
         Fill(store, A, 10);
+        store.EmptyTrash();
         Thread.Sleep(PartialBlob.MapSaveInterval * 2);
 
         var folder = Path.GetDirectoryName(blob.Path)!;
