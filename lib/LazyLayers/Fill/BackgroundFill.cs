@@ -215,8 +215,8 @@ public sealed class BackgroundFill : IAsyncDisposable
 
     /// <summary>
     /// Deletes the partial files of the layer just made local, once the mounts use its local copy and no container is
-    /// starting: the kernel spends ~45 ms of CPU per 333 MB file deleted, and a container started as the reads of an
-    /// image end (when the last fills end) wants those CPUs.
+    /// starting, at idle CPU priority: the kernel spends ~45 ms of CPU per 333 MB file deleted, and a container started
+    /// as the reads of an image end (when the last fills end) wants those CPUs.
     /// </summary>
     private async Task EmptyTrashOutsidePauseAsync(CancellationToken cancellationToken)
     {
@@ -228,7 +228,7 @@ public sealed class BackgroundFill : IAsyncDisposable
         {
             // Stopping: delete now rather than leave it to the next start.
         }
-        _store.EmptyTrash();
+        _store.EmptyTrashAtIdlePriority();
     }
 
     /// <summary>Rewrites status.json every second while a fill runs, so its progress can be watched.</summary>

@@ -249,6 +249,9 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     /// <summary>Deletes what the store has put in its trash (<see cref="MarkLocal"/> leaves a layer's partial files there).</summary>
     public void EmptyTrash() => _trash.Empty();
 
+    /// <summary><see cref="EmptyTrash"/> in the background, on a thread that runs only when the CPUs are otherwise idle.</summary>
+    public void EmptyTrashAtIdlePriority() => _trash.EmptyAtIdlePriority();
+
     /// <summary>
     /// Runs <paramref name="work"/> under the store's lock, then deletes what is in the trash (what it discarded: a failed
     /// fill's tree, an evicted or freed layer; and a filled layer's partial files if its fill has not emptied the trash

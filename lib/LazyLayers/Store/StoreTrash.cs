@@ -77,6 +77,22 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
         }
     }
 
+    /// <summary>
+    /// <see cref="Empty"/> on a thread of its own in the idle scheduling class (<see cref="IdlePriority"/>), for deletions
+    /// that may wait: they then take only CPU time nothing else wants, such as a container starting as a fill ends.
+    /// </summary>
+    public void EmptyAtIdlePriority()
+    {
+        if (_discarded.IsEmpty) return;
+        var thread = new Thread(() =>
+        {
+            IdlePriority.ApplyToCurrentThread();
+            Empty();
+        })
+        { IsBackground = true, Name = "store trash" };
+        thread.Start();
+    }
+
     /// <summary>Deletes the trash folder and whatever is in it (the store is opening: what an earlier run left).</summary>
     public void Clear()
     {

@@ -30,6 +30,40 @@ public sealed class StoreTrashTests : IDisposable
     }
 
     [Fact]
+    public void EmptyAtIdlePriority_DeletesOnAThreadOfItsOwnAndThenTheTrashFolder()
+    {
+        var trash = new StoreTrash(_root, NullLogger.Instance);
+        trash.Discard(Write("a/blob.partial", 100));
+
+        trash.EmptyAtIdlePriority();
+
+        Assert.True(SpinWait.SpinUntil(() => !Directory.Exists(trash.Folder), TimeSpan.FromSeconds(10)), "the trash was never emptied");
+    }
+
+    [Fact]
+    public void IdlePriority_ApplyToCurrentThread_PutsOnlyThatThreadInTheIdleClass()
+    {
+        int? policy = null;
+        var thread = new Thread(() =>
+        {
+            if (IdlePriority.ApplyToCurrentThread()) policy = SchedulingPolicy("/proc/thread-self/stat");
+        });
+        thread.Start();
+        thread.Join();
+
+        Assert.Equal(5, policy); // SCHED_IDLE
+        Assert.Equal(0, SchedulingPolicy("/proc/thread-self/stat")); // SCHED_OTHER: the test's own thread is untouched
+    }
+
+    /// <summary>Field 41 of a <c>stat</c> file: the scheduling policy (after the command name, which may hold spaces).</summary>
+    private static int SchedulingPolicy(string statPath)
+    {
+        var stat = File.ReadAllText(statPath);
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[41 - 3], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public void Empty_DeletesWhatWasDiscardedAndThenTheTrashFolder()
     {
         var trash = new StoreTrash(_root, NullLogger.Instance);
