@@ -252,6 +252,9 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     /// <summary><see cref="EmptyTrash"/> in the background, on a thread that runs only when the CPUs are otherwise idle.</summary>
     public void EmptyTrashAtIdlePriority() => _trash.EmptyAtIdlePriority();
 
+    /// <summary>Completes once the background deletions begun so far have ended: await it before removing the store's folder.</summary>
+    public Task TrashEmptiedInBackground => _trash.IdleEmptying;
+
     /// <summary>
     /// Runs <paramref name="work"/> under the store's lock, then deletes what is in the trash (what it discarded: a failed
     /// fill's tree, an evicted or freed layer; and a filled layer's partial files if its fill has not emptied the trash

@@ -19,6 +19,7 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
     private readonly ConcurrentQueue<string> _discarded = new();
     private readonly Lock _folderLock = new(); // the folder is made by a discard and removed by the empty that leaves it empty
     private int _emptying; // 1 while a caller deletes: one at a time, so a reader never inherits a fill's deletions
+    private Task _idleEmptying = Task.CompletedTask;
 
     public string Folder { get; } = Path.Combine(storeRoot, FolderName);
 
@@ -84,13 +85,31 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
     public void EmptyAtIdlePriority()
     {
         if (_discarded.IsEmpty) return;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_folderLock) _idleEmptying = Task.WhenAll(_idleEmptying, done.Task);
         var thread = new Thread(() =>
         {
-            IdlePriority.ApplyToCurrentThread();
-            Empty();
+            try
+            {
+                IdlePriority.ApplyToCurrentThread();
+                Empty();
+            }
+            finally
+            {
+                done.SetResult();
+            }
         })
         { IsBackground = true, Name = "store trash" };
         thread.Start();
+    }
+
+    /// <summary>Completes when every <see cref="EmptyAtIdlePriority"/> begun so far has ended (before the store's folder is removed).</summary>
+    public Task IdleEmptying
+    {
+        get
+        {
+            lock (_folderLock) return _idleEmptying;
+        }
     }
 
     /// <summary>Deletes the trash folder and whatever is in it (the store is opening: what an earlier run left).</summary>

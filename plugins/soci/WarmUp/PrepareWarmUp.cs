@@ -152,6 +152,7 @@ internal static class PrepareWarmUp
             {
                 _ = store.Detach(layer.Digest, mountpoint);
                 store.ClosePartials();
+                await store.TrashEmptiedInBackground.ConfigureAwait(false); // the fill's deletions, before the folder goes
             }
         }
         finally

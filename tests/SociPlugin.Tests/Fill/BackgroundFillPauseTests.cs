@@ -7,6 +7,7 @@ using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Logging;
 using PluggableSnapshotter.TestSupport.Registry;
+using PluggableSnapshotter.TestSupport.Snapshotter;
 using PluggableSnapshotter.TestSupport.Tars;
 using PluggableSnapshotter.TestSupport.Time;
 
@@ -35,7 +36,7 @@ public sealed class BackgroundFillPauseTests : IDisposable
         _digest = OciDigest.Compute(_blob).ToString();
     }
 
-    public void Dispose() => Directory.Delete(_state, recursive: true);
+    public void Dispose() => StoreStatusFile.DeleteState(_state);
 
     [RootOnlyFact]
     public async Task Fill_ContainerStartingBeforeIt_SendsNoRangeRequestUntilThePauseIsOver()

@@ -30,14 +30,15 @@ public sealed class StoreTrashTests : IDisposable
     }
 
     [Fact]
-    public void EmptyAtIdlePriority_DeletesOnAThreadOfItsOwnAndThenTheTrashFolder()
+    public async Task EmptyAtIdlePriority_DeletesOnAThreadOfItsOwnAndThenTheTrashFolder()
     {
         var trash = new StoreTrash(_root, NullLogger.Instance);
         trash.Discard(Write("a/blob.partial", 100));
 
         trash.EmptyAtIdlePriority();
 
-        Assert.True(SpinWait.SpinUntil(() => !Directory.Exists(trash.Folder), TimeSpan.FromSeconds(10)), "the trash was never emptied");
+        await trash.IdleEmptying.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(Directory.Exists(trash.Folder));
     }
 
     [Fact]
