@@ -1,14 +1,11 @@
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.LazyLayers.Fill;
 using PluggableSnapshotter.LazyLayers.Store;
-using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.TestSupport;
 using PluggableSnapshotter.TestSupport.Logging;
 using PluggableSnapshotter.TestSupport.Registry;
-using PluggableSnapshotter.TestSupport.Snapshotter;
-using PluggableSnapshotter.TestSupport.Tars;
 using PluggableSnapshotter.TestSupport.Time;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Fill;
@@ -23,72 +20,62 @@ public sealed class BackgroundFillPauseTests : IDisposable
     private const int ChunkBytes = 64 * 1024;
     private const string ContainerKey = "default/9/container";
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(500);
-    private static readonly byte[] Index = "ztoc"u8.ToArray();
-    private readonly string _state = Directory.CreateTempSubdirectory("background-fill-pause-").FullName;
+    private readonly OneLayerToFill _layer = new("background-fill-pause-");
     private readonly ManualClock _clock = new();
-    private readonly byte[] _file = Random(1 << 20);
-    private readonly byte[] _blob;
-    private readonly string _digest;
 
-    public BackgroundFillPauseTests()
-    {
-        _blob = LayerBuilder.Gzip(new LayerBuilder().Dir("data/").File("data/file", _file).Tar());
-        _digest = OciDigest.Compute(_blob).ToString();
-    }
-
-    public void Dispose() => StoreStatusFile.DeleteState(_state);
+    public void Dispose() => _layer.Dispose();
 
     [RootOnlyFact]
     public async Task Fill_ContainerStartingBeforeIt_SendsNoRangeRequestUntilThePauseIsOver()
     {
-        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
-        var store = StoreWith(present: 0);
+        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
+        var store = _layer.Store(present: 0);
         using var registry = new RegistryClient();
         await using var fill = NewFill(registry, store);
 
         fill.ContainerStarting(ContainerKey);
-        fill.Enqueue(Request(server));
+        fill.Enqueue(_layer.Request(server));
         await WaitForPendingTimerAsync();
         await Task.Delay(500); // unpaused, the fill would have sent its first requests by now
 
         Assert.Equal(0, server.RangeRequests);
-        Assert.NotEqual(LayerState.Local, store.StateOf(_digest));
+        Assert.NotEqual(LayerState.Local, store.StateOf(_layer.Digest));
         _clock.Advance(Pause);
-        await WaitForStateAsync(store, LayerState.Local);
+        await _layer.WaitForStateAsync(store, LayerState.Local);
 
-        Assert.Equal((_blob.Length + ChunkBytes - 1) / ChunkBytes, server.RangeRequests);
-        Assert.Equal(_file, await File.ReadAllBytesAsync(Path.Combine(store.FillPaths(_digest).FsPath, "data/file")));
+        Assert.Equal((_layer.Blob.Length + ChunkBytes - 1) / ChunkBytes, server.RangeRequests);
+        Assert.Equal(_layer.File, await _layer.ReadLocalFileAsync(store));
         store.ClosePartials();
     }
 
     [RootOnlyFact]
     public async Task Fill_ContainerStartingWhileItFetches_SendsNoFurtherRangeRequestWhilePaused()
     {
-        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
-        var store = StoreWith(present: 0);
+        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
+        var store = _layer.Store(present: 0);
         using var registry = new RegistryClient();
         var startAtThird = new ContainerStartAtRequest(3);
         await using var fill = NewFill(registry, store, startAtThird);
         startAtThird.Fill = fill;
 
-        fill.Enqueue(Request(server));
+        fill.Enqueue(_layer.Request(server));
         await WaitForPendingTimerAsync();
         await Task.Delay(500);
 
         Assert.Equal(2, server.RangeRequests); // one request at a time: the third is the one the start caught
         Assert.True(fill.Paused);
         _clock.Advance(Pause);
-        await WaitForStateAsync(store, LayerState.Local);
+        await _layer.WaitForStateAsync(store, LayerState.Local);
 
-        Assert.Equal((_blob.Length + ChunkBytes - 1) / ChunkBytes, server.RangeRequests);
+        Assert.Equal((_layer.Blob.Length + ChunkBytes - 1) / ChunkBytes, server.RangeRequests);
         store.ClosePartials();
     }
 
     [RootOnlyFact]
     public async Task Fill_ContainerStartingWhileAResponseArrives_KeepsNoneOfItUntilThePauseIsOver()
     {
-        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
-        var store = StoreWith(present: 0);
+        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
+        var store = _layer.Store(present: 0);
         using var registry = new RegistryClient();
         await using var fill = NewFill(registry, store);
 
@@ -96,50 +83,50 @@ public sealed class BackgroundFillPauseTests : IDisposable
         await Task.Delay(500); // unpaused, the rest of the body would have been read and written by now
 
         Assert.Equal(1, server.RangeRequests);
-        Assert.Equal(0, store.Partial(_digest)!.BytesPresent);
+        Assert.Equal(0, store.Partial(_layer.Digest)!.BytesPresent);
         _clock.Advance(Pause);
-        await WaitForStateAsync(store, LayerState.Local);
+        await _layer.WaitForStateAsync(store, LayerState.Local);
 
-        Assert.Equal(_file, await File.ReadAllBytesAsync(Path.Combine(store.FillPaths(_digest).FsPath, "data/file")));
+        Assert.Equal(_layer.File, await _layer.ReadLocalFileAsync(store));
         store.ClosePartials();
     }
 
     [RootOnlyFact]
     public async Task Fill_PausedMidResponse_LetsThatResponseGoWhenAReaderWaitsForItsBytes()
     {
-        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
-        var store = StoreWith(present: 0);
+        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
+        var store = _layer.Store(present: 0);
         using var registry = new RegistryClient();
         await using var fill = NewFill(registry, store);
         await StartPausedMidResponseAsync(server, fill);
 
-        var (mine, theirs) = store.Partial(_digest)!.BeginFetch(new ByteRange(0, 4096)); // a reader of the first bytes
+        var (mine, theirs) = store.Partial(_layer.Digest)!.BeginFetch(new ByteRange(0, 4096)); // a reader of the first bytes
         Assert.Null(mine);
         await theirs!.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.True(fill.Paused); // the clock never moved: the pause still holds the fill's next requests
-        Assert.True(store.Partial(_digest)!.Contains(new ByteRange(0, ChunkBytes)));
+        Assert.True(store.Partial(_layer.Digest)!.Contains(new ByteRange(0, ChunkBytes)));
         Assert.Equal(1, server.RangeRequests);
         _clock.Advance(Pause);
-        await WaitForStateAsync(store, LayerState.Local);
+        await _layer.WaitForStateAsync(store, LayerState.Local);
         store.ClosePartials();
     }
 
     [RootOnlyFact]
     public async Task CancelAsync_FillHeldByThePause_StopsItWithoutWaitingForThePauseToEnd()
     {
-        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
-        var store = StoreWith(present: 0);
+        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
+        var store = _layer.Store(present: 0);
         using var registry = new RegistryClient();
         await using var fill = NewFill(registry, store);
         fill.ContainerStarting(ContainerKey);
-        fill.Enqueue(Request(server));
+        fill.Enqueue(_layer.Request(server));
         await WaitForPendingTimerAsync();
 
-        await fill.CancelAsync(_digest).WaitAsync(TimeSpan.FromSeconds(10)); // the clock never moves: the pause never ends
+        await fill.CancelAsync(_layer.Digest).WaitAsync(TimeSpan.FromSeconds(10)); // the clock never moves: the pause never ends
 
         Assert.Equal(0, server.RangeRequests);
-        Assert.NotEqual(LayerState.Local, store.StateOf(_digest));
+        Assert.NotEqual(LayerState.Local, store.StateOf(_layer.Digest));
         store.ClosePartials();
     }
 
@@ -155,30 +142,30 @@ public sealed class BackgroundFillPauseTests : IDisposable
             if (Interlocked.Exchange(ref started, 1) == 0) fill.ContainerStarting(ContainerKey);
             return Task.CompletedTask;
         };
-        fill.Enqueue(Request(server));
+        fill.Enqueue(_layer.Request(server));
         await WaitForPendingTimerAsync();
     }
 
     [RootOnlyFact]
     public async Task Fill_BlobFetchedAlreadyContainerStarting_UnpacksOnlyAfterThePause()
     {
-        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
-        var store = StoreWith(present: _blob.Length); // readers fetched it all: the fill only unpacks
+        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
+        var store = _layer.Store(present: _layer.Blob.Length); // readers fetched it all: the fill only unpacks
         using var registry = new RegistryClient();
         await using var fill = NewFill(registry, store);
 
         fill.ContainerStarting(ContainerKey);
-        fill.Enqueue(Request(server));
+        fill.Enqueue(_layer.Request(server));
         await WaitForPendingTimerAsync();
         await Task.Delay(500); // unpaused, 1 MiB would have been unpacked by now
 
-        Assert.Equal(LayerState.Filling, store.StateOf(_digest));
-        Assert.False(Directory.Exists(store.FillPaths(_digest).FsPath));
+        Assert.Equal(LayerState.Filling, store.StateOf(_layer.Digest));
+        Assert.False(Directory.Exists(store.FillPaths(_layer.Digest).FsPath));
         _clock.Advance(Pause);
-        await WaitForStateAsync(store, LayerState.Local);
+        await _layer.WaitForStateAsync(store, LayerState.Local);
 
         Assert.Equal(0, server.RangeRequests);
-        Assert.Equal(_file, await File.ReadAllBytesAsync(Path.Combine(store.FillPaths(_digest).FsPath, "data/file")));
+        Assert.Equal(_layer.File, await _layer.ReadLocalFileAsync(store));
         store.ClosePartials();
     }
 
@@ -187,7 +174,7 @@ public sealed class BackgroundFillPauseTests : IDisposable
     {
         var logger = new EventIdLogger<BackgroundFill>();
         using var registry = new RegistryClient();
-        await using var fill = new BackgroundFill(registry, new LayerStore(_state, new StoreOptions()), new LayerApplier(), new BackgroundFillOptions(),
+        await using var fill = new BackgroundFill(registry, new LayerStore(_layer.State, new StoreOptions()), new LayerApplier(), new BackgroundFillOptions(),
             userXattr: false, logger: logger, time: _clock);
 
         fill.ContainerStarting(ContainerKey);
@@ -206,7 +193,7 @@ public sealed class BackgroundFillPauseTests : IDisposable
         var logger = new EventIdLogger<BackgroundFill>();
         using var registry = new RegistryClient();
         var options = new BackgroundFillOptions { Enable = enable, ContainerStartPauseMilliseconds = pauseMilliseconds };
-        await using var fill = new BackgroundFill(registry, new LayerStore(_state, new StoreOptions()), new LayerApplier(), options,
+        await using var fill = new BackgroundFill(registry, new LayerStore(_layer.State, new StoreOptions()), new LayerApplier(), options,
             userXattr: false, logger: logger, time: _clock);
 
         fill.ContainerStarting(ContainerKey);
@@ -220,37 +207,11 @@ public sealed class BackgroundFillPauseTests : IDisposable
             new BackgroundFillOptions { ChunkBytes = ChunkBytes, MaxConcurrentRequests = 1, ContainerStartPauseMilliseconds = (int)Pause.TotalMilliseconds },
             userXattr: false, readsFirst, time: _clock);
 
-    private LayerStore StoreWith(int present)
-    {
-        var store = new LayerStore(_state, new StoreOptions());
-        store.Attach(_digest, "/m1", _blob.Length, "img", null);
-        store.RecordPartial(_digest, MediaTypes.OciLayerGzip, OciDigest.Compute(Index).ToString(), Index, []);
-        if (present > 0) store.Partial(_digest)!.Write(0, _blob.AsSpan(0, present));
-        return store;
-    }
-
-    private FillRequest Request(ShortBodyRegistry server) =>
-        new(ImageReference.Parse(server.Reference), new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = _digest, Size = _blob.Length },
-            new LayerIndexFile(OciDigest.Compute(Index).ToString(), Index, 2 << 20), LayerInode.NewDirectory(0x1ED), DateTimeOffset.UtcNow);
-
     /// <summary>Waits until the fill waits on the pause (a request or the unpack asleep on the clock).</summary>
     private async Task WaitForPendingTimerAsync()
     {
         for (var waited = 0; _clock.PendingTimers == 0 && waited < 100; waited++) await Task.Delay(100);
         Assert.True(_clock.PendingTimers > 0, "the fill never waited on the pause");
-    }
-
-    private async Task WaitForStateAsync(LayerStore store, LayerState state)
-    {
-        for (var waited = 0; store.StateOf(_digest) != state && waited < 300; waited++) await Task.Delay(100);
-        Assert.Equal(state, store.StateOf(_digest));
-    }
-
-    private static byte[] Random(int length)
-    {
-        var bytes = new byte[length];
-        new Random(23).NextBytes(bytes);
-        return bytes;
     }
 
     /// <summary>A gate before the fill's requests that reports a container start when the n-th request passes it.</summary>
