@@ -31,19 +31,7 @@ done
 daemon="$repo/out/host/pluggable-snapshotter"
 scratch="$repo/.bench-first"
 logs="$work/logs-first"
-mkdir -p "$logs"
-
-cleanup() {
-  local rc=$?
-  set +e
-  rig_teardown "$scratch"
-  ((rc == 0)) || echo "first-start: failed; logs in $logs" >&2
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-rig_private_rig "$scratch" 4g "$plugins_yaml" "$work/cache/registry" "$logs"
+rig_private_rig first-start "$scratch" 4g "$plugins_yaml" "$work/cache/registry" "$logs"
 metrics=$RIG_METRICS
 config=$RIG_CONFIG
 

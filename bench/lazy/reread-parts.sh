@@ -29,20 +29,7 @@ done
 daemon="$repo/out/host/pluggable-snapshotter"
 scratch="$repo/.bench-parts"
 logs="$work/logs-parts"
-mkdir -p "$logs"
-
-cleanup() {
-  local rc=$?
-  set +e
-  [[ -n ${poller:-} ]] && kill "$poller" 2>/dev/null
-  rig_teardown "$scratch"
-  ((rc == 0)) || echo "reread-parts: failed; logs in $logs" >&2
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-rig_private_rig "$scratch" 8g "$plugins_yaml" "$work/cache/registry" "$logs"
+rig_private_rig reread-parts "$scratch" 8g "$plugins_yaml" "$work/cache/registry" "$logs"
 metrics=$RIG_METRICS
 config=$RIG_CONFIG
 ref="$RIG_REGISTRY/bench/$image:soci"
@@ -91,6 +78,7 @@ print(sys.argv[2], " ".join(f"{l.get('state')}:{100 * l.get('bytes_local', 0) //
 PY
       done >"$rep/fill.txt" ) &
     poller=$!
+    RIG_PIDS+=("$poller") # stopped with the rest if the script fails
   else
     snapshotter=overlayfs
     rig_start_containerd "$rep/containerd" "$logs/containerd-$mode.log"
@@ -103,8 +91,7 @@ PY
   step true1 true
   step true2 true
   if [[ $mode == ours ]]; then
-    kill "$poller" 2>/dev/null || true
-    poller=""
+    rig_stop "$poller"
     echo "  fill (s after the pull: state:percent local per layer, every 5th sample):"
     awk 'NR % 5 == 1' "$rep/fill.txt" | sed 's/^/    /'
   fi

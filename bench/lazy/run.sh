@@ -68,15 +68,7 @@ namespace=bench
 mkdir -p "$cache/registry" "$logs"
 rm -f "$logs"/*.log
 
-cleanup() {
-  local rc=$?
-  set +e
-  rig_teardown "$scratch" "$keep"
-  ((rc == 0)) || echo "bench/lazy: failed; logs in $logs" >&2
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+rig_teardown_on_exit bench/lazy "$scratch" "$logs" "$keep"
 
 if awk -v p="$scratch" '$5 == p { f = 1 } END { exit !f }' /proc/self/mountinfo; then
   echo "bench/lazy: $scratch is still mounted (another run, or --keep-work); umount -R it first" >&2; exit 1

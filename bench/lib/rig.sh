@@ -78,12 +78,14 @@ rig_daemon_config() {
   sed "s#^\([[:space:]]*path: \)out/#\1$3/out/#" "$1"
 }
 
-# rig_private_rig SCRATCH SIZE PLUGINS_YAML REGISTRY_CACHE LOG_DIR: a tmpfs of SIZE at SCRATCH (made here) holding the
-# daemon's plugins.yaml (from PLUGINS_YAML, its metrics on SCRATCH/metrics.sock) and a copy of the registry storage at
-# REGISTRY_CACHE, served on loopback (log in LOG_DIR/registry.log); sets RIG_CONFIG and RIG_METRICS (and RIG_REGISTRY).
+# rig_private_rig NAME SCRATCH SIZE PLUGINS_YAML REGISTRY_CACHE LOG_DIR: the script NAME's exit trap
+# (rig_teardown_on_exit), then a tmpfs of SIZE at SCRATCH (made here) holding the daemon's plugins.yaml (from
+# PLUGINS_YAML, its metrics on SCRATCH/metrics.sock) and a copy of the registry storage at REGISTRY_CACHE, served on
+# loopback (log in LOG_DIR/registry.log, LOG_DIR made here); sets RIG_CONFIG and RIG_METRICS (and RIG_REGISTRY).
 rig_private_rig() {
-  local scratch=$1 size=$2 plugins_yaml=$3 cache=$4 logs=$5
-  mkdir -p "$scratch"
+  local name=$1 scratch=$2 size=$3 plugins_yaml=$4 cache=$5 logs=$6
+  mkdir -p "$logs" "$scratch"
+  rig_teardown_on_exit "$name" "$scratch" "$logs"
   mount -t tmpfs -o "size=$size,mode=0755" "psnap-$(basename "$scratch" | tr -d .)" "$scratch"
   RIG_METRICS="$scratch/metrics.sock"
   RIG_CONFIG="$scratch/plugins.yaml"
@@ -101,6 +103,22 @@ rig_teardown() {
     if [[ ${2:-0} == 1 ]]; then echo "rig: work kept in $1 (umount -R $1 when done)" >&2
     else umount -l "$1" && rmdir "$1"; fi
   fi
+}
+
+# rig_teardown_on_exit NAME SCRATCH LOGS [KEEP]: sets a benchmark's exit trap: rig_teardown SCRATCH KEEP, and when the
+# script failed a line saying so and where its logs are; INT and TERM exit through it too.
+rig_teardown_on_exit() {
+  RIG_EXIT_NAME=$1 RIG_EXIT_SCRATCH=$2 RIG_EXIT_LOGS=$3 RIG_EXIT_KEEP=${4:-0}
+  trap rig_exit_trap EXIT
+  trap 'exit 130' INT TERM
+}
+
+rig_exit_trap() {
+  local rc=$?
+  set +e
+  rig_teardown "$RIG_EXIT_SCRATCH" "$RIG_EXIT_KEEP"
+  ((rc == 0)) || echo "$RIG_EXIT_NAME: failed; logs in $RIG_EXIT_LOGS" >&2
+  exit "$rc"
 }
 
 # rig_start_daemon DAEMON ROOT SOCKET CONFIG LOG [extra args...]: pluggable-snapshotter; sets RIG_DAEMON_PID.

@@ -32,7 +32,7 @@ public sealed class PresentBytesStreamTests : IDisposable
         using var partial = PartialBlob.Open(Path.Combine(_directory, "blob"), _blob.Length);
         partial.Write(0, _blob.AsSpan(0, Piece));
         partial.Write(2 * Piece, _blob.AsSpan(2 * Piece, Piece)); // a reader fetched past a gap
-        using var download = BlobDownload.ResumeForPresentReader(_descriptor, partial);
+        using var download = BlobDownload.Resume(_descriptor, partial);
         _ = download.StartAsync(HeldPlan(client, server));
         await using var reader = download.OpenPresentReader();
 
@@ -56,7 +56,7 @@ public sealed class PresentBytesStreamTests : IDisposable
         using var client = new RegistryClient();
         using var partial = PartialBlob.Open(Path.Combine(_directory, "blob"), _blob.Length);
         partial.Write(0, new byte[Piece]); // recorded present, not the blob's bytes
-        using var download = BlobDownload.ResumeForPresentReader(_descriptor, partial);
+        using var download = BlobDownload.Resume(_descriptor, partial);
         _ = download.StartAsync(HeldPlan(client, server));
         await using var reader = download.OpenPresentReader();
 
@@ -76,7 +76,7 @@ public sealed class PresentBytesStreamTests : IDisposable
         using var client = new RegistryClient();
         using var partial = PartialBlob.Open(Path.Combine(_directory, "blob"), _blob.Length);
         partial.Write(0, _blob.AsSpan(0, Piece));
-        using var download = BlobDownload.ResumeForPresentReader(_descriptor, partial);
+        using var download = BlobDownload.Resume(_descriptor, partial);
         _ = download.StartAsync(new DownloadPlan(client, ImageReference.Parse(server.Reference), new DownloadLimiter(2), new DownloadLimiter(4), Piece,
             RangesSupported: true, ChunkAttempts: 2, NullLogger.Instance));
         await using var reader = download.OpenPresentReader();
@@ -88,12 +88,14 @@ public sealed class PresentBytesStreamTests : IDisposable
     }
 
     [Fact]
-    public void OpenPresentReader_DownloadThatHashesItself_Refuses()
+    public void OpenReaders_PlainReaderOfAResumeOrPresentReaderOfAFreshDownload_Refused()
     {
         using var partial = PartialBlob.Open(Path.Combine(_directory, "blob"), _blob.Length);
-        using var download = BlobDownload.Resume(_descriptor, partial);
+        using var resumed = BlobDownload.Resume(_descriptor, partial);
+        using var fresh = BlobDownload.Create(_descriptor, Path.Combine(_directory, "fresh"));
 
-        Assert.Throws<InvalidOperationException>(() => download.OpenPresentReader());
+        Assert.Throws<InvalidOperationException>(() => resumed.OpenReader()); // it does not hash: only its present reader checks the digest
+        Assert.Throws<InvalidOperationException>(() => fresh.OpenPresentReader());
     }
 
     /// <summary>A plan whose requests wait at a gate that never opens (on-demand reads that never end).</summary>

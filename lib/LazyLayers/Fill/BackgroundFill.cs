@@ -138,7 +138,7 @@ public sealed class BackgroundFill : IAsyncDisposable
             using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests); // disposed after the download's requests have ended
             // The unpack reads the blob wherever the partial blob holds it: the layer's readers run far ahead of this
             // download (which waits behind them), and the unpack follows them, waiting only at bytes nobody fetched.
-            using var download = BlobDownload.ResumeForPresentReader(request.Layer, partial);
+            using var download = BlobDownload.Resume(request.Layer, partial);
             _store.MarkFilling(digest, () => partial.BytesPresent);
             var plan = new DownloadPlan(_registry, request.Repository, perLayer, _requests, _options.ChunkBytes, RangesSupported: true,
                 _options.ChunkAttempts, _logger, _gate, _pause.WaitAsync);

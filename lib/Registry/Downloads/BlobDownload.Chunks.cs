@@ -14,7 +14,7 @@ public sealed partial class BlobDownload
     /// <summary>
     /// SOCI's chunked parallel download: range requests of <paramref name="chunk"/> bytes, in blob order, as many at once as
     /// the limits admit; each is retried on its own when its connection breaks. The digest is computed in order behind the
-    /// watermark, since range bytes cannot be checked on their own (not for a <see cref="ResumeForPresentReader"/>, whose
+    /// watermark, since range bytes cannot be checked on their own (not for a <see cref="Resume"/>d download, whose
     /// reader hashes what it reads).
     /// </summary>
     private async Task FetchChunkedAsync(DownloadPlan plan, long chunk, TaskCompletionSource admitted, CancellationToken cancellationToken)
@@ -24,7 +24,7 @@ public sealed partial class BlobDownload
         _chunkDone = new bool[count];
         _chunkSize = chunk;
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var hashing = _readerChecksDigest ? Task.CompletedTask : HashBehindWatermarkAsync(failFast.Token);
+        var hashing = _partial is not null ? Task.CompletedTask : HashBehindWatermarkAsync(failFast.Token);
         var requests = new List<Task>(count);
         for (var i = 0; i < count && !failFast.IsCancellationRequested; i++)
         {

@@ -9,7 +9,7 @@ namespace PluggableSnapshotter.Registry.Downloads;
 /// One layer blob being written to a file, either in one request or as concurrent range requests (chunks), with a
 /// watermark below which the file holds the blob's bytes, so unpacking can follow the download. The blob's digest is
 /// checked before <see cref="Completion"/> succeeds; readers see a mismatch as the error of their last read. (A
-/// <see cref="ResumeForPresentReader"/> leaves the check to its <see cref="PresentBytesStream"/>.)
+/// <see cref="Resume"/>d download leaves the check to its <see cref="PresentBytesStream"/>.)
 /// </summary>
 public sealed partial class BlobDownload : IDisposable
 {
@@ -23,16 +23,14 @@ public sealed partial class BlobDownload : IDisposable
     private long _size;
     private long _wakeAt = long.MaxValue;
     private readonly PartialBlob? _partial;
-    private readonly bool _readerChecksDigest;
 
-    private BlobDownload(Descriptor blob, string path, SafeFileHandle file, PartialBlob? partial = null, bool readerChecksDigest = false)
+    private BlobDownload(Descriptor blob, string path, SafeFileHandle file, PartialBlob? partial = null)
     {
         Blob = blob;
         Path = path;
         _size = blob.Size;
         _file = file;
         _partial = partial;
-        _readerChecksDigest = readerChecksDigest;
     }
 
     /// <summary>Creates the (empty, preallocated) file at <paramref name="path"/> for <paramref name="blob"/>.</summary>
@@ -42,23 +40,17 @@ public sealed partial class BlobDownload : IDisposable
 
     /// <summary>
     /// A download into <paramref name="partial"/> that fetches only the ranges it lacks (and waits for ranges another
-    /// fetcher is getting), recording what it writes there. The partial blob stays open and on disk after disposal.
+    /// fetcher is getting), recording what it writes there. It is read through <see cref="OpenPresentReader"/>, which
+    /// takes any bytes the partial blob holds, wherever the download is, and checks the blob digest over exactly the
+    /// bytes it gave; the download itself does not hash (once is enough), so its <see cref="Completion"/> says only that
+    /// every byte is present. The partial blob stays open and on disk after disposal.
     /// </summary>
-    public static BlobDownload Resume(Descriptor blob, PartialBlob partial) => Resumed(blob, partial, readerChecksDigest: false);
-
-    /// <summary>
-    /// A <see cref="Resume"/> read through its one <see cref="OpenPresentReader"/>, which takes any bytes the partial blob
-    /// holds, wherever the download is, and checks the blob digest over exactly the bytes it gave. The download does not
-    /// hash (once is enough), so its <see cref="Completion"/> says only that every byte is present.
-    /// </summary>
-    public static BlobDownload ResumeForPresentReader(Descriptor blob, PartialBlob partial) => Resumed(blob, partial, readerChecksDigest: true);
-
-    private static BlobDownload Resumed(Descriptor blob, PartialBlob partial, bool readerChecksDigest)
+    public static BlobDownload Resume(Descriptor blob, PartialBlob partial)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(partial);
         if (partial.Size != blob.Size) throw new ArgumentException($"partial blob {partial.Path} holds {partial.Size} bytes, blob {blob.Digest} has {blob.Size}", nameof(partial));
-        return new(blob, partial.Path, partial.Handle, partial, readerChecksDigest);
+        return new(blob, partial.Path, partial.Handle, partial);
     }
 
     /// <summary>The blob's descriptor.</summary>
@@ -74,8 +66,8 @@ public sealed partial class BlobDownload : IDisposable
     public long Watermark => Volatile.Read(ref _watermark);
 
     /// <summary>
-    /// Succeeds when the whole blob is in the file and matches its digest (made by <see cref="ResumeForPresentReader"/>:
-    /// when every byte is present; its reader checks the digest); fails or is cancelled otherwise.
+    /// Succeeds when the whole blob is in the file and matches its digest (<see cref="Resume"/>d: when every byte is
+    /// present; its reader checks the digest); fails or is cancelled otherwise.
     /// </summary>
     public Task Completion => _completed.Task;
 
@@ -93,16 +85,21 @@ public sealed partial class BlobDownload : IDisposable
         return admitted.Task;
     }
 
-    /// <summary>A stream of the blob's bytes that waits for the download; its last read fails when the digest does not match.</summary>
-    public Stream OpenReader() => new BlobReader(this);
+    /// <summary>
+    /// A stream of the blob's bytes that waits for the download; its last read fails when the digest does not match. Not
+    /// for a <see cref="Resume"/>d download, which does not hash: read it with <see cref="OpenPresentReader"/>.
+    /// </summary>
+    public Stream OpenReader() => _partial is null
+        ? new BlobReader(this)
+        : throw new InvalidOperationException($"blob {Blob.Digest}: a resumed download is read through {nameof(OpenPresentReader)}, which checks its digest");
 
     /// <summary>
     /// The blob's bytes from its start, read wherever the partial blob holds them (a reader of the layer may have fetched
-    /// far ahead of the download), digest-checked by its last read. Only for <see cref="ResumeForPresentReader"/>.
+    /// far ahead of the download), digest-checked by its last read. Only for a <see cref="Resume"/>d download.
     /// </summary>
-    public PresentBytesStream OpenPresentReader() => _partial is not null && _readerChecksDigest
+    public PresentBytesStream OpenPresentReader() => _partial is not null
         ? new PresentBytesStream(this, _partial)
-        : throw new InvalidOperationException($"blob {Blob.Digest}: a present-bytes reader needs a download made by {nameof(ResumeForPresentReader)}");
+        : throw new InvalidOperationException($"blob {Blob.Digest}: a present-bytes reader needs a partial blob (a download made by {nameof(Resume)})");
 
     /// <summary>Cancels the download (the file stays until disposal).</summary>
     public void Cancel() => _cancellation.Cancel();

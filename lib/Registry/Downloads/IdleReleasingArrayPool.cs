@@ -20,7 +20,13 @@ internal sealed class IdleReleasingArrayPool : ArrayPool<byte>
     private bool _rentedSinceLastCollection;
     private long _idleBytes;
 
-    public IdleReleasingArrayPool(int maxArrayLength, int maxArraysPerBucket)
+    /// <param name="maxArrayLength">Longer arrays are allocated and left to the GC.</param>
+    /// <param name="maxArraysPerBucket">Idle arrays kept per power-of-two size.</param>
+    /// <param name="releaseOnFullCollections">
+    /// Whether full collections call <see cref="OnFullCollection"/> (false: only its caller does, as tests do, so that a
+    /// collection some other work triggers cannot release arrays in the middle of a check).
+    /// </param>
+    public IdleReleasingArrayPool(int maxArrayLength, int maxArraysPerBucket, bool releaseOnFullCollections = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxArrayLength, MinimumLength);
         ArgumentOutOfRangeException.ThrowIfNegative(maxArraysPerBucket);
@@ -28,7 +34,7 @@ internal sealed class IdleReleasingArrayPool : ArrayPool<byte>
         _maxArraysPerBucket = maxArraysPerBucket;
         _buckets = new Stack<byte[]>[BucketOf(_maxArrayLength) + 1];
         for (var i = 0; i < _buckets.Length; i++) _buckets[i] = new Stack<byte[]>(maxArraysPerBucket);
-        FullCollectionCallback.Register(this);
+        if (releaseOnFullCollections) FullCollectionCallback.Register(this);
     }
 
     /// <summary>Bytes held in idle arrays (tests, diagnostics).</summary>

@@ -124,24 +124,23 @@ public sealed class PartialBlob : IDisposable
     /// Completes when the byte at <paramref name="offset"/> is present (written by any fetcher); fails with an
     /// <see cref="ObjectDisposedException"/> once the blob is closed.
     /// </summary>
-    public Task WhenPresentAsync(long offset, CancellationToken cancellationToken)
+    public async Task WhenPresentAsync(long offset, CancellationToken cancellationToken)
     {
         TaskCompletionSource waiter;
         lock (_lock)
         {
-            if (_disposed) return Task.FromException(new ObjectDisposedException(Path, "the partial blob was closed"));
-            if (_present.RunFrom(offset) > 0) return Task.CompletedTask;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_present.RunFrom(offset) > 0) return;
             waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _presenceWaiters.Add((offset, waiter));
         }
-        if (!cancellationToken.CanBeCanceled) return waiter.Task;
-        var registration = cancellationToken.Register(() =>
+        // A waiter given up is taken off the list, not left for a write that may never come.
+        await using var _ = cancellationToken.Register(() =>
         {
             lock (_lock) _presenceWaiters.Remove((offset, waiter));
             waiter.TrySetCanceled(cancellationToken);
-        });
-        _ = waiter.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return waiter.Task;
+        }).ConfigureAwait(false);
+        await waiter.Task.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -238,7 +237,7 @@ public sealed class PartialBlob : IDisposable
             _disposed = true;
             foreach (var fetch in _inFlight) fetch.Ended();
             _inFlight.Clear();
-            foreach (var (_, waiter) in _presenceWaiters) waiter.TrySetException(new ObjectDisposedException(Path, "the partial blob was closed"));
+            foreach (var (_, waiter) in _presenceWaiters) waiter.TrySetException(new ObjectDisposedException(nameof(PartialBlob), $"partial blob {Path} was closed"));
             _presenceWaiters.Clear();
         }
         _saveTimer.Dispose();

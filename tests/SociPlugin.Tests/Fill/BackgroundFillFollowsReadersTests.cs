@@ -24,10 +24,8 @@ public sealed class BackgroundFillFollowsReadersTests : IDisposable
     [RootOnlyFact]
     public async Task Fill_ReadersFetchEveryByteWhileItsRequestsWait_GoesLocalFromTheirBytes()
     {
-        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
-        var store = _layer.Store();
-        using var registry = new RegistryClient();
-        await using var fill = NewFill(registry, store);
+        await using var rig = _layer.Rig(NewFill);
+        var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
 
         var trash = Path.Combine(store.Root, StoreTrash.FolderName);
         var partialInTrashWhenLocal = false;
@@ -48,7 +46,6 @@ public sealed class BackgroundFillFollowsReadersTests : IDisposable
         Assert.Equal(0, server.RangeRequests);
         Assert.True(partialInTrashWhenLocal, "the partial blob was deleted before the mounts switched to the local copy");
         Assert.True(StoreStatusFile.TrashEmptied(store.Root), "the fill never emptied the trash");
-        store.ClosePartials();
     }
 
     [RootOnlyTheory]
@@ -56,10 +53,8 @@ public sealed class BackgroundFillFollowsReadersTests : IDisposable
     [InlineData(-100)] // the last deflate block: the unpack fails, and the whole blob read again fails the digest
     public async Task Fill_ReadersBytesFailTheBlobDigest_MakesNothingLocalAndDiscardsThem(int wrongByte)
     {
-        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
-        var store = _layer.Store();
-        using var registry = new RegistryClient();
-        await using var fill = NewFill(registry, store);
+        await using var rig = _layer.Rig(NewFill);
+        var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
         var wrong = (byte[])_layer.Blob.Clone();
         wrong[wrongByte >= 0 ? wrongByte : wrong.Length + wrongByte] ^= 0xFF;
 
@@ -71,7 +66,6 @@ public sealed class BackgroundFillFollowsReadersTests : IDisposable
         Assert.False(Directory.Exists(store.FillPaths(_layer.Digest).FsPath) && Directory.EnumerateFileSystemEntries(store.FillPaths(_layer.Digest).FsPath).Any());
         Assert.Equal(0, store.Partial(_layer.Digest)!.BytesPresent); // a wrong byte somewhere: fetched again from the start
         Assert.Equal(0, server.RangeRequests);
-        store.ClosePartials();
     }
 
     private static BackgroundFill NewFill(RegistryClient registry, LayerStore store) =>

@@ -28,14 +28,10 @@ public sealed class BackgroundFillPauseTests : IDisposable
     [RootOnlyFact]
     public async Task Fill_ContainerStartingBeforeIt_SendsNoRangeRequestUntilThePauseIsOver()
     {
-        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
-        var store = _layer.Store(present: 0);
-        using var registry = new RegistryClient();
-        await using var fill = NewFill(registry, store);
+        await using var rig = _layer.Rig(NewFill);
+        var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
 
-        fill.ContainerStarting(ContainerKey);
-        fill.Enqueue(_layer.Request(server));
-        await WaitForPendingTimerAsync();
+        await EnqueueAfterAContainerStartAsync(fill, server);
         await Task.Delay(500); // unpaused, the fill would have sent its first requests by now
 
         Assert.Equal(0, server.RangeRequests);
@@ -45,17 +41,14 @@ public sealed class BackgroundFillPauseTests : IDisposable
 
         Assert.Equal((_layer.Blob.Length + ChunkBytes - 1) / ChunkBytes, server.RangeRequests);
         Assert.Equal(_layer.File, await _layer.ReadLocalFileAsync(store));
-        store.ClosePartials();
     }
 
     [RootOnlyFact]
     public async Task Fill_ContainerStartingWhileItFetches_SendsNoFurtherRangeRequestWhilePaused()
     {
-        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
-        var store = _layer.Store(present: 0);
-        using var registry = new RegistryClient();
         var startAtThird = new ContainerStartAtRequest(3);
-        await using var fill = NewFill(registry, store, startAtThird);
+        await using var rig = _layer.Rig((registry, store) => NewFill(registry, store, startAtThird));
+        var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
         startAtThird.Fill = fill;
 
         fill.Enqueue(_layer.Request(server));
@@ -68,16 +61,13 @@ public sealed class BackgroundFillPauseTests : IDisposable
         await _layer.WaitForStateAsync(store, LayerState.Local);
 
         Assert.Equal((_layer.Blob.Length + ChunkBytes - 1) / ChunkBytes, server.RangeRequests);
-        store.ClosePartials();
     }
 
     [RootOnlyFact]
     public async Task Fill_ContainerStartingWhileAResponseArrives_KeepsNoneOfItUntilThePauseIsOver()
     {
-        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
-        var store = _layer.Store(present: 0);
-        using var registry = new RegistryClient();
-        await using var fill = NewFill(registry, store);
+        await using var rig = _layer.Rig(NewFill);
+        var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
 
         await StartPausedMidResponseAsync(server, fill);
         await Task.Delay(500); // unpaused, the rest of the body would have been read and written by now
@@ -88,16 +78,13 @@ public sealed class BackgroundFillPauseTests : IDisposable
         await _layer.WaitForStateAsync(store, LayerState.Local);
 
         Assert.Equal(_layer.File, await _layer.ReadLocalFileAsync(store));
-        store.ClosePartials();
     }
 
     [RootOnlyFact]
     public async Task Fill_PausedMidResponse_LetsThatResponseGoWhenAReaderWaitsForItsBytes()
     {
-        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
-        var store = _layer.Store(present: 0);
-        using var registry = new RegistryClient();
-        await using var fill = NewFill(registry, store);
+        await using var rig = _layer.Rig(NewFill);
+        var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
         await StartPausedMidResponseAsync(server, fill);
 
         var (mine, theirs) = store.Partial(_layer.Digest)!.BeginFetch(new ByteRange(0, 4096)); // a reader of the first bytes
@@ -109,25 +96,27 @@ public sealed class BackgroundFillPauseTests : IDisposable
         Assert.Equal(1, server.RangeRequests);
         _clock.Advance(Pause);
         await _layer.WaitForStateAsync(store, LayerState.Local);
-        store.ClosePartials();
     }
 
     [RootOnlyFact]
     public async Task CancelAsync_FillHeldByThePause_StopsItWithoutWaitingForThePauseToEnd()
     {
-        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
-        var store = _layer.Store(present: 0);
-        using var registry = new RegistryClient();
-        await using var fill = NewFill(registry, store);
-        fill.ContainerStarting(ContainerKey);
-        fill.Enqueue(_layer.Request(server));
-        await WaitForPendingTimerAsync();
+        await using var rig = _layer.Rig(NewFill);
+        var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
+        await EnqueueAfterAContainerStartAsync(fill, server);
 
         await fill.CancelAsync(_layer.Digest).WaitAsync(TimeSpan.FromSeconds(10)); // the clock never moves: the pause never ends
 
         Assert.Equal(0, server.RangeRequests);
         Assert.NotEqual(LayerState.Local, store.StateOf(_layer.Digest));
-        store.ClosePartials();
+    }
+
+    /// <summary>Starts the fill after a container start, and returns once the fill waits on the pause.</summary>
+    private async Task EnqueueAfterAContainerStartAsync(BackgroundFill fill, ShortBodyRegistry server)
+    {
+        fill.ContainerStarting(ContainerKey);
+        fill.Enqueue(_layer.Request(server));
+        await WaitForPendingTimerAsync();
     }
 
     /// <summary>
@@ -149,14 +138,10 @@ public sealed class BackgroundFillPauseTests : IDisposable
     [RootOnlyFact]
     public async Task Fill_BlobFetchedAlreadyContainerStarting_UnpacksOnlyAfterThePause()
     {
-        await using var server = new ShortBodyRegistry(_layer.Blob, shortBodies: 0);
-        var store = _layer.Store(present: _layer.Blob.Length); // readers fetched it all: the fill only unpacks
-        using var registry = new RegistryClient();
-        await using var fill = NewFill(registry, store);
+        await using var rig = _layer.Rig(NewFill, present: _layer.Blob.Length); // readers fetched it all: the fill only unpacks
+        var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
 
-        fill.ContainerStarting(ContainerKey);
-        fill.Enqueue(_layer.Request(server));
-        await WaitForPendingTimerAsync();
+        await EnqueueAfterAContainerStartAsync(fill, server);
         await Task.Delay(500); // unpaused, 1 MiB would have been unpacked by now
 
         Assert.Equal(LayerState.Filling, store.StateOf(_layer.Digest));
@@ -166,7 +151,6 @@ public sealed class BackgroundFillPauseTests : IDisposable
 
         Assert.Equal(0, server.RangeRequests);
         Assert.Equal(_layer.File, await _layer.ReadLocalFileAsync(store));
-        store.ClosePartials();
     }
 
     [Fact]
@@ -202,7 +186,9 @@ public sealed class BackgroundFillPauseTests : IDisposable
         Assert.DoesNotContain(3032, logger.EventIds);
     }
 
-    private BackgroundFill NewFill(RegistryClient registry, LayerStore store, IDownloadGate? readsFirst = null) =>
+    private BackgroundFill NewFill(RegistryClient registry, LayerStore store) => NewFill(registry, store, readsFirst: null);
+
+    private BackgroundFill NewFill(RegistryClient registry, LayerStore store, IDownloadGate? readsFirst) =>
         new(registry, store, new LayerApplier(),
             new BackgroundFillOptions { ChunkBytes = ChunkBytes, MaxConcurrentRequests = 1, ContainerStartPauseMilliseconds = (int)Pause.TotalMilliseconds },
             userXattr: false, readsFirst, time: _clock);

@@ -44,6 +44,18 @@ internal sealed class OneLayerToFill : IDisposable
         return store;
     }
 
+    /// <summary>
+    /// A loopback registry serving the layer, <see cref="Store"/> over it and a fill made by <paramref name="newFill"/>:
+    /// what most fill tests begin with.
+    /// </summary>
+    public FillRig Rig(Func<RegistryClient, LayerStore, BackgroundFill> newFill, int present = 0)
+    {
+        var server = new ShortBodyRegistry(Blob, shortBodies: 0);
+        var registry = new RegistryClient();
+        var store = Store(present);
+        return new FillRig(server, registry, store, newFill(registry, store));
+    }
+
     public FillRequest Request(ShortBodyRegistry server) =>
         new(ImageReference.Parse(server.Reference), new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = Digest, Size = Blob.Length },
             new LayerIndexFile(OciDigest.Compute(Index).ToString(), Index, 2 << 20), LayerInode.NewDirectory(0x1ED), DateTimeOffset.UtcNow);
@@ -58,4 +70,16 @@ internal sealed class OneLayerToFill : IDisposable
     }
 
     public void Dispose() => StoreStatusFile.DeleteState(State);
+}
+
+/// <summary>A fill under test and what it fills from; disposed fill first, then the store's partial blobs, the client and the registry.</summary>
+internal sealed record FillRig(ShortBodyRegistry Server, RegistryClient Registry, LayerStore Store, BackgroundFill Fill) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await Fill.DisposeAsync();
+        Store.ClosePartials();
+        Registry.Dispose();
+        await Server.DisposeAsync();
+    }
 }
