@@ -34,9 +34,20 @@ public sealed class BackgroundFill : IAsyncDisposable
     private readonly DownloadLimiter _requests;
     private readonly IDownloadGate? _gate;
     private readonly ContainerStartPause _pause;
+    private readonly TimeProvider _time;
     private readonly Lazy<Task[]> _workers;
     private readonly LazyLayerMetrics? _metrics;
     private int _disposed;
+    private int _trashWaiting; // 1 while a deletion waits for fills and container starts to be quiet
+    private Task _trashWait = Task.CompletedTask; // every wait begun, so that disposal awaits their deletions' start
+    private readonly Lock _trashWaitLock = new();
+
+    /// <summary>How long no fill may have ended nor container started before filled layers' partial files are deleted (at least the pause).</summary>
+    internal static readonly TimeSpan TrashQuiet = TimeSpan.FromSeconds(3);
+    private readonly TimeSpan _trashQuiet;
+
+    /// <summary>The longest those deletions wait for that quiet.</summary>
+    internal static readonly TimeSpan TrashLongestWait = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// A fill whose requests first pass <paramref name="readsFirst"/>, which holds them back while on-demand reads fetch,
@@ -49,7 +60,10 @@ public sealed class BackgroundFill : IAsyncDisposable
         (_registry, _store, _applier, _options, _userXattr) = (registry, store, applier, options, userXattr);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _requests = new DownloadLimiter(options.MaxConcurrentRequests);
-        _pause = new ContainerStartPause(TimeSpan.FromMilliseconds(options.ContainerStartPauseMilliseconds), time);
+        _time = time ?? TimeProvider.System;
+        var pause = TimeSpan.FromMilliseconds(options.ContainerStartPauseMilliseconds);
+        _pause = new ContainerStartPause(pause, time);
+        _trashQuiet = pause > TrashQuiet ? pause : TrashQuiet;
         _gate = IDownloadGate.Combine(IDownloadGate.Combine(readsFirst, _pause),
             options.MaxBytesPerSecond > 0 ? new BandwidthLimiter(options.MaxBytesPerSecond) : null);
         // Started on first use (constructors do no work), without the caller's execution context: the Prepare that
@@ -67,8 +81,9 @@ public sealed class BackgroundFill : IAsyncDisposable
     /// <summary>A container is starting on the daemon's layers: every fill pauses for <c>container_start_pause_ms</c>.</summary>
     public void ContainerStarting(string key)
     {
-        if (!_options.Enable || _options.ContainerStartPauseMilliseconds == 0) return;
-        _pause.ContainerStarting();
+        if (!_options.Enable) return;
+        _pause.ContainerStarting(); // with no pause length, still a busy moment the deletions wait out
+        if (_options.ContainerStartPauseMilliseconds == 0) return;
         LazyLayersLog.FillPaused(_logger, _options.ContainerStartPauseMilliseconds, key);
     }
 
@@ -185,6 +200,7 @@ public sealed class BackgroundFill : IAsyncDisposable
                 Directory.SetLastWriteTimeUtc(fsPath, rootModified);
             }
             ImplicitDirectories.CopyFromTree(request.Tree, fsPath);
+            _pause.NoteBusy(); // before its partial files go to the trash: their deletion waits for quiet from here
             _store.MarkLocal(digest, request.Layer.MediaType, applied.UncompressedSize, request.Index.Digest, request.Index.Bytes);
             var elapsed = TimeProvider.System.GetElapsedTime(started);
             LazyLayersLog.LayerFilled(_logger, digest, request.Layer.Size, applied.Entries, (long)elapsed.TotalMilliseconds);
@@ -192,7 +208,8 @@ public sealed class BackgroundFill : IAsyncDisposable
             _metrics?.Count("background_fetch_count");
             _metrics?.Fetched("background", request.Layer.Size);
             if (LayerLocal is { } local) await local(digest, fsPath).ConfigureAwait(false);
-            await EmptyTrashOutsidePauseAsync(cancellation.Token).ConfigureAwait(false);
+            await CollectIfDrainedOutsidePauseAsync(cancellation.Token).ConfigureAwait(false);
+            EmptyTrashWhenQuiet(stopping);
         }
         catch (Exception e) when (cancellation.IsCancellationRequested)
         {
@@ -214,11 +231,46 @@ public sealed class BackgroundFill : IAsyncDisposable
     }
 
     /// <summary>
-    /// Deletes the partial files of the layer just made local, once the mounts use its local copy and no container is
-    /// starting, at idle CPU priority: the kernel spends ~45 ms of CPU per 333 MB file deleted, and a container started
-    /// as the reads of an image end (when the last fills end) wants those CPUs.
+    /// Deletes the partial files of the layers made local (kept apart in the store's trash: <see cref="LayerStore.MarkLocal"/>)
+    /// at idle CPU priority, once neither a fill has ended nor a container started for <see cref="TrashQuiet"/>: the
+    /// kernel spends ~45 ms of CPU per 333 MB tmpfs file freed, and the fills of an image end together, as its reads end
+    /// and the next container starts. Deleted then, even in the idle scheduling class, they made that container slower on
+    /// 2 CPUs (bench/lazy's README, stop 13); one pass after the last fill takes them all. The worker goes on meanwhile.
     /// </summary>
-    private async Task EmptyTrashOutsidePauseAsync(CancellationToken cancellationToken)
+    private void EmptyTrashWhenQuiet(CancellationToken stopping)
+    {
+        if (Interlocked.Exchange(ref _trashWaiting, 1) == 1) return; // the wait under way takes these files too
+        var wait = Task.Run(async () =>
+        {
+            var started = _time.GetTimestamp();
+            while (true)
+            {
+                try
+                {
+                    var longest = TrashLongestWait - _time.GetElapsedTime(started);
+                    if (longest > TimeSpan.Zero) await _pause.WaitForQuietAsync(_trashQuiet, longest, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopping: delete now rather than leave it to the next start.
+                }
+                Volatile.Write(ref _trashWaiting, 0);
+                // A fill that ended meanwhile noted it (before its files went to the trash) and may have left them to this
+                // wait: look again, unless stopping, waited longest, or another wait has taken over since.
+                if (stopping.IsCancellationRequested || _time.GetElapsedTime(started) >= TrashLongestWait || _pause.QuietFor(_trashQuiet)) break;
+                if (Interlocked.Exchange(ref _trashWaiting, 1) == 1) return;
+            }
+            _store.EmptyTrashAtIdlePriority();
+        }, CancellationToken.None);
+        lock (_trashWaitLock) _trashWait = Task.WhenAll(_trashWait, wait);
+    }
+
+    /// <summary>
+    /// The last fill's garbage (what MarkLocal let go of too) is collected now, not at the next quiet moment, but after
+    /// any container start's pause: the collection stops the daemon for 10-30 ms, and a container started as the reads of
+    /// an image end (when its last fills end) waits for the daemon's answers to its Prepare and Mounts.
+    /// </summary>
+    private async Task CollectIfDrainedOutsidePauseAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -226,9 +278,10 @@ public sealed class BackgroundFill : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            // Stopping: delete now rather than leave it to the next start.
+            return; // the layer went away or the daemon stops: no collection for it
         }
-        _store.EmptyTrashAtIdlePriority();
+        if (FillDrainedCompaction.CollectIfDrained(_store) is { } collected)
+            LazyLayersLog.FillGarbageCollected(_logger, (long)collected.Duration.TotalMilliseconds, collected.HeapBytesBefore >> 20, collected.HeapBytesAfter >> 20);
     }
 
     /// <summary>Rewrites status.json every second while a fill runs, so its progress can be watched.</summary>
@@ -264,6 +317,9 @@ public sealed class BackgroundFill : IAsyncDisposable
             }
         }
         while (!_running.IsEmpty) await Task.Delay(10).ConfigureAwait(false);
+        Task trashWaits;
+        lock (_trashWaitLock) trashWaits = _trashWait;
+        await trashWaits.ConfigureAwait(false); // their deletions begun (stopping cuts the waits short), so the store can await them
         _requests.Dispose();
         _stopping.Dispose();
     }

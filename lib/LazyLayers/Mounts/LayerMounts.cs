@@ -223,9 +223,6 @@ public sealed class LayerMounts
     private async Task OnLayerLocalAsync(string digest, string fsPath)
     {
         foreach (var mounted in _layers.Values.Where(l => l.Layer.Digest == digest).ToList()) await PromoteAsync(mounted, fsPath).ConfigureAwait(false);
-        // The last fill's garbage goes now, not at the next quiet moment.
-        if (FillDrainedCompaction.CollectIfDrained(_store) is { } collected)
-            LazyLayersLog.FillGarbageCollected(_logger, (long)collected.Duration.TotalMilliseconds, collected.HeapBytesBefore >> 20, collected.HeapBytesAfter >> 20);
     }
 
     private async Task StopServingAsync(MountedLayer mounted)

@@ -86,9 +86,10 @@ public sealed partial class LayerStore
 
     /// <summary>
     /// Closes the layer's partial blob and decompressed spans; with <paramref name="delete"/>, moves their files to the
-    /// trash (deleted once the lock is released: the caller empties it).
+    /// trash (deleted once the lock is released: the caller empties it), held apart there for the layer with
+    /// <paramref name="heldApart"/> (<see cref="StoreTrash.Discard"/>).
     /// </summary>
-    private void ClosePartialLocked(StoredLayer layer, bool delete)
+    private void ClosePartialLocked(StoredLayer layer, bool delete, bool heldApart = false)
     {
         layer.PartialBytesRecorded = delete ? 0 : layer.Partial?.BytesPresent ?? layer.PartialBytesRecorded; // still on disk unless deleted
         layer.DecompressedRecorded = delete ? 0 : layer.Decompressed?.BytesPresent ?? layer.DecompressedRecorded;
@@ -97,7 +98,7 @@ public sealed partial class LayerStore
         if (delete)
         {
             foreach (var path in new[] { layer.BlobPath, layer.BlobPath + ".ranges", layer.DecompressedPath, DecompressedSpans.MapPathOf(layer.DecompressedPath) })
-                _trash.Discard(path);
+                _trash.Discard(path, heldApart ? layer.Digest : null);
         }
         layer.Partial?.Close(delete);
         layer.Partial = null;

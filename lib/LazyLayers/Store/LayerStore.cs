@@ -141,9 +141,10 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
 
     /// <summary>
     /// The layer is unpacked and verified in its <c>fs/</c>: its zTOC is kept beside it and both are recorded, so that a
-    /// restart mounts it again without the network. Its partial files are moved to the trash and left there for
-    /// <see cref="EmptyTrash"/> (or whatever empties it next): the caller first switches the mounts to the local copy,
-    /// and deleting hundreds of MB costs the kernel CPU a container start wants.
+    /// restart mounts it again without the network. Its partial files are moved to the trash and held apart there for
+    /// <see cref="EmptyTrash"/> or <see cref="EmptyTrashAtIdlePriority"/> (the store's own deletions leave them): the
+    /// caller first switches the mounts to the local copy, and deleting hundreds of MB costs the kernel CPU a container
+    /// start wants.
     /// </summary>
     public void MarkLocal(string digest, string mediaType, long diskBytes, string ztocDigest, byte[] ztoc) => Update(digest, emptyTrash: false, l =>
     {
@@ -153,7 +154,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
         // Recorded local before the partial files go: a crash in between leaves a local layer with leftovers, which the
         // next open removes, not a partial record without its blob, which would make it drop the whole layer.
         WriteRecordLocked(l);
-        ClosePartialLocked(l, delete: true); // the unpacked tree holds every byte now
+        ClosePartialLocked(l, delete: true, heldApart: true); // the unpacked tree holds every byte now
     });
 
     /// <summary>Deletes a layer's local copy and forgets it (its fill must have stopped).</summary>
@@ -247,7 +248,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     }
 
     /// <summary>Deletes what the store has put in its trash (<see cref="MarkLocal"/> leaves a layer's partial files there).</summary>
-    public void EmptyTrash() => _trash.Empty();
+    public void EmptyTrash() => _trash.EmptyAll();
 
     /// <summary><see cref="EmptyTrash"/> in the background, on a thread that runs only when the CPUs are otherwise idle.</summary>
     public void EmptyTrashAtIdlePriority() => _trash.EmptyAtIdlePriority();
@@ -257,8 +258,8 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
 
     /// <summary>
     /// Runs <paramref name="work"/> under the store's lock, then deletes what is in the trash (what it discarded: a failed
-    /// fill's tree, an evicted or freed layer; and a filled layer's partial files if its fill has not emptied the trash
-    /// yet) once the lock is released, even when it threw.
+    /// fill's tree, an evicted or freed layer with the partial files held apart for it) once the lock is released, even
+    /// when it threw. A filled layer's partial files still held apart wait for its fill's deletion.
     /// </summary>
     private T LockedThenEmptyTrash<T>(Func<T> work)
     {
@@ -287,6 +288,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
         _layers.Remove(layer.Digest);
         ClosePartialLocked(layer, delete: false);
         _trash.Discard(layer.Directory); // deleted once the lock is released (the caller empties the trash)
+        _trash.Release(layer.Digest); // its partial files held apart since it went local go with it
         LazyLayersLog.LayerFreed(_logger, layer.Digest);
     }
 

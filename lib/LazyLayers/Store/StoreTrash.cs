@@ -17,6 +17,7 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
     public const string FolderName = ".trash";
 
     private readonly ConcurrentQueue<string> _discarded = new();
+    private readonly List<(string Tag, string Path)> _heldApart = []; // under _folderLock; deleted by EmptyAll, or Released
     private readonly Lock _folderLock = new(); // the folder is made by a discard and removed by the empty that leaves it empty
     private int _emptying; // 1 while a caller deletes: one at a time, so a reader never inherits a fill's deletions
     private Task _idleEmptying = Task.CompletedTask;
@@ -29,8 +30,11 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
     /// <summary>
     /// Moves the file or folder at <paramref name="path"/> into the trash (a path that is not there is left alone). Never
     /// throws: what cannot be moved is deleted in place, as before the trash, and what cannot be deleted either is logged.
+    /// Held apart for <paramref name="heldFor"/> (a layer digest), <see cref="Empty"/> leaves it: only <see cref="EmptyAll"/>,
+    /// <see cref="EmptyAtIdlePriority"/>, or <see cref="Release"/> of that tag and an empty delete it (a filled layer's
+    /// partial files, whose deletion waits for a quiet moment unless the layer itself goes).
     /// </summary>
-    public void Discard(string path)
+    public void Discard(string path, string? heldFor = null)
     {
         var isFolder = Directory.Exists(path);
         if (!isFolder && !File.Exists(path)) return;
@@ -43,7 +47,8 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
                 Directory.CreateDirectory(Folder);
                 if (isFolder) Directory.Move(path, target);
                 else File.Move(path, target);
-                _discarded.Enqueue(target);
+                if (heldFor is null) _discarded.Enqueue(target);
+                else _heldApart.Add((heldFor, target));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -78,13 +83,36 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
         }
     }
 
+    /// <summary>What was held apart for <paramref name="tag"/> goes with the next <see cref="Empty"/> (its layer is going).</summary>
+    public void Release(string tag)
+    {
+        lock (_folderLock)
+        {
+            foreach (var (_, path) in _heldApart.Where(h => h.Tag == tag)) _discarded.Enqueue(path);
+            _heldApart.RemoveAll(h => h.Tag == tag);
+        }
+    }
+
+    /// <summary><see cref="Empty"/>, and what was held apart too.</summary>
+    public void EmptyAll()
+    {
+        lock (_folderLock)
+        {
+            foreach (var (_, path) in _heldApart) _discarded.Enqueue(path);
+            _heldApart.Clear();
+        }
+        Empty();
+    }
+
     /// <summary>
-    /// <see cref="Empty"/> on a thread of its own in the idle scheduling class (<see cref="IdlePriority"/>), for deletions
-    /// that may wait: they then take only CPU time nothing else wants, such as a container starting as a fill ends.
+    /// <see cref="EmptyAll"/> on a thread of its own in the idle scheduling class (<see cref="IdlePriority"/>), for
+    /// deletions that may wait: they then take only CPU time nothing else wants.
     /// </summary>
     public void EmptyAtIdlePriority()
     {
-        if (_discarded.IsEmpty) return;
+        bool nothing;
+        lock (_folderLock) nothing = _discarded.IsEmpty && _heldApart.Count == 0;
+        if (nothing) return;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_folderLock) _idleEmptying = Task.WhenAll(_idleEmptying, done.Task);
         var thread = new Thread(() =>
@@ -92,7 +120,7 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
             try
             {
                 IdlePriority.ApplyToCurrentThread();
-                Empty();
+                EmptyAll();
             }
             finally
             {
@@ -118,6 +146,7 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
         lock (_folderLock)
         {
             _discarded.Clear();
+            _heldApart.Clear();
             Delete(Folder);
         }
     }

@@ -9,6 +9,8 @@ public sealed class ContainerStartPauseTests
 {
     private static readonly TimeSpan Length = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Longest = TimeSpan.FromSeconds(10);
     private readonly ManualClock _clock = new();
 
     [Fact]
@@ -121,6 +123,66 @@ public sealed class ContainerStartPauseTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WaitAsync(Bounded));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request.WaitAsync(Bounded));
         Assert.True(pause.Holding);
+    }
+
+    [Fact]
+    public void WaitForQuietAsync_NothingStartedOrBusy_ReturnsAtOnce()
+    {
+        var pause = new ContainerStartPause(Length, _clock);
+
+        Assert.True(pause.WaitForQuietAsync(Quiet, Longest, CancellationToken.None).IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task WaitForQuietAsync_AfterAStart_ReturnsOnlyOnceNothingStartedForTheQuietLength()
+    {
+        var pause = new ContainerStartPause(Length, _clock);
+        pause.ContainerStarting();
+
+        var wait = pause.WaitForQuietAsync(Quiet, Longest, CancellationToken.None);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(await StillWaitingAsync(wait));
+        pause.ContainerStarting(); // the quiet counts from here now
+        _clock.Advance(TimeSpan.FromSeconds(2)); // 4 s after the first start, 2 after the second
+        Assert.True(await StillWaitingAsync(wait));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+
+        await wait.WaitAsync(Bounded);
+    }
+
+    [Fact]
+    public async Task NoteBusy_IsNoPauseButPutsTheQuietOff()
+    {
+        var pause = new ContainerStartPause(Length, _clock);
+
+        pause.NoteBusy();
+        Assert.False(pause.Holding);
+        var wait = pause.WaitForQuietAsync(Quiet, Longest, CancellationToken.None);
+        _clock.Advance(Quiet - TimeSpan.FromMilliseconds(1));
+        Assert.True(await StillWaitingAsync(wait));
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        await wait.WaitAsync(Bounded);
+    }
+
+    [Fact]
+    public async Task WaitForQuietAsync_StartsThatNeverStop_ReturnsAfterTheLongestWait()
+    {
+        var pause = new ContainerStartPause(Length, _clock);
+        pause.ContainerStarting();
+
+        var wait = pause.WaitForQuietAsync(Quiet, Longest, CancellationToken.None);
+        for (var passed = TimeSpan.Zero; passed < Longest - TimeSpan.FromSeconds(1); passed += TimeSpan.FromSeconds(1))
+        {
+            Assert.True(await StillWaitingAsync(wait));
+            pause.ContainerStarting();
+            _clock.Advance(TimeSpan.FromSeconds(1));
+        }
+        Assert.True(await StillWaitingAsync(wait));
+        pause.ContainerStarting(); // 9 s in: quiet would come at 12 s
+        _clock.Advance(TimeSpan.FromSeconds(1)); // the longest wait is over, though a container started a second ago
+
+        await wait.WaitAsync(Bounded);
     }
 
     private static bool CompletedAtOnce(ValueTask wait) => wait.IsCompletedSuccessfully;

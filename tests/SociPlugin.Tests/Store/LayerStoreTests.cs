@@ -214,6 +214,24 @@ public sealed class LayerStoreTests : IDisposable
     }
 
     [Fact]
+    public void MarkLocal_PartialFiles_OtherStoreWorkLeavesThemAndFreeingTheLayerDeletesThem()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        store.Attach(A, "/m1", 100, "img", null);
+        store.Attach(B, "/m2", 100, "img", null);
+        store.Partial(A)!.Write(0, new byte[100]);
+        var trash = Path.Combine(store.Root, StoreTrash.FolderName);
+
+        Fill(store, A, 10);
+        store.MarkQueued(B); // a container start's next layer: the store empties its trash after such changes
+        Assert.True(store.TryReserve(B, 10));
+
+        Assert.Single(Directory.EnumerateFiles(trash, "blob.partial-*")); // held apart for the fill's quiet moment
+        store.Delete(A);
+        Assert.False(Directory.Exists(trash));
+    }
+
+    [Fact]
     public void MarkFillingOrMarkFailed_LayerLocalAlready_LeavesItLocalWithItsCopy()
     {
         var store = new LayerStore(_state, new StoreOptions());

@@ -11,6 +11,25 @@ public sealed class StoreTrashTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
+    public void Empty_HeldApartForALayer_LeavesItUntilReleasedOrEmptyAll()
+    {
+        var trash = new StoreTrash(_root, NullLogger.Instance);
+        trash.Discard(Write("a/blob.partial", 10), heldFor: "a");
+        trash.Discard(Write("b/blob.partial", 10), heldFor: "b");
+        trash.Discard(Write("c/fs/file", 10));
+
+        trash.Empty();
+        Assert.Equal(2, Directory.GetFileSystemEntries(trash.Folder).Length); // the two held apart
+        trash.Release("a");
+        trash.Empty();
+        var left = Assert.Single(Directory.GetFileSystemEntries(trash.Folder));
+        Assert.Equal(10, new FileInfo(left).Length); // b's
+        trash.EmptyAll();
+
+        Assert.False(Directory.Exists(trash.Folder));
+    }
+
+    [Fact]
     public void Discard_MovesFilesAndFoldersOutOfPlaceButDeletesNothing()
     {
         var trash = new StoreTrash(_root, NullLogger.Instance);

@@ -82,9 +82,18 @@ public sealed class ContainerdFixture : IAsyncDisposable
 
     /// <summary>
     /// <c>ctr run --rm</c> a container from <paramref name="image"/> on <paramref name="snapshotter"/>
-    /// with runc state under this fixture; returns what the command printed.
+    /// with runc state under this fixture; returns what the command printed. A run that succeeds with no output at all is
+    /// run once more: containerd's shim can lose the output of a process that exits right after printing (a whole-suite
+    /// run met it once, `wc -c` printing nothing; concourse/concourse#6775 describes the race).
     /// </summary>
     public async Task<string> RunContainerAsync(string image, string snapshotter, IEnumerable<string> command, CancellationToken cancellationToken)
+    {
+        string[] arguments = [.. command];
+        var output = await RunContainerOnceAsync(image, snapshotter, arguments, cancellationToken);
+        return output.Length > 0 ? output : await RunContainerOnceAsync(image, snapshotter, arguments, cancellationToken);
+    }
+
+    private async Task<string> RunContainerOnceAsync(string image, string snapshotter, string[] command, CancellationToken cancellationToken)
     {
         var id = $"run-{Guid.NewGuid():N}"[..16];
         var result = await CtrAsync(
