@@ -84,24 +84,22 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
     }
 
     /// <summary>What was held apart for <paramref name="tag"/> goes with the next <see cref="Empty"/> (its layer is going).</summary>
-    public void Release(string tag)
-    {
-        lock (_folderLock)
-        {
-            foreach (var (_, path) in _heldApart.Where(h => h.Tag == tag)) _discarded.Enqueue(path);
-            _heldApart.RemoveAll(h => h.Tag == tag);
-        }
-    }
+    public void Release(string tag) => ReleaseHeld(h => h.Tag == tag);
 
     /// <summary><see cref="Empty"/>, and what was held apart too.</summary>
     public void EmptyAll()
     {
+        ReleaseHeld(_ => true);
+        Empty();
+    }
+
+    private void ReleaseHeld(Predicate<(string Tag, string Path)> which)
+    {
         lock (_folderLock)
         {
-            foreach (var (_, path) in _heldApart) _discarded.Enqueue(path);
-            _heldApart.Clear();
+            foreach (var held in _heldApart.Where(h => which(h))) _discarded.Enqueue(held.Path);
+            _heldApart.RemoveAll(which);
         }
-        Empty();
     }
 
     /// <summary>
@@ -110,11 +108,12 @@ internal sealed class StoreTrash(string storeRoot, ILogger logger)
     /// </summary>
     public void EmptyAtIdlePriority()
     {
-        bool nothing;
-        lock (_folderLock) nothing = _discarded.IsEmpty && _heldApart.Count == 0;
-        if (nothing) return;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_folderLock) _idleEmptying = Task.WhenAll(_idleEmptying, done.Task);
+        lock (_folderLock)
+        {
+            if (_discarded.IsEmpty && _heldApart.Count == 0) return;
+            _idleEmptying = Task.WhenAll(_idleEmptying, done.Task);
+        }
         var thread = new Thread(() =>
         {
             try
