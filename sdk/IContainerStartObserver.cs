@@ -2,8 +2,8 @@ namespace PluggableSnapshotter.Sdk;
 
 /// <summary>
 /// Optional, beside <see cref="IFileSystem"/>: a backend that implements it is told when containerd sets up a
-/// container's root filesystem on image layers, so that its background work (a fill, a prefetch) can make way for the
-/// container's start, which waits on the CPUs and the disk that work would take.
+/// container's root filesystem on image layers, and when it removes one, so that its background work (a fill, a
+/// prefetch) can make way for container starts, which wait on the CPUs and the disk that work would take.
 /// </summary>
 public interface IContainerStartObserver
 {
@@ -15,4 +15,15 @@ public interface IContainerStartObserver
     /// </summary>
     /// <param name="key">The snapshot's key as containerd sent it.</param>
     void ContainerStarting(string key);
+
+    /// <summary>
+    /// Called on every backend that implements it when such a snapshot is removed: a container is gone (<c>run --rm</c>,
+    /// a task's clean-up; containerd 1.6 removes it from the snapshotter in its garbage collection, tens of milliseconds
+    /// after the container's deletion). Another start often follows at once (the next step of a job, a restarted
+    /// container), and the first tenth of a second of that start (the client, containerd, the shim) passes before its
+    /// Prepare reaches the snapshotter. Must return at once. Does nothing unless implemented (backends written before it
+    /// keep working).
+    /// </summary>
+    /// <param name="key">The snapshot's key as containerd sent it.</param>
+    void ContainerRemoved(string key) { }
 }

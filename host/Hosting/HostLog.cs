@@ -123,6 +123,6 @@ internal static partial class HostLog
     [LoggerMessage(EventId = 72, Level = LogLevel.Warning, Message = "failed to remove {Staging}, left by an unfinished layer apply")]
     public static partial void UnfinishedApplyNotRemoved(ILogger logger, Exception exception, string staging);
 
-    [LoggerMessage(EventId = 73, Level = LogLevel.Warning, Message = "backend {Backend} failed to take note of a container starting on snapshot {Key}")]
-    public static partial void ContainerStartNotSeen(ILogger logger, Exception exception, string backend, string key);
+    [LoggerMessage(EventId = 73, Level = LogLevel.Warning, Message = "backend {Backend} failed to take note of {Event} (snapshot {Key})")]
+    public static partial void ContainerEventNotSeen(ILogger logger, Exception exception, string backend, string @event, string key);
 }

@@ -39,4 +39,10 @@ internal interface ILayerPreparer
     /// layers: the snapshot <paramref name="key"/>, not a layer, was just prepared or viewed on a parent. Returns at once.
     /// </summary>
     void ContainerStarting(string key);
+
+    /// <summary>
+    /// Tells the same backends that the snapshot <paramref name="key"/> of such a container (or client's mount) was
+    /// removed: the container is gone, and the next start often follows at once. Returns at once.
+    /// </summary>
+    void ContainerRemoved(string key);
 }

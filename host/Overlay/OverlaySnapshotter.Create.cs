@@ -17,7 +17,7 @@ internal sealed partial class OverlaySnapshotter
         var idMap = IdMapLabels.Parse(labels);
         var record = await CreateSnapshotAsync(SnapshotKind.Active, key, parent, labels, cancellationToken);
         var target = labels.GetValueOrDefault(SnapshotLabels.TargetRef);
-        if (string.IsNullOrEmpty(target)) NoteContainerStart(key, parent);
+        if (string.IsNullOrEmpty(target) && IsContainer(SnapshotKind.Active, key, parent)) _preparer.ContainerStarting(key);
         if (idMap is not null)
         {
             record = await MapIdsAsync(record, key, idMap, cancellationToken);
@@ -29,11 +29,12 @@ internal sealed partial class OverlaySnapshotter
         return await PrepareImageLayerAsync(record, key, target, labels, @namespace, cancellationToken);
     }
 
-    /// <summary>A snapshot that is no image layer, on a parent: a container (or a client's mount of an image) starts on the layers below.</summary>
-    private void NoteContainerStart(string key, string parent)
-    {
-        if (!string.IsNullOrEmpty(parent) && !SnapshotKeys.IsLayerUnpack(key)) _preparer.ContainerStarting(key);
-    }
+    /// <summary>
+    /// Whether a snapshot (one without the target label, when active) is a container's root (or a client's mount of an
+    /// image): a view, or an active snapshot that is no layer unpack, on a parent.
+    /// </summary>
+    private static bool IsContainer(SnapshotKind kind, string key, string parent) =>
+        kind != SnapshotKind.Committed && !string.IsNullOrEmpty(parent) && !SnapshotKeys.IsLayerUnpack(key);
 
     /// <summary>
     /// Creates the snapshot's directory as <c>snapshots/new-*</c>, records the snapshot and renames the directory to its id

@@ -36,7 +36,7 @@ internal sealed partial class OverlaySnapshotter
         catch
         {
             await RemoveMappedLowersAsync(views);
-            await RemoveAsync(key, cleanImage: false, CancellationToken.None);
+            await RemoveAsync(key, byContainerd: false, CancellationToken.None);
             throw;
         }
     }

@@ -39,12 +39,12 @@ internal sealed partial class OverlaySnapshotter
         if (await TargetExistsAsync(target, cancellationToken))
         {
             // Another namespace (or an earlier attempt) committed this layer already.
-            await RemoveAsync(key, cleanImage: false, CancellationToken.None);
+            await RemoveAsync(key, byContainerd: false, CancellationToken.None);
             return PrepareResult.Committed(target);
         }
         if (string.IsNullOrEmpty(layer.Namespace))
         {
-            await RemoveAsync(key, cleanImage: false, CancellationToken.None);
+            await RemoveAsync(key, byContainerd: false, CancellationToken.None);
             throw SnapshotterException.NoNamespace($"namespace is required to prepare image layer {target}: no namespace in the request or the key \"{key}\"");
         }
 
@@ -73,7 +73,7 @@ internal sealed partial class OverlaySnapshotter
         catch (SnapshotterException e) when (e.Kind == SnapshotErrorKind.AlreadyExists)
         {
             await MountpointReset.ResetAsync(layer.Mountpoint, mountpoint => _preparer.UnmountAsync(mountpoint, CancellationToken.None), _logger);
-            await RemoveAsync(key, cleanImage: false, CancellationToken.None);
+            await RemoveAsync(key, byContainerd: false, CancellationToken.None);
         }
         HostLog.LayerPreparedAndCommitted(_logger, layer.LayerDigest, layer.ImageReference, preparation.Description, target);
         return PrepareResult.Committed(target);

@@ -9,16 +9,21 @@ namespace PluggableSnapshotter.Host.Overlay;
 
 internal sealed partial class OverlaySnapshotter
 {
-    public Task RemoveAsync(string key, CancellationToken cancellationToken) => RemoveAsync(key, cleanImage: true, cancellationToken);
+    public Task RemoveAsync(string key, CancellationToken cancellationToken) => RemoveAsync(key, byContainerd: true, cancellationToken);
 
-    /// <summary>Removes a snapshot; <paramref name="cleanImage"/> tells the backends to drop the image's work too.</summary>
-    private async Task RemoveAsync(string key, bool cleanImage, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes a snapshot. <paramref name="byContainerd"/>: containerd's Remove, not a clean-up of our own, so the backends
+    /// drop the image's work too and hear of a container's end.
+    /// </summary>
+    private async Task RemoveAsync(string key, bool byContainerd, CancellationToken cancellationToken)
     {
         var (removed, orphans) = await _store.TransactAsync(table =>
         {
             var removed = table.Remove(key);
             return (removed, _options.AsynchronousRemove ? [] : OrphanDirectories(table));
         }, cancellationToken);
+        // Told before the directories go: a container's upper directory can take a while to delete.
+        if (byContainerd && IsContainerRoot(removed, key)) _preparer.ContainerRemoved(key);
         await DeleteDirectoriesAsync(orphans);
         if (removed.MappedLowers is { } views)
         {
@@ -26,7 +31,7 @@ internal sealed partial class OverlaySnapshotter
         }
 
         // The image's backends may keep work for it (an in-flight parallel pull): let them release it.
-        var image = cleanImage ? ImageKey(removed.Info.Labels) : null;
+        var image = byContainerd ? ImageKey(removed.Info.Labels) : null;
         if (image is not null)
         {
             try
@@ -39,6 +44,10 @@ internal sealed partial class OverlaySnapshotter
             }
         }
     }
+
+    // As at its Prepare (or View): no target label, and a container's by its key and parent.
+    private static bool IsContainerRoot(SnapshotRecord removed, string key) =>
+        !removed.Info.Labels.ContainsKey(SnapshotLabels.TargetRef) && IsContainer(removed.Info.Kind, key, removed.Info.Parent);
 
     public async Task CleanupAsync(CancellationToken cancellationToken)
     {

@@ -65,7 +65,7 @@ internal sealed partial class OverlaySnapshotter : ISnapshotter
     public async Task<IReadOnlyList<MountSpec>> ViewAsync(string key, string parent, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
         var record = await CreateSnapshotAsync(SnapshotKind.View, key, parent, labels, cancellationToken);
-        NoteContainerStart(key, parent);
+        if (IsContainer(SnapshotKind.View, key, parent)) _preparer.ContainerStarting(key);
         return OverlayMounts.For(record, _layout, _features);
     }
 

@@ -95,19 +95,24 @@ internal sealed partial class ChainPreparer
     public Task CleanImageAsync(string imageKey, CancellationToken cancellationToken) =>
         ForEachBackendAsync(_backends.Values, b => b.FileSystem.CleanImageAsync(imageKey, cancellationToken));
 
-    public void ContainerStarting(string key)
+    public void ContainerStarting(string key) => TellObservers(key, removed: false);
+
+    public void ContainerRemoved(string key) => TellObservers(key, removed: true);
+
+    private void TellObservers(string key, bool removed)
     {
         foreach (var backend in _backends.Values)
         {
             if (backend.FileSystem is not IContainerStartObserver observer) continue;
             try
             {
-                observer.ContainerStarting(key);
+                if (removed) observer.ContainerRemoved(key);
+                else observer.ContainerStarting(key);
             }
             catch (Exception e)
             {
-                // Only a hint for the backend's background work: the Prepare goes on.
-                HostLog.ContainerStartNotSeen(_logger, e, backend.Name, key);
+                // Only a hint for the backend's background work: the Prepare (or Remove) goes on.
+                HostLog.ContainerEventNotSeen(_logger, e, backend.Name, removed ? "the removal of a container" : "a container starting", key);
             }
         }
     }

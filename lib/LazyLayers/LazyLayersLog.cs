@@ -21,6 +21,9 @@ internal static partial class LazyLayersLog
     [LoggerMessage(EventId = 3032, Level = LogLevel.Debug, Message = "Background fill paused for {Milliseconds} ms: a container is starting on snapshot {Key}")]
     public static partial void FillPaused(ILogger logger, int milliseconds, string key);
 
+    [LoggerMessage(EventId = 3036, Level = LogLevel.Debug, Message = "Background fill paused for {Milliseconds} ms: the container of snapshot {Key} was removed, another may start")]
+    public static partial void FillPausedAfterRemoval(ILogger logger, int milliseconds, string key);
+
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Filled layer {LayerDigest} ({Bytes} bytes, {Entries} entries) in {Milliseconds} ms")]
     public static partial void LayerFilled(ILogger logger, string layerDigest, long bytes, int entries, long milliseconds);
 

@@ -123,6 +123,9 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IContainerStartOb
     /// <summary>A container is starting on layers of this host: the background fill makes way for it for a moment.</summary>
     public void ContainerStarting(string key) => _fill.ContainerStarting(key);
 
+    /// <summary>A container on layers of this host was removed: the fill makes way as for a start, for the one that often follows.</summary>
+    public void ContainerRemoved(string key) => _fill.ContainerRemoved(key);
+
     /// <inheritdoc />
     public Task CheckAsync(LayerRequest layer, CancellationToken cancellationToken)
     {

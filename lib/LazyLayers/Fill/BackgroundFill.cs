@@ -87,7 +87,16 @@ public sealed class BackgroundFill : IAsyncDisposable
         LazyLayersLog.FillPaused(_logger, _options.ContainerStartPauseMilliseconds, key);
     }
 
-    /// <summary>True while a container start holds the fills back.</summary>
+    /// <summary>A container on the daemon's layers was removed: every fill pauses as for a start, for the start that often follows.</summary>
+    public void ContainerRemoved(string key)
+    {
+        if (!_options.Enable) return;
+        _pause.ContainerRemoved();
+        if (_options.ContainerStartPauseMilliseconds == 0) return;
+        LazyLayersLog.FillPausedAfterRemoval(_logger, _options.ContainerStartPauseMilliseconds, key);
+    }
+
+    /// <summary>True while a container start (or removal) holds the fills back.</summary>
     public bool Paused => _pause.Holding;
 
     /// <summary>Queues a layer unless it is local, queued or filling already (or fills are off).</summary>

@@ -42,7 +42,8 @@ public sealed record BackgroundFillOptions
 
     /// <summary>
     /// How long every fill pauses (its range requests and its unpack) when a container starts on the daemon's layers,
-    /// so the start gets the CPUs; 0 for no pause. Each start pauses the fill anew, from the container's Prepare.
+    /// so the start gets the CPUs, or when one is removed (for the start that often follows); 0 for no pause. Each start
+    /// or removal pauses the fill anew, from the container's Prepare or Remove.
     /// </summary>
     [ConfigurationKeyName("container_start_pause_ms")]
     public int ContainerStartPauseMilliseconds { get; init; } = 500;

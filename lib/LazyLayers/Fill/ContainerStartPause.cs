@@ -3,11 +3,14 @@ using PluggableSnapshotter.Registry.Downloads;
 namespace PluggableSnapshotter.LazyLayers.Fill;
 
 /// <summary>
-/// Holds the background fill back for a while each time a container starts on this daemon's layers: the start (runc,
-/// the shim, overlay's mount, the first reads over FUSE) waits on the same CPUs and disk as the fill's inflate, digest
-/// and unpack, and a fill running beside it made the first output of a small image ~0.1 s later on 2 CPUs. As a gate of
-/// the fill's range requests it holds each one back until the pause is over; <see cref="WaitAsync(CancellationToken)"/>
-/// holds the unpack and the reading of responses already in flight back the same way. A pause ends on its own, so
+/// Holds the background fill back for a while each time a container starts on this daemon's layers, or one is removed:
+/// the start (runc, the shim, overlay's mount, the first reads over FUSE) waits on the same CPUs and disk as the fill's
+/// inflate, digest and unpack, and a fill running beside it made the first output of a small image ~0.1 s later on 2
+/// CPUs. A removal pauses too: the next start often follows at once, and its first ~0.1 s (the client, containerd)
+/// passes before its Prepare reaches us, and with a fill at full speed that Prepare came ~0.1 s late (bench/lazy's
+/// README, stops 13 and 14). As a gate of the fill's range requests it holds each one back until the pause is over;
+/// <see cref="WaitAsync(CancellationToken)"/> holds the unpack and the reading of responses already in flight back the
+/// same way. A pause ends on its own, so
 /// however many containers start, the fill goes on. It also tells when starts (and other moments noted busy) have been
 /// quiet for a while (<see cref="WaitForQuietAsync"/>), for work that may wait longer than a pause.
 /// </summary>
@@ -21,7 +24,12 @@ public sealed class ContainerStartPause(TimeSpan length, TimeProvider? time = nu
     public bool Holding => _time.GetTimestamp() < Interlocked.Read(ref _until);
 
     /// <summary>A container is starting: the fill pauses from now until <c>length</c> has passed (a pause under way is extended).</summary>
-    public void ContainerStarting()
+    public void ContainerStarting() => HoldFromNow();
+
+    /// <summary>A container was removed: the fill pauses as for a start, for the start that may follow.</summary>
+    public void ContainerRemoved() => HoldFromNow();
+
+    private void HoldFromNow()
     {
         var now = _time.GetTimestamp();
         Interlocked.Exchange(ref _lastBusy, now);

@@ -1,3 +1,4 @@
+using PluggableSnapshotter.Host.Core;
 using PluggableSnapshotter.Host.IntegrationTests.Support;
 using PluggableSnapshotter.Host.Plugins;
 using PluggableSnapshotter.Sdk;
@@ -8,8 +9,9 @@ namespace PluggableSnapshotter.Host.IntegrationTests.Overlay;
 
 /// <summary>
 /// Which snapshot operations tell the backends a container is starting (<see cref="IContainerStartObserver"/>): a Prepare
-/// without <c>containerd.io/snapshot.ref</c> or a View, on a parent; never an image layer's Prepare (root: the real core
-/// on tmpfs with a scripted backend that observes starts).
+/// without <c>containerd.io/snapshot.ref</c> or a View, on a parent; never an image layer's Prepare. And which removals
+/// tell them a container is gone: those of such snapshots only (root: the real core on tmpfs with a scripted backend
+/// that observes starts and removals).
 /// </summary>
 public sealed class ContainerStartTests
 {
@@ -102,12 +104,64 @@ public sealed class ContainerStartTests
     }
 
     [RootOnlyFact]
+    public async Task Remove_ContainerAndView_TellTheObserverTheirKeys()
+    {
+        await using var core = await CoreFixture.CreateAsync(All);
+        await PullAsync(core);
+        await core.Snapshotter.PrepareAsync("default/4/container", "sha256:bbb", NoLabels, null, CancellationToken.None);
+        await core.Snapshotter.ViewAsync("default/5/view", "sha256:aaa", NoLabels, CancellationToken.None);
+
+        await core.Snapshotter.RemoveAsync("default/4/container", CancellationToken.None);
+        await core.Snapshotter.RemoveAsync("default/5/view", CancellationToken.None);
+
+        Assert.Equal(["default/4/container", "default/5/view"], core.Backend.ContainersRemoved);
+    }
+
+    [RootOnlyFact]
+    public async Task Remove_ImageLayersUnpacksAndParentlessSnapshots_TellNoObserver()
+    {
+        await using var core = await CoreFixture.CreateAsync(All);
+        await PullAsync(core);
+        await core.Snapshotter.PrepareAsync("default/3/extract-3-x9Kq sha256:ccc", "sha256:bbb", NoLabels, null, CancellationToken.None);
+        // A layer left for containerd to apply, by a client whose keys are no extract-*: its target label tells.
+        var layer = new Dictionary<string, string> { [SnapshotLabels.TargetRef] = "sha256:ddd" };
+        await core.Snapshotter.PrepareAsync("default/5/apply sha256:ddd", "sha256:bbb", layer, null, CancellationToken.None);
+        Assert.Equal(SnapshotKind.Active, (await core.Snapshotter.StatAsync("default/5/apply sha256:ddd", CancellationToken.None)).Kind);
+        await core.Snapshotter.PrepareAsync("default/6/scratch", "", NoLabels, null, CancellationToken.None);
+
+        await core.Snapshotter.RemoveAsync("default/3/extract-3-x9Kq sha256:ccc", CancellationToken.None);
+        await core.Snapshotter.RemoveAsync("default/5/apply sha256:ddd", CancellationToken.None);
+        await core.Snapshotter.RemoveAsync("default/6/scratch", CancellationToken.None);
+        await core.Snapshotter.RemoveAsync("sha256:bbb", CancellationToken.None);
+        await core.Snapshotter.RemoveAsync("sha256:aaa", CancellationToken.None);
+
+        Assert.Empty(core.Backend.ContainersRemoved);
+    }
+
+    [RootOnlyFact]
+    public async Task Remove_ObserverThrows_RemoveSucceedsAndHostLog73IsLogged()
+    {
+        var logger = new EventIdLogger<ChainPreparer>();
+        await using var core = await CoreFixture.CreateAsync(All, chainLogger: logger);
+        await PullAsync(core);
+        await core.Snapshotter.PrepareAsync("default/8/container", "sha256:bbb", NoLabels, null, CancellationToken.None);
+        core.Backend.ObserverThrows = true;
+
+        await core.Snapshotter.RemoveAsync("default/8/container", CancellationToken.None);
+
+        var gone = await Assert.ThrowsAsync<SnapshotterException>(() => core.Snapshotter.StatAsync("default/8/container", CancellationToken.None));
+        Assert.Equal(SnapshotErrorKind.NotFound, gone.Kind);
+        Assert.Equal(["default/8/container"], core.Backend.ContainersRemoved);
+        Assert.Contains(73, logger.EventIds);
+    }
+
+    [RootOnlyFact]
     public async Task Prepare_ObserverThrows_PrepareSucceedsAndHostLog73IsLogged()
     {
         var logger = new EventIdLogger<ChainPreparer>();
         await using var core = await CoreFixture.CreateAsync(All, chainLogger: logger);
         await PullAsync(core);
-        core.Backend.ContainerStartingThrows = true;
+        core.Backend.ObserverThrows = true;
 
         var result = await core.Snapshotter.PrepareAsync("default/8/container", "sha256:bbb", NoLabels, null, CancellationToken.None);
 

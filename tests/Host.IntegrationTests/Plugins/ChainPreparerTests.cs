@@ -195,6 +195,50 @@ public sealed class ChainPreparerTests : IDisposable
         Assert.Equal([73], logger.EventIds);
     }
 
+    [Fact]
+    public void ContainerRemoved_ObserverThrows_OthersStillToldAndHostLog73()
+    {
+        var failing = new StartObservingBackend("failing", throws: true);
+        var after = new StartObservingBackend("after");
+        var logger = new EventIdLogger<ChainPreparer>();
+        var preparer = new ChainPreparer([new Chain("default", [new ChainBackend("failing", failing), new ChainBackend("after", after)], [])],
+            "default", new SnapshotterOptions(), logger);
+
+        preparer.ContainerRemoved("default/9/container");
+
+        Assert.Equal(["default/9/container"], failing.RemovedKeys);
+        Assert.Equal(["default/9/container"], after.RemovedKeys);
+        Assert.Empty(after.Keys);
+        Assert.Equal([73], logger.EventIds);
+    }
+
+    [Fact]
+    public void ContainerRemoved_ObserverBuiltBeforeIt_IsSkippedQuietly()
+    {
+        // An observer that implements only ContainerStarting (as one written before ContainerRemoved existed) gets the
+        // interface's default, which does nothing.
+        var old = new StartOnlyObserver();
+        var logger = new EventIdLogger<ChainPreparer>();
+        var preparer = new ChainPreparer([new Chain("default", [new ChainBackend("old", old)], [])], "default", new SnapshotterOptions(), logger);
+
+        preparer.ContainerRemoved("default/10/container");
+        preparer.ContainerStarting("default/11/container");
+
+        Assert.Equal(["default/11/container"], old.Keys);
+        Assert.Empty(logger.EventIds);
+    }
+
+    private sealed class StartOnlyObserver : IFileSystem, IContainerStartObserver
+    {
+        public string Name { get; } = "old";
+
+        public BackendCapabilities Capabilities => BackendCapabilities.Lazy;
+
+        public List<string> Keys { get; } = [];
+
+        public void ContainerStarting(string key) => Keys.Add(key);
+    }
+
     private LayerRequest Layer(long? size)
     {
         var labels = new Dictionary<string, string>

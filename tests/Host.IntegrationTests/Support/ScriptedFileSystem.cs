@@ -27,13 +27,22 @@ internal sealed class ScriptedFileSystem(string scratch, BackendCapabilities cap
     /// <summary>The keys <see cref="ContainerStarting"/> was told, in order.</summary>
     public ConcurrentQueue<string> ContainersStarting { get; } = new();
 
-    /// <summary>Makes <see cref="ContainerStarting"/> throw (after noting the key).</summary>
-    public bool ContainerStartingThrows { get; set; }
+    /// <summary>Makes <see cref="ContainerStarting"/> and <see cref="ContainerRemoved"/> throw (after noting the key).</summary>
+    public bool ObserverThrows { get; set; }
 
     public void ContainerStarting(string key)
     {
         ContainersStarting.Enqueue(key);
-        if (ContainerStartingThrows) throw new InvalidOperationException("observer failed");
+        if (ObserverThrows) throw new InvalidOperationException("observer failed");
+    }
+
+    /// <summary>The keys <see cref="ContainerRemoved"/> was told, in order.</summary>
+    public ConcurrentQueue<string> ContainersRemoved { get; } = new();
+
+    public void ContainerRemoved(string key)
+    {
+        ContainersRemoved.Enqueue(key);
+        if (ObserverThrows) throw new InvalidOperationException("observer failed");
     }
 
     public Task<MountResult> MountAsync(LayerRequest layer, CancellationToken cancellationToken)

@@ -11,8 +11,8 @@ using PluggableSnapshotter.TestSupport.Time;
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Fill;
 
 /// <summary>
-/// A container start pauses the background fill: no range request and no unpack while the pause lasts, the whole layer
-/// after it. Against a loopback registry of one gzip layer that counts its range requests, on a clock the test moves
+/// A container start (or removal) pauses the background fill: no range request and no unpack while the pause lasts, the
+/// whole layer after it. Against a loopback registry of one gzip layer that counts its range requests, on a clock the test moves
 /// (root only where the fill unpacks: the applier sets ownership).
 /// </summary>
 public sealed class BackgroundFillPauseTests : IDisposable
@@ -111,10 +111,11 @@ public sealed class BackgroundFillPauseTests : IDisposable
         Assert.NotEqual(LayerState.Local, store.StateOf(_layer.Digest));
     }
 
-    /// <summary>Starts the fill after a container start, and returns once the fill waits on the pause.</summary>
-    private async Task EnqueueAfterAContainerStartAsync(BackgroundFill fill, ShortBodyRegistry server)
+    /// <summary>Starts the fill after a container start (or removal), and returns once the fill waits on the pause.</summary>
+    private async Task EnqueueAfterAContainerStartAsync(BackgroundFill fill, ShortBodyRegistry server, bool removal = false)
     {
-        fill.ContainerStarting(ContainerKey);
+        if (removal) fill.ContainerRemoved(ContainerKey);
+        else fill.ContainerStarting(ContainerKey);
         fill.Enqueue(_layer.Request(server));
         await WaitForPendingTimerAsync();
     }
@@ -135,13 +136,15 @@ public sealed class BackgroundFillPauseTests : IDisposable
         await WaitForPendingTimerAsync();
     }
 
-    [RootOnlyFact]
-    public async Task Fill_BlobFetchedAlreadyContainerStarting_UnpacksOnlyAfterThePause()
+    [RootOnlyTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Fill_BlobFetchedAlreadyContainerStartingOrRemoved_UnpacksOnlyAfterThePause(bool removal)
     {
         await using var rig = _layer.Rig(NewFill, present: _layer.Blob.Length); // readers fetched it all: the fill only unpacks
         var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
 
-        await EnqueueAfterAContainerStartAsync(fill, server);
+        await EnqueueAfterAContainerStartAsync(fill, server, removal);
         await Task.Delay(500); // unpaused, 1 MiB would have been unpacked by now
 
         Assert.Equal(LayerState.Filling, store.StateOf(_layer.Digest));
@@ -169,10 +172,29 @@ public sealed class BackgroundFillPauseTests : IDisposable
         Assert.False(fill.Paused);
     }
 
+    [Fact]
+    public async Task ContainerRemoved_FillEnabled_PausesForItsLengthAndLogs3036()
+    {
+        var logger = new EventIdLogger<BackgroundFill>();
+        using var registry = new RegistryClient();
+        await using var fill = new BackgroundFill(registry, new LayerStore(_layer.State, new StoreOptions()), new LayerApplier(), new BackgroundFillOptions(),
+            userXattr: false, logger: logger, time: _clock);
+
+        fill.ContainerRemoved(ContainerKey);
+
+        Assert.True(fill.Paused);
+        Assert.Contains(3036, logger.EventIds);
+        Assert.DoesNotContain(3032, logger.EventIds); // not logged as a start
+        _clock.Advance(Pause);
+        Assert.False(fill.Paused);
+    }
+
     [Theory]
-    [InlineData(false, 500)]
-    [InlineData(true, 0)]
-    public async Task ContainerStarting_FillOffOrNoPauseLength_NeitherPausesNorLogs(bool enable, int pauseMilliseconds)
+    [InlineData(false, 500, false)]
+    [InlineData(true, 0, false)]
+    [InlineData(false, 500, true)]
+    [InlineData(true, 0, true)]
+    public async Task ContainerStartingOrRemoved_FillOffOrNoPauseLength_NeitherPausesNorLogs(bool enable, int pauseMilliseconds, bool removal)
     {
         var logger = new EventIdLogger<BackgroundFill>();
         using var registry = new RegistryClient();
@@ -180,10 +202,12 @@ public sealed class BackgroundFillPauseTests : IDisposable
         await using var fill = new BackgroundFill(registry, new LayerStore(_layer.State, new StoreOptions()), new LayerApplier(), options,
             userXattr: false, logger: logger, time: _clock);
 
-        fill.ContainerStarting(ContainerKey);
+        if (removal) fill.ContainerRemoved(ContainerKey);
+        else fill.ContainerStarting(ContainerKey);
 
         Assert.False(fill.Paused);
         Assert.DoesNotContain(3032, logger.EventIds);
+        Assert.DoesNotContain(3036, logger.EventIds);
     }
 
     private BackgroundFill NewFill(RegistryClient registry, LayerStore store) => NewFill(registry, store, readsFirst: null);

@@ -4,7 +4,7 @@ using PluggableSnapshotter.TestSupport.Time;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Fill;
 
-/// <summary>The pause a container start puts on the background fill, on a clock that moves only when the test says.</summary>
+/// <summary>The pause a container start (or removal) puts on the background fill, on a clock that moves only when the test says.</summary>
 public sealed class ContainerStartPauseTests
 {
     private static readonly TimeSpan Length = TimeSpan.FromMilliseconds(500);
@@ -34,6 +34,19 @@ public sealed class ContainerStartPauseTests
         Assert.True(pause.Holding);
         _clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.False(pause.Holding);
+    }
+
+    [Fact]
+    public void Holding_AfterContainerRemoved_TrueUntilTheLengthHasPassedAndBusyThen()
+    {
+        var pause = new ContainerStartPause(Length, _clock);
+
+        pause.ContainerRemoved();
+        Assert.True(pause.Holding);
+        Assert.False(pause.QuietFor(TimeSpan.FromMilliseconds(1)));
+        _clock.Advance(Length);
+        Assert.False(pause.Holding);
+        Assert.True(pause.QuietFor(Length));
     }
 
     [Fact]
