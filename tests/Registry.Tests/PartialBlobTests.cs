@@ -28,6 +28,27 @@ public sealed class PartialBlobTests : IDisposable
     }
 
     [Fact]
+    public void Retire_ThenFilesMovedAway_ReadsGoOnAndNothingIsWrittenWhereTheyWere()
+    {
+        var path = Path.Combine(_directory, "blob");
+        var moved = Path.Combine(_directory, "elsewhere");
+        var blob = PartialBlob.Open(path, 100);
+        blob.Write(0, Enumerable.Repeat((byte)5, 100).ToArray()); // arms the map's save timer
+
+        blob.Retire();
+        File.Move(path, moved); // what the store does with a local layer's partial files
+        Thread.Sleep(PartialBlob.MapSaveInterval * 2); // the pending save comes and goes
+        blob.Forget(new ByteRange(90, 10)); // a range failing its digest: recorded absent, not saved
+
+        var bytes = new byte[90];
+        blob.Read(0, bytes);
+        Assert.All(bytes, b => Assert.Equal(5, b));
+        Assert.Throws<IOException>(() => blob.Write(90, new byte[10])); // readers catch it: the bytes are not kept
+        blob.Close(delete: true);
+        Assert.Equal(["elsewhere"], Directory.EnumerateFileSystemEntries(_directory).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task WhenPresentAsync_WriteElsewhereThenOneCoveringTheByte_CompletesOnlyAfterTheSecond()
     {
         using var blob = PartialBlob.Open(Path.Combine(_directory, "blob"), 1000);

@@ -158,6 +158,7 @@ public sealed class BackgroundFill : IAsyncDisposable
             }
             var (_, fsPath) = _store.FillPaths(digest);
             var partial = _store.Partial(digest) ?? throw new InvalidOperationException($"layer {digest} has no partial blob in the store");
+            if (partial.Retired) return; // made local since the check above
             // Only what readers (or an earlier fill) have not fetched yet is fetched.
             using var perLayer = new DownloadLimiter(_options.MaxConcurrentRequests); // disposed after the download's requests have ended
             // The unpack reads the blob wherever the partial blob holds it: the layer's readers run far ahead of this
@@ -216,6 +217,8 @@ public sealed class BackgroundFill : IAsyncDisposable
             _metrics?.RecordDuration(LazyLayerMetrics.BackgroundFetch, elapsed);
             _metrics?.Count("background_fetch_count");
             _metrics?.Fetched("background", request.Layer.Size);
+            // Until the mounts serve the local copy, their reads still take bytes from the partial blob (the store keeps
+            // it open, read only, until its files are deleted below), not from the registry.
             if (LayerLocal is { } local) await local(digest, fsPath).ConfigureAwait(false);
             await CollectIfDrainedOutsidePauseAsync(cancellation.Token).ConfigureAwait(false);
             EmptyTrashWhenQuiet(stopping);

@@ -9,14 +9,16 @@ namespace PluggableSnapshotter.LazyLayers.Store;
 public sealed partial class LayerStore
 {
     /// <summary>
-    /// The partial blob of a layer that is mounted or recorded and not local, opened (or created) on first use; null when
-    /// the layer is local, unknown (freed) or of unknown size.
+    /// The partial blob of a layer that is mounted or recorded and not local, opened (or created) on first use; for a layer
+    /// made local, the blob it had until its files are deleted (<see cref="EmptyTrash"/>; every byte in it, none written
+    /// any more); null when the layer is local otherwise, unknown (freed) or of unknown size.
     /// </summary>
     public PartialBlob? Partial(string digest)
     {
         lock (_lock)
         {
-            if (!_layers.TryGetValue(digest, out var layer) || layer.State == LayerState.Local || layer.BytesTotal <= 0) return null;
+            if (!_layers.TryGetValue(digest, out var layer) || layer.BytesTotal <= 0) return null;
+            if (layer.State == LayerState.Local) return layer.Retiring;
             if (layer.Partial is null)
             {
                 System.IO.Directory.CreateDirectory(layer.Directory);
@@ -75,6 +77,30 @@ public sealed partial class LayerStore
         }
     }
 
+    /// <summary>Closes the partial blobs layers made local kept open for their readers (<see cref="MarkLocal"/>).</summary>
+    private void CloseRetiredPartials()
+    {
+        lock (_lock)
+        {
+            foreach (var layer in _layers.Values) CloseRetiredLocked(layer);
+        }
+    }
+
+    // Its files were moved to the trash when the layer went local: the close finds nothing left to delete at their paths.
+    private static void CloseRetiredLocked(StoredLayer layer)
+    {
+        var retiring = layer.Retiring;
+        layer.Retiring = null;
+        try
+        {
+            retiring?.Close(delete: true);
+        }
+        catch (IOException)
+        {
+            // Nothing was left at its paths to delete: the handle is closed all the same.
+        }
+    }
+
     /// <summary>Closes every open partial blob (the file system is stopping; the files and their maps stay).</summary>
     public void ClosePartials()
     {
@@ -87,10 +113,14 @@ public sealed partial class LayerStore
     /// <summary>
     /// Closes the layer's partial blob and decompressed spans; with <paramref name="delete"/>, moves their files to the
     /// trash (deleted once the lock is released: the caller empties it), held apart there for the layer with
-    /// <paramref name="heldApart"/> (<see cref="StoreTrash.Discard"/>).
+    /// <paramref name="heldApart"/> (<see cref="StoreTrash.Discard"/>). With <paramref name="retire"/> (and delete) the
+    /// partial blob stays open, its files moved, as <see cref="StoredLayer.Retiring"/>.
     /// </summary>
-    private void ClosePartialLocked(StoredLayer layer, bool delete, bool heldApart = false)
+    private void ClosePartialLocked(StoredLayer layer, bool delete, bool heldApart = false, bool retire = false)
     {
+        CloseRetiredLocked(layer);
+        retire &= delete;
+        if (retire) layer.Partial?.Retire(); // before its files move: a map save due now must not write one where they were
         layer.PartialBytesRecorded = delete ? 0 : layer.Partial?.BytesPresent ?? layer.PartialBytesRecorded; // still on disk unless deleted
         layer.DecompressedRecorded = delete ? 0 : layer.Decompressed?.BytesPresent ?? layer.DecompressedRecorded;
         // Closed with delete: no last save of their maps (which would write a map again where it was); their files are
@@ -100,7 +130,8 @@ public sealed partial class LayerStore
             foreach (var path in new[] { layer.BlobPath, layer.BlobPath + ".ranges", layer.DecompressedPath, DecompressedSpans.MapPathOf(layer.DecompressedPath) })
                 _trash.Discard(path, heldApart ? layer.Digest : null);
         }
-        layer.Partial?.Close(delete);
+        if (retire) layer.Retiring = layer.Partial;
+        else layer.Partial?.Close(delete);
         layer.Partial = null;
         layer.Decompressed?.Close(delete);
         layer.Decompressed = null;

@@ -144,7 +144,8 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
     /// restart mounts it again without the network. Its partial files are moved to the trash and held apart there for
     /// <see cref="EmptyTrash"/> or <see cref="EmptyTrashAtIdlePriority"/> (the store's own deletions leave them): the
     /// caller first switches the mounts to the local copy, and deleting hundreds of MB costs the kernel CPU a container
-    /// start wants.
+    /// start wants. The partial blob itself stays open (read only) until those files are deleted: a read that comes
+    /// before the caller has switched the mounts, or was under way then, takes its bytes from it, not from the registry.
     /// </summary>
     public void MarkLocal(string digest, string mediaType, long diskBytes, string ztocDigest, byte[] ztoc) => Update(digest, emptyTrash: false, l =>
     {
@@ -154,7 +155,7 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
         // Recorded local before the partial files go: a crash in between leaves a local layer with leftovers, which the
         // next open removes, not a partial record without its blob, which would make it drop the whole layer.
         WriteRecordLocked(l);
-        ClosePartialLocked(l, delete: true, heldApart: true); // the unpacked tree holds every byte now
+        ClosePartialLocked(l, delete: true, heldApart: true, retire: true); // the unpacked tree holds every byte now
     });
 
     /// <summary>Deletes a layer's local copy and forgets it (its fill must have stopped).</summary>
@@ -247,11 +248,22 @@ public sealed partial class LayerStore(string stateDirectory, StoreOptions optio
         if (changed) WriteStatus();
     }
 
-    /// <summary>Deletes what the store has put in its trash (<see cref="MarkLocal"/> leaves a layer's partial files there).</summary>
-    public void EmptyTrash() => _trash.EmptyAll();
+    /// <summary>
+    /// Deletes what the store has put in its trash (<see cref="MarkLocal"/> leaves a layer's partial files there), and
+    /// closes the partial blobs local layers still kept open for their readers: their files go now.
+    /// </summary>
+    public void EmptyTrash()
+    {
+        CloseRetiredPartials();
+        _trash.EmptyAll();
+    }
 
     /// <summary><see cref="EmptyTrash"/> in the background, on a thread that runs only when the CPUs are otherwise idle.</summary>
-    public void EmptyTrashAtIdlePriority() => _trash.EmptyAtIdlePriority();
+    public void EmptyTrashAtIdlePriority()
+    {
+        CloseRetiredPartials();
+        _trash.EmptyAtIdlePriority();
+    }
 
     /// <summary>Completes once the background deletions begun so far have ended: await it before removing the store's folder.</summary>
     public Task TrashEmptiedInBackground => _trash.IdleEmptying;

@@ -46,6 +46,12 @@ internal sealed class StoredLayer(string digest, string directory)
     /// <summary>The compressed bytes fetched so far (readers and fill), while the layer is not local; opened on first use.</summary>
     public PartialBlob? Partial { get; set; }
 
+    /// <summary>
+    /// The partial blob of a layer just made local, its files in the trash already: readers of the layer's mounts still
+    /// take their bytes from it (not from the registry) until the mounts serve the local copy; then it is closed.
+    /// </summary>
+    public PartialBlob? Retiring { get; set; }
+
     /// <summary>The decompressed spans kept while the layer is not local; opened on first use.</summary>
     public DecompressedSpans? Decompressed { get; set; }
 

@@ -29,6 +29,7 @@ public sealed class PartialBlob : IDisposable
     private bool _dirty;
     private bool _saveArmed;
     private bool _disposed;
+    private bool _retired; // its files moved away (Retire): read only, its map never saved again
     private long _mapSaves;
     private long _bytesWritten;
 
@@ -185,6 +186,10 @@ public sealed class PartialBlob : IDisposable
     {
         if (offset < 0 || offset + bytes.Length > Size) throw new ArgumentOutOfRangeException(nameof(offset), $"bytes {offset}+{bytes.Length} lie outside the {Size}-byte blob");
         var range = new ByteRange(offset, bytes.Length);
+        lock (_lock)
+        {
+            if (_retired) throw new IOException($"partial blob {Path} is retired: the layer is local, nothing more is kept in it");
+        }
         if (_reserve is { } reserve && bytes.Length > 0)
         {
             long growth;
@@ -213,7 +218,29 @@ public sealed class PartialBlob : IDisposable
         {
             if (_disposed) return;
             _present.Remove(range);
-            SaveMapLocked();
+            if (!_retired) SaveMapLocked();
+        }
+    }
+
+    /// <summary>True once <see cref="Retire"/> was called.</summary>
+    public bool Retired
+    {
+        get
+        {
+            lock (_lock) return _retired;
+        }
+    }
+
+    /// <summary>
+    /// The blob is complete and its files are about to be moved away (its layer is local): reads go on until
+    /// <see cref="Close"/>, but nothing is written any more, and its map is never saved again (not where the files were).
+    /// </summary>
+    public void Retire()
+    {
+        lock (_lock)
+        {
+            _retired = true;
+            _dirty = false;
         }
     }
 
@@ -271,7 +298,7 @@ public sealed class PartialBlob : IDisposable
         lock (_lock)
         {
             _saveArmed = false;
-            if (_disposed || !_dirty) return;
+            if (_disposed || _retired || !_dirty) return;
             try
             {
                 SaveMapLocked();

@@ -49,6 +49,37 @@ public sealed class BackgroundFillFollowsReadersTests : IDisposable
         Assert.True(StoreStatusFile.TrashEmptied(store.Root, TimeSpan.FromSeconds(30)), "the fill never emptied the trash");
     }
 
+    [RootOnlyFact]
+    public async Task Fill_AReadWhileTheMountsSwitch_TakesItsBytesFromThePartialBlobNotTheRegistry()
+    {
+        await using var rig = _layer.Rig(NewFill, present: _layer.Blob.Length); // the readers fetched it all: the fill only unpacks
+        var (server, store, fill) = (rig.Server, rig.Store, rig.Fill);
+        var whole = new ByteRange(0, _layer.Blob.Length);
+        byte[]? readDuringSwitch = null;
+        var stateDuringSwitch = LayerState.Lazy;
+        fill.LayerLocal = (digest, _) =>
+        {
+            stateDuringSwitch = store.StateOf(digest);
+            // What a mount's reader does before its content reads the local copy: the partial blob, if the store gives one.
+            if (store.Partial(digest) is { } blob && blob.Contains(whole))
+            {
+                readDuringSwitch = new byte[whole.Length];
+                blob.Read(0, readDuringSwitch);
+            }
+            return Task.CompletedTask;
+        };
+
+        fill.Enqueue(_layer.Request(server));
+        await _layer.WaitForStateAsync(store, LayerState.Local);
+        // Closed when its files are deleted: after fills and starts have been quiet for 3 s.
+        for (var waited = 0; store.Partial(_layer.Digest) is not null && waited < 300; waited++) await Task.Delay(100);
+
+        Assert.Equal(LayerState.Local, stateDuringSwitch);
+        Assert.Equal(_layer.Blob, readDuringSwitch);
+        Assert.Null(store.Partial(_layer.Digest));
+        Assert.Equal(0, server.RangeRequests);
+    }
+
     [RootOnlyTheory]
     [InlineData(4)] // the gzip header's MTIME: the layer unpacks as before, the digest checked at the end fails
     [InlineData(-100)] // the last deflate block: the unpack fails, and the whole blob read again fails the digest

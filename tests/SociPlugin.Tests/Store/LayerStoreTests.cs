@@ -205,12 +205,56 @@ public sealed class LayerStoreTests : IDisposable
         Fill(store, A, 10);
 
         Assert.False(File.Exists(blob.Path));
-        Assert.Null(store.Partial(A));
+        Assert.Same(blob, store.Partial(A)); // open for the mounts' readers until its files go
         Assert.Null(store.Resumable(A));
         var trash = Path.Combine(store.Root, StoreTrash.FolderName);
         Assert.Single(Directory.EnumerateFiles(trash, "blob.partial-*")); // left for the fill to delete once the mounts switched
         store.EmptyTrash();
         Assert.False(Directory.Exists(trash));
+        Assert.Null(store.Partial(A));
+    }
+
+    [Fact]
+    public void MarkLocal_CompletePartialBlob_ReadersGetItUntilTheTrashIsEmptied()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+
+        var blob = FilledFromCompletePartialBlob(store);
+
+        // Until the mounts serve the local copy, a read of the layer takes its bytes from here, not from the registry.
+        Assert.Same(blob, store.Partial(A));
+        var bytes = new byte[100];
+        store.Partial(A)!.Read(0, bytes);
+        Assert.All(bytes, b => Assert.Equal(3, b));
+        store.EmptyTrash();
+        Assert.Null(store.Partial(A));
+        Assert.Throws<ObjectDisposedException>(() => blob.Read(0, bytes));
+        Assert.Equal(["fs", "layer.json", "ztoc"], Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(blob.Path)!).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void ClosePartials_LayerLocalWithItsPartialBlobStillOpen_ClosesIt()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        var blob = FilledFromCompletePartialBlob(store);
+
+        store.ClosePartials(); // the daemon stops
+
+        Assert.Null(store.Partial(A));
+        Assert.Throws<ObjectDisposedException>(() => blob.Read(0, new byte[1]));
+    }
+
+    [Fact]
+    public void Delete_LayerLocalWithItsPartialBlobStillRetiring_ClosesIt()
+    {
+        var store = new LayerStore(_state, new StoreOptions());
+        var blob = FilledFromCompletePartialBlob(store);
+
+        store.Delete(A); // the layer's last snapshot went before its mounts switched
+
+        Assert.Null(store.Partial(A));
+        Assert.Throws<ObjectDisposedException>(() => blob.Read(0, new byte[1]));
+        Assert.False(Directory.Exists(Path.Combine(store.Root, StoreTrash.FolderName)));
     }
 
     [Fact]
@@ -279,6 +323,16 @@ public sealed class LayerStoreTests : IDisposable
         var folder = Path.GetDirectoryName(blob.Path)!;
         Assert.Equal(["fs", "layer.json", "ztoc"], Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order());
         Assert.False(Directory.Exists(Path.Combine(store.Root, StoreTrash.FolderName)));
+    }
+
+    /// <summary>Layer A mounted, its 100-byte partial blob complete (every byte 3), then filled: that blob.</summary>
+    private static PartialBlob FilledFromCompletePartialBlob(LayerStore store)
+    {
+        store.Attach(A, "/m1", 100, "img", null);
+        var blob = store.Partial(A)!;
+        blob.Write(0, Enumerable.Repeat((byte)3, 100).ToArray());
+        Fill(store, A, 10);
+        return blob;
     }
 
     private static void Fill(LayerStore store, string digest, long bytes)
