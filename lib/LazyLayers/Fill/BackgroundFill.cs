@@ -79,21 +79,17 @@ public sealed class BackgroundFill : IAsyncDisposable
     public Func<string, string, Task>? LayerLocal { get; set; }
 
     /// <summary>A container is starting on the daemon's layers: every fill pauses for <c>container_start_pause_ms</c>.</summary>
-    public void ContainerStarting(string key)
-    {
-        if (!_options.Enable) return;
-        _pause.ContainerStarting(); // with no pause length, still a busy moment the deletions wait out
-        if (_options.ContainerStartPauseMilliseconds == 0) return;
-        LazyLayersLog.FillPaused(_logger, _options.ContainerStartPauseMilliseconds, key);
-    }
+    public void ContainerStarting(string key) => Pause(key, _pause.ContainerStarting, LazyLayersLog.FillPaused);
 
     /// <summary>A container on the daemon's layers was removed: every fill pauses as for a start, for the start that often follows.</summary>
-    public void ContainerRemoved(string key)
+    public void ContainerRemoved(string key) => Pause(key, _pause.ContainerRemoved, LazyLayersLog.FillPausedAfterRemoval);
+
+    private void Pause(string key, Action hold, Action<ILogger, int, string> log)
     {
         if (!_options.Enable) return;
-        _pause.ContainerRemoved();
+        hold(); // with no pause length, still a busy moment the deletions wait out
         if (_options.ContainerStartPauseMilliseconds == 0) return;
-        LazyLayersLog.FillPausedAfterRemoval(_logger, _options.ContainerStartPauseMilliseconds, key);
+        log(_logger, _options.ContainerStartPauseMilliseconds, key);
     }
 
     /// <summary>True while a container start (or removal) holds the fills back.</summary>

@@ -10,9 +10,9 @@ namespace PluggableSnapshotter.LazyLayers.Fill;
 /// passes before its Prepare reaches us, and with a fill at full speed that Prepare came ~0.1 s late (bench/lazy's
 /// README, stops 13 and 14). As a gate of the fill's range requests it holds each one back until the pause is over;
 /// <see cref="WaitAsync(CancellationToken)"/> holds the unpack and the reading of responses already in flight back the
-/// same way. A pause ends on its own, so
-/// however many containers start, the fill goes on. It also tells when starts (and other moments noted busy) have been
-/// quiet for a while (<see cref="WaitForQuietAsync"/>), for work that may wait longer than a pause.
+/// same way. A pause ends on its own, so however many containers start, the fill goes on. It also tells when starts
+/// (and other moments noted busy) have been quiet for a while (<see cref="WaitForQuietAsync"/>), for work that may wait
+/// longer than a pause.
 /// </summary>
 public sealed class ContainerStartPause(TimeSpan length, TimeProvider? time = null) : IDownloadGate
 {

@@ -48,7 +48,8 @@ internal sealed class StoredLayer(string digest, string directory)
 
     /// <summary>
     /// The partial blob of a layer just made local, its files in the trash already: readers of the layer's mounts still
-    /// take their bytes from it (not from the registry) until the mounts serve the local copy; then it is closed.
+    /// take their bytes from it (not from the registry) while the mounts switch to the local copy; closed when the
+    /// store deletes those files.
     /// </summary>
     public PartialBlob? Retiring { get; set; }
 

@@ -29,7 +29,7 @@ public sealed class PartialBlob : IDisposable
     private bool _dirty;
     private bool _saveArmed;
     private bool _disposed;
-    private bool _retired; // its files moved away (Retire): read only, its map never saved again
+    private volatile bool _retired; // its files moved away (Retire): read only, its map never saved again
     private long _mapSaves;
     private long _bytesWritten;
 
@@ -186,10 +186,8 @@ public sealed class PartialBlob : IDisposable
     {
         if (offset < 0 || offset + bytes.Length > Size) throw new ArgumentOutOfRangeException(nameof(offset), $"bytes {offset}+{bytes.Length} lie outside the {Size}-byte blob");
         var range = new ByteRange(offset, bytes.Length);
-        lock (_lock)
-        {
-            if (_retired) throw new IOException($"partial blob {Path} is retired: the layer is local, nothing more is kept in it");
-        }
+        // Read without the lock (every write passes here): a write racing Retire lands in the moved file and is never mapped.
+        if (_retired) throw new IOException($"partial blob {Path} is retired: the layer is local, nothing more is kept in it");
         if (_reserve is { } reserve && bytes.Length > 0)
         {
             long growth;
@@ -223,13 +221,7 @@ public sealed class PartialBlob : IDisposable
     }
 
     /// <summary>True once <see cref="Retire"/> was called.</summary>
-    public bool Retired
-    {
-        get
-        {
-            lock (_lock) return _retired;
-        }
-    }
+    public bool Retired => _retired;
 
     /// <summary>
     /// The blob is complete and its files are about to be moved away (its layer is local): reads go on until
