@@ -177,7 +177,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
         var tree = builtAhead ?? ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
         var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
         var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest),
-            _options.Cache.KeepDecompressed ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
+            _options.Cache.KeepsDecompressed(_options.BackgroundFill.Enable) ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
         return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
     }
 

@@ -44,6 +44,20 @@ public sealed class SociBackendOptionsTests
     }
 
     [Theory]
+    [InlineData(null, "true", false)] // the fill unpacks the layer: no third copy of what the reads decompressed
+    [InlineData(null, "false", true)] // no fill: the kept spans are the only local copy
+    [InlineData("true", "true", true)]
+    [InlineData("false", "false", false)]
+    public void KeepsDecompressed_FollowsTheSettingElseTheBackgroundFill(string? keep, string fill, bool kept)
+    {
+        var values = new Dictionary<string, string?> { ["background_fill:enable"] = fill };
+        if (keep is not null) values["directory_cache:keep_decompressed"] = keep;
+        var options = SociBackendOptions.From(Settings(values));
+
+        Assert.Equal(kept, options.Cache.KeepsDecompressed(options.BackgroundFill.Enable));
+    }
+
+    [Theory]
     [InlineData("pull_mode:soci_v1:enable", "true", "pull_mode")]
     [InlineData("pull_modes:soci_v3:enable", "true", "pull_modes:soci_v3")]
     [InlineData("fuse:attr_timout", "1", "fuse:attr_timout")]

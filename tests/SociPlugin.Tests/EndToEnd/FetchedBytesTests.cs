@@ -41,6 +41,28 @@ public sealed class FetchedBytesTests(SociImages images) : BackendTestRoot(image
     }
 
     [RootOnlyFact]
+    public async Task Read_WithABackgroundFillComing_KeepsTheFetchedBytesButNoDecompressedSpans()
+    {
+        var ct = SociImages.Timeout;
+        var state = Path.Combine(Root, "state-no-spans");
+        // The fill is on but starts only after the test: the reads alone decide what goes to disk.
+        var options = new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 600_000 } };
+        await using var backend = TestBackend.Create(Registry, options, state, fill: true);
+        var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, 1, Root, ct);
+
+        Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
+        await using (var big = File.OpenRead(Path.Combine(layer.Mountpoint, "data/big")))
+        {
+            await big.ReadExactlyAsync(new byte[256 * 1024], ct);
+        }
+
+        var stored = Path.Combine(state, "store", layer.LayerDigest!.Replace(':', '-'));
+        Assert.True(new FileInfo(Path.Combine(stored, "blob.partial")).Length > 0);
+        Assert.False(File.Exists(Path.Combine(stored, "tar.partial")));
+        Assert.False(File.Exists(Path.Combine(stored, "tar.partial.spans")));
+    }
+
+    [RootOnlyFact]
     public async Task MountAsync_RestartWithTheRegistryFrozen_ServesWhatReadersFetchedBefore()
     {
         var ct = SociImages.Timeout;
