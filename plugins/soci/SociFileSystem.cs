@@ -65,6 +65,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
     {
         ArgumentNullException.ThrowIfNull(layer);
         _activity?.MountStarted();
+        _fill.MountStarted(); // fills wait until the pull's Prepares have passed
         if (!layer.DescribesImageLayer) return MountResult.NoIndex("the Prepare labels name no image reference and layer digest");
         if (!OciDigest.TryParse(layer.LayerDigest, out _)) throw new InvalidDataException($"the Prepare labels carry an invalid layer digest '{layer.LayerDigest}'");
         var mountpoint = LayerMounts.Normalize(layer.Mountpoint);

@@ -9,6 +9,7 @@ using PluggableSnapshotter.Plugins.Soci.Discovery;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Plugins.Soci.WarmUp;
 using PluggableSnapshotter.LazyLayers.Fill;
+using PluggableSnapshotter.LazyLayers.Mounts;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Images;

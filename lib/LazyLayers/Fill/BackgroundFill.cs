@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Layers;
+using PluggableSnapshotter.LazyLayers.Mounts;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Registry;
@@ -34,6 +35,7 @@ public sealed class BackgroundFill : IAsyncDisposable
     private readonly DownloadLimiter _requests;
     private readonly IDownloadGate? _gate;
     private readonly ContainerStartPause _pause;
+    private readonly MountActivity _mounts;
     private readonly TimeProvider _time;
     private readonly Lazy<Task[]> _workers;
     private readonly LazyLayerMetrics? _metrics;
@@ -49,6 +51,9 @@ public sealed class BackgroundFill : IAsyncDisposable
     /// <summary>The longest those deletions wait for that quiet.</summary>
     internal static readonly TimeSpan TrashLongestWait = TimeSpan.FromSeconds(60);
 
+    /// <summary>The longest a fill waits, past its own delay, for layer mounts to stop (<see cref="MountStarted"/>).</summary>
+    internal static readonly TimeSpan MountsQuietLongestWait = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// A fill whose requests first pass <paramref name="readsFirst"/>, which holds them back while on-demand reads fetch,
     /// and which pauses when a container starts (<see cref="ContainerStarting"/>; <paramref name="time"/>: its clock).
@@ -63,6 +68,7 @@ public sealed class BackgroundFill : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         var pause = TimeSpan.FromMilliseconds(options.ContainerStartPauseMilliseconds);
         _pause = new ContainerStartPause(pause, time);
+        _mounts = new MountActivity(time);
         _trashQuiet = pause > TrashQuiet ? pause : TrashQuiet;
         _gate = IDownloadGate.Combine(IDownloadGate.Combine(readsFirst, _pause),
             options.MaxBytesPerSecond > 0 ? new BandwidthLimiter(options.MaxBytesPerSecond) : null);
@@ -91,6 +97,13 @@ public sealed class BackgroundFill : IAsyncDisposable
         if (_options.ContainerStartPauseMilliseconds == 0) return;
         log(_logger, _options.ContainerStartPauseMilliseconds, key);
     }
+
+    /// <summary>
+    /// A layer mount begins (a Prepare of a lazy layer): fills not yet started wait until no mount has begun for
+    /// <c>delay_ms</c>. A pull prepares its layers one after another, and a fill started between them took the CPUs from
+    /// the next Prepares and from the container that follows the pull (bench/lazy's README, stop 15).
+    /// </summary>
+    public void MountStarted() => _mounts.MountStarted();
 
     /// <summary>True while a container start (or removal) holds the fills back.</summary>
     public bool Paused => _pause.Holding;
@@ -124,6 +137,7 @@ public sealed class BackgroundFill : IAsyncDisposable
             {
                 var wait = request.NotBefore - DateTimeOffset.UtcNow;
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, stopping).ConfigureAwait(false);
+                await _mounts.WaitQuietAsync(TimeSpan.FromMilliseconds(_options.DelayMilliseconds), MountsQuietLongestWait, stopping).ConfigureAwait(false);
                 if (!_queued.TryRemove(request.Layer.Digest, out _)) continue; // cancelled while queued
                 await FillAsync(request, stopping).ConfigureAwait(false);
             }

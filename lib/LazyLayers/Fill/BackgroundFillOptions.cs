@@ -13,8 +13,9 @@ public sealed record BackgroundFillOptions
     public bool Enable { get; init; } = true;
 
     /// <summary>
-    /// How long after a layer mounts its fill may start. Short: fill requests wait anyway while on-demand reads fetch,
-    /// and what the fill fetches first readers need no request for.
+    /// How long after a layer mounts its fill may start, and how long no other layer may have begun mounting then (a
+    /// pull's Prepares come one after another; at most 10 s more). Short: fill requests wait anyway while on-demand
+    /// reads fetch, and what the fill fetches first readers need no request for.
     /// </summary>
     [ConfigurationKeyName("delay_ms")]
     public int DelayMilliseconds { get; init; } = 250;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Fuse;
+using PluggableSnapshotter.LazyLayers.Mounts;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 

@@ -43,6 +43,31 @@ public sealed class BackgroundFillTests : IDisposable
         store.ClosePartials();
     }
 
+    [Fact]
+    public async Task Fill_WhileLayersKeepMounting_StartsOnlyOnceTheyStop()
+    {
+        await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
+        var (store, digest) = StoreWithReadersBytes(_blob.AsSpan(0, 16 * 1024));
+        using var registry = new RegistryClient();
+        var delay = TimeSpan.FromMilliseconds(400);
+        await using var fill = new BackgroundFill(registry, store, new LayerApplier(),
+            new BackgroundFillOptions { DelayMilliseconds = (int)delay.TotalMilliseconds, ChunkBytes = 64 * 1024 }, userXattr: false);
+
+        fill.MountStarted();
+        fill.Enqueue(Request(server, digest, DateTimeOffset.UtcNow + delay));
+        // A pull's next layers mount every 50 ms for twice the delay: the fill waits them out.
+        for (var i = 0; i < 16; i++)
+        {
+            await Task.Delay(50);
+            fill.MountStarted();
+            Assert.Equal(LayerState.Queued, store.StateOf(digest));
+        }
+
+        for (var waited = 0; store.StateOf(digest) == LayerState.Queued && waited < 100; waited++) await Task.Delay(50);
+        Assert.NotEqual(LayerState.Queued, store.StateOf(digest)); // started (the blob is no layer: it then fails)
+        store.ClosePartials();
+    }
+
     private (LayerStore Store, string Digest) StoreWithReadersBytes(ReadOnlySpan<byte> head)
     {
         var digest = OciDigest.Compute(_blob).ToString();
@@ -58,12 +83,14 @@ public sealed class BackgroundFillTests : IDisposable
         using var registry = new RegistryClient();
         await using var fill = new BackgroundFill(registry, store, new LayerApplier(),
             new BackgroundFillOptions { ChunkBytes = 64 * 1024, ChunkAttempts = 2 }, userXattr: false);
-        var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = digest, Size = _blob.Length };
-        fill.Enqueue(new FillRequest(ImageReference.Parse(server.Reference), layer, new LayerIndexFile(OciDigest.Compute(Index).ToString(), Index, 1 << 20),
-            LayerInode.NewDirectory(0x1ED), DateTimeOffset.UtcNow));
+        fill.Enqueue(Request(server, digest, DateTimeOffset.UtcNow));
         for (var waited = 0; store.StateOf(digest) != LayerState.Failed && waited < 300; waited++) await Task.Delay(100);
         Assert.Equal(LayerState.Failed, store.StateOf(digest));
     }
+
+    private FillRequest Request(ShortBodyRegistry server, string digest, DateTimeOffset notBefore) =>
+        new(ImageReference.Parse(server.Reference), new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = digest, Size = _blob.Length },
+            new LayerIndexFile(OciDigest.Compute(Index).ToString(), Index, 1 << 20), LayerInode.NewDirectory(0x1ED), notBefore);
 
     private static byte[] Blob()
     {

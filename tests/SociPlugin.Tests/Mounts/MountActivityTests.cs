@@ -1,8 +1,8 @@
-using PluggableSnapshotter.Plugins.Soci.WarmUp;
+using PluggableSnapshotter.LazyLayers.Mounts;
 
-namespace PluggableSnapshotter.Plugins.Soci.Tests.WarmUp;
+namespace PluggableSnapshotter.Plugins.Soci.Tests.Mounts;
 
-/// <summary>The warm-up's fill waits for a quiet spell after the last mount began, and never longer than its cap.</summary>
+/// <summary>Work that can wait waits for a quiet spell after the last mount began, and never longer than its cap.</summary>
 public sealed class MountActivityTests
 {
     [Fact]
