@@ -54,9 +54,9 @@ internal sealed partial class EstargzFileSystem : IFileSystem, IContainerStartOb
     public async Task<MountResult> MountAsync(LayerRequest layer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layer);
+        _fill.MountStarted(); // fills wait until the pull's Prepares have passed
         if (!layer.DescribesImageLayer) return MountResult.NoIndex("the Prepare labels name no image reference and layer digest");
         if (!OciDigest.TryParse(layer.LayerDigest, out _)) throw new InvalidDataException($"the Prepare labels carry an invalid layer digest '{layer.LayerDigest}'");
-        _fill.MountStarted(); // fills wait until the pull's Prepares have passed
         var mountpoint = LayerMounts.Normalize(layer.Mountpoint);
         var imageKey = layer.ManifestDigest ?? layer.ImageReference;
         if (_store.Local(layer.LayerDigest!) is { } local) return await MountFromStoreAsync(layer, local, mountpoint, imageKey, cancellationToken).ConfigureAwait(false);

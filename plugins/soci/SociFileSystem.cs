@@ -140,6 +140,9 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        // Fills first: none then promotes a mount while they stop, nor writes to a partial blob once those are closed
+        // (the plugin's service provider disposes the fill again: harmless).
+        await _fill.DisposeAsync().ConfigureAwait(false);
         await _mounts.StopAsync().ConfigureAwait(false);
         _store.ClosePartials();
     }
@@ -177,8 +180,12 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
     {
         var tree = builtAhead ?? ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
         var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
-        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(descriptor.Digest),
-            _options.Cache.KeepsDecompressed(_options.BackgroundFill.Enable) ? () => _store.Decompressed(descriptor.Digest, uncompressedSize, spanCount, layout) : null, _metrics);
+        var digest = descriptor.Digest;
+        // Asked again at each read while it answers null: a layer whose fill fails keeps its spans from then on.
+        var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(digest),
+            () => _options.Cache.KeepsDecompressed(_options.BackgroundFill, () => _store.StateOf(digest) == LayerState.Failed)
+                ? _store.Decompressed(digest, uncompressedSize, spanCount, layout)
+                : null, _metrics);
         return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
     }
 

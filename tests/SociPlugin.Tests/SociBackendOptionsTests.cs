@@ -44,17 +44,19 @@ public sealed class SociBackendOptionsTests
     }
 
     [Theory]
-    [InlineData(null, "true", false)] // the fill unpacks the layer: no third copy of what the reads decompressed
-    [InlineData(null, "false", true)] // no fill: the kept spans are the only local copy
-    [InlineData("true", "true", true)]
-    [InlineData("false", "false", false)]
-    public void KeepsDecompressed_FollowsTheSettingElseTheBackgroundFill(string? keep, string fill, bool kept)
+    [InlineData(null, "true", "0", false, false)] // the fill unpacks the layer: no third copy of what the reads decompressed
+    [InlineData(null, "false", "0", false, true)] // no fill: the kept spans are the only local copy
+    [InlineData(null, "true", "1048576", false, true)] // a capped fill takes its time
+    [InlineData(null, "true", "0", true, true)] // this layer's fill failed
+    [InlineData("true", "true", "0", false, true)]
+    [InlineData("false", "false", "0", true, false)]
+    public void KeepsDecompressed_FollowsTheSettingElseWhetherAFillWillMakeTheLayerLocal(string? keep, string fill, string cap, bool failed, bool kept)
     {
-        var values = new Dictionary<string, string?> { ["background_fill:enable"] = fill };
+        var values = new Dictionary<string, string?> { ["background_fill:enable"] = fill, ["background_fill:max_bytes_per_second"] = cap };
         if (keep is not null) values["directory_cache:keep_decompressed"] = keep;
         var options = SociBackendOptions.From(Settings(values));
 
-        Assert.Equal(kept, options.Cache.KeepsDecompressed(options.BackgroundFill.Enable));
+        Assert.Equal(kept, options.Cache.KeepsDecompressed(options.BackgroundFill, () => failed));
     }
 
     [Theory]

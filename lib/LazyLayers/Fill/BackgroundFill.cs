@@ -51,7 +51,7 @@ public sealed class BackgroundFill : IAsyncDisposable
     /// <summary>The longest those deletions wait for that quiet.</summary>
     internal static readonly TimeSpan TrashLongestWait = TimeSpan.FromSeconds(60);
 
-    /// <summary>The longest a fill waits, past its own delay, for layer mounts to stop (<see cref="MountStarted"/>).</summary>
+    /// <summary>The longest a fill waits, past its request's start time, for layer mounts to stop (<see cref="MountStarted"/>).</summary>
     internal static readonly TimeSpan MountsQuietLongestWait = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -135,9 +135,13 @@ public sealed class BackgroundFill : IAsyncDisposable
         {
             await foreach (var request in _queue.Reader.ReadAllAsync(stopping).ConfigureAwait(false))
             {
+                // NotBefore is wall-clock time (the backends' UtcNow), as this wait.
                 var wait = request.NotBefore - DateTimeOffset.UtcNow;
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, stopping).ConfigureAwait(false);
-                await _mounts.WaitQuietAsync(TimeSpan.FromMilliseconds(_options.DelayMilliseconds), MountsQuietLongestWait, stopping).ConfigureAwait(false);
+                // Then until a pull's mounts have passed, bounded from the request's own start time (not per worker turn).
+                var longest = request.NotBefore + MountsQuietLongestWait - DateTimeOffset.UtcNow;
+                if (longest > TimeSpan.Zero && _queued.ContainsKey(request.Layer.Digest))
+                    await _mounts.WaitQuietAsync(TimeSpan.FromMilliseconds(_options.DelayMilliseconds), longest, stopping).ConfigureAwait(false);
                 if (!_queued.TryRemove(request.Layer.Digest, out _)) continue; // cancelled while queued
                 await FillAsync(request, stopping).ConfigureAwait(false);
             }

@@ -47,8 +47,9 @@ internal static class PrepareWarmUp
     /// <param name="beforeFill">Awaited before the fill (null: none), which may wait for real Prepares to pass first.</param>
     /// <param name="logger">Says when the folder is left in place (something mounted in it could not be detached).</param>
     /// <param name="cancellationToken">Stops the warm-up.</param>
+    /// <param name="keepDecompressedSpans">Whether the mount's reads keep their spans on disk, as the backend's real layers do.</param>
     public static async Task<int> RunAsync(RegistryClient registry, bool userXattr, string? storeDirectory, FuseMountOptions? mountOptions,
-        Func<CancellationToken, Task>? beforeFill, ILogger logger, CancellationToken cancellationToken)
+        Func<CancellationToken, Task>? beforeFill, ILogger logger, CancellationToken cancellationToken, bool keepDecompressedSpans = true)
     {
         var (ztocBytes, blob) = await MadeUpImage.LayerAsync(cancellationToken).ConfigureAwait(false);
         var layer = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = OciDigest.Compute(blob).ToString(), Size = blob.Length };
@@ -74,7 +75,7 @@ internal static class PrepareWarmUp
             var entries = await WalkAsync(root, cancellationToken).ConfigureAwait(false);
             if (storeDirectory is null) return entries;
             var made = new MadeUpLayer(image.Repository, layer, fetched, tree, chain, image.IndexDigest);
-            await ThroughStoreAsync(registry, storeDirectory, made, userXattr, mountOptions, beforeFill, logger, cancellationToken).ConfigureAwait(false);
+            await ThroughStoreAsync(registry, storeDirectory, made, userXattr, mountOptions, keepDecompressedSpans, beforeFill, logger, cancellationToken).ConfigureAwait(false);
             return entries;
         }
     }
@@ -119,7 +120,7 @@ internal static class PrepareWarmUp
     /// that is then removed: look-ups, attach, the zTOC recorded; with <paramref name="mountOptions"/>, the mount with the
     /// layer's content read through the kernel; the fill; detach.
     /// </summary>
-    private static async Task ThroughStoreAsync(RegistryClient registry, string directory, MadeUpLayer made, bool userXattr, FuseMountOptions? mountOptions,
+    private static async Task ThroughStoreAsync(RegistryClient registry, string directory, MadeUpLayer made, bool userXattr, FuseMountOptions? mountOptions, bool keepSpans,
         Func<CancellationToken, Task>? beforeFill, ILogger logger, CancellationToken cancellationToken)
     {
         var (layer, ztoc) = (made.Layer, made.Ztoc);
@@ -138,7 +139,7 @@ internal static class PrepareWarmUp
                 {
                     var (spanCount, layout) = (ztoc.Ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc.Ztoc));
                     var content = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), made.Repository, layer, ztoc.Ztoc, new SpanCache(4, 1 << 20),
-                        readaheadSpans: 1, () => store.Partial(layer.Digest), () => store.Decompressed(layer.Digest, size, spanCount, layout));
+                        readaheadSpans: 1, () => store.Partial(layer.Digest), keepSpans ? () => store.Decompressed(layer.Digest, size, spanCount, layout) : null);
                     var shared = LayerView.Build(made.Tree, OwnerMapping.Identity, content, NullLogger.Instance);
                     var root = ReferenceEquals(made.Chain, made.Tree) ? shared : LayerView.ForChain(made.Chain, shared);
                     await MountOnceAsync(Path.Combine(directory, "fuse"), root, mountOptions with { FsName = layer.Digest, Keeper = null }, cancellationToken)

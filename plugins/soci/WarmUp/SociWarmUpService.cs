@@ -54,7 +54,8 @@ internal sealed class SociWarmUpService(RegistryClient registry, SociBackendOpti
                 ?? Task.FromResult(false);
             var prepare = PrepareWarmUp.RunAsync(registry, options.UserXattr, Path.Combine(context.StateDirectory, "warm-up"),
                 options.Fuse.MountOptions("warm-up", "pluggable-warm-up"),
-                activity is null ? null : token => activity.WaitQuietAsync(QuietBeforeFill, LongestWaitBeforeFill, token), _logger, cancellationToken);
+                activity is null ? null : token => activity.WaitQuietAsync(QuietBeforeFill, LongestWaitBeforeFill, token), _logger, cancellationToken,
+                keepDecompressedSpans: options.Cache.KeepsDecompressed(options.BackgroundFill, () => false));
             await Task.WhenAll(keeper, prepare).ConfigureAwait(false); // both awaited: a failure of either is logged
             SociLog.WarmedUp(_logger, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, JitInfo.GetCompiledMethodCount() - methods,
                 (long)(JitInfo.GetCompilationTime() - jit).TotalMilliseconds);

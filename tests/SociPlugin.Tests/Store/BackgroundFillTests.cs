@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PluggableSnapshotter.Layers;
 using PluggableSnapshotter.LazyLayers.Fill;
 using PluggableSnapshotter.LazyLayers.Store;
@@ -49,22 +50,28 @@ public sealed class BackgroundFillTests : IDisposable
         await using var server = new ShortBodyRegistry(_blob, shortBodies: 0);
         var (store, digest) = StoreWithReadersBytes(_blob.AsSpan(0, 16 * 1024));
         using var registry = new RegistryClient();
-        var delay = TimeSpan.FromMilliseconds(400);
+        var delay = TimeSpan.FromMilliseconds(1500);
         await using var fill = new BackgroundFill(registry, store, new LayerApplier(),
-            new BackgroundFillOptions { DelayMilliseconds = (int)delay.TotalMilliseconds, ChunkBytes = 64 * 1024 }, userXattr: false);
+            new BackgroundFillOptions { DelayMilliseconds = (int)delay.TotalMilliseconds, ChunkBytes = 64 * 1024, ChunkAttempts = 2 }, userXattr: false);
 
         fill.MountStarted();
+        var lastMount = Stopwatch.StartNew();
         fill.Enqueue(Request(server, digest, DateTimeOffset.UtcNow + delay));
-        // A pull's next layers mount every 50 ms for twice the delay: the fill waits them out.
-        for (var i = 0; i < 16; i++)
+        // A pull's next layers mount every 50 ms for twice the delay: the fill waits them out. (A stall of this loop as
+        // long as the delay would let it start: the state is only checked while the mounts came closer than that.)
+        for (var i = 0; i < 60; i++)
         {
             await Task.Delay(50);
+            var queued = store.StateOf(digest) == LayerState.Queued;
+            if (lastMount.Elapsed < delay * 0.8) Assert.True(queued, $"the fill started {lastMount.Elapsed.TotalMilliseconds:F0} ms after a mount began");
             fill.MountStarted();
-            Assert.Equal(LayerState.Queued, store.StateOf(digest));
+            lastMount.Restart();
         }
 
-        for (var waited = 0; store.StateOf(digest) == LayerState.Queued && waited < 100; waited++) await Task.Delay(50);
-        Assert.NotEqual(LayerState.Queued, store.StateOf(digest)); // started (the blob is no layer: it then fails)
+        for (var waited = 0; store.StateOf(digest) == LayerState.Queued && waited < 200; waited++) await Task.Delay(50);
+        Assert.NotEqual(LayerState.Queued, store.StateOf(digest)); // started once they stopped: the blob is no layer, so it fails
+        for (var waited = 0; store.StateOf(digest) != LayerState.Failed && waited < 300; waited++) await Task.Delay(100);
+        Assert.Equal(LayerState.Failed, store.StateOf(digest));
         store.ClosePartials();
     }
 
