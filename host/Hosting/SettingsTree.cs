@@ -8,7 +8,8 @@ namespace PluggableSnapshotter.Host.Hosting;
 
 /// <summary>
 /// A settings object as plugins.yaml would spell it: mappings keyed by <see cref="ConfigurationKeyNameAttribute"/>
-/// names (the bindable properties, as the binder sees them), lists, and single values in invariant text.
+/// names (the bindable properties, as the binder sees them), lists, and single values in invariant text. A property
+/// left null is left out: unset is its default, decided where it is used (an empty value would not read back).
 /// </summary>
 internal static class SettingsTree
 {
@@ -45,9 +46,9 @@ internal static class SettingsTree
         {
             var bindable = property.GetIndexParameters().Length == 0 && property.GetMethod is { IsPublic: true }
                 && (property.SetMethod is { IsPublic: true } || !IsSingleValue(property.PropertyType));
-            if (bindable)
+            if (bindable && property.GetValue(value) is { } set)
             {
-                result[property.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name ?? property.Name] = From(property.GetValue(value));
+                result[property.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name ?? property.Name] = From(set);
             }
         }
         return result;

@@ -100,6 +100,7 @@ public sealed class ConfigCommandTests : IDisposable
         Assert.Contains("container_start_pause_ms: 500", dump.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("concurrent_download_chunk_size: 8mb", dump.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("min_layer_size: 0", dump.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("keep_decompressed", dump.StandardOutput, StringComparison.Ordinal); // unset: decided by the fill
         var again = Path.Combine(_directory, "dumped.yaml");
         await File.WriteAllTextAsync(again, dump.StandardOutput);
         var validate = await DaemonProcess.RunAsync("config", "validate", again);
