@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using PluggableSnapshotter.Layers;
+using PluggableSnapshotter.Layers.Native;
 using PluggableSnapshotter.LazyLayers.Mounts;
 using PluggableSnapshotter.LazyLayers.Store;
 using PluggableSnapshotter.LazyLayers.Tree;
@@ -194,8 +195,9 @@ public sealed class BackgroundFill : IAsyncDisposable
                     // The reader's last read checks the blob digest over the bytes unpacked: once the unpack is done,
                     // every byte was there and right, and what the download still had in hand is cancelled below.
                     var blob = download.OpenPresentReader();
-                    applied = await _applier.ApplyAsync(blob, fsPath,
-                        new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync }, cancellation.Token).ConfigureAwait(false);
+                    var apply = new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync };
+                    applied = await BackgroundCpuPriority.RunAsync(_options.Nice,
+                        () => _applier.ApplyAsync(blob, fsPath, apply, cancellation.Token)).ConfigureAwait(false);
                     if (!blob.Verified) throw new InvalidOperationException($"layer {digest} was unpacked without its blob's digest being checked");
                 }
                 catch (Exception e) when (!cancellation.IsCancellationRequested && !BlobDigestMismatch.IsCause(e))

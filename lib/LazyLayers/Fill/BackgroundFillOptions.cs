@@ -49,6 +49,16 @@ public sealed record BackgroundFillOptions
     [ConfigurationKeyName("container_start_pause_ms")]
     public int ContainerStartPauseMilliseconds { get; init; } = 500;
 
+    /// <summary>
+    /// How much lower than the daemon's own the CPU priority of a fill's digest check, decompression and unpack is, as
+    /// <c>nice -n</c> (up to a nice value of 19); 0 for the same. Lower, they take only CPU time that containers, the
+    /// daemon's answers to reads and everything else on the node leave, also in the moments before a pause can begin
+    /// (a container's end, the next one's start up to its Prepare). Its range requests keep the daemon's priority: a
+    /// reader may be waiting for one.
+    /// </summary>
+    [ConfigurationKeyName("nice")]
+    public int Nice { get; init; } = 10;
+
     /// <summary>A cap on the bytes per second all fills take from registries together; 0 for none.</summary>
     [ConfigurationKeyName("max_bytes_per_second")]
     public long MaxBytesPerSecond { get; init; }
@@ -62,6 +72,7 @@ public sealed record BackgroundFillOptions
         if (ChunkBytes < 64 * 1024) yield return ("chunk_bytes", $"must be at least 65536, not {ChunkBytes}");
         if (ChunkAttempts < 1) yield return ("chunk_attempts", $"must be at least 1, not {ChunkAttempts}");
         if (ContainerStartPauseMilliseconds < 0) yield return ("container_start_pause_ms", $"must be 0 or more, not {ContainerStartPauseMilliseconds}");
+        if (Nice is < 0 or > 19) yield return ("nice", $"must be 0 to 19, not {Nice}");
         if (MaxBytesPerSecond < 0) yield return ("max_bytes_per_second", $"must be 0 or more, not {MaxBytesPerSecond}");
     }
 }

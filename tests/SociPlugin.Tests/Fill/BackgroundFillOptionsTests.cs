@@ -4,7 +4,7 @@ using PluggableSnapshotter.Sdk;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.Fill;
 
-/// <summary><c>background_fill.container_start_pause_ms</c>: its default, its binding from the soci plugin's settings, its range.</summary>
+/// <summary><c>background_fill.container_start_pause_ms</c> and <c>nice</c>: their defaults, their binding from the soci plugin's settings, their ranges.</summary>
 public sealed class BackgroundFillOptionsTests
 {
     [Fact]
@@ -47,6 +47,25 @@ public sealed class BackgroundFillOptionsTests
         var only = Assert.Single(error.Errors);
         Assert.Equal("background_fill:container_start_pause_ms", only.Key);
         Assert.Contains("must be 0 or more, not -250", only.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nice_Default_IsTen_AndBindsFromItsKey()
+    {
+        Assert.Equal(10, new BackgroundFillOptions().Nice);
+        Assert.Equal(0, SociBackendOptions.From(Settings(new() { ["background_fill:nice"] = "0" })).BackgroundFill.Nice);
+        Assert.Equal(19, SociBackendOptions.From(Settings(new() { ["background_fill:nice"] = "19" })).BackgroundFill.Nice);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(20)]
+    public void Validate_NiceOutside0To19_IsRefusedAtItsKey(int nice)
+    {
+        var (key, message) = Assert.Single(new BackgroundFillOptions { Nice = nice }.Validate());
+
+        Assert.Equal("nice", key);
+        Assert.Equal($"must be 0 to 19, not {nice}", message);
     }
 
     private static IConfiguration Settings(Dictionary<string, string?> values) => new ConfigurationBuilder().AddInMemoryCollection(values).Build();
