@@ -12,6 +12,7 @@ internal enum InitFlags : uint
     ParallelDirops = 1 << 18,
     MaxPages = 1 << 22,
     CacheSymlinks = 1 << 23,
+    NoOpendirSupport = 1 << 24, // the kernel takes ENOSYS to OPENDIR as "no OPENDIR (nor RELEASEDIR) needed from now on"
     InitExt = 1 << 30, // flags2 in use (fuse_init_in/out.flags2 carry bits 32-63)
 }
 

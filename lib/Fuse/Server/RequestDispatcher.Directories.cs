@@ -21,6 +21,13 @@ internal sealed partial class RequestDispatcher
             return;
         }
 
+        if (_opendirless)
+        {
+            // The kernel records no_opendir and opens this and every later directory itself (see Opendirless).
+            ReplyError(context, Errno.ENOSYS);
+            return;
+        }
+
         Errno denied = await CheckPermissionAsync(context, node, AccessRead, token).ConfigureAwait(false);
         if (denied != Errno.None)
         {
@@ -50,7 +57,20 @@ internal sealed partial class RequestDispatcher
     {
         ReadIn request = context.Argument<ReadIn>();
         IReadOnlyList<FuseDirEntry>? entries = directories.Find(request.FileHandle);
-        if (entries is null)
+        if (entries is null && request.FileHandle == 0 && _opendirless && directory is INodeReaddirer stateless)
+        {
+            // Opened by the kernel alone (no handle, never released): listed from the node at every READDIR, which
+            // lists the same entries in the same order each time; the kernel caches the listing (FOPEN_CACHE_DIR).
+            FuseResult<IReadOnlyList<FuseDirEntry>> listed = await stateless.ReaddirAsync(token).ConfigureAwait(false);
+            if (!listed.IsSuccess)
+            {
+                ReplyError(context, listed.Error);
+                return;
+            }
+
+            entries = listed.Value;
+        }
+        else if (entries is null)
         {
             // A handle opened by the process that served this connection before us (stable ids only: otherwise
             // the directory's id would not have resolved): list the directory again, the same entries in the same order.

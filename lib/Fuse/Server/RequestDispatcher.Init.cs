@@ -21,7 +21,7 @@ internal sealed partial class RequestDispatcher
 
     private const InitFlags Wanted = InitFlags.AsyncRead | InitFlags.BigWrites | InitFlags.DoReaddirplus
         | InitFlags.ReaddirplusAuto | InitFlags.ParallelDirops | InitFlags.MaxPages | InitFlags.CacheSymlinks
-        | InitFlags.NoOpenSupport;
+        | InitFlags.NoOpenSupport | InitFlags.NoOpendirSupport;
 
     /// <summary>The largest READ payload the kernel will ask for, fixed at INIT.</summary>
     public int MaxRead => _maxRead;
@@ -35,6 +35,7 @@ internal sealed partial class RequestDispatcher
         _maxRead = init.MaxRead;
         _passthrough = init.Passthrough;
         _openless = Openless((InitFlags)init.Flags, init.Passthrough);
+        _opendirless = Opendirless((InitFlags)init.Flags);
         Negotiated = init;
     }
 
@@ -102,6 +103,7 @@ internal sealed partial class RequestDispatcher
             MaxPages = (ushort)maxPages,
         };
         _openless = Openless(granted, passthrough);
+        _opendirless = Opendirless(granted);
         Negotiated = new NegotiatedInit(reply.Minor, reply.Flags, reply.Flags2, maxPages, passthrough, uring);
         _maxRead = Negotiated.Value.MaxRead;
         SendStruct(context, reply);
@@ -126,6 +128,16 @@ internal sealed partial class RequestDispatcher
     /// </summary>
     private bool Openless(InitFlags granted, bool passthrough) =>
         (granted & InitFlags.NoOpenSupport) != 0 && !passthrough && options.KeepCache && options.DefaultPermissions && options.ReadOnly;
+
+    /// <summary>
+    /// Whether OPENDIR is answered ENOSYS, after which the kernel sends neither OPENDIR nor RELEASEDIR on this
+    /// connection and opens directories as FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR (fs/fuse/file.c), so a listing is still
+    /// cached after its first READDIRs, which then come with handle 0 and are listed from the node: two round trips
+    /// less per directory opened, and overlayfs opens each directory in every lower it merges (a read of every file
+    /// of an image opens hundreds). Only with the kernel checking modes (default_permissions) and the page cache kept.
+    /// </summary>
+    private bool Opendirless(InitFlags granted) =>
+        (granted & InitFlags.NoOpendirSupport) != 0 && options.KeepCache && options.DefaultPermissions;
 
     /// <summary>Entries per ring queue: the option, kept to what a queue can sensibly hold.</summary>
     public int UringQueueDepth => Math.Clamp(options.UringQueueDepth, 2, 1024);

@@ -12,6 +12,12 @@ internal sealed partial class RequestDispatcher
     private async ValueTask GetxattrAsync(RequestContext context, FuseNode node, CancellationToken token)
     {
         uint size = context.Argument<GetxattrIn>().Size;
+        if (options.NoXattrs)
+        {
+            ReplyError(context, Errno.ENOSYS); // the tree has none: no more GETXATTR on this connection
+            return;
+        }
+
         if (node is not INodeGetxattrer getxattrer)
         {
             // ENODATA, not ENOSYS: ENOSYS would switch xattrs off for the whole mount (fc->no_getxattr).
@@ -28,6 +34,12 @@ internal sealed partial class RequestDispatcher
     private async ValueTask ListxattrAsync(RequestContext context, FuseNode node, CancellationToken token)
     {
         uint size = context.Argument<GetxattrIn>().Size;
+        if (options.NoXattrs)
+        {
+            ReplyError(context, Errno.ENOSYS); // the tree has none: no more LISTXATTR on this connection
+            return;
+        }
+
         FuseResult<int> length = 0;
         if (node is INodeListxattrer listxattrer)
         {

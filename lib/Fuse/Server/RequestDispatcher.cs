@@ -24,6 +24,7 @@ internal sealed partial class RequestDispatcher(
     private int _maxRead = 32 * 4096;
     private bool _passthrough;
     private bool _openless;
+    private bool _opendirless;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DispatchAsync(RequestContext context)

@@ -6,8 +6,8 @@ using PluggableSnapshotter.TestSupport;
 namespace PluggableSnapshotter.Fuse.Tests.RoundTrips;
 
 /// <summary>
-/// Requests the kernel need not send: OPEN and RELEASE of a read-only mount (zero-message opens), INTERRUPTs resent
-/// while a callback runs. Counted with <see cref="FuseOperationCounts"/>, hence alone in their collection (root only).
+/// Requests the kernel need not send: OPEN and RELEASE of a read-only mount (zero-message opens), OPENDIR and
+/// RELEASEDIR likewise, GETXATTR and LISTXATTR of a tree without xattrs, INTERRUPTs resent while a callback runs. Counted with <see cref="FuseOperationCounts"/>, hence alone in their collection (root only).
 /// </summary>
 [Collection(OperationCountsCollection.Name)]
 public sealed class RoundTripTests
@@ -61,6 +61,87 @@ public sealed class RoundTripTests
             await Task.Delay(10);
         }
         Assert.Equal(3, Delta(before, Snapshot(), "release"));
+    }
+
+    [RootOnlyFact]
+    public async Task Opendir_MountWithKeptCacheAndDefaultPermissions_OneOpendirThenNoneAndEveryListingWhole()
+    {
+        var root = new MemoryDirectory();
+        var expected = new string[3][];
+        for (int d = 0; d < expected.Length; d++)
+        {
+            // Enough names that a listing takes several READDIRs, each listed again from the node (no handle).
+            MemoryDirectory directory = root.AddDirectory($"d{d}");
+            expected[d] = Enumerable.Range(0, 400 * (d + 1)).Select(i => $"entry-with-a-longish-name-{i:D5}").ToArray();
+            foreach (string name in expected[d]) directory.AddFile(name, "x"u8.ToArray());
+        }
+        await using TestMount mount = await TestMount.StartAsync(root, DeviceTransport);
+        var before = Snapshot();
+
+        for (int pass = 0; pass < 2; pass++)
+        {
+            for (int d = 0; d < expected.Length; d++)
+            {
+                string[] listed = Directory.GetFileSystemEntries(mount.PathOf($"d{d}")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+                Assert.Equal(expected[d], listed);
+            }
+        }
+
+        var after = Snapshot();
+        // The first OPENDIR is answered ENOSYS; the kernel opens every later directory itself and releases none.
+        Assert.Equal(1, Delta(before, after, "opendir"));
+        Assert.Equal(0, Delta(before, after, "releasedir"));
+        Assert.True(Delta(before, after, "readdir") + Delta(before, after, "readdirplus") > expected.Length, "no listing took more than one READDIR");
+    }
+
+    [RootOnlyFact]
+    public async Task Opendir_WithoutDefaultPermissions_EveryOpendirReachesTheServer()
+    {
+        var root = new MemoryDirectory();
+        root.AddDirectory("d").AddFile("f", "content"u8.ToArray());
+        await using TestMount mount = await TestMount.StartAsync(root, DeviceTransport with { DefaultPermissions = false });
+        var before = Snapshot();
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(["f"], Directory.GetFileSystemEntries(mount.PathOf("d")).Select(Path.GetFileName));
+        }
+
+        // The server checks modes at OPENDIR itself here, so it must keep seeing them.
+        Assert.Equal(3, Delta(before, Snapshot(), "opendir"));
+    }
+
+    [RootOnlyFact]
+    public async Task Getxattr_TreeWithoutXattrs_OneRoundTripThenNoneAndEveryAttributeAbsent()
+    {
+        var root = new MemoryDirectory();
+        for (int i = 0; i < 4; i++) root.AddFile($"f{i}", "content"u8.ToArray());
+        await using TestMount mount = await TestMount.StartAsync(root, DeviceTransport with { NoXattrs = true });
+        var before = Snapshot();
+
+        // getxattr and listxattr of every file, twice: the kernel itself answers all but the first of each.
+        string script = """
+            import errno, os, sys
+            for _ in range(2):
+                for path in sys.argv[1:]:
+                    try:
+                        os.getxattr(path, "security.capability")
+                        print("present")
+                    except OSError as e:
+                        print("EOPNOTSUPP" if e.errno == errno.EOPNOTSUPP else errno.errorcode[e.errno])
+                    try:
+                        print(os.listxattr(path))
+                    except OSError as e:
+                        print("EOPNOTSUPP" if e.errno == errno.EOPNOTSUPP else errno.errorcode[e.errno])
+            """;
+        string output = await Tool.CheckedAsync("python3", ["-c", script, .. Enumerable.Range(0, 4).Select(i => mount.PathOf($"f{i}"))]);
+
+        var after = Snapshot();
+        Assert.Equal(1, Delta(before, after, "getxattr"));
+        Assert.Equal(1, Delta(before, after, "listxattr"));
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(16, lines.Length);
+        Assert.All(lines, line => Assert.Equal("EOPNOTSUPP", line));
     }
 
     [RootOnlyFact]
