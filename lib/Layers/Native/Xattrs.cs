@@ -1,8 +1,16 @@
+using System.Runtime.InteropServices;
+
 namespace PluggableSnapshotter.Layers.Native;
 
-/// <summary>Extended attributes on paths (not following links) and on open files.</summary>
+/// <summary>
+/// Extended attributes on paths (not following links) and on open files. A file system without them (EOPNOTSUPP: one
+/// that has none, or a FUSE connection that switched them off, as the lazy layers do for trees without any) lists
+/// none, as containerd's copy of a lower directory's attributes takes it.
+/// </summary>
 public static unsafe class Xattrs
 {
+    private const int ENotSup = 95; // EOPNOTSUPP on Linux
+
     /// <summary>Sets <paramref name="name"/> on <paramref name="path"/> itself (a link's own attribute, not its target's).</summary>
     public static void SetNoFollow(string path, string name, ReadOnlySpan<byte> value)
     {
@@ -16,6 +24,7 @@ public static unsafe class Xattrs
     public static IReadOnlyList<string> List(string path)
     {
         var size = Libc.llistxattr(path, null, 0);
+        if (size < 0 && Unsupported()) return [];
         if (size < 0) Libc.Check(-1, "llistxattr", path);
         if (size == 0) return [];
         var buffer = new byte[size];
@@ -49,6 +58,7 @@ public static unsafe class Xattrs
         fixed (byte* p = RawPath.Native(raw))
         {
             var size = Libc.llistxattr(p, null, 0);
+            if (size < 0 && Unsupported()) return [];
             if (size < 0) Libc.Check(-1, "llistxattr", RawPath.Display(raw));
             if (size == 0) return [];
             var buffer = new byte[size];
@@ -79,4 +89,6 @@ public static unsafe class Xattrs
             return buffer.AsSpan(0, (int)size).ToArray();
         }
     }
+
+    private static bool Unsupported() => Marshal.GetLastPInvokeError() == ENotSup;
 }
