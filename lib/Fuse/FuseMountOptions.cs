@@ -34,14 +34,6 @@ public sealed record FuseMountOptions
     /// <summary>Kernel readahead for this mount in KiB (the mount's bdi read_ahead_kb); 0 keeps the kernel default.</summary>
     public int ReadaheadKilobytes { get; init; } = 1024;
 
-    /// <summary>
-    /// The tree has no extended attributes at all: GETXATTR and LISTXATTR are answered ENOSYS, after which the kernel
-    /// sends neither again on this connection (fc->no_getxattr, no_listxattr) and reads every xattr as absent itself.
-    /// overlayfs asks each lower for its own xattrs on every lookup and exec (opaque, redirect, security.capability):
-    /// a container start over lowers without any makes no xattr round trip.
-    /// </summary>
-    public bool NoXattrs { get; init; }
-
     /// <summary>Mount read-only (MS_RDONLY); the server answers writes with EROFS either way.</summary>
     public bool ReadOnly { get; init; } = true;
 

@@ -44,7 +44,9 @@ public sealed class BackgroundCpuPriorityTests
         Assert.All(inside, nice => Assert.Equal(Lowered, nice));
         Assert.True(threads.Count > 1, "the flow never changed threads: nothing shows the value following it");
         Assert.Equal(ProcessNice, BackgroundCpuPriority.CurrentThreadNice());
-        // The pool's threads, the flow's among them, run other work at the process's priority.
+        // The pool's threads, the flow's among them, run other work at the process's priority (once swept: a worker the
+        // pool added from a lowered thread meanwhile starts lowered, as the last test shows).
+        BackgroundCpuPriority.SweepNow();
         var others = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(async () =>
         {
             await Task.Yield();
@@ -68,26 +70,40 @@ public sealed class BackgroundCpuPriorityTests
     [RootOnlyFact]
     public async Task AThreadALoweredOneCreated_InheritsItsNiceValue_AndIsPutBack()
     {
+        var started = new ManualResetEventSlim();
+        var release = new ManualResetEventSlim();
         var atStart = int.MinValue;
         var atEnd = int.MinValue;
         Thread? created = null;
-        await BackgroundCpuPriority.RunAsync(Increment, () =>
+        long putBackBefore = BackgroundCpuPriority.ThreadsPutBack;
+        BackgroundCpuPriority.SweepHeld = true; // so the thread's inherited value can be seen before the sweep puts it back
+        try
         {
-            // As the pool adds a worker: a thread that starts without the flow's context, from a lowered thread.
-            created = new Thread(() =>
+            await BackgroundCpuPriority.RunAsync(Increment, () =>
             {
-                atStart = BackgroundCpuPriority.CurrentThreadNice();
-                var giveUp = DateTime.UtcNow + Bounded;
-                while (BackgroundCpuPriority.CurrentThreadNice() != ProcessNice && DateTime.UtcNow < giveUp) Thread.Sleep(10);
-                atEnd = BackgroundCpuPriority.CurrentThreadNice();
-            }) { IsBackground = true };
-            created.UnsafeStart();
-            return Task.FromResult(0);
-        }).WaitAsync(Bounded);
+                // As the pool adds a worker: a thread that starts without the flow's context, from a lowered thread.
+                created = new Thread(() =>
+                {
+                    atStart = BackgroundCpuPriority.CurrentThreadNice();
+                    started.Set();
+                    release.Wait(Bounded);
+                    atEnd = BackgroundCpuPriority.CurrentThreadNice();
+                }) { IsBackground = true };
+                created.UnsafeStart();
+                return Task.FromResult(0);
+            }).WaitAsync(Bounded);
+            Assert.True(started.Wait(Bounded), "the created thread did not start");
+            BackgroundCpuPriority.SweepNow();
+        }
+        finally
+        {
+            BackgroundCpuPriority.SweepHeld = false;
+            release.Set();
+        }
 
-        Assert.True(created!.Join(Bounded + Bounded), "the created thread did not end");
+        Assert.True(created!.Join(Bounded), "the created thread did not end");
         Assert.Equal(Lowered, atStart);
         Assert.Equal(ProcessNice, atEnd);
-        Assert.True(BackgroundCpuPriority.ThreadsPutBack > 0);
+        Assert.True(BackgroundCpuPriority.ThreadsPutBack > putBackBefore);
     }
 }

@@ -12,15 +12,11 @@ internal sealed partial class RequestDispatcher
     private async ValueTask GetxattrAsync(RequestContext context, FuseNode node, CancellationToken token)
     {
         uint size = context.Argument<GetxattrIn>().Size;
-        if (options.NoXattrs)
-        {
-            ReplyError(context, Errno.ENOSYS); // the tree has none: no more GETXATTR on this connection
-            return;
-        }
-
         if (node is not INodeGetxattrer getxattrer)
         {
-            // ENODATA, not ENOSYS: ENOSYS would switch xattrs off for the whole mount (fc->no_getxattr).
+            // ENODATA, not ENOSYS, even in a tree without any xattr: ENOSYS switches xattrs off for the whole mount
+            // (fc->no_getxattr), after which getxattr(2) fails EOPNOTSUPP, through overlayfs too, and containerd's diff
+            // for a commit (continuity's compareCapabilities) takes only ENODATA as "none".
             ReplyError(context, Errno.ENODATA);
             return;
         }
@@ -34,12 +30,6 @@ internal sealed partial class RequestDispatcher
     private async ValueTask ListxattrAsync(RequestContext context, FuseNode node, CancellationToken token)
     {
         uint size = context.Argument<GetxattrIn>().Size;
-        if (options.NoXattrs)
-        {
-            ReplyError(context, Errno.ENOSYS); // the tree has none: no more LISTXATTR on this connection
-            return;
-        }
-
         FuseResult<int> length = 0;
         if (node is INodeListxattrer listxattrer)
         {

@@ -25,6 +25,7 @@ public static partial class BackgroundCpuPriority
     private static readonly SemaphoreSlim SweepWanted = new(0);
     private static int _flows;
     private static long _threadsPutBack;
+    private static volatile bool _sweepHeld;
 
     /// <summary>The nice value of the process's threads (that of the thread that first used this class).</summary>
     public static int ProcessNice { get; } = CurrentThreadNice();
@@ -34,6 +35,16 @@ public static partial class BackgroundCpuPriority
 
     /// <summary>Threads the sweep found lowered while running no lowered flow, and put back (created by a lowered thread).</summary>
     public static long ThreadsPutBack => Interlocked.Read(ref _threadsPutBack);
+
+    /// <summary>While true the sweep puts nothing back (tests: to see a thread's inherited value before it does).</summary>
+    internal static bool SweepHeld
+    {
+        get => _sweepHeld;
+        set => _sweepHeld = value;
+    }
+
+    /// <summary>Puts back every thread that runs no lowered flow now (tests; the sweep does it every 100 ms while flows run).</summary>
+    internal static void SweepNow() => PutBackUnlistedThreads();
 
     static BackgroundCpuPriority()
     {
@@ -91,7 +102,7 @@ public static partial class BackgroundCpuPriority
             while (Volatile.Read(ref _flows) > 0 || DateTime.UtcNow - lastFlowSeen < SweepAfterLast)
             {
                 if (Volatile.Read(ref _flows) > 0) lastFlowSeen = DateTime.UtcNow;
-                PutBackUnlistedThreads();
+                if (!_sweepHeld) PutBackUnlistedThreads();
                 Thread.Sleep(SweepInterval);
             }
         }

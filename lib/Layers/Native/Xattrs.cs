@@ -4,8 +4,8 @@ namespace PluggableSnapshotter.Layers.Native;
 
 /// <summary>
 /// Extended attributes on paths (not following links) and on open files. A file system without them (EOPNOTSUPP: one
-/// that has none, or a FUSE connection that switched them off, as the lazy layers do for trees without any) lists
-/// none, as containerd's copy of a lower directory's attributes takes it.
+/// built without xattr support, or a FUSE server that switched them off) lists none, as containerd's copy of a lower
+/// directory's attributes takes it.
 /// </summary>
 public static unsafe class Xattrs
 {

@@ -64,7 +64,7 @@ public sealed class LayerMounts
         try
         {
             var root = LayerView.ForChain(chainTree, shared.Nodes);
-            var mount = await FuseMount.MountAsync(mountpoint, root, MountOptions(descriptor.Digest, chainTree), _logger, cancellationToken).ConfigureAwait(false);
+            var mount = await FuseMount.MountAsync(mountpoint, root, _mountOptions(descriptor.Digest), _logger, cancellationToken).ConfigureAwait(false);
             var mounted = new MountedLayer(mountpoint, mount, chainTree, shared.Content, repository, descriptor);
             if (!_layers.TryAdd(mountpoint, mounted))
             {
@@ -103,10 +103,6 @@ public sealed class LayerMounts
         }
         return lowers;
     }
-
-    // A tree without a single xattr (most layers) is mounted so that the kernel stops asking for them: overlayfs asks
-    // every lower on each lookup and exec.
-    private FuseMountOptions MountOptions(string digest, LayerInode tree) => _mountOptions(digest) with { NoXattrs = !tree.AnyXattrsBelow() };
 
     /// <summary>Switches a mounted layer to its local copy: the FUSE mount reads its files from there, and the copy is bound on top.</summary>
     public async Task PromoteAsync(MountedLayer mounted, string fsPath)
@@ -189,7 +185,7 @@ public sealed class LayerMounts
         try
         {
             var root = LayerView.Build(mounted.Root, OwnerMapping.From(idMap), mounted.Content, _logger);
-            var view = await FuseMount.MountAsync(target, root, MountOptions(mounted.Layer.Digest, mounted.Root), _logger, cancellationToken).ConfigureAwait(false);
+            var view = await FuseMount.MountAsync(target, root, _mountOptions(mounted.Layer.Digest), _logger, cancellationToken).ConfigureAwait(false);
             if (!_views.TryAdd(target, view))
             {
                 await view.DisposeAsync().ConfigureAwait(false);

@@ -86,19 +86,6 @@ public sealed class LayerInode
         return true;
     }
 
-    /// <summary>True when this inode or any below it has an extended attribute (a mount of a tree without any answers no xattr requests).</summary>
-    public bool AnyXattrsBelow()
-    {
-        var pending = new Stack<LayerInode>();
-        pending.Push(this);
-        while (pending.TryPop(out var inode))
-        {
-            if (inode.Xattrs is { Count: > 0 }) return true;
-            foreach (var child in inode.Children?.Values ?? Enumerable.Empty<LayerInode>()) pending.Push(child);
-        }
-        return false;
-    }
-
     public void SetXattr(string name, byte[] value) => (Xattrs ??= new SortedDictionary<string, byte[]>(StringComparer.Ordinal))[name] = value;
 
     public static LayerInode NewDirectory(uint permissions) =>

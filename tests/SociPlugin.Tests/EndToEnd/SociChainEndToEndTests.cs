@@ -2,6 +2,7 @@ using PluggableSnapshotter.TestSupport.Registry;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.TestSupport;
+using PluggableSnapshotter.TestSupport.Processes;
 using PluggableSnapshotter.TestSupport.Rootfs;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
@@ -54,6 +55,29 @@ public sealed class SociChainEndToEndTests(SociImages images)
         Assert.Contains(ours, e => e.Path == "/data/hardlink" && e.LinkCount == 2);
         Assert.Contains(ours, e => e.Path == "/data/with-xattr" && e.Xattrs.Contains("user.pluggable.test", StringComparison.Ordinal));
         Assert.DoesNotContain(ours, e => e.Path.StartsWith("/data/dir-to-delete", StringComparison.Ordinal));
+    }
+
+    [RootOnlyFact]
+    public async Task SnapshotsDiff_ContainerOverLazyLayers_HoldsOnlyWhatItChanged()
+    {
+        var ct = SociImages.Timeout;
+        // No background fill: the lowers stay FUSE mounts, whose unchanged files containerd's differ compares one by one
+        // (xattrs included: anything but ENODATA for a missing one fails the diff, as a commit would).
+        await using var node = await SociNode.StartAsync(images.Directory.Combine("diff"), ct, "{ background_fill: { enable: false } }");
+        await node.Containerd.CtrRemoteAsync(["image", "rpull", "--plain-http", "--snapshotter", SociNode.Snapshotter, images.Converted], ct);
+        var id = $"diff-{Guid.NewGuid():N}"[..16];
+
+        await node.Containerd.CtrAsync(["run", "--snapshotter", SociNode.Snapshotter, "--runc-root", node.Containerd.RuncRoot, images.Converted, id,
+            "sh", "-c", "echo changed > /data/replaced"], ct);
+        // ctr writes the diff (a gzip tar) to its standard output.
+        var diff = await ProcessRunner.RunAsync("bash", ["-c", "set -o pipefail; ctr --address \"$1\" -n \"$2\" snapshots --snapshotter \"$3\" diff \"$4\" | tar -tzv", "diff",
+            node.Containerd.Address, node.Containerd.Namespace, SociNode.Snapshotter, id], ct);
+
+        Assert.True(diff.ExitCode == 0, $"{diff}\n{node.Describe()}");
+        var entries = diff.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(entries, e => e.EndsWith("data/replaced", StringComparison.Ordinal));
+        Assert.DoesNotContain(entries, e => e.EndsWith("data/opaque/visible", StringComparison.Ordinal) || e.Contains("bin/", StringComparison.Ordinal));
+        await node.Containerd.CtrAsync(["containers", "rm", id], ct);
     }
 
     [RootOnlyFact]
