@@ -44,6 +44,9 @@ public sealed class LazyLayerMetrics
         meter.CreateObservableCounter("soci_span_cache_hits", () => spans.Hits, description: "Reads whose span was in the span cache (or being fetched)");
         meter.CreateObservableCounter("soci_span_cache_misses", () => spans.Misses, description: "Reads that fetched their span");
         meter.CreateObservableGauge("soci_span_cache_bytes", () => spans.Bytes, "By", "Decompressed bytes held in the span cache");
+        meter.CreateObservableCounter("soci_span_buffers_allocated", () => spans.ArraysAllocated,
+            description: "Arrays allocated for decompressed spans (the rest reused a spare: span_buffers_reused)");
+        meter.CreateObservableCounter("soci_span_buffers_reused", () => spans.ArraysReused, description: "Spans decompressed into the array of one evicted before");
         meter.CreateObservableGauge("soci_fs_background_fetch_work_queue_size", () => store.CountIn(LayerState.Queued),
             description: "Layers waiting for the background fill");
         meter.CreateObservableGauge("soci_store_layers", StoreLayers, description: "Layers in the local store by state (queued, filling, local, failed)");

@@ -57,6 +57,19 @@ public sealed class IdleReleasingArrayPoolTests
     }
 
     [Fact]
+    public void ReleaseIdle_RentedJustBefore_StillReleasesEveryIdleArray()
+    {
+        var pool = ManualPool();
+        var array = pool.Rent(Chunk);
+        pool.Return(array);
+
+        pool.ReleaseIdle(); // the last fill ended: no waiting for two quiet collections
+
+        Assert.Equal(0, pool.IdleBytes);
+        Assert.NotSame(array, pool.Rent(Chunk));
+    }
+
+    [Fact]
     public void Pool_RealFullCollections_ReleaseIdleArraysWithoutBeingAsked()
     {
         var pool = new IdleReleasingArrayPool(16 * 1024 * 1024, maxArraysPerBucket: 2);

@@ -4,6 +4,19 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests;
 
 public sealed class SpanCacheTests
 {
+    private static Task<SpanBuffer> Filled(SpanCache cache, params byte[] bytes)
+    {
+        var span = cache.Rent(bytes.Length);
+        bytes.CopyTo(span.Span);
+        return Task.FromResult(span);
+    }
+
+    private static async Task<byte[]> Copy(SpanCache cache, SpanKey key, long bytes, Func<Task<SpanBuffer>> fetch)
+    {
+        using var span = await cache.GetAsync(key, bytes, fetch, CancellationToken.None);
+        return span.Memory.ToArray();
+    }
+
     [Fact]
     public async Task GetAsync_SameSpanTwice_FetchesOnce()
     {
@@ -11,7 +24,7 @@ public sealed class SpanCacheTests
         var fetches = 0;
 
         for (var i = 0; i < 2; i++)
-            await cache.GetAsync(new SpanKey("sha256:a", 0), 1, () => { fetches++; return Task.FromResult(new byte[] { 1 }); }, CancellationToken.None);
+            await Copy(cache, new SpanKey("sha256:a", 0), 1, () => { fetches++; return Filled(cache, 1); });
 
         Assert.Equal(1, fetches);
     }
@@ -21,14 +34,14 @@ public sealed class SpanCacheTests
     {
         var cache = new SpanCache(2, long.MaxValue);
         var fetched = new List<int>();
-        Task<byte[]> Fetch(int id) { fetched.Add(id); return Task.FromResult(new byte[] { (byte)id }); }
+        Task<SpanBuffer> Fetch(int id) { fetched.Add(id); return Filled(cache, (byte)id); }
 
-        await cache.GetAsync(new SpanKey("l", 0), 1, () => Fetch(0), CancellationToken.None);
-        await cache.GetAsync(new SpanKey("l", 1), 1, () => Fetch(1), CancellationToken.None);
-        await cache.GetAsync(new SpanKey("l", 0), 1, () => Fetch(0), CancellationToken.None); // 0 is now the most recent
-        await cache.GetAsync(new SpanKey("l", 2), 1, () => Fetch(2), CancellationToken.None); // evicts 1
-        await cache.GetAsync(new SpanKey("l", 0), 1, () => Fetch(0), CancellationToken.None);
-        await cache.GetAsync(new SpanKey("l", 1), 1, () => Fetch(1), CancellationToken.None);
+        await Copy(cache, new SpanKey("l", 0), 1, () => Fetch(0));
+        await Copy(cache, new SpanKey("l", 1), 1, () => Fetch(1));
+        await Copy(cache, new SpanKey("l", 0), 1, () => Fetch(0)); // 0 is now the most recent
+        await Copy(cache, new SpanKey("l", 2), 1, () => Fetch(2)); // evicts 1
+        await Copy(cache, new SpanKey("l", 0), 1, () => Fetch(0));
+        await Copy(cache, new SpanKey("l", 1), 1, () => Fetch(1));
 
         Assert.Equal([0, 1, 2, 1], fetched);
         Assert.Equal(2, cache.Count);
@@ -40,8 +53,8 @@ public sealed class SpanCacheTests
         var cache = new SpanCache(4, long.MaxValue);
 
         await Assert.ThrowsAsync<InvalidDataException>(() =>
-            cache.GetAsync(new SpanKey("l", 0), 1, () => Task.FromException<byte[]>(new InvalidDataException("bad digest")), CancellationToken.None));
-        var span = await cache.GetAsync(new SpanKey("l", 0), 1, () => Task.FromResult(new byte[] { 7 }), CancellationToken.None);
+            cache.GetAsync(new SpanKey("l", 0), 1, () => Task.FromException<SpanBuffer>(new InvalidDataException("bad digest")), CancellationToken.None));
+        var span = await Copy(cache, new SpanKey("l", 0), 1, () => Filled(cache, 7));
 
         Assert.Equal([7], span);
     }
@@ -50,12 +63,13 @@ public sealed class SpanCacheTests
     public async Task Evict_Layer_DropsOnlyThatLayersSpans()
     {
         var cache = new SpanCache(4, long.MaxValue);
-        await cache.GetAsync(new SpanKey("a", 0), 1, () => Task.FromResult(new byte[1]), CancellationToken.None);
-        await cache.GetAsync(new SpanKey("b", 0), 1, () => Task.FromResult(new byte[1]), CancellationToken.None);
+        await Copy(cache, new SpanKey("a", 0), 1, () => Filled(cache, 1));
+        await Copy(cache, new SpanKey("b", 0), 1, () => Filled(cache, 2));
 
         cache.Evict("a");
 
         Assert.Equal(1, cache.Count);
+        Assert.False(cache.Contains(new SpanKey("a", 0)));
     }
 
     [Fact]
@@ -63,9 +77,9 @@ public sealed class SpanCacheTests
     {
         var cache = new SpanCache(100, maxBytes: 10);
 
-        await cache.GetAsync(new SpanKey("l", 0), 4, () => Task.FromResult(new byte[4]), CancellationToken.None);
-        await cache.GetAsync(new SpanKey("l", 1), 4, () => Task.FromResult(new byte[4]), CancellationToken.None);
-        await cache.GetAsync(new SpanKey("l", 2), 4, () => Task.FromResult(new byte[4]), CancellationToken.None); // 12 > 10: evicts 0
+        await Copy(cache, new SpanKey("l", 0), 4, () => Filled(cache, new byte[4]));
+        await Copy(cache, new SpanKey("l", 1), 4, () => Filled(cache, new byte[4]));
+        await Copy(cache, new SpanKey("l", 2), 4, () => Filled(cache, new byte[4])); // 12 > 10: evicts 0
 
         Assert.Equal(2, cache.Count);
         Assert.Equal(8, cache.Bytes);
@@ -76,11 +90,104 @@ public sealed class SpanCacheTests
     public async Task GetAsync_OneSpanLargerThanTheBound_IsStillReturnedAndKeptAlone()
     {
         var cache = new SpanCache(100, maxBytes: 10);
-        await cache.GetAsync(new SpanKey("l", 0), 4, () => Task.FromResult(new byte[4]), CancellationToken.None);
+        await Copy(cache, new SpanKey("l", 0), 4, () => Filled(cache, new byte[4]));
 
-        var span = await cache.GetAsync(new SpanKey("l", 1), 16, () => Task.FromResult(new byte[16]), CancellationToken.None);
+        var span = await Copy(cache, new SpanKey("l", 1), 16, () => Filled(cache, new byte[16]));
 
         Assert.Equal(16, span.Length);
         Assert.Equal(1, cache.Count);
+    }
+
+    [Fact]
+    public async Task GetAsync_SpanEvictedWithoutReaders_ItsArrayTakesTheNextSpan()
+    {
+        var cache = new SpanCache(1, long.MaxValue, releaseSparesWhenIdle: false);
+        await Copy(cache, new SpanKey("l", 0), 4, () => Filled(cache, 1, 1, 1, 1));
+
+        var second = await Copy(cache, new SpanKey("l", 1), 4, () => Filled(cache, 2, 2, 2, 2)); // evicts span 0 first
+
+        Assert.Equal([2, 2, 2, 2], second);
+        Assert.Equal(1, cache.ArraysAllocated);
+        Assert.Equal(1, cache.ArraysReused);
+        Assert.Equal(0, cache.SpareBytes);
+    }
+
+    [Fact]
+    public async Task GetAsync_SpanEvictedWhileARead_KeepsItsBytesUntilTheReaderLetsGo()
+    {
+        var cache = new SpanCache(1, long.MaxValue, releaseSparesWhenIdle: false);
+        var held = await cache.GetAsync(new SpanKey("l", 0), 4, () => Filled(cache, 1, 1, 1, 1), CancellationToken.None);
+
+        var second = await Copy(cache, new SpanKey("l", 1), 4, () => Filled(cache, 2, 2, 2, 2)); // evicts span 0
+
+        Assert.False(cache.Contains(new SpanKey("l", 0)));
+        Assert.Equal([1, 1, 1, 1], held.Memory.ToArray());
+        Assert.Equal([2, 2, 2, 2], second);
+        Assert.Equal(2, cache.ArraysAllocated);
+        Assert.Equal(0, cache.SpareBytes);
+        held.Dispose();
+        Assert.True(cache.SpareBytes > 0);
+        Assert.Throws<ObjectDisposedException>(() => held.Memory);
+    }
+
+    [Fact]
+    public async Task GetAsync_SpanStillBeingFetched_IsNotEvicted()
+    {
+        var cache = new SpanCache(1, long.MaxValue);
+        var pending = new TaskCompletionSource<SpanBuffer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiting = cache.GetAsync(new SpanKey("l", 0), 4, () => pending.Task, CancellationToken.None);
+
+        await Copy(cache, new SpanKey("l", 1), 4, () => Filled(cache, 2, 2, 2, 2)); // over the bound: only span 0 could go
+        var fetchedAgain = false;
+        var second = cache.GetAsync(new SpanKey("l", 0), 4, () => { fetchedAgain = true; return Filled(cache, 9, 9, 9, 9); }, CancellationToken.None);
+        pending.SetResult(await Filled(cache, 1, 1, 1, 1));
+
+        using var first = await waiting;
+        using var again = await second;
+        Assert.False(fetchedAgain);
+        Assert.Equal([1, 1, 1, 1], first.Memory.ToArray());
+        Assert.Equal([1, 1, 1, 1], again.Memory.ToArray());
+    }
+
+    [Fact]
+    public async Task LoadAsync_TakesNoReference_SoEvictionGivesTheArrayBack()
+    {
+        var cache = new SpanCache(1, long.MaxValue, releaseSparesWhenIdle: false);
+        await cache.LoadAsync(new SpanKey("l", 0), 4, () => Filled(cache, 1, 1, 1, 1));
+        Assert.True(cache.Contains(new SpanKey("l", 0)));
+
+        cache.Evict("l");
+
+        Assert.Equal(0, cache.Count);
+        Assert.True(cache.SpareBytes > 0);
+    }
+
+    [Fact]
+    public void Rent_LongerThanEverySpare_AllocatesAndTheSparesStayBounded()
+    {
+        var cache = new SpanCache(4, long.MaxValue, releaseSparesWhenIdle: false);
+        var buffers = Enumerable.Range(0, SpanCache.MaxSpareArrays + 2).Select(_ => cache.Rent(1000)).ToList();
+        foreach (var buffer in buffers) buffer.Dispose();
+        var spare = cache.SpareBytes;
+
+        using var longer = cache.Rent(1024 * 1024);
+
+        Assert.Equal(SpanCache.MaxSpareArrays * 128 * 1024, spare);
+        Assert.Equal(buffers.Count + 1, cache.ArraysAllocated);
+        Assert.Equal(spare, cache.SpareBytes);
+    }
+
+    [Fact]
+    public void OnFullCollection_AfterOneWithoutRents_LetsTheSparesGo()
+    {
+        var cache = new SpanCache(4, long.MaxValue, releaseSparesWhenIdle: false);
+        cache.Rent(1000).Dispose();
+
+        cache.OnFullCollection(); // rented since the last: kept
+        var kept = cache.SpareBytes;
+        cache.OnFullCollection(); // none since: let go
+
+        Assert.True(kept > 0);
+        Assert.Equal(0, cache.SpareBytes);
     }
 }

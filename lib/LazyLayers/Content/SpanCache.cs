@@ -1,18 +1,50 @@
+using PluggableSnapshotter.Registry.Downloads;
+
 namespace PluggableSnapshotter.LazyLayers.Content;
 
 /// <summary>
 /// Decompressed spans shared by every mounted layer, bounded both in entries and in bytes (least recently used go
-/// first). Concurrent reads of one span share one fetch; a failed fetch is not kept, so the next read tries again.
-/// Spans still being fetched count at their expected size, so a burst of reads cannot overshoot the byte bound.
+/// first). Concurrent reads of one span share one fetch; a failed fetch is not kept, so the next read tries again. A span
+/// still being fetched counts at its expected size and stays until it is done (its readers wait for it), so a burst of
+/// reads can pass the byte bound by what they are fetching.
+/// The cache also lends the arrays spans are decompressed into (<see cref="Rent"/>): an evicted span's array, once its
+/// last reader let go, is kept as a spare (at most <see cref="MaxSpareArrays"/>) for the next span, and the spares go
+/// back to the GC once a full collection finds none rented since the one before (reads have stopped).
 /// </summary>
-public sealed class SpanCache(int maxEntries, long maxBytes)
+public sealed class SpanCache
 {
+    /// <summary>
+    /// Idle arrays kept for the next spans: a miss evicts a span as it adds one, but read-ahead and concurrent readers
+    /// let several go at once while readers still copy out of them.
+    /// </summary>
+    public const int MaxSpareArrays = 8;
+
+    // Arrays are allocated in steps of this, so that spans a little longer or shorter than the one before (a zTOC's spans
+    // end where a deflate block does) fit the same arrays.
+    private const int ArrayStep = 128 * 1024;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<SpanKey, LinkedListNode<Entry>> _entries = [];
     private readonly LinkedList<Entry> _recency = new(); // most recently used first
+    private readonly Lock _sparesLock = new(); // taken alone or inside _lock, never the other way round
+    private readonly List<byte[]> _spares = [];
     private long _bytes;
     private long _hits;
     private long _misses;
+    private readonly int _maxEntries;
+    private readonly long _maxBytes;
+    private long _arraysAllocated;
+    private long _arraysReused;
+    private bool _rentedSinceLastCollection;
+
+    /// <param name="maxEntries">Spans held at most.</param>
+    /// <param name="maxBytes">Bytes of spans held at most (the newest span stays even when it alone is more).</param>
+    /// <param name="releaseSparesWhenIdle">Whether full collections let the spares go when none was rented since the previous one (tests turn it off).</param>
+    public SpanCache(int maxEntries, long maxBytes, bool releaseSparesWhenIdle = true)
+    {
+        (_maxEntries, _maxBytes) = (maxEntries, maxBytes);
+        if (releaseSparesWhenIdle) FullCollectionCallback.Register(this, static cache => cache.OnFullCollection());
+    }
 
     /// <summary>Reads that found their span held or being fetched (metrics).</summary>
     public long Hits => Interlocked.Read(ref _hits);
@@ -20,7 +52,13 @@ public sealed class SpanCache(int maxEntries, long maxBytes)
     /// <summary>Reads that started a fetch (metrics).</summary>
     public long Misses => Interlocked.Read(ref _misses);
 
-    private sealed record Entry(SpanKey Key, Task<byte[]> Span, long Bytes);
+    /// <summary>Arrays allocated for spans (metrics): a span decompressed while no spare fitted.</summary>
+    public long ArraysAllocated => Interlocked.Read(ref _arraysAllocated);
+
+    /// <summary>Spans decompressed into a spare array (metrics).</summary>
+    public long ArraysReused => Interlocked.Read(ref _arraysReused);
+
+    private sealed record Entry(SpanKey Key, Task<SpanBuffer> Span, long Bytes);
 
     /// <summary>The number of spans held or being fetched.</summary>
     public int Count
@@ -40,47 +78,98 @@ public sealed class SpanCache(int maxEntries, long maxBytes)
         }
     }
 
+    /// <summary>The bytes of the spare arrays.</summary>
+    public long SpareBytes
+    {
+        get
+        {
+            lock (_sparesLock) return _spares.Sum(a => (long)a.Length);
+        }
+    }
+
     /// <summary>Whether span <paramref name="key"/> is held or being fetched (no recency change).</summary>
     public bool Contains(SpanKey key)
     {
         lock (_lock) return _entries.ContainsKey(key);
     }
 
-    /// <summary>The span <paramref name="key"/> names, from the cache or from <paramref name="fetch"/> (<paramref name="bytes"/> long).</summary>
-    public async Task<byte[]> GetAsync(SpanKey key, long bytes, Func<Task<byte[]>> fetch, CancellationToken cancellationToken)
+    /// <summary>
+    /// A buffer of <paramref name="length"/> bytes for a span being decompressed, a spare when one fits. Its one reference
+    /// is the caller's, handed to the cache by returning it from a fetch (or let go with Dispose when that fails).
+    /// </summary>
+    public SpanBuffer Rent(int length)
     {
-        Task<byte[]> span;
-        lock (_lock)
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        byte[]? array = null;
+        lock (_sparesLock)
         {
-            if (_entries.TryGetValue(key, out var node))
+            _rentedSinceLastCollection = true;
+            // The smallest spare that fits without wasting more than a step and a quarter of the span.
+            var best = -1;
+            for (var i = 0; i < _spares.Count; i++)
             {
-                _recency.Remove(node);
-                _recency.AddFirst(node);
-                span = node.Value.Span;
-                _hits++;
+                var spare = _spares[i].Length;
+                if (spare >= length && spare <= length + length / 4 + ArrayStep && (best < 0 || spare < _spares[best].Length)) best = i;
             }
-            else
+            if (best >= 0)
             {
-                span = fetch();
-                _misses++;
-                _entries[key] = _recency.AddFirst(new Entry(key, span, bytes));
-                _bytes += bytes;
-                // The newest entry stays even when it alone is over the bound: its reader needs it.
-                while ((_entries.Count > maxEntries || _bytes > maxBytes) && _recency.Last is { } oldest && oldest.Value.Key != key)
-                {
-                    RemoveLocked(oldest);
-                }
+                array = _spares[best];
+                _spares.RemoveAt(best);
             }
         }
-        try
+        if (array is null)
         {
-            return await span.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _arraysAllocated);
+            array = GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, ((long)length + ArrayStep - 1) / ArrayStep * ArrayStep));
         }
-        catch when (span.IsFaulted || span.IsCanceled)
+        else
         {
-            Forget(key, span);
-            throw;
+            Interlocked.Increment(ref _arraysReused);
         }
+        return new SpanBuffer(this, array, length);
+    }
+
+    /// <summary>Takes back the array of a buffer whose last reference was let go.</summary>
+    internal void Return(byte[] array)
+    {
+        lock (_sparesLock)
+        {
+            if (_spares.Count < MaxSpareArrays) _spares.Add(array);
+        }
+    }
+
+    /// <summary>Lets every spare go when none was rented since the previous full collection (reads have stopped).</summary>
+    internal void OnFullCollection()
+    {
+        lock (_sparesLock)
+        {
+            if (!_rentedSinceLastCollection) _spares.Clear();
+            _rentedSinceLastCollection = false;
+        }
+    }
+
+    /// <summary>
+    /// The span <paramref name="key"/> names, from the cache or from <paramref name="fetch"/> (about <paramref name="bytes"/>
+    /// long), with a reference the caller lets go of (Dispose) once it has copied what it needs.
+    /// </summary>
+    public async Task<SpanBuffer> GetAsync(SpanKey key, long bytes, Func<Task<SpanBuffer>> fetch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fetch);
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            var buffer = await Find(key, bytes, fetch, countHit: attempt == 1).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (buffer.TryAddReference()) return buffer;
+            // Evicted and given back between its fetch's end and this reader: fetched again.
+        }
+        // Twice over (a cache far too small for its readers): this reader fetches one of its own, not kept.
+        return await fetch().WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts loading span <paramref name="key"/> into the cache unless it is held or being fetched (read-ahead); takes no reference.</summary>
+    public Task LoadAsync(SpanKey key, long bytes, Func<Task<SpanBuffer>> fetch)
+    {
+        ArgumentNullException.ThrowIfNull(fetch);
+        return Find(key, bytes, fetch, countHit: false);
     }
 
     /// <summary>Drops every span of the layer <paramref name="layerDigest"/>.</summary>
@@ -92,7 +181,42 @@ public sealed class SpanCache(int maxEntries, long maxBytes)
         }
     }
 
-    private void Forget(SpanKey key, Task<byte[]> span)
+    private Task<SpanBuffer> Find(SpanKey key, long bytes, Func<Task<SpanBuffer>> fetch, bool countHit)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(key, out var node))
+            {
+                _recency.Remove(node);
+                _recency.AddFirst(node);
+                if (countHit) _hits++;
+                return node.Value.Span;
+            }
+            _misses++;
+            // Room first, so that the arrays of the spans let go are spares by the time the fetch asks for one.
+            _bytes += bytes;
+            EvictOverBoundLocked(extraEntries: 1);
+            var span = fetch();
+            _entries[key] = _recency.AddFirst(new Entry(key, span, bytes));
+            _ = span.ContinueWith(done => Forget(key, done), CancellationToken.None,
+                TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return span;
+        }
+    }
+
+    /// <summary>Lets the least recently used spans go until the bounds hold; spans still being fetched stay.</summary>
+    private void EvictOverBoundLocked(int extraEntries)
+    {
+        var candidate = _recency.Last;
+        while ((_entries.Count + extraEntries > _maxEntries || _bytes > _maxBytes) && candidate is not null)
+        {
+            var older = candidate.Previous;
+            if (candidate.Value.Span.IsCompletedSuccessfully) RemoveLocked(candidate);
+            candidate = older;
+        }
+    }
+
+    private void Forget(SpanKey key, Task<SpanBuffer> span)
     {
         lock (_lock)
         {
@@ -105,5 +229,15 @@ public sealed class SpanCache(int maxEntries, long maxBytes)
         _recency.Remove(node);
         _entries.Remove(node.Value.Key);
         _bytes -= node.Value.Bytes;
+        // The cache's own reference; readers still copying hold theirs, and the last one gives the array back.
+        if (node.Value.Span.IsCompletedSuccessfully)
+        {
+            node.Value.Span.Result.Dispose();
+        }
+        else
+        {
+            _ = node.Value.Span.ContinueWith(static done => done.Result.Dispose(), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 }

@@ -46,7 +46,8 @@ public sealed class VerifiedRangeReader
 
     /// <summary>
     /// Range <paramref name="range"/> of the blob, checked and decompressed by <paramref name="decode"/>. Stored bytes that
-    /// fail are forgotten and the range read again; a range fetched whole from the registry that fails fails the read.
+    /// fail are forgotten and the range read again (a value that is disposable, decoded from them, is disposed); a range
+    /// fetched whole from the registry that fails fails the read.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes do not match (from <paramref name="decode"/>).</exception>
     /// <exception cref="IOException">The registry did not answer within the read deadline.</exception>
@@ -75,6 +76,7 @@ public sealed class VerifiedRangeReader
                     }
                     if (!decoded.Verified && attempt == 1 && gathered.Stored > 0)
                     {
+                        (decoded.Value as IDisposable)?.Dispose(); // a span buffer goes back to its cache
                         Forget(gathered.Blob!, range, gathered.Stored);
                         continue;
                     }

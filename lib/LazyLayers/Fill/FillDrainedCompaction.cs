@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime;
 using PluggableSnapshotter.LazyLayers.Store;
+using PluggableSnapshotter.Registry.Downloads;
 
 namespace PluggableSnapshotter.LazyLayers.Fill;
 
@@ -21,6 +22,7 @@ public static class FillDrainedCompaction
         ArgumentNullException.ThrowIfNull(store);
         if (store.CountIn(LayerState.Queued) > 0 || store.CountIn(LayerState.Filling) > 0) return null;
         var (started, before) = (Stopwatch.GetTimestamp(), GC.GetTotalMemory(forceFullCollection: false));
+        RangeBuffers.ReleaseIdle(); // the fills' chunk buffers, collected with the rest
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return new Compaction(Stopwatch.GetElapsedTime(started), before, GC.GetTotalMemory(forceFullCollection: false));

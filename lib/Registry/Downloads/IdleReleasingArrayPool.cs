@@ -34,7 +34,7 @@ internal sealed class IdleReleasingArrayPool : ArrayPool<byte>
         _maxArraysPerBucket = maxArraysPerBucket;
         _buckets = new Stack<byte[]>[BucketOf(_maxArrayLength) + 1];
         for (var i = 0; i < _buckets.Length; i++) _buckets[i] = new Stack<byte[]>(maxArraysPerBucket);
-        if (releaseOnFullCollections) FullCollectionCallback.Register(this);
+        if (releaseOnFullCollections) FullCollectionCallback.Register(this, static pool => pool.OnFullCollection());
     }
 
     /// <summary>Bytes held in idle arrays (tests, diagnostics).</summary>
@@ -92,6 +92,15 @@ internal sealed class IdleReleasingArrayPool : ArrayPool<byte>
                 _rentedSinceLastCollection = false;
                 return;
             }
+            ReleaseIdle();
+        }
+    }
+
+    /// <summary>Lets every idle array go now (the last fill just ended: whatever reads still come rent anew).</summary>
+    public void ReleaseIdle()
+    {
+        lock (_lock)
+        {
             foreach (var bucket in _buckets) bucket.Clear();
             _idleBytes = 0;
         }

@@ -111,7 +111,23 @@ public sealed class ZtocSpans
     public byte[] DecodeSpan(int spanId, ReadOnlyMemory<byte> compressed)
     {
         (long uStart, long uEnd) = CheckUncompressedSize(spanId);
+        var output = new byte[uEnd - uStart];
+        DecodeSpan(spanId, compressed, output);
+        return output;
+    }
+
+    /// <summary>
+    /// As <see cref="DecodeSpan(int, ReadOnlyMemory{byte})"/>, into <paramref name="output"/>, which must be exactly the
+    /// span's uncompressed length (<see cref="UncompressedSpanRange"/>).
+    /// </summary>
+    public void DecodeSpan(int spanId, ReadOnlyMemory<byte> compressed, Span<byte> output)
+    {
+        (long uStart, long uEnd) = CheckUncompressedSize(spanId);
         (long cStart, long cEnd) = CompressedSpanRange(spanId);
+        if (output.Length != uEnd - uStart)
+        {
+            throw new ArgumentException($"span {spanId} holds {uEnd - uStart} bytes, not {output.Length}", nameof(output));
+        }
         if (compressed.Length != cEnd - cStart)
         {
             throw new InvalidDataException($"layer returned {compressed.Length} bytes for span {spanId}, expected {cEnd - cStart}");
@@ -123,11 +139,10 @@ public sealed class ZtocSpans
         }
         if (_checkpoints is null)
         {
-            return compressed.ToArray();
+            compressed.Span.CopyTo(output);
+            return;
         }
-        var output = new byte[uEnd - uStart];
         SpanInflater.Inflate(_checkpoints[spanId], compressed.Span, output, spanId);
-        return output;
     }
 
     private (long Start, long End) CheckUncompressedSize(int spanId)

@@ -89,25 +89,33 @@ internal sealed class EstargzContent : ILayerContent
         {
             var groupId = _layout.GroupOf(_layout.ChunkAt(offset));
             var group = _layout.Groups[groupId];
-            var bytes = await GetGroupAsync(groupId, cancellationToken).ConfigureAwait(false);
-            ReadAhead(groupId);
-            var count = (int)Math.Min(destination.Length, group.ContentEnd - offset);
-            if (!_badChunks.IsEmpty) ThrowIfBad(offset, count);
-            bytes.AsMemory((int)(offset - group.ContentStart), count).CopyTo(destination);
-            destination = destination[count..];
-            offset += count;
+            using (var bytes = await GetGroupAsync(groupId, cancellationToken).ConfigureAwait(false))
+            {
+                ReadAhead(groupId);
+                var count = (int)Math.Min(destination.Length, group.ContentEnd - offset);
+                if (!_badChunks.IsEmpty) ThrowIfBad(offset, count);
+                bytes.Memory.Slice((int)(offset - group.ContentStart), count).CopyTo(destination);
+                destination = destination[count..];
+                offset += count;
+            }
         }
     }
 
     // Fetched without the caller's token: other readers may be waiting on the same group.
-    private Task<byte[]> GetGroupAsync(int groupId, CancellationToken cancellationToken)
+    // Loaded off the caller's thread: the cache asks under its lock, and the load may read the partial blob from disk.
+    private Task<SpanBuffer> GetGroupAsync(int groupId, CancellationToken cancellationToken)
     {
         var group = _layout.Groups[groupId];
-        // Loaded off the caller's thread: the cache asks under its lock, and the load may read the partial blob from disk.
         return _cache.GetAsync(new SpanKey(_layer.Digest, groupId), group.ContentEnd - group.ContentStart, () => Task.Run(() => LoadGroupAsync(group)), cancellationToken);
     }
 
-    private async Task<byte[]> LoadGroupAsync(ReadGroup group)
+    private Task LoadGroupIntoCacheAsync(int groupId)
+    {
+        var group = _layout.Groups[groupId];
+        return _cache.LoadAsync(new SpanKey(_layer.Digest, groupId), group.ContentEnd - group.ContentStart, () => Task.Run(() => LoadGroupAsync(group)));
+    }
+
+    private async Task<SpanBuffer> LoadGroupAsync(ReadGroup group)
     {
         var range = new ByteRange(group.BlobStart, group.BlobEnd - group.BlobStart);
         if (_prefetched is { } prefetched && group.BlobEnd <= prefetched.Length)
@@ -115,11 +123,12 @@ internal sealed class EstargzContent : ILayerContent
             var (output, allGood) = Decompress(group, prefetched.AsMemory((int)group.BlobStart, (int)range.Length));
             if (allGood) return output;
             // The prefetched bytes fail (a bad read of the section): the store or the registry may have good ones.
+            output.Dispose();
         }
         return await _ranges.ReadAsync(range, compressed =>
         {
             var (output, allGood) = Decompress(group, compressed);
-            return new DecodedRange<byte[]>(output, allGood);
+            return new DecodedRange<SpanBuffer>(output, allGood);
         }, CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -128,10 +137,12 @@ internal sealed class EstargzContent : ILayerContent
     /// checked against its digest, one after another in content order; each member is inflated once, front to back. A
     /// chunk that fails is left zero and marked bad (reads of it fail); the others are served.
     /// </summary>
-    private (byte[] Output, bool AllGood) Decompress(ReadGroup group, ReadOnlyMemory<byte> compressed)
+    private (SpanBuffer Output, bool AllGood) Decompress(ReadGroup group, ReadOnlyMemory<byte> compressed)
     {
         if (!MemoryMarshal.TryGetArray(compressed, out var segment)) segment = compressed.ToArray();
-        var output = new byte[group.ContentEnd - group.ContentStart];
+        var buffer = _cache.Rent((int)(group.ContentEnd - group.ContentStart));
+        var output = buffer.Span;
+        output.Clear(); // a reused array: what no chunk covers reads as zero, as in a fresh one
         var allGood = true;
         MemberCursor? member = null;
         try
@@ -139,7 +150,7 @@ internal sealed class EstargzContent : ILayerContent
             for (var i = group.FirstChunk; i < group.FirstChunk + group.ChunkCount; i++)
             {
                 var chunk = _layout.Chunks[i];
-                var target = output.AsSpan((int)(chunk.ContentOffset - group.ContentStart), (int)chunk.Size);
+                var target = output.Slice((int)(chunk.ContentOffset - group.ContentStart), (int)chunk.Size);
                 string? problem;
                 try
                 {
@@ -173,11 +184,16 @@ internal sealed class EstargzContent : ILayerContent
                 _badChunks[i] = problem;
             }
         }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
         finally
         {
             member?.Dispose();
         }
-        return (output, allGood);
+        return (buffer, allGood);
     }
 
     /// <summary>Fails a read of [<paramref name="offset"/>, + <paramref name="count"/>) that needs a chunk that did not verify.</summary>
@@ -202,6 +218,6 @@ internal sealed class EstargzContent : ILayerContent
     private void ReadAhead(int groupId)
     {
         if (_localRoot is not null) return;
-        _readAhead.Read(groupId, next => _cache.Contains(new SpanKey(_layer.Digest, next)), next => GetGroupAsync(next, CancellationToken.None));
+        _readAhead.Read(groupId, next => _cache.Contains(new SpanKey(_layer.Digest, next)), LoadGroupIntoCacheAsync);
     }
 }

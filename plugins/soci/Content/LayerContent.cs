@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using PluggableSnapshotter.LazyLayers;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Fill;
@@ -30,7 +29,6 @@ internal sealed class LayerContent : ILayerContent
     private readonly Func<int, Task> _loadSpan;
     private readonly Func<DecompressedSpans?>? _decompressed;
     private readonly LazyLayerMetrics? _metrics;
-    private readonly ConcurrentDictionary<int, Task<byte[]>> _inflating = new();
     private readonly int[] _inflations;
     private DecompressedSpans? _kept;
     private long _decompressedBytes;
@@ -60,7 +58,7 @@ internal sealed class LayerContent : ILayerContent
             var (start, end) = _spans.UncompressedSpanRange(next);
             return _cache.Contains(new SpanKey(_layerDigest, next)) || _kept?.Holds(next, start, end) == true;
         };
-        _loadSpan = next => GetSpanAsync(next, CancellationToken.None);
+        _loadSpan = LoadIntoCacheAsync;
     }
 
     /// <summary>What names a zTOC's span layout: its span digests (a decompressed-spans file is shared only by zTOCs with the same spans).</summary>
@@ -115,8 +113,10 @@ internal sealed class LayerContent : ILayerContent
             }
             else
             {
-                var span = await GetSpanAsync(spanId, cancellationToken).ConfigureAwait(false);
-                span.AsMemory((int)(offset - start), count).CopyTo(destination);
+                using (var span = await GetSpanAsync(spanId, cancellationToken).ConfigureAwait(false))
+                {
+                    span.Memory.Slice((int)(offset - start), count).CopyTo(destination);
+                }
                 _metrics?.ContentRead(count, fromDisk: false);
             }
             ReadAhead(spanId);
@@ -134,69 +134,68 @@ internal sealed class LayerContent : ILayerContent
     }
 
     // Fetched without the caller's token: other readers may be waiting on the same span.
-    private Task<byte[]> GetSpanAsync(int spanId, CancellationToken cancellationToken)
+    private Task<SpanBuffer> GetSpanAsync(int spanId, CancellationToken cancellationToken)
     {
         var (start, end) = _spans.UncompressedSpanRange(spanId);
-        return _cache.GetAsync(new SpanKey(_layerDigest, spanId), end - start, () => InflateOnceAsync(spanId), cancellationToken);
+        return _cache.GetAsync(new SpanKey(_layerDigest, spanId), end - start, () => Task.Run(() => InflateAsync(spanId)), cancellationToken);
+    }
+
+    /// <summary>Starts loading a span into the cache (read-ahead, prefetch).</summary>
+    private Task LoadIntoCacheAsync(int spanId)
+    {
+        var (start, end) = _spans.UncompressedSpanRange(spanId);
+        return _cache.LoadAsync(new SpanKey(_layerDigest, spanId), end - start, () => Task.Run(() => InflateAsync(spanId)));
     }
 
     /// <summary>
-    /// The span decompressed by one reader while the others wait for it (the span cache may have let an entry go while it
-    /// was being decompressed; this does not). Runs off the caller's thread: the cache asks under its lock.
+    /// The span, from the decompressed spans on disk when another reader kept it there meanwhile, else decompressed (and
+    /// kept there when the layer keeps them). Runs off the caller's thread: the cache asks under its lock, and one
+    /// reader's fetch is shared by all (the cache holds a span being fetched until it is done).
     /// </summary>
-    private Task<byte[]> InflateOnceAsync(int spanId)
+    private async Task<SpanBuffer> InflateAsync(int spanId)
     {
-        while (true)
+        var (start, end) = _spans.UncompressedSpanRange(spanId);
+        var kept = Kept();
+        if (kept is not null && kept.Holds(spanId, start, end))
         {
-            if (_inflating.TryGetValue(spanId, out var running)) return running;
-            var done = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (!_inflating.TryAdd(spanId, done.Task)) continue;
-            _ = Task.Run(() => InflateAndKeepAsync(spanId, done));
-            return done.Task;
+            var stored = _cache.Rent((int)(end - start));
+            if (kept.TryRead(spanId, start, end, start, stored.Span)) return stored;
+            stored.Dispose();
         }
-    }
-
-    private async Task InflateAndKeepAsync(int spanId, TaskCompletionSource<byte[]> done)
-    {
-        try
+        var span = await LoadSpanAsync(spanId).ConfigureAwait(false);
+        Interlocked.Increment(ref _inflations[spanId]);
+        Interlocked.Add(ref _decompressedBytes, span.Length);
+        _metrics?.SpanDecompressed(span.Length);
+        if (kept is not null && span.TryAddReference())
         {
-            var (start, end) = _spans.UncompressedSpanRange(spanId);
-            var kept = Kept();
-            byte[] span;
-            if (kept is not null && kept.Holds(spanId, start, end))
+            // Written after the readers have it; the reference keeps the array this span's until then.
+            _ = Task.Run(() =>
             {
-                // Another reader kept it meanwhile: read from disk, not decompressed again.
-                span = new byte[end - start];
-                if (kept.TryRead(spanId, start, end, start, span))
-                {
-                    done.SetResult(span);
-                    return;
-                }
-            }
-            span = await LoadSpanAsync(spanId).ConfigureAwait(false);
-            Interlocked.Increment(ref _inflations[spanId]);
-            Interlocked.Add(ref _decompressedBytes, span.Length);
-            _metrics?.SpanDecompressed(span.Length);
-            done.SetResult(span);
-            // Readers arriving meanwhile still find this span in flight (completed): none decompresses it again.
-            kept?.TryWrite(spanId, start, span);
+                using (span) kept.TryWrite(spanId, start, span.Span);
+            });
         }
-        catch (Exception e)
-        {
-            done.TrySetException(e);
-        }
-        finally
-        {
-            _inflating.TryRemove(KeyValuePair.Create(spanId, done.Task));
-        }
+        return span;
     }
 
     /// <summary>One span, verified (stored bytes that fail its digest are forgotten and fetched again).</summary>
-    private Task<byte[]> LoadSpanAsync(int spanId)
+    private Task<SpanBuffer> LoadSpanAsync(int spanId)
     {
         var (start, end) = _spans.CheckedCompressedSpanRange(spanId);
-        return _ranges.ReadAsync(new ByteRange(start, end - start),
-            compressed => new DecodedRange<byte[]>(_spans.DecodeSpan(spanId, compressed), Verified: true), CancellationToken.None);
+        var (uStart, uEnd) = _spans.UncompressedSpanRange(spanId);
+        return _ranges.ReadAsync(new ByteRange(start, end - start), compressed =>
+        {
+            var span = _cache.Rent((int)(uEnd - uStart));
+            try
+            {
+                _spans.DecodeSpan(spanId, compressed, span.Span);
+                return new DecodedRange<SpanBuffer>(span, Verified: true);
+            }
+            catch
+            {
+                span.Dispose();
+                throw;
+            }
+        }, CancellationToken.None);
     }
 
     /// <summary>
