@@ -180,7 +180,6 @@ counters() {
     metric == "soci_span_buffers_reused" { c["span_arrays_reused"] += v }
     metric == "dotnet_gc_heap_total_allocated_bytes" { c["gc_allocated"] += v }
     metric == "dotnet_gc_collections" && /gen2/ { c["gc_gen2"] += v }
-    metric == "dotnet_gc_pause_time_seconds_total" { c["gc_pause_ms"] += v * 1000 }
     metric == "fuse_operations" && /opcode="read"/ { c["fuse_reads"] += v }
     metric == "fuse_operations" && match($0, /opcode="[a-z_]+"/) { c["fuse_" substr($0, RSTART + 8, RLENGTH - 9)] += v }
     END { for (k in c) printf "%s %s %s.%s %.0f\n", n, m, l, k, c[k] }' >>"$results" || true
@@ -276,7 +275,7 @@ measure() {
   [[ $mode != overlayfs ]] && rig_stop "$RIG_DAEMON_PID"
   rig_unmount_under "$rep"
   rm -rf "$rep"
-  out=$(awk -v n="$name" -v m="$mode" '$1 == n && $2 == m { v[$3] = $4 } END { printf "pull %s s, first output %s s, all read %s s, re-read %s s, fill %s, re-read once local %s s", v["pull"], v["first"], v["all"], v["reread"], v["fill"], v["reread_local"]; if ("reread_cpu" in v) printf "; daemon CPU in the re-reads %s / %s ms (tier-up JIT %s / %s); FUSE READs in the re-read %d", v["reread_cpu"], v["reread_local_cpu"], v["reread_tierup"], v["reread_local_tierup"], v["reread.fuse_reads"] - v["all.fuse_reads"]; if ("all.gc_allocated" in v) printf "; by every file read: %d MB allocated, %d gen2 GCs, %d ms GC pauses, span arrays %d new / %d reused", v["all.gc_allocated"] / 1e6, v["all.gc_gen2"], v["all.gc_pause_ms"], v["all.span_arrays_allocated"], v["all.span_arrays_reused"] }' "$results")
+  out=$(awk -v n="$name" -v m="$mode" '$1 == n && $2 == m { v[$3] = $4 } END { printf "pull %s s, first output %s s, all read %s s, re-read %s s, fill %s, re-read once local %s s", v["pull"], v["first"], v["all"], v["reread"], v["fill"], v["reread_local"]; if ("reread_cpu" in v) printf "; daemon CPU in the re-reads %s / %s ms (tier-up JIT %s / %s); FUSE READs in the re-read %d", v["reread_cpu"], v["reread_local_cpu"], v["reread_tierup"], v["reread_local_tierup"], v["reread.fuse_reads"] - v["all.fuse_reads"]; if ("all.gc_allocated" in v) printf "; by every file read: %d spans decompressed (%d MB), %d MB allocated, %d gen2 GCs, span arrays %d new / %d reused", v["all.decompressions"], v["all.decompressed"] / 1e6, v["all.gc_allocated"] / 1e6, v["all.gc_gen2"], v["all.span_arrays_allocated"], v["all.span_arrays_reused"] }' "$results")
   echo "  rep $n $name $mode: $out"
 }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using PluggableSnapshotter.LazyLayers;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Fill;
@@ -29,6 +30,7 @@ internal sealed class LayerContent : ILayerContent
     private readonly Func<int, Task> _loadSpan;
     private readonly Func<DecompressedSpans?>? _decompressed;
     private readonly LazyLayerMetrics? _metrics;
+    private readonly ConcurrentDictionary<int, SpanBuffer> _writing = new(); // decompressed spans on their way to disk
     private readonly int[] _inflations;
     private DecompressedSpans? _kept;
     private long _decompressedBytes;
@@ -155,6 +157,8 @@ internal sealed class LayerContent : ILayerContent
     private async Task<SpanBuffer> InflateAsync(int spanId)
     {
         var (start, end) = _spans.UncompressedSpanRange(spanId);
+        // Evicted while being written to disk: the same bytes, not decompressed again.
+        if (_writing.TryGetValue(spanId, out var beingWritten) && beingWritten.TryAddReference()) return beingWritten;
         var kept = Kept();
         if (kept is not null && kept.Holds(spanId, start, end))
         {
@@ -166,12 +170,21 @@ internal sealed class LayerContent : ILayerContent
         Interlocked.Increment(ref _inflations[spanId]);
         Interlocked.Add(ref _decompressedBytes, span.Length);
         _metrics?.SpanDecompressed(span.Length);
+        // Written after the readers have it; the reference keeps the array this span's until then.
         if (kept is not null && span.TryAddReference())
         {
-            // Written after the readers have it; the reference keeps the array this span's until then.
+            if (!_writing.TryAdd(spanId, span))
+            {
+                span.Dispose(); // another copy of it is being written
+                return span;
+            }
             _ = Task.Run(() =>
             {
-                using (span) kept.TryWrite(spanId, start, span.Span);
+                using (span)
+                {
+                    kept.TryWrite(spanId, start, span.Span);
+                    _writing.TryRemove(KeyValuePair.Create(spanId, span));
+                }
             });
         }
         return span;
