@@ -190,4 +190,36 @@ public sealed class SpanCacheTests
         Assert.True(kept > 0);
         Assert.Equal(0, cache.SpareBytes);
     }
+
+    [Fact]
+    public async Task GetAsync_BurstOverTheBoundEnds_LetsTheOlderGoThen()
+    {
+        var cache = new SpanCache(2, long.MaxValue, releaseSparesWhenIdle: false);
+        var pending = Enumerable.Range(0, 3).Select(_ => new TaskCompletionSource<SpanBuffer>(TaskCreationOptions.RunContinuationsAsynchronously)).ToList();
+        var reads = pending.Select((p, id) => cache.GetAsync(new SpanKey("l", id), 1, () => p.Task, CancellationToken.None)).ToList();
+        Assert.Equal(3, cache.Count); // all being fetched: none may go
+
+        for (var id = 0; id < 3; id++)
+        {
+            pending[id].SetResult(await Filled(cache, (byte)id));
+            (await reads[id]).Dispose();
+        }
+
+        Assert.Equal(2, cache.Count);
+        Assert.False(cache.Contains(new SpanKey("l", 0)));
+    }
+
+    [Fact]
+    public async Task GetAsync_SameSpanOfAnotherLayout_IsAnotherSpan()
+    {
+        var cache = new SpanCache(4, long.MaxValue);
+
+        var coarse = await Copy(cache, new SpanKey("l", 0, "coarse"), 2, () => Filled(cache, 1, 1));
+        var fine = await Copy(cache, new SpanKey("l", 0, "fine"), 1, () => Filled(cache, 2));
+        cache.Evict("l");
+
+        Assert.Equal([1, 1], coarse);
+        Assert.Equal([2], fine);
+        Assert.Equal(0, cache.Count); // a layer's spans of every layout go with it
+    }
 }

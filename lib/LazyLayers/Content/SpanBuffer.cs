@@ -26,9 +26,6 @@ public sealed class SpanBuffer : IDisposable
     /// <summary>The bytes, readable while a reference is held.</summary>
     public ReadOnlyMemory<byte> Memory => Array.AsMemory(0, Length);
 
-    /// <summary>The array's length: what the buffer takes of the cache's bound.</summary>
-    internal int Capacity => Array.Length;
-
     private byte[] Array => _array ?? throw new ObjectDisposedException(nameof(SpanBuffer));
 
     /// <summary>

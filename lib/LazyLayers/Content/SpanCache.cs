@@ -6,7 +6,7 @@ namespace PluggableSnapshotter.LazyLayers.Content;
 /// Decompressed spans shared by every mounted layer, bounded both in entries and in bytes (least recently used go
 /// first). Concurrent reads of one span share one fetch; a failed fetch is not kept, so the next read tries again. A span
 /// still being fetched counts at its expected size and stays until it is done (its readers wait for it), so a burst of
-/// reads can pass the byte bound by what they are fetching.
+/// reads can pass the byte bound by what they are fetching, until those fetches end.
 /// The cache also lends the arrays spans are decompressed into (<see cref="Rent"/>): an evicted span's array, once its
 /// last reader let go, is kept as a spare (at most <see cref="MaxSpareArrays"/>) for the next span, and the spares go
 /// back to the GC once a full collection finds none rented since the one before (reads have stopped).
@@ -104,12 +104,12 @@ public sealed class SpanCache
         lock (_sparesLock)
         {
             _rentedSinceLastCollection = true;
-            // The smallest spare that fits without wasting more than a step and a quarter of the span.
+            // The smallest spare that fits without wasting more than a step (what the byte bound does not count).
             var best = -1;
             for (var i = 0; i < _spares.Count; i++)
             {
                 var spare = _spares[i].Length;
-                if (spare >= length && spare <= length + length / 4 + ArrayStep && (best < 0 || spare < _spares[best].Length)) best = i;
+                if (spare >= length && spare <= length + ArrayStep && (best < 0 || spare < _spares[best].Length)) best = i;
             }
             if (best >= 0)
             {
@@ -196,23 +196,43 @@ public sealed class SpanCache
             // Room first, so that the arrays of the spans let go are spares by the time the fetch asks for one.
             _bytes += bytes;
             EvictOverBoundLocked(extraEntries: 1);
-            var span = fetch();
+            Task<SpanBuffer> span;
+            try
+            {
+                span = fetch();
+            }
+            catch
+            {
+                _bytes -= bytes; // nothing was added
+                throw;
+            }
             _entries[key] = _recency.AddFirst(new Entry(key, span, bytes));
             _ = span.ContinueWith(done => Forget(key, done), CancellationToken.None,
                 TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // Done, it can go: a burst of reads that fetched more than the bounds hold gives the rest back now, not at the next miss.
+            _ = span.ContinueWith(_ => EvictOverBound(keep: key), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return span;
         }
     }
 
-    /// <summary>Lets the least recently used spans go until the bounds hold; spans still being fetched stay.</summary>
-    private void EvictOverBoundLocked(int extraEntries)
+    private void EvictOverBound(SpanKey keep)
+    {
+        lock (_lock) EvictOverBoundLocked(extraEntries: 0, keep);
+    }
+
+    /// <summary>
+    /// Lets the least recently used spans go until the bounds hold; spans still being fetched stay, and so does
+    /// <paramref name="keep"/> (a span just fetched, whose reader needs it even when it alone is over the bound).
+    /// </summary>
+    private void EvictOverBoundLocked(int extraEntries, SpanKey? keep = null)
     {
         var candidate = _recency.Last;
         while ((_entries.Count + extraEntries > _maxEntries || _bytes > _maxBytes) && candidate is not null)
         {
-            var older = candidate.Previous;
-            if (candidate.Value.Span.IsCompletedSuccessfully) RemoveLocked(candidate);
-            candidate = older;
+            var newer = candidate.Previous;
+            if (candidate.Value.Span.IsCompletedSuccessfully && candidate.Value.Key != keep) RemoveLocked(candidate);
+            candidate = newer;
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed class LayerContent : ILayerContent
     private readonly ZtocSpans _spans;
     private readonly SpanCache _cache;
     private readonly string _layerDigest;
+    private readonly string _layout;
     private readonly VerifiedRangeReader _ranges;
     private readonly SequentialReadAhead _readAhead;
     private readonly Func<int, bool> _spanHeld;
@@ -52,13 +53,14 @@ internal sealed class LayerContent : ILayerContent
         // Without the file list: the tree holds what files need, and a mount lives as long as its layer is used. Spans are
         // read through _ranges and decoded here.
         _spans = new ZtocSpans(ztoc with { Files = [] });
+        _layout = SpanLayout(ztoc);
         _inflations = new int[_spans.SpanCount];
         _readAhead = new SequentialReadAhead(_spans.SpanCount, readaheadSpans);
         // Made once: the read-ahead check runs on every read.
         _spanHeld = next =>
         {
             var (start, end) = _spans.UncompressedSpanRange(next);
-            return _cache.Contains(new SpanKey(_layerDigest, next)) || _kept?.Holds(next, start, end) == true;
+            return _cache.Contains(new SpanKey(_layerDigest, next, _layout)) || _kept?.Holds(next, start, end) == true;
         };
         _loadSpan = LoadIntoCacheAsync;
     }
@@ -139,14 +141,14 @@ internal sealed class LayerContent : ILayerContent
     private Task<SpanBuffer> GetSpanAsync(int spanId, CancellationToken cancellationToken)
     {
         var (start, end) = _spans.UncompressedSpanRange(spanId);
-        return _cache.GetAsync(new SpanKey(_layerDigest, spanId), end - start, () => Task.Run(() => InflateAsync(spanId)), cancellationToken);
+        return _cache.GetAsync(new SpanKey(_layerDigest, spanId, _layout), end - start, () => Task.Run(() => InflateAsync(spanId)), cancellationToken);
     }
 
     /// <summary>Starts loading a span into the cache (read-ahead, prefetch).</summary>
     private Task LoadIntoCacheAsync(int spanId)
     {
         var (start, end) = _spans.UncompressedSpanRange(spanId);
-        return _cache.LoadAsync(new SpanKey(_layerDigest, spanId), end - start, () => Task.Run(() => InflateAsync(spanId)));
+        return _cache.LoadAsync(new SpanKey(_layerDigest, spanId, _layout), end - start, () => Task.Run(() => InflateAsync(spanId)));
     }
 
     /// <summary>
@@ -180,10 +182,18 @@ internal sealed class LayerContent : ILayerContent
             }
             _ = Task.Run(() =>
             {
-                using (span)
+                try
                 {
                     kept.TryWrite(spanId, start, span.Span);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or ArgumentException)
+                {
+                    // Not kept (the store could not make room, the layer went): read again, it is decompressed again.
+                }
+                finally
+                {
                     _writing.TryRemove(KeyValuePair.Create(spanId, span));
+                    span.Dispose();
                 }
             });
         }

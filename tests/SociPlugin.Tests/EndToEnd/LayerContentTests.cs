@@ -8,6 +8,7 @@ using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.Soci;
+using PluggableSnapshotter.Soci.Build;
 using PluggableSnapshotter.TestSupport;
 
 namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
@@ -30,6 +31,30 @@ public sealed class LayerContentTests(SociImages images)
 
         Assert.Equal("deep\n"u8.ToArray(), bytes);
         Assert.InRange(content.FetchedBytes, 1, layer.Size - 1);
+    }
+
+    [RootOnlyFact]
+    public async Task ReadAsync_TwoZtocsOfOneLayerWithOtherSpans_ShareACacheYetEachReadsItsOwnSpans()
+    {
+        var ct = SociImages.Timeout;
+        using var registry = new RegistryClient();
+        var (layer, ztoc) = await DataLayerAsync(registry, ct);
+        var repository = ImageReference.Parse(images.Converted);
+        await using var blob = new MemoryStream(await registry.GetBlobAsync(repository, layer, 1 << 26, ct));
+        var finer = await ZtocBuilder.BuildAsync(blob, LayerCompression.Gzip, new ZtocBuildOptions { SpanSize = 16 * 1024 }, ct);
+        Assert.True(finer.CompressionInfo.MaxSpanId > ztoc.CompressionInfo.MaxSpanId); // the same layer cut finer
+        var cache = new SpanCache(64, long.MaxValue);
+        var coarse = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), repository, layer, ztoc, cache, readaheadSpans: 0);
+        var fine = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), repository, layer, finer, cache, readaheadSpans: 0);
+        var file = LayerTreePaths.Find(ZtocLayerEntries.BuildTree(ztoc, userXattr: false), ["data", "big"])!;
+
+        var viaFine = new byte[file.Size];
+        await fine.ReadAsync(file.DataOffset, viaFine, ct); // the cache now holds the fine spans
+        var viaCoarse = new byte[file.Size];
+        await coarse.ReadAsync(file.DataOffset, viaCoarse, ct);
+
+        Assert.Equal(viaFine, viaCoarse);
+        Assert.True(coarse.SpansDecompressed > 0); // not served another zTOC's span 0
     }
 
     [RootOnlyFact]
