@@ -165,7 +165,8 @@ if ((prepare_only)); then echo "bench/lazy: images cached in $cache"; exit 0; fi
 
 # counters LABEL: the lazy read path's counters from the daemon's /metrics (cumulative since its start), appended to
 # $results as "name mode LABEL.counter value": spans decompressed and their bytes, bytes reads returned (from the
-# decompressed spans on disk or from a span in memory), span cache hits and misses, FUSE READs answered.
+# decompressed spans on disk or from a span in memory), span cache hits and misses, FUSE READs answered, and what the
+# daemon allocated (bytes, gen2 collections, span arrays allocated or reused).
 counters() {
   curl -s --max-time 10 --unix-socket "$metrics_socket" http://localhost/metrics | awk -v n="$name" -v m="$mode" -v l="$1" '
     /^#/ { next }

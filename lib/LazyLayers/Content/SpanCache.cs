@@ -20,9 +20,12 @@ public sealed class SpanCache
     public const int MaxSpareArrays = 8;
 
     // Arrays are allocated in steps of this, so that spans a little longer or shorter than the one before (a zTOC's spans
-    // end where a deflate block does) fit the same arrays.
+    // end where a deflate block does) fit the same arrays. Not lib/Registry's IdleReleasingArrayPool: its power-of-two
+    // sizes would hold each 4 MiB span (and a few KiB) in an 8 MiB array.
     private const int ArrayStep = 128 * 1024;
 
+    private readonly int _maxEntries;
+    private readonly long _maxBytes;
     private readonly Lock _lock = new();
     private readonly Dictionary<SpanKey, LinkedListNode<Entry>> _entries = [];
     private readonly LinkedList<Entry> _recency = new(); // most recently used first
@@ -31,8 +34,6 @@ public sealed class SpanCache
     private long _bytes;
     private long _hits;
     private long _misses;
-    private readonly int _maxEntries;
-    private readonly long _maxBytes;
     private long _arraysAllocated;
     private long _arraysReused;
     private bool _rentedSinceLastCollection;
@@ -207,18 +208,22 @@ public sealed class SpanCache
                 throw;
             }
             _entries[key] = _recency.AddFirst(new Entry(key, span, bytes));
-            _ = span.ContinueWith(done => Forget(key, done), CancellationToken.None,
-                TaskContinuationOptions.NotOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            // Done, it can go: a burst of reads that fetched more than the bounds hold gives the rest back now, not at the next miss.
-            _ = span.ContinueWith(_ => EvictOverBound(keep: key), CancellationToken.None,
-                TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = span.ContinueWith(done => Fetched(key, done), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return span;
         }
     }
 
-    private void EvictOverBound(SpanKey keep)
+    /// <summary>
+    /// A fetch ended: a failed one is forgotten (the next read tries again); after one that worked, spans a burst of reads
+    /// fetched past the bounds go now, not at the next miss.
+    /// </summary>
+    private void Fetched(SpanKey key, Task<SpanBuffer> span)
     {
-        lock (_lock) EvictOverBoundLocked(extraEntries: 0, keep);
+        lock (_lock)
+        {
+            if (span.IsCompletedSuccessfully) EvictOverBoundLocked(extraEntries: 0, keep: key);
+            else if (_entries.TryGetValue(key, out var node) && node.Value.Span == span) RemoveLocked(node);
+        }
     }
 
     /// <summary>
@@ -233,14 +238,6 @@ public sealed class SpanCache
             var newer = candidate.Previous;
             if (candidate.Value.Span.IsCompletedSuccessfully && candidate.Value.Key != keep) RemoveLocked(candidate);
             candidate = newer;
-        }
-    }
-
-    private void Forget(SpanKey key, Task<SpanBuffer> span)
-    {
-        lock (_lock)
-        {
-            if (_entries.TryGetValue(key, out var node) && node.Value.Span == span) RemoveLocked(node);
         }
     }
 

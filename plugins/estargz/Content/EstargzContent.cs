@@ -101,14 +101,15 @@ internal sealed class EstargzContent : ILayerContent
         }
     }
 
-    // Fetched without the caller's token: other readers may be waiting on the same group.
-    // Loaded off the caller's thread: the cache asks under its lock, and the load may read the partial blob from disk.
+    // Fetched without the caller's token: other readers may be waiting on the same group. Loaded off the caller's
+    // thread: the cache asks under its lock, and the load may read the partial blob from disk.
     private Task<SpanBuffer> GetGroupAsync(int groupId, CancellationToken cancellationToken)
     {
         var group = _layout.Groups[groupId];
         return _cache.GetAsync(new SpanKey(_layer.Digest, groupId), group.ContentEnd - group.ContentStart, () => Task.Run(() => LoadGroupAsync(group)), cancellationToken);
     }
 
+    /// <summary>Starts loading a group into the cache (read-ahead).</summary>
     private Task LoadGroupIntoCacheAsync(int groupId)
     {
         var group = _layout.Groups[groupId];

@@ -60,7 +60,7 @@ internal sealed class LayerContent : ILayerContent
         _spanHeld = next =>
         {
             var (start, end) = _spans.UncompressedSpanRange(next);
-            return _cache.Contains(new SpanKey(_layerDigest, next, _layout)) || _kept?.Holds(next, start, end) == true;
+            return _cache.Contains(Key(next)) || _kept?.Holds(next, start, end) == true;
         };
         _loadSpan = LoadIntoCacheAsync;
     }
@@ -138,17 +138,19 @@ internal sealed class LayerContent : ILayerContent
     }
 
     // Fetched without the caller's token: other readers may be waiting on the same span.
-    private Task<SpanBuffer> GetSpanAsync(int spanId, CancellationToken cancellationToken)
-    {
-        var (start, end) = _spans.UncompressedSpanRange(spanId);
-        return _cache.GetAsync(new SpanKey(_layerDigest, spanId, _layout), end - start, () => Task.Run(() => InflateAsync(spanId)), cancellationToken);
-    }
+    private Task<SpanBuffer> GetSpanAsync(int spanId, CancellationToken cancellationToken) =>
+        _cache.GetAsync(Key(spanId), SpanBytes(spanId), () => Task.Run(() => InflateAsync(spanId)), cancellationToken);
 
     /// <summary>Starts loading a span into the cache (read-ahead, prefetch).</summary>
-    private Task LoadIntoCacheAsync(int spanId)
+    private Task LoadIntoCacheAsync(int spanId) =>
+        _cache.LoadAsync(Key(spanId), SpanBytes(spanId), () => Task.Run(() => InflateAsync(spanId)));
+
+    private SpanKey Key(int spanId) => new(_layerDigest, spanId, _layout);
+
+    private long SpanBytes(int spanId)
     {
         var (start, end) = _spans.UncompressedSpanRange(spanId);
-        return _cache.LoadAsync(new SpanKey(_layerDigest, spanId, _layout), end - start, () => Task.Run(() => InflateAsync(spanId)));
+        return end - start;
     }
 
     /// <summary>
@@ -172,32 +174,30 @@ internal sealed class LayerContent : ILayerContent
         Interlocked.Increment(ref _inflations[spanId]);
         Interlocked.Add(ref _decompressedBytes, span.Length);
         _metrics?.SpanDecompressed(span.Length);
-        // Written after the readers have it; the reference keeps the array this span's until then.
+        // Written after the readers have it; the writer's reference keeps the array this span's until then.
         if (kept is not null && span.TryAddReference())
         {
-            if (!_writing.TryAdd(spanId, span))
-            {
-                span.Dispose(); // another copy of it is being written
-                return span;
-            }
-            _ = Task.Run(() =>
-            {
-                try
-                {
-                    kept.TryWrite(spanId, start, span.Span);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or ArgumentException)
-                {
-                    // Not kept (the store could not make room, the layer went): read again, it is decompressed again.
-                }
-                finally
-                {
-                    _writing.TryRemove(KeyValuePair.Create(spanId, span));
-                    span.Dispose();
-                }
-            });
+            if (_writing.TryAdd(spanId, span)) _ = Task.Run(() => WriteKept(kept, spanId, start, span));
+            else span.Dispose(); // another copy of it is being written
         }
         return span;
+    }
+
+    private void WriteKept(DecompressedSpans kept, int spanId, long start, SpanBuffer span)
+    {
+        try
+        {
+            kept.TryWrite(spanId, start, span.Span);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            // Not kept (the store could not make room, the layer went): a later read decompresses it again.
+        }
+        finally
+        {
+            _writing.TryRemove(KeyValuePair.Create(spanId, span));
+            span.Dispose();
+        }
     }
 
     /// <summary>One span, verified (stored bytes that fail its digest are forgotten and fetched again).</summary>
