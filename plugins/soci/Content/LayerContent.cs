@@ -11,9 +11,9 @@ namespace PluggableSnapshotter.Plugins.Soci.Content;
 
 /// <summary>
 /// The uncompressed bytes of one layer, read on demand: each span a read touches is checked against its zTOC span digest
-/// and decompressed (lib/Soci's <see cref="ZtocSpans"/>) once, by one reader while the others wait, and kept in the
-/// layer's <see cref="DecompressedSpans"/> on disk (reads of its bytes are then a pread from the page cache, no inflate)
-/// and in the shared <see cref="SpanCache"/>. The compressed bytes come from the layer's <see cref="PartialBlob"/> in the
+/// and decompressed (lib/Soci's <see cref="ZtocSpans"/>) by one reader while the others wait, and kept in the shared
+/// <see cref="SpanCache"/> and, where the layer keeps them or once a span is decompressed a second time, in the layer's
+/// <see cref="DecompressedSpans"/> on disk (reads of its bytes are then a pread from the page cache, no inflate). The compressed bytes come from the layer's <see cref="PartialBlob"/> in the
 /// store when it holds them (written by earlier reads, also of an earlier daemon, or by the background fill), else from
 /// the registry with range requests; what is fetched is written there once its span digest matched, so no byte is
 /// fetched twice. Sequential reads fetch the next spans ahead. Once the background fill has made the layer local,
@@ -30,6 +30,8 @@ internal sealed class LayerContent : ILayerContent
     private readonly Func<int, bool> _spanHeld;
     private readonly Func<int, Task> _loadSpan;
     private readonly Func<DecompressedSpans?>? _decompressed;
+    private readonly Func<bool>? _keepsEverySpan;
+    private volatile bool _keepsRepeats; // a span was decompressed again: the layer's spans file is open for such spans
     private readonly LazyLayerMetrics? _metrics;
     private readonly ConcurrentDictionary<int, SpanBuffer> _writing = new(); // decompressed spans on their way to disk
     private readonly int[] _inflations;
@@ -41,14 +43,18 @@ internal sealed class LayerContent : ILayerContent
     /// <summary>
     /// The layer's content; <paramref name="partial"/>, when given, opens the layer's partial blob in the store (null once
     /// there is none to use), where fetched bytes are kept and looked up; <paramref name="decompressed"/> likewise its
-    /// decompressed spans (<see cref="SpanLayout"/> names the zTOC's layout for the store).
+    /// decompressed spans (<see cref="SpanLayout"/> names the zTOC's layout for the store). <paramref name="keepsEverySpan"/>
+    /// says whether every decompressed span goes there (asked until it does; none: every span); when not, only a span
+    /// decompressed a second time does, one read again after the memory cache let it go (files read out of the layer's
+    /// tar order, such as a walk of directories whose files the tar interleaves), so no span is decompressed a third time.
     /// </summary>
     public LayerContent(OnDemandFetch fetch, ImageReference repository, Descriptor layer, Ztoc ztoc, SpanCache cache, int readaheadSpans,
-        Func<PartialBlob?>? partial = null, Func<DecompressedSpans?>? decompressed = null, LazyLayerMetrics? metrics = null)
+        Func<PartialBlob?>? partial = null, Func<DecompressedSpans?>? decompressed = null, LazyLayerMetrics? metrics = null,
+        Func<bool>? keepsEverySpan = null)
     {
         _layerDigest = layer.Digest;
         _cache = cache;
-        (_decompressed, _metrics) = (decompressed, metrics);
+        (_decompressed, _metrics, _keepsEverySpan) = (decompressed, metrics, keepsEverySpan);
         _ranges = new VerifiedRangeReader(fetch, repository, layer.ParsedDigest, partial, metrics: metrics);
         // Without the file list: the tree holds what files need, and a mount lives as long as its layer is used. Spans are
         // read through _ranges and decoded here.
@@ -129,13 +135,19 @@ internal sealed class LayerContent : ILayerContent
         }
     }
 
-    /// <summary>The layer's decompressed spans on disk, asked of the store again once closed (the layer went local or was freed).</summary>
+    /// <summary>
+    /// The layer's decompressed spans on disk, asked of the store again once closed (the layer went local or was freed);
+    /// not opened (nor made) before the layer keeps every span or decompressed one again.
+    /// </summary>
     private DecompressedSpans? Kept()
     {
         var kept = _kept;
         if (kept is not null && !kept.IsClosed) return kept;
+        if (!_keepsRepeats && !KeepsEverySpan) return null;
         return _kept = _decompressed?.Invoke();
     }
+
+    private bool KeepsEverySpan => _keepsEverySpan?.Invoke() ?? true;
 
     // Fetched without the caller's token: other readers may be waiting on the same span.
     private Task<SpanBuffer> GetSpanAsync(int spanId, CancellationToken cancellationToken) =>
@@ -171,11 +183,16 @@ internal sealed class LayerContent : ILayerContent
             stored.Dispose();
         }
         var span = await LoadSpanAsync(spanId).ConfigureAwait(false);
-        Interlocked.Increment(ref _inflations[spanId]);
+        var again = Interlocked.Increment(ref _inflations[spanId]) > 1;
         Interlocked.Add(ref _decompressedBytes, span.Length);
         _metrics?.SpanDecompressed(span.Length);
+        if (again && kept is null)
+        {
+            _keepsRepeats = true;
+            kept = Kept();
+        }
         // Written after the readers have it; the writer's reference keeps the array this span's until then.
-        if (kept is not null && span.TryAddReference())
+        if (kept is not null && (again || KeepsEverySpan) && span.TryAddReference())
         {
             if (_writing.TryAdd(spanId, span)) _ = Task.Run(() => WriteKept(kept, spanId, start, span));
             else span.Dispose(); // another copy of it is being written

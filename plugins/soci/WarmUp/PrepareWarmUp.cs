@@ -139,7 +139,8 @@ internal static class PrepareWarmUp
                 {
                     var (spanCount, layout) = (ztoc.Ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc.Ztoc));
                     var content = new LayerContent(new OnDemandFetch(registry, new FetchOptions()), made.Repository, layer, ztoc.Ztoc, new SpanCache(4, 1 << 20),
-                        readaheadSpans: 1, () => store.Partial(layer.Digest), keepSpans ? () => store.Decompressed(layer.Digest, size, spanCount, layout) : null);
+                        readaheadSpans: 1, () => store.Partial(layer.Digest), () => store.Decompressed(layer.Digest, size, spanCount, layout),
+                        keepsEverySpan: () => keepSpans);
                     var shared = LayerView.Build(made.Tree, OwnerMapping.Identity, content, NullLogger.Instance);
                     var root = ReferenceEquals(made.Chain, made.Tree) ? shared : LayerView.ForChain(made.Chain, shared);
                     await MountOnceAsync(Path.Combine(directory, "fuse"), root, mountOptions with { FsName = layer.Digest, Keeper = null }, cancellationToken)

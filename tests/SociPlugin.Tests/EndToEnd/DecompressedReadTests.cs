@@ -12,8 +12,8 @@ namespace PluggableSnapshotter.Plugins.Soci.Tests.EndToEnd;
 
 /// <summary>
 /// Reads through the layer's decompressed spans on disk (root only: the registry fixture): a span is decompressed once
-/// per layer however small the span cache, the spans serve after a restart with no registry, and bytes changed on disk
-/// are never served.
+/// per layer however small the span cache (at most twice where only spans read again are kept), the spans serve after a
+/// restart with no registry, and bytes changed on disk are never served.
 /// </summary>
 [Collection(SociImagesCollection.Name)]
 public sealed class DecompressedReadTests(SociImages images)
@@ -43,6 +43,55 @@ public sealed class DecompressedReadTests(SociImages images)
         Assert.Equal(1, kept.MaxDecompressionsOfASpan);
         Assert.True(kept.DiskReadBytes > 0);
         Assert.True(plain.MaxDecompressionsOfASpan > 1, "without kept spans a one-span cache decompresses spans again (the baseline)");
+        partial.Close(delete: true);
+        spans.Close(delete: true);
+    }
+
+    [RootOnlyFact]
+    public async Task ReadAsync_EveryFileReadThriceNotKeepingEverySpan_KeepsTheSpansReadAgainAndDecompressesNoneAThirdTime()
+    {
+        var ct = SociImages.Timeout;
+        using var registry = new RegistryClient();
+        var (layer, ztoc) = await DataLayerAsync(registry, ct);
+        var folder = images.Directory.Combine("again-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        var (partial, spans) = Open(folder, layer, ztoc);
+        var files = RegularFiles(ztoc);
+        var content = Content(registry, images.Converted, layer, ztoc, partial, spans, keepsEverySpan: false);
+
+        var first = await ReadAllAsync(content, files, ct);
+        var second = await ReadAllAsync(content, files, ct);
+        await UntilWrittenAsync(spans, ct);
+        var decompressed = content.SpansDecompressed;
+        var third = await ReadAllAsync(content, files, ct);
+
+        Assert.Equal(first, second);
+        Assert.Equal(first, third);
+        Assert.Equal(2, content.MaxDecompressionsOfASpan); // a one-span cache and files back and forth: read again, kept
+        Assert.Equal(decompressed, content.SpansDecompressed);
+        Assert.True(content.DiskReadBytes > 0);
+        partial.Close(delete: true);
+        spans.Close(delete: true);
+    }
+
+    [RootOnlyFact]
+    public async Task ReadAsync_FilesInTarOrderNotKeepingEverySpan_WritesNoSpan()
+    {
+        var ct = SociImages.Timeout;
+        using var registry = new RegistryClient();
+        var (layer, ztoc) = await DataLayerAsync(registry, ct);
+        var folder = images.Directory.Combine("inorder-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        var (partial, spans) = Open(folder, layer, ztoc);
+        var files = RegularFiles(ztoc).OrderBy(f => f.DataOffset).ToList();
+        var content = Content(registry, images.Converted, layer, ztoc, partial, spans, keepsEverySpan: false);
+
+        await ReadAllAsync(content, files, ct);
+        await Task.Delay(200, ct); // a write would start right after its span's decompression
+
+        Assert.Equal(1, content.MaxDecompressionsOfASpan);
+        Assert.Equal(0, spans.BytesPresent);
+        Assert.Equal(0, content.DiskReadBytes);
         partial.Close(delete: true);
         spans.Close(delete: true);
     }
@@ -120,9 +169,10 @@ public sealed class DecompressedReadTests(SociImages images)
         (PartialBlob.Open(Path.Combine(folder, "blob.partial"), layer.Size),
          DecompressedSpans.Open(Path.Combine(folder, "tar.partial"), ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc), _ => true));
 
-    private static LayerContent Content(RegistryClient registry, string reference, Descriptor layer, Ztoc ztoc, PartialBlob partial, DecompressedSpans? spans) =>
+    private static LayerContent Content(RegistryClient registry, string reference, Descriptor layer, Ztoc ztoc, PartialBlob partial, DecompressedSpans? spans,
+        bool keepsEverySpan = true) =>
         new(new OnDemandFetch(registry, new FetchOptions { AttemptTimeoutMilliseconds = 500, TimeoutMilliseconds = 1000 }), ImageReference.Parse(reference), layer, ztoc,
-            new SpanCache(1, long.MaxValue), readaheadSpans: 0, () => partial, spans is null ? null : () => spans);
+            new SpanCache(1, long.MaxValue), readaheadSpans: 0, () => partial, spans is null ? null : () => spans, keepsEverySpan: () => keepsEverySpan);
 
     private static async Task<List<byte[]>> ReadAllAsync(LayerContent content, List<LayerInode> files, CancellationToken ct)
     {
