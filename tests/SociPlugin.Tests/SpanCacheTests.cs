@@ -222,4 +222,23 @@ public sealed class SpanCacheTests
         Assert.Equal([2], fine);
         Assert.Equal(0, cache.Count); // a layer's spans of every layout go with it
     }
+
+    [Fact]
+    public async Task Forget_TheSpanItHolds_LetsItGoAndNotANewerCopy()
+    {
+        var cache = new SpanCache(4, long.MaxValue);
+        var key = new SpanKey("l", 0);
+        SpanBuffer first;
+        using (first = await cache.GetAsync(key, 1, () => Filled(cache, 1), CancellationToken.None)) { }
+        cache.Forget(key, first);
+        var fetches = 0;
+
+        using var second = await cache.GetAsync(key, 1, () => { fetches++; return Filled(cache, 2); }, CancellationToken.None);
+        cache.Forget(key, first); // a copy let go before: the one held now stays
+        var again = await Copy(cache, key, 1, () => { fetches++; return Filled(cache, 3); });
+
+        Assert.Equal(1, fetches);
+        Assert.Equal([2], again);
+        Assert.Equal(1, cache.Count);
+    }
 }

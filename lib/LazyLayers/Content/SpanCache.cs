@@ -182,6 +182,19 @@ public sealed class SpanCache
         }
     }
 
+    /// <summary>
+    /// Lets span <paramref name="key"/> go if the cache still holds <paramref name="span"/> for it (its owner keeps it
+    /// elsewhere now, on disk: the room is worth more to a span that is not); readers holding it keep their reference.
+    /// </summary>
+    public void Forget(SpanKey key, SpanBuffer span)
+    {
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(key, out var node) && node.Value.Span.IsCompletedSuccessfully && ReferenceEquals(node.Value.Span.Result, span))
+                RemoveLocked(node);
+        }
+    }
+
     private Task<SpanBuffer> Find(SpanKey key, long bytes, Func<Task<SpanBuffer>> fetch, bool countHit)
     {
         lock (_lock)

@@ -204,7 +204,9 @@ internal sealed class LayerContent : ILayerContent
     {
         try
         {
-            kept.TryWrite(spanId, start, span.Span);
+            // Reads of it now take it from disk (the page cache): its room in memory goes to a span that is not there, so
+            // a layer read over and over in an order the cache is too small for decompresses fewer spans a second time.
+            if (kept.TryWrite(spanId, start, span.Span)) _cache.Forget(Key(spanId), span);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
