@@ -26,11 +26,7 @@ public sealed class DecompressedReadTests(SociImages images)
     {
         var ct = SociImages.Timeout;
         using var registry = new RegistryClient();
-        var (layer, ztoc) = await DataLayerAsync(registry, ct);
-        var folder = images.Directory.Combine("once-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(folder);
-        var (partial, spans) = Open(folder, layer, ztoc);
-        var files = RegularFiles(ztoc);
+        var (layer, ztoc, _, partial, spans, files) = await FreshFolderAsync(registry, "once", ct);
         var kept = Content(registry, images.Converted, layer, ztoc, partial, spans);
         var plain = Content(registry, images.Converted, layer, ztoc, partial, null);
 
@@ -52,11 +48,7 @@ public sealed class DecompressedReadTests(SociImages images)
     {
         var ct = SociImages.Timeout;
         using var registry = new RegistryClient();
-        var (layer, ztoc) = await DataLayerAsync(registry, ct);
-        var folder = images.Directory.Combine("again-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(folder);
-        var (partial, spans) = Open(folder, layer, ztoc);
-        var files = RegularFiles(ztoc);
+        var (layer, ztoc, _, partial, spans, files) = await FreshFolderAsync(registry, "again", ct);
         var content = Content(registry, images.Converted, layer, ztoc, partial, spans, keepsEverySpan: false);
 
         var first = await ReadAllAsync(content, files, ct);
@@ -79,14 +71,10 @@ public sealed class DecompressedReadTests(SociImages images)
     {
         var ct = SociImages.Timeout;
         using var registry = new RegistryClient();
-        var (layer, ztoc) = await DataLayerAsync(registry, ct);
-        var folder = images.Directory.Combine("inorder-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(folder);
-        var (partial, spans) = Open(folder, layer, ztoc);
-        var files = RegularFiles(ztoc).OrderBy(f => f.DataOffset).ToList();
+        var (layer, ztoc, _, partial, spans, files) = await FreshFolderAsync(registry, "inorder", ct);
         var content = Content(registry, images.Converted, layer, ztoc, partial, spans, keepsEverySpan: false);
 
-        await ReadAllAsync(content, files, ct);
+        await ReadAllAsync(content, [.. files.OrderBy(f => f.DataOffset)], ct);
         await Task.Delay(200, ct); // a write would start right after its span's decompression
 
         Assert.Equal(1, content.MaxDecompressionsOfASpan);
@@ -142,16 +130,23 @@ public sealed class DecompressedReadTests(SociImages images)
     private async Task<(Descriptor Layer, Ztoc Ztoc, string Folder, List<LayerInode> Files, List<byte[]> Expected)> ReadOnceAndCloseAsync(
         RegistryClient registry, string purpose, CancellationToken ct)
     {
-        var (layer, ztoc) = await DataLayerAsync(registry, ct);
-        var folder = images.Directory.Combine(purpose + "-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(folder);
-        var files = RegularFiles(ztoc);
-        var (partial, spans) = Open(folder, layer, ztoc);
+        var (layer, ztoc, folder, partial, spans, files) = await FreshFolderAsync(registry, purpose, ct);
         var expected = await ReadAllAsync(Content(registry, images.Converted, layer, ztoc, partial, spans), files, ct);
         await UntilWrittenAsync(spans, ct);
         partial.Close(delete: false);
         spans.Close(delete: false);
         return (layer, ztoc, folder, files, expected);
+    }
+
+    /// <summary>The data layer, with its partial blob and decompressed spans opened in a new store folder named after <paramref name="purpose"/>.</summary>
+    private async Task<(Descriptor Layer, Ztoc Ztoc, string Folder, PartialBlob Partial, DecompressedSpans Spans, List<LayerInode> Files)> FreshFolderAsync(
+        RegistryClient registry, string purpose, CancellationToken ct)
+    {
+        var (layer, ztoc) = await DataLayerAsync(registry, ct);
+        var folder = images.Directory.Combine(purpose + "-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        var (partial, spans) = Open(folder, layer, ztoc);
+        return (layer, ztoc, folder, partial, spans, RegularFiles(ztoc));
     }
 
     // A span is written to disk just after its first reader got it: wait until the last writes landed before closing,
