@@ -20,10 +20,11 @@ public sealed record SociCacheOptions
 
     /// <summary>
     /// Keep each decompressed span on disk beside the layer's partial blob (<c>tar.partial</c>, counted in
-    /// <c>store.max_bytes</c>, deleted once the layer is local), so a span is decompressed once per layer. Off: only a
-    /// span decompressed a second time is kept (it left the memory cache and was read again: files read out of the
-    /// layer's tar order), so none is decompressed three times. Unset (the default): every span kept only where no fill
-    /// will soon make the layer local (<see cref="KeepsDecompressed"/>), elsewhere as when off.
+    /// <c>store.max_bytes</c>, deleted once the layer is local), so a span is decompressed once per layer. Off: none
+    /// is; a span that left the memory cache is decompressed again from the partial blob (less disk, more CPU). Unset
+    /// (the default): every span where no fill will soon make the layer local (<see cref="KeepsDecompressed"/>),
+    /// elsewhere only a span decompressed a second time (it left the memory cache and was read again: files read out
+    /// of the layer's tar order), so that none is decompressed three times.
     /// </summary>
     [ConfigurationKeyName("keep_decompressed")]
     public bool? KeepDecompressed { get; init; }

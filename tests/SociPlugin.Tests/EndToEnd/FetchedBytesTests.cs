@@ -95,6 +95,32 @@ public sealed class FetchedBytesTests(SociImages images) : BackendTestRoot(image
         }
     }
 
+    [RootOnlyTheory]
+    [InlineData(null, true)] // unset, a fill coming: spans read again are kept
+    [InlineData(false, false)] // off: none
+    public async Task Read_TwiceWithAOneSpanCacheAndAFillComing_KeepsTheSpansDecompressedAgainUnlessKeepingIsOff(bool? keep, bool kept)
+    {
+        var ct = SociImages.Timeout;
+        var state = Path.Combine(Root, $"state-again-{keep}");
+        var options = new SociBackendOptions
+        {
+            BackgroundFill = new() { DelayMilliseconds = 600_000 },
+            Cache = new SociCacheOptions { MaxLruCacheEntry = 1, ReadaheadSpans = 0, KeepDecompressed = keep },
+        };
+        await using var backend = TestBackend.Create(Registry, options, state, fill: true);
+        var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, 1, Root, ct);
+        var big = Path.Combine(layer.Mountpoint, "data/big");
+
+        Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
+        var first = await File.ReadAllBytesAsync(big, ct);
+        await File.WriteAllTextAsync("/proc/sys/vm/drop_caches", "1", ct); // the second read comes through the FUSE server
+        var second = await File.ReadAllBytesAsync(big, ct);
+
+        Assert.Equal(first, second);
+        // Opened (made) when the first span is decompressed again, before its readers have it.
+        Assert.Equal(kept, File.Exists(Path.Combine(state, "store", layer.LayerDigest!.Replace(':', '-'), "tar.partial")));
+    }
+
     [RootOnlyFact]
     public async Task MountAsync_RestartWithTheRegistryFrozenAndTheCompressedBytesGone_ServesFromTheDecompressedSpans()
     {
