@@ -30,7 +30,7 @@ public sealed record SociCacheOptions
     public bool? KeepDecompressed { get; init; }
 
     /// <summary>
-    /// Whether a layer's decompressed spans go to disk: as set, else only where no fill will soon make the layer local:
+    /// Whether every decompressed span of a layer goes to disk: as set, else only where no fill will soon make the layer local:
     /// fills off, held to a bandwidth cap, or this layer's fill failed (<paramref name="fillFailed"/>, asked only then).
     /// A fill unpacks the whole layer within seconds of its reads, and the page cache holds what they read meanwhile,
     /// so a third copy of every byte read is written for nothing: on the 1 GB bench image, keeping it made the reads of

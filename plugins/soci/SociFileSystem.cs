@@ -184,7 +184,8 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
         // The keeping of every span is asked again at each read until it holds: a layer whose fill fails keeps its spans from then on.
         var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(digest),
             _options.Cache.KeepDecompressed == false ? null : () => _store.Decompressed(digest, uncompressedSize, spanCount, layout), _metrics,
-            keepsEverySpan: () => _options.Cache.KeepsDecompressed(_options.BackgroundFill, () => _store.StateOf(digest) == LayerState.Failed));
+            keepsEverySpan: () => _options.Cache.KeepsDecompressed(_options.BackgroundFill, () => _store.StateOf(digest) == LayerState.Failed),
+            spansOnDisk: _options.Cache.KeepDecompressed != false && _store.HoldsDecompressed(digest));
         return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
     }
 

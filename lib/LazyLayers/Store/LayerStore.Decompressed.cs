@@ -25,6 +25,16 @@ public sealed partial class LayerStore
         }
     }
 
+    /// <summary>Whether the store holds decompressed spans of <paramref name="digest"/>, open or recorded by an earlier run.</summary>
+    public bool HoldsDecompressed(string digest)
+    {
+        lock (_lock)
+        {
+            return _layers.TryGetValue(digest, out var layer) && layer.State != LayerState.Local &&
+                (layer.Decompressed?.BytesPresent ?? layer.DecompressedRecorded) > 0;
+        }
+    }
+
     /// <summary>Room for <paramref name="bytes"/> more of <paramref name="layer"/> (evicting unused layers, oldest first); false when there is none.</summary>
     private bool TryGrow(StoredLayer layer, long bytes)
     {

@@ -127,6 +127,9 @@ public sealed partial class LayerStore
         // moved out first, so the close finds nothing left to delete.
         if (delete)
         {
+            // Closed before its files move, as the partial blob is retired: a span write finishing now must not save its
+            // map again where the files were (the layer just went local, readers may still be decompressing).
+            layer.Decompressed?.Close(delete: false);
             foreach (var path in new[] { layer.BlobPath, layer.BlobPath + ".ranges", layer.DecompressedPath, DecompressedSpans.MapPathOf(layer.DecompressedPath) })
                 _trash.Discard(path, heldApart ? layer.Digest : null);
         }

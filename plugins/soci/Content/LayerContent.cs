@@ -31,7 +31,7 @@ internal sealed class LayerContent : ILayerContent
     private readonly Func<int, Task> _loadSpan;
     private readonly Func<DecompressedSpans?>? _decompressed;
     private readonly Func<bool>? _keepsEverySpan;
-    private volatile bool _keepsRepeats; // a span was decompressed again: the layer's spans file is open for such spans
+    private volatile bool _spansFileInUse; // it holds spans from an earlier run, or a span was decompressed again
     private readonly LazyLayerMetrics? _metrics;
     private readonly ConcurrentDictionary<int, SpanBuffer> _writing = new(); // decompressed spans on their way to disk
     private readonly int[] _inflations;
@@ -47,11 +47,13 @@ internal sealed class LayerContent : ILayerContent
     /// says whether every decompressed span goes there (asked until it does; none: every span); when not, only a span
     /// decompressed a second time does, one read again after the memory cache let it go (files read out of the layer's
     /// tar order, such as a walk of directories whose files the tar interleaves), so no span is decompressed a third time.
+    /// <paramref name="spansOnDisk"/>: the store holds spans of the layer already (an earlier run kept them), read from the first read.
     /// </summary>
     public LayerContent(OnDemandFetch fetch, ImageReference repository, Descriptor layer, Ztoc ztoc, SpanCache cache, int readaheadSpans,
         Func<PartialBlob?>? partial = null, Func<DecompressedSpans?>? decompressed = null, LazyLayerMetrics? metrics = null,
-        Func<bool>? keepsEverySpan = null)
+        Func<bool>? keepsEverySpan = null, bool spansOnDisk = false)
     {
+        _spansFileInUse = spansOnDisk;
         _layerDigest = layer.Digest;
         _cache = cache;
         (_decompressed, _metrics, _keepsEverySpan) = (decompressed, metrics, keepsEverySpan);
@@ -137,13 +139,13 @@ internal sealed class LayerContent : ILayerContent
 
     /// <summary>
     /// The layer's decompressed spans on disk, asked of the store again once closed (the layer went local or was freed);
-    /// not opened (nor made) before the layer keeps every span or decompressed one again.
+    /// not opened (nor made) before the layer keeps every span, held some already, or decompressed one again.
     /// </summary>
     private DecompressedSpans? Kept()
     {
         var kept = _kept;
         if (kept is not null && !kept.IsClosed) return kept;
-        if (!_keepsRepeats && !KeepsEverySpan) return null;
+        if (!_spansFileInUse && !KeepsEverySpan) return null;
         return _kept = _decompressed?.Invoke();
     }
 
@@ -188,7 +190,7 @@ internal sealed class LayerContent : ILayerContent
         _metrics?.SpanDecompressed(span.Length);
         if (again && kept is null)
         {
-            _keepsRepeats = true;
+            _spansFileInUse = true;
             kept = Kept();
         }
         // Written after the readers have it; the writer's reference keeps the array this span's until then.
