@@ -181,11 +181,11 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
         var tree = builtAhead ?? ZtocLayerEntries.BuildTree(ztoc, _options.UserXattr);
         var (uncompressedSize, spanCount, layout) = (ztoc.UncompressedArchiveSize, ztoc.CompressionInfo.MaxSpanId + 1, LayerContent.SpanLayout(ztoc));
         var digest = descriptor.Digest;
-        // The keeping of every span is asked again at each read until it holds: a layer whose fill fails keeps its spans from then on.
+        // Whether every span is kept is asked at each decompression: a layer whose fill fails keeps its spans from then on.
         var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(digest),
             _options.Cache.KeepDecompressed == false ? null : () => _store.Decompressed(digest, uncompressedSize, spanCount, layout), _metrics,
             keepsEverySpan: () => _options.Cache.KeepsDecompressed(_options.BackgroundFill, () => _store.StateOf(digest) == LayerState.Failed),
-            spansOnDisk: _options.Cache.KeepDecompressed != false && _store.HoldsDecompressed(digest));
+            spansOnDisk: _store.HoldsDecompressed(digest));
         return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
     }
 

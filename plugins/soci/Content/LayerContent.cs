@@ -44,7 +44,7 @@ internal sealed class LayerContent : ILayerContent
     /// The layer's content; <paramref name="partial"/>, when given, opens the layer's partial blob in the store (null once
     /// there is none to use), where fetched bytes are kept and looked up; <paramref name="decompressed"/> likewise its
     /// decompressed spans (<see cref="SpanLayout"/> names the zTOC's layout for the store). <paramref name="keepsEverySpan"/>
-    /// says whether every decompressed span goes there (asked until it does; none: every span); when not, only a span
+    /// says whether every decompressed span goes there (asked at each decompression; none: every span); when not, only a span
     /// decompressed a second time does, one read again after the memory cache let it go (files read out of the layer's
     /// tar order, such as a walk of directories whose files the tar interleaves), so no span is decompressed a third time.
     /// <paramref name="spansOnDisk"/>: the store holds spans of the layer already (an earlier run kept them), read from the first read.
@@ -138,18 +138,16 @@ internal sealed class LayerContent : ILayerContent
     }
 
     /// <summary>
-    /// The layer's decompressed spans on disk, asked of the store again once closed (the layer went local or was freed);
-    /// not opened (nor made) before the layer keeps every span, held some already, or decompressed one again.
+    /// The layer's decompressed spans on disk once in use (spans of an earlier run, or one written by this one), asked
+    /// of the store again once closed (the layer went local or was freed); null before, without asking anything: reads
+    /// call this, and a decompression (<see cref="InflateAsync"/>) is what puts the file to use.
     /// </summary>
     private DecompressedSpans? Kept()
     {
         var kept = _kept;
         if (kept is not null && !kept.IsClosed) return kept;
-        if (!_spansFileInUse && !KeepsEverySpan) return null;
-        return _kept = _decompressed?.Invoke();
+        return _spansFileInUse ? _kept = _decompressed?.Invoke() : null;
     }
-
-    private bool KeepsEverySpan => _keepsEverySpan?.Invoke() ?? true;
 
     // Fetched without the caller's token: other readers may be waiting on the same span.
     private Task<SpanBuffer> GetSpanAsync(int spanId, CancellationToken cancellationToken) =>
@@ -188,13 +186,16 @@ internal sealed class LayerContent : ILayerContent
         var again = Interlocked.Increment(ref _inflations[spanId]) > 1;
         Interlocked.Add(ref _decompressedBytes, span.Length);
         _metrics?.SpanDecompressed(span.Length);
-        if (again && kept is null)
+        // Kept when read again, or when the layer keeps every span (asked per decompression, not per read: a layer
+        // whose fill fails keeps its spans from then on).
+        var keep = again || (_keepsEverySpan?.Invoke() ?? true);
+        if (keep && kept is null)
         {
             _spansFileInUse = true;
             kept = Kept();
         }
         // Written after the readers have it; the writer's reference keeps the array this span's until then.
-        if (kept is not null && (again || KeepsEverySpan) && span.TryAddReference())
+        if (kept is not null && keep && span.TryAddReference())
         {
             if (_writing.TryAdd(spanId, span)) _ = Task.Run(() => WriteKept(kept, spanId, start, span));
             else span.Dispose(); // another copy of it is being written

@@ -118,7 +118,7 @@ public sealed class DecompressedReadTests(SociImages images)
         }
 
         var (partial, spans) = Open(folder, layer, ztoc);
-        var offline = Content(registry, NoRegistry, layer, ztoc, partial, spans);
+        var offline = Content(registry, NoRegistry, layer, ztoc, partial, spans, spansOnDisk: true); // a restart: the store says it holds spans
         var again = await ReadAllAsync(offline, files, ct);
 
         Assert.Equal(expected, again);
