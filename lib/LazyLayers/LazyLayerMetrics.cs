@@ -75,9 +75,14 @@ public sealed class LazyLayerMetrics
         _decompressedBytes.Add(bytes);
     }
 
-    /// <summary>A read returned <paramref name="bytes"/>, from the layer's decompressed spans on disk or not (<paramref name="fromDisk"/>).</summary>
-    public void ContentRead(long bytes, bool fromDisk) =>
-        _servedBytes.Add(bytes, new KeyValuePair<string, object?>("source", fromDisk ? "disk" : "decompressed"));
+    /// <summary>A read returned <paramref name="bytes"/> from <paramref name="source"/>.</summary>
+    public void ContentRead(long bytes, ContentSource source) =>
+        _servedBytes.Add(bytes, new KeyValuePair<string, object?>("source", source switch
+        {
+            ContentSource.Disk => "disk",
+            ContentSource.Unpacked => "unpacked",
+            _ => "decompressed",
+        }));
 
     private IEnumerable<Measurement<int>> StoreLayers() =>
         new[] { LayerState.Queued, LayerState.Filling, LayerState.Local, LayerState.Failed }

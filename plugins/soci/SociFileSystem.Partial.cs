@@ -36,7 +36,7 @@ internal sealed partial class SociFileSystem
             // The shared layer knows the archive's size; a zTOC is parsed again only if it went meanwhile.
             var uncompressedSize = _mounts.Shared.Find(repository, partial.Digest)?.Format as long? ?? ZtocSource.Parse(partial.ZtocDigest, bytes).Ztoc.UncompressedArchiveSize;
             _fill.Enqueue(new FillRequest(repository, descriptor, new LayerIndexFile(partial.ZtocDigest, bytes, uncompressedSize), mounted.Root,
-                DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
+                DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds), CheckUnpackInput: CheckUnpackInput(mounted)));
         }
         return Mounted(indexDigest, local: false);
     }

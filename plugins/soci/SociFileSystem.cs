@@ -103,12 +103,16 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
             PrefetchStartupFiles(mounted);
             _store.RecordPartial(descriptor.Digest, descriptor.MediaType, ztoc.Digest, ztoc.Bytes, LowerDigests(image.Index, descriptor.Digest));
             _fill.Enqueue(new FillRequest(image.Repository, descriptor, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, ztoc.Ztoc.UncompressedArchiveSize), mounted.Root,
-                DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds)));
+                DateTimeOffset.UtcNow.AddMilliseconds(_options.BackgroundFill.DelayMilliseconds), CheckUnpackInput: CheckUnpackInput(mounted)));
         }
         times.Lap("store");
         SociLog.MountTimes(_logger, descriptor.Digest, times.TotalMilliseconds, times.ToString());
         return Mounted(image.IndexDigest, local: false);
     }
+
+    /// <summary>The check of a mounted layer's spans as its fill unpacks them, so that reads can take the files unpacked so far.</summary>
+    private static Func<Stream, UnpackedFiles, Stream>? CheckUnpackInput(MountedLayer mounted) =>
+        mounted.Content is LayerContent content ? content.CheckUnpackInput : null;
 
     /// <summary>A container is starting on layers of this host: the background fill makes way for it for a moment.</summary>
     public void ContainerStarting(string key) => _fill.ContainerStarting(key);
@@ -185,7 +189,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
         var content = new LayerContent(_fetch, repository, descriptor, ztoc, _spans, _options.Cache.ReadaheadSpans, () => _store.Partial(digest),
             _options.Cache.KeepDecompressed == false ? null : () => _store.Decompressed(digest, uncompressedSize, spanCount, layout), _metrics,
             keepsEverySpan: () => _options.Cache.KeepsDecompressed(_options.BackgroundFill, () => _store.StateOf(digest) == LayerState.Failed),
-            spansOnDisk: _store.HoldsDecompressed(digest));
+            spansOnDisk: _store.HoldsDecompressed(digest), unpacking: () => _fill.Unpacking(digest));
         return new SharedLayer(tree, content, _logger, ztoc.UncompressedArchiveSize); // the size: a later mount's fill request
     }
 

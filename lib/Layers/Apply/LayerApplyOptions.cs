@@ -35,4 +35,7 @@ public sealed record LayerApplyOptions
     /// within a few chunks and go on where they were. Null: never held back.
     /// </summary>
     public Func<CancellationToken, ValueTask>? HoldBack { get; init; }
+
+    /// <summary>Told where the layer is written and of each regular file once it is complete (null: nobody asks).</summary>
+    public IAppliedFiles? AppliedFiles { get; init; }
 }

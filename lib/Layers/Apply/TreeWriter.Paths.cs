@@ -95,6 +95,7 @@ internal sealed partial class TreeWriter
 
     private void Remove(string relative, Kind kind)
     {
+        applied?.EntryReplaced(); // before the file goes: a reader that finds it after this check reads nothing of it
         var path = Full(relative);
         if (kind == Kind.Directory)
         {

@@ -8,7 +8,8 @@ namespace PluggableSnapshotter.Layers.Apply;
 /// whiteouts become 0:0 character devices, opaque markers an <c>overlay.opaque</c> xattr. Nothing is written through a
 /// symbolic link or outside the root. Paths are raw (<see cref="RawPath"/>): names are created byte for byte.
 /// </summary>
-internal sealed partial class TreeWriter(string root, bool userXattr, TarArchiveReader reader, IReadOnlyList<string> parents)
+internal sealed partial class TreeWriter(string root, bool userXattr, TarArchiveReader reader, IReadOnlyList<string> parents,
+    IAppliedFiles? applied = null)
 {
     private const string WhiteoutPrefix = ".wh.";
     private const string OpaqueMarker = ".wh..wh..opq";
@@ -127,6 +128,8 @@ internal sealed partial class TreeWriter(string root, bool userXattr, TarArchive
             Libc.Check(Libc.fchmod(fd, (uint)entry.Mode & Libc.ModeBits), "fchmod", RawPath.Display(path)); // after chown, which clears setuid/setgid
             var (accessed, modified) = TarTimes.Of(entry);
             RawFs.SetTimes(fd, path, accessed, modified);
+            // A sparse file's data is not where its tar data lies; nobody reads those early.
+            if (applied is not null && entry.Sparse is null) applied.FileWritten(entry.DataOffset, entry.Size, FileStatus.OfDescriptor(fd).Inode);
         }
         finally
         {

@@ -22,6 +22,14 @@ public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong In
         return Parse(buffer);
     }
 
+    /// <summary>The status of the file open as <paramref name="descriptor"/> (<c>AT_EMPTY_PATH</c>).</summary>
+    public static unsafe FileStatus OfDescriptor(int descriptor)
+    {
+        var buffer = stackalloc byte[256];
+        Libc.Check(Libc.statx(descriptor, "", Libc.AtEmptyPath, 0x7ff /* STATX_BASIC_STATS */, buffer), "statx", $"descriptor {descriptor}");
+        return Parse(buffer);
+    }
+
     /// <summary>The same for a raw path (<see cref="RawPath"/>), whose bytes need not be UTF-8.</summary>
     internal static unsafe FileStatus OfRaw(string raw)
     {

@@ -7,6 +7,7 @@ internal static unsafe partial class Libc
 {
     public const int AtFdCwd = -100;
     public const int AtSymlinkNoFollow = 0x100;
+    public const int AtEmptyPath = 0x1000;
     public const uint SIfChr = 0x2000;
     public const uint SIfBlk = 0x6000;
     public const uint SIfIfo = 0x1000;

@@ -18,4 +18,10 @@ public interface ILayerContent
     /// <exception cref="InvalidDataException">Fetched bytes do not match their digest (never served).</exception>
     /// <exception cref="IOException">The registry did not answer within the fetch deadline.</exception>
     Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The files the layer's running fill has unpacked (null when no fill runs, or the format cannot check what the fill
+    /// unpacks): a file found there holds verified bytes and is read instead of the content space.
+    /// </summary>
+    Fill.UnpackedFiles? Unpacking => null;
 }

@@ -32,6 +32,7 @@ public sealed class BackgroundFill : IAsyncDisposable
     private readonly Channel<FillRequest> _queue = Channel.CreateUnbounded<FillRequest>();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, UnpackedFiles> _unpacking = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly DownloadLimiter _requests;
     private readonly IDownloadGate? _gate;
@@ -105,6 +106,9 @@ public sealed class BackgroundFill : IAsyncDisposable
     /// the next Prepares and from the container that follows the pull (bench/lazy's README, stop 15).
     /// </summary>
     public void MountStarted() => _mounts.MountStarted();
+
+    /// <summary>The files the running fill of layer <paramref name="digest"/> has unpacked, where its request let them be checked; else null.</summary>
+    public UnpackedFiles? Unpacking(string digest) => _unpacking.GetValueOrDefault(digest);
 
     /// <summary>True while a container start (or removal) holds the fills back.</summary>
     public bool Paused => _pause.Holding;
@@ -195,9 +199,25 @@ public sealed class BackgroundFill : IAsyncDisposable
                     // The reader's last read checks the blob digest over the bytes unpacked: once the unpack is done,
                     // every byte was there and right, and what the download still had in hand is cancelled below.
                     var blob = download.OpenPresentReader();
-                    var apply = new LayerApplyOptions { MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync };
-                    applied = await BackgroundCpuPriority.RunAsync(_options.Nice,
-                        () => _applier.ApplyAsync(blob, fsPath, apply, cancellation.Token)).ConfigureAwait(false);
+                    // Where the format checks the bytes as they pass, reads take the files unpacked from checked bytes.
+                    var unpacked = request.CheckUnpackInput is null ? null : new UnpackedFiles(_metrics);
+                    var input = unpacked is null ? blob : request.CheckUnpackInput!(blob, unpacked);
+                    if (unpacked is not null) _unpacking[digest] = unpacked;
+                    var apply = new LayerApplyOptions
+                    {
+                        MediaType = request.Layer.MediaType, UserXattr = _userXattr, ComputeDiffId = false, HoldBack = _pause.WaitAsync, AppliedFiles = unpacked,
+                    };
+                    try
+                    {
+                        applied = await BackgroundCpuPriority.RunAsync(_options.Nice,
+                            () => _applier.ApplyAsync(input, fsPath, apply, cancellation.Token)).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        // The staging directory is renamed into place (or removed) by now: reads go to the spans until
+                        // the mounts serve the local copy.
+                        if (unpacked is not null) _unpacking.TryRemove(new KeyValuePair<string, UnpackedFiles>(digest, unpacked));
+                    }
                     if (!blob.Verified) throw new InvalidOperationException($"layer {digest} was unpacked without its blob's digest being checked");
                 }
                 catch (Exception e) when (!cancellation.IsCancellationRequested && !BlobDigestMismatch.IsCause(e))

@@ -9,6 +9,7 @@ namespace PluggableSnapshotter.LazyLayers.Nodes;
 /// <summary>
 /// A regular file of a layer view: its bytes come from the layer's spans on demand, or, once the layer is local, from
 /// its unpacked copy in the store through FUSE passthrough (the kernel reads the local file; the server sees no READ).
+/// While the layer's fill runs, a file it has unpacked from verified bytes is read from there (no span decompressed).
 /// </summary>
 /// <remarks>The node knows its path in the layer (one of its names, for a hard link) to find its local copy.</remarks>
 public sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, ILayerContent content, string path, ILogger logger)
@@ -18,7 +19,12 @@ public sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, ILayerC
     {
         if (offset >= Inode.Size) return 0;
         var count = (int)Math.Min(destination.Length, Inode.Size - offset);
-        if (ReadLocal(offset, destination[..count]) is { } local) return local;
+        if (ReadCopy(OpenLocal(), offset, destination[..count]) is { } local) return local;
+        if (content.Unpacking is { } unpacked && ReadCopy(unpacked.Open(path, Inode.DataOffset, Inode.Size), offset, destination[..count]) is { } early)
+        {
+            unpacked.Served(early);
+            return early;
+        }
         try
         {
             await content.ReadAsync(Inode.DataOffset + offset, destination[..count], cancellationToken).ConfigureAwait(false);
@@ -38,10 +44,13 @@ public sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, ILayerC
 
     public ValueTask<SafeFileHandle?> OpenBackingFileAsync(CancellationToken cancellationToken) => ValueTask.FromResult(OpenLocal());
 
-    /// <summary>Reads from the local copy (a file opened before its layer became local, or one the kernel would not pass through).</summary>
-    private int? ReadLocal(long offset, Memory<byte> destination)
+    /// <summary>
+    /// Reads from a copy of the file, taking <paramref name="handle"/> (the local copy: a file opened before its layer became
+    /// local, or one the kernel would not pass through; or the fill's): null when there is none or it fails.
+    /// </summary>
+    private static int? ReadCopy(SafeFileHandle? handle, long offset, Memory<byte> destination)
     {
-        using var handle = OpenLocal();
+        using var _ = handle;
         if (handle is null) return null;
         try
         {

@@ -40,6 +40,12 @@ public sealed class ZtocSpans
 
     public int SpanCount => _ztoc.CompressionInfo.MaxSpanId + 1;
 
+    /// <summary>Whether the blob is gzip (its spans start after the gzip header at checkpoints), not a plain tar.</summary>
+    public bool Gzip => _checkpoints is not null;
+
+    /// <summary>The digest ("sha256:...") of span <paramref name="spanId"/>'s compressed bytes.</summary>
+    public string SpanDigestOf(int spanId) => _ztoc.CompressionInfo.SpanDigests[spanId];
+
     /// <summary>The span size the zTOC was built with (from its checkpoints).</summary>
     public long SpanSize => _spanSize;
 

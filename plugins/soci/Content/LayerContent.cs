@@ -39,6 +39,7 @@ internal sealed class LayerContent : ILayerContent
     private long _decompressedBytes;
     private long _diskBytes;
     private volatile string? _localRoot;
+    private readonly Func<UnpackedFiles?>? _unpacking;
 
     /// <summary>
     /// The layer's content; <paramref name="partial"/>, when given, opens the layer's partial blob in the store (null once
@@ -48,11 +49,13 @@ internal sealed class LayerContent : ILayerContent
     /// decompressed a second time does, one read again after the memory cache let it go (files read out of the layer's
     /// tar order, such as a walk of directories whose files the tar interleaves), so no span is decompressed a third time.
     /// <paramref name="spansOnDisk"/>: the store holds spans of the layer already (an earlier run kept them), read from the first read.
+    /// <paramref name="unpacking"/>: the files the layer's running fill has unpacked, which reads take first.
     /// </summary>
     public LayerContent(OnDemandFetch fetch, ImageReference repository, Descriptor layer, Ztoc ztoc, SpanCache cache, int readaheadSpans,
         Func<PartialBlob?>? partial = null, Func<DecompressedSpans?>? decompressed = null, LazyLayerMetrics? metrics = null,
-        Func<bool>? keepsEverySpan = null, bool spansOnDisk = false)
+        Func<bool>? keepsEverySpan = null, bool spansOnDisk = false, Func<UnpackedFiles?>? unpacking = null)
     {
+        _unpacking = unpacking;
         _spansFileInUse = spansOnDisk;
         _layerDigest = layer.Digest;
         _cache = cache;
@@ -108,6 +111,12 @@ internal sealed class LayerContent : ILayerContent
         set => _localRoot = value;
     }
 
+    /// <summary>The files the layer's running fill unpacked from bytes that passed their span digests (null: no fill runs).</summary>
+    public UnpackedFiles? Unpacking => _unpacking?.Invoke();
+
+    /// <summary>The fill's blob stream, its spans checked against the zTOC's digests as they pass into the unpack.</summary>
+    public Stream CheckUnpackInput(Stream blob, UnpackedFiles files) => new SpanCheckingStream(blob, _spans, files.VerifiedThrough, files.TurnOff);
+
     /// <summary>Copies tar-stream bytes [<paramref name="offset"/>, offset + destination length) into <paramref name="destination"/>.</summary>
     public async Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
@@ -121,7 +130,7 @@ internal sealed class LayerContent : ILayerContent
             if (Kept() is { } kept && kept.TryRead(spanId, start, end, offset, destination.Span[..count]))
             {
                 Interlocked.Add(ref _diskBytes, count);
-                _metrics?.ContentRead(count, fromDisk: true);
+                _metrics?.ContentRead(count, ContentSource.Disk);
             }
             else
             {
@@ -129,7 +138,7 @@ internal sealed class LayerContent : ILayerContent
                 {
                     span.Memory.Slice((int)(offset - start), count).CopyTo(destination);
                 }
-                _metrics?.ContentRead(count, fromDisk: false);
+                _metrics?.ContentRead(count, ContentSource.Decompressed);
             }
             ReadAhead(spanId);
             destination = destination[count..];

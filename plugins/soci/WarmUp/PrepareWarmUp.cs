@@ -13,6 +13,7 @@ using PluggableSnapshotter.Plugins.Soci.Discovery;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Images;
+using PluggableSnapshotter.Soci;
 
 namespace PluggableSnapshotter.Plugins.Soci.WarmUp;
 
@@ -147,7 +148,9 @@ internal static class PrepareWarmUp
                         .ConfigureAwait(false);
                 }
                 if (beforeFill is not null) await beforeFill(cancellationToken).ConfigureAwait(false);
-                var request = new FillRequest(made.Repository, layer, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, size), made.Chain, DateTimeOffset.UtcNow);
+                var spans = new ZtocSpans(ztoc.Ztoc); // checked as a mounted layer's fill checks them
+                var request = new FillRequest(made.Repository, layer, new LayerIndexFile(ztoc.Digest, ztoc.Bytes, size), made.Chain, DateTimeOffset.UtcNow,
+                    CheckUnpackInput: (blob, files) => new SpanCheckingStream(blob, spans, files.VerifiedThrough, files.TurnOff));
                 await FillOnceAsync(registry, store, request, userXattr, cancellationToken).ConfigureAwait(false);
             }
             finally

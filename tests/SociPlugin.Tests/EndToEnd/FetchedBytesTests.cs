@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Sdk;
 using PluggableSnapshotter.Soci;
@@ -129,6 +130,62 @@ public sealed class FetchedBytesTests(SociImages images) : BackendTestRoot(image
         {
             Assert.False(File.Exists(Path.Combine(stored, "tar.partial")));
         }
+    }
+
+    [RootOnlyFact]
+    public async Task Read_AFileTheRunningFillUnpacked_ComesFromItsUnpackedCopyOnceThePageCacheLetItGo()
+    {
+        var ct = SociImages.Timeout;
+        var state = Path.Combine(Root, "state-unpacked");
+        // The fill starts after the read below and fetches only the gzip header (no span holds it; the first gap), then
+        // waits for good: it unpacks what the read fetched (the span of the small file) and stops at the next gap.
+        var options = new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 1000 }, Cache = new SociCacheOptions { ReadaheadSpans = 0 } };
+        using var meter = new Meter("fetched-bytes-test");
+        using var served = new ServedBytes(meter);
+        await using var backend = TestBackend.Create(Registry, options, state, fill: true, fillGate: new Fill.ClosedGate(letThrough: 1), meter: meter);
+        var layer = await LayerRequests.CreateAsync(Registry, Images.Converted, 1, Root, ct);
+        var small = Path.Combine(layer.Mountpoint, "data/nested/deeper/file"); // in the layer's first span, before data/big
+
+        Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
+        Assert.Equal("deep\n", await File.ReadAllTextAsync(small, ct));
+        // Read again through the FUSE server until the fill has unpacked it (it does so at once, at a lower priority).
+        for (var attempt = 0; served.Unpacked == 0 && attempt < 100; attempt++)
+        {
+            await File.WriteAllTextAsync("/proc/sys/vm/drop_caches", "1", ct);
+            Assert.Equal("deep\n", await File.ReadAllTextAsync(small, ct));
+            if (served.Unpacked == 0) await Task.Delay(100, ct);
+        }
+
+        Assert.Equal(5, served.Unpacked);
+        // Not its local copy: the fill still waits for the rest of the blob.
+        Assert.Equal("filling", StoreStatusFile.Read(Path.Combine(state, "status.json"))?.GetValueOrDefault(layer.LayerDigest!));
+    }
+
+    /// <summary>Bytes reads took from the running fill's unpacked files, as the backend's metrics count them.</summary>
+    private sealed class ServedBytes : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _unpacked;
+
+        public ServedBytes(Meter meter)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter == meter && instrument.Name == "soci_content_read_bytes") listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, bytes, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag is { Key: "source", Value: "unpacked" }) Interlocked.Add(ref _unpacked, bytes);
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Unpacked => Interlocked.Read(ref _unpacked);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     [RootOnlyFact]

@@ -103,10 +103,4 @@ public sealed class BackgroundFillFollowsReadersTests : IDisposable
     private static BackgroundFill NewFill(RegistryClient registry, LayerStore store) =>
         new(registry, store, new LayerApplier(), new BackgroundFillOptions { ChunkBytes = 64 * 1024, MaxConcurrentRequests = 1, DelayMilliseconds = 0 },
             userXattr: false, readsFirst: new ClosedGate());
-
-    /// <summary>On-demand reads that never end: the fill's requests wait behind them for good.</summary>
-    private sealed class ClosedGate : IDownloadGate
-    {
-        public Task WaitAsync(long bytes, CancellationToken cancellationToken) => Task.Delay(Timeout.Infinite, cancellationToken);
-    }
 }
