@@ -165,7 +165,7 @@ if ((prepare_only)); then echo "bench/lazy: images cached in $cache"; exit 0; fi
 
 # counters LABEL: the lazy read path's counters from the daemon's /metrics (cumulative since its start), appended to
 # $results as "name mode LABEL.counter value": spans decompressed and their bytes, bytes reads returned (from the
-# decompressed spans on disk or from a span in memory), span cache hits and misses, FUSE READs answered, and what the
+# decompressed spans on disk, from a span in memory, or from a file the running fill unpacked), span cache hits and misses, FUSE READs answered, and what the
 # daemon allocated (bytes, gen2 collections, span arrays allocated or reused).
 counters() {
   curl -s --max-time 10 --unix-socket "$metrics_socket" http://localhost/metrics | awk -v n="$name" -v m="$mode" -v l="$1" '
@@ -175,6 +175,7 @@ counters() {
     metric == "soci_span_decompressed_bytes" { c["decompressed"] += v }
     metric == "soci_content_read_bytes" && /source="disk"/ { c["served_disk"] += v }
     metric == "soci_content_read_bytes" && /source="decompressed"/ { c["served_memory"] += v }
+    metric == "soci_content_read_bytes" && /source="unpacked"/ { c["served_unpacked"] += v }
     metric == "soci_span_cache_hits" { c["cache_hits"] += v }
     metric == "soci_span_cache_misses" { c["cache_misses"] += v }
     metric == "soci_span_buffers_allocated" { c["span_arrays_allocated"] += v }
@@ -448,7 +449,7 @@ if any(k[1] == "estargz" for k in values):
 counter_modes = sorted({k[1] for k in values if "." in k[2]})
 if counter_modes:
     print("\nread path counters (first rep; cumulative per daemon: after reading every file / after the re-read as well)")
-    print(f"{'image mode':<18} {'spans decompressed':>19} {'MB decompressed':>16} {'MB served':>14} {'decompressed/served':>20} {'MB from disk':>13} {'cache hit/miss':>15} {'FUSE READs':>15}")
+    print(f"{'image mode':<18} {'spans decompressed':>19} {'MB decompressed':>16} {'MB served':>14} {'decompressed/served':>20} {'MB from disk':>13} {'MB unpacked':>13} {'cache hit/miss':>15} {'FUSE READs':>15}")
     def first(name, mode, key):
         v = values.get((name, mode, key))
         return float(v[0]) if v else 0.0
@@ -456,8 +457,8 @@ if counter_modes:
         for mode in counter_modes:
             cells = []
             for label in ("all", "reread"):
-                c = {k: first(name, mode, f"{label}.{k}") for k in ("decompressions", "decompressed", "served_disk", "served_memory", "cache_hits", "cache_misses", "fuse_reads")}
-                served = c["served_disk"] + c["served_memory"]
+                c = {k: first(name, mode, f"{label}.{k}") for k in ("decompressions", "decompressed", "served_disk", "served_memory", "served_unpacked", "cache_hits", "cache_misses", "fuse_reads")}
+                served = c["served_disk"] + c["served_memory"] + c["served_unpacked"]
                 cells.append((c, served))
             (a, sa), (b, sb) = cells
             def pair(key, scale=1.0):
@@ -465,7 +466,7 @@ if counter_modes:
             ratio = lambda c, s: f"{c['decompressed'] / s:.2f}" if s else "-"
             hits = f"{a['cache_hits']:.0f}/{a['cache_misses']:.0f}"
             print(f"{name + ' ' + mode:<18} {pair('decompressions'):>19} {pair('decompressed', 1e6):>16} {f'{sa / 1e6:.0f} / {sb / 1e6:.0f}':>14} "
-                  f"{ratio(a, sa) + ' / ' + ratio(b, sb):>20} {pair('served_disk', 1e6):>13} {hits:>15} {pair('fuse_reads'):>15}")
+                  f"{ratio(a, sa) + ' / ' + ratio(b, sb):>20} {pair('served_disk', 1e6):>13} {pair('served_unpacked', 1e6):>13} {hits:>15} {pair('fuse_reads'):>15}")
 if memory:
     print(f"\ndaemon memory (issue 15), span cache bound {cache_mb} MiB:")
     for line in memory:
