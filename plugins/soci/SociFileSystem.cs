@@ -112,7 +112,7 @@ internal sealed partial class SociFileSystem : IFileSystem, IContainerStartObser
 
     /// <summary>The check of a mounted layer's spans as its fill unpacks them, so that reads can take the files unpacked so far.</summary>
     private static Func<Stream, UnpackedFiles, Stream>? CheckUnpackInput(MountedLayer mounted) =>
-        mounted.Content is LayerContent content ? content.CheckUnpackInput : null;
+        mounted.Content is LayerContent content ? content.UnpackCheckFor(mounted.Layer.MediaType) : null;
 
     /// <summary>A container is starting on layers of this host: the background fill makes way for it for a moment.</summary>
     public void ContainerStarting(string key) => _fill.ContainerStarting(key);

@@ -35,16 +35,28 @@ public class SpanCheckingStreamTests(TestLayers layers) : IClassFixture<TestLaye
     }
 
     [Theory]
-    [InlineData("pax.gzip-n.tar.gz", LayerCompression.Gzip)]
-    [InlineData("pax.pigz-multi.tar.gz", LayerCompression.Gzip)]
-    [InlineData("pax.tar", LayerCompression.Uncompressed)]
-    public async Task Read_AByteOfASpanWrong_VerifiesOnlyTheSpansBeforeIt(string layer, LayerCompression compression)
+    [InlineData("pax.gzip-n.tar.gz", LayerCompression.Gzip, "middle")]
+    [InlineData("pax.gzip-n.tar.gz", LayerCompression.Gzip, "first")]
+    [InlineData("pax.gzip-n.tar.gz", LayerCompression.Gzip, "last")]
+    [InlineData("pax.gzip-n.tar.gz", LayerCompression.Gzip, "shared")]
+    [InlineData("pax.gzip-n.tar.gz", LayerCompression.Gzip, "trailer")]
+    [InlineData("pax.pigz-multi.tar.gz", LayerCompression.Gzip, "middle")]
+    [InlineData("pax.tar", LayerCompression.Uncompressed, "middle")]
+    [InlineData("pax.tar", LayerCompression.Uncompressed, "last")]
+    public async Task Read_AByteOfASpanWrong_VerifiesOnlyTheSpansBeforeIt(string layer, LayerCompression compression, string where)
     {
         var blob = layers.Read(layer);
         var spans = new ZtocSpans(await LayerFile.BuildAsync(blob, compression, SmallSpan));
-        var bad = spans.SpanCount / 2;
-        var (start, end) = spans.CompressedSpanRange(bad);
-        blob[(start + end) / 2] ^= 0x40;
+        int Shared() => Enumerable.Range(1, spans.SpanCount - 1).First(i => spans.CompressedSpanRange(i).Start == spans.CompressedSpanRange(i - 1).End - 1);
+        var (bad, at) = where switch
+        {
+            "first" => (spans.SpanCount / 2, spans.CompressedSpanRange(spans.SpanCount / 2).Start),
+            "last" => (spans.SpanCount / 2, spans.CompressedSpanRange(spans.SpanCount / 2).End - 1),
+            "shared" => (Shared() - 1, spans.CompressedSpanRange(Shared()).Start), // the byte two spans share: the first of them fails
+            "trailer" => (spans.SpanCount - 1, blob.Length - 1), // the gzip trailer is in the last span
+            _ => (spans.SpanCount / 2, (spans.CompressedSpanRange(spans.SpanCount / 2).Start + spans.CompressedSpanRange(spans.SpanCount / 2).End) / 2),
+        };
+        blob[at] ^= 0x40;
         var (verified, failures) = (new List<long>(), new List<string>());
 
         var passed = ReadThrough(blob, spans, 4096, verified, failures);
@@ -52,6 +64,22 @@ public class SpanCheckingStreamTests(TestLayers layers) : IClassFixture<TestLaye
         Assert.Equal(blob, passed); // still passed on: the blob digest decides for the reader
         Assert.Equal(Enumerable.Range(0, bad).Select(i => spans.UncompressedSpanRange(i).End), verified);
         Assert.Contains($"span {bad} has digest", Assert.Single(failures));
+    }
+
+    [Fact]
+    public async Task ReadAsync_IntactBlob_VerifiesEverySpan()
+    {
+        var blob = layers.Read("pax.pigz-multi.tar.gz");
+        var spans = new ZtocSpans(await LayerFile.BuildAsync(blob, LayerCompression.Gzip, SmallSpan));
+        var (verified, failures) = (new List<long>(), new List<string>());
+        await using var checking = new SpanCheckingStream(new MemoryStream(blob), spans, verified.Add, failures.Add);
+        var output = new MemoryStream();
+
+        await checking.CopyToAsync(output, 3000);
+
+        Assert.Equal(blob, output.ToArray());
+        Assert.Empty(failures);
+        Assert.Equal(spans.SpanCount, verified.Count);
     }
 
     [Fact]

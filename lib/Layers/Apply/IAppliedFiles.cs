@@ -7,18 +7,12 @@ namespace PluggableSnapshotter.Layers;
 /// </summary>
 public interface IAppliedFiles
 {
-    /// <summary>The layer is being written into <paramref name="directory"/> (the staging directory renamed into place at the end).</summary>
-    void Staging(string directory);
+    /// <summary>A regular file (not sparse) is written and closed, in the staging directory renamed into place at the end.</summary>
+    void FileWritten(AppliedFile file);
 
     /// <summary>
-    /// The regular file whose data starts at <paramref name="dataOffset"/> in the uncompressed tar (<paramref name="size"/>
-    /// bytes, not sparse) is written and closed, as inode <paramref name="inode"/> of the staging directory's file system.
-    /// </summary>
-    void FileWritten(long dataOffset, long size, ulong inode);
-
-    /// <summary>
-    /// An entry removed something written before (a name given twice, a whiteout or a directory replacing a name of this
-    /// layer): a file reported before may no longer be where it was written.
+    /// An entry is about to remove something written before (a name given twice, a whiteout or a directory replacing a
+    /// name of this layer): a file reported before may no longer be where it was written.
     /// </summary>
     void EntryReplaced();
 }

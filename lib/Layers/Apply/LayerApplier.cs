@@ -79,7 +79,6 @@ public sealed class LayerApplier(ILogger<LayerApplier>? logger = null)
         var reader = new TarArchiveReader(input);
         var writer = new TreeWriter(RawPath.FromPath(staging), options.UserXattr, reader, [.. options.ParentDirectories.Select(RawPath.FromPath)],
             options.AppliedFiles);
-        options.AppliedFiles?.Staging(staging);
         var entries = 0;
         var writeTime = TimeSpan.Zero;
         while (await reader.NextAsync(cancellationToken).ConfigureAwait(false) is { } entry)

@@ -36,6 +36,6 @@ public sealed record LayerApplyOptions
     /// </summary>
     public Func<CancellationToken, ValueTask>? HoldBack { get; init; }
 
-    /// <summary>Told where the layer is written and of each regular file once it is complete (null: nobody asks).</summary>
+    /// <summary>Told of each regular file once it is written and closed, and of entries that remove a name written before (null: nobody asks).</summary>
     public IAppliedFiles? AppliedFiles { get; init; }
 }

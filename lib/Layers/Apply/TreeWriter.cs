@@ -129,7 +129,11 @@ internal sealed partial class TreeWriter(string root, bool userXattr, TarArchive
             var (accessed, modified) = TarTimes.Of(entry);
             RawFs.SetTimes(fd, path, accessed, modified);
             // A sparse file's data is not where its tar data lies; nobody reads those early.
-            if (applied is not null && entry.Sparse is null) applied.FileWritten(entry.DataOffset, entry.Size, FileStatus.OfDescriptor(fd).Inode);
+            if (applied is not null && entry.Sparse is null)
+            {
+                var written = FileStatus.OfDescriptor(fd);
+                applied.FileWritten(new AppliedFile(path, entry.DataOffset, entry.Size, written.Inode, written.DevMajor, written.DevMinor));
+            }
         }
         finally
         {

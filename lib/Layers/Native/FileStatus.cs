@@ -4,7 +4,7 @@ namespace PluggableSnapshotter.Layers.Native;
 
 /// <summary>What <c>statx(2)</c> says about a path itself (links not followed). statx's layout is the same on every architecture.</summary>
 public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong Inode, uint Links, long Size,
-    uint RdevMajor, uint RdevMinor, Timespec Accessed, Timespec Modified)
+    uint RdevMajor, uint RdevMinor, Timespec Accessed, Timespec Modified, uint DevMajor = 0, uint DevMinor = 0)
 {
     private const uint SIfMt = 0xF000;
 
@@ -55,7 +55,9 @@ public readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, ulong In
             RdevMajor: MemoryMarshal.Read<uint>(span[128..]),
             RdevMinor: MemoryMarshal.Read<uint>(span[132..]),
             Accessed: Timestamp(span[64..]),
-            Modified: Timestamp(span[112..]));
+            Modified: Timestamp(span[112..]),
+            DevMajor: MemoryMarshal.Read<uint>(span[136..]),
+            DevMinor: MemoryMarshal.Read<uint>(span[140..]));
     }
 
     // struct statx_timestamp: tv_sec (s64), tv_nsec (u32), reserved.

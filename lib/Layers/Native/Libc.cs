@@ -67,7 +67,7 @@ internal static unsafe partial class Libc
     // The same calls on raw, NUL-terminated byte paths: tar names need not be UTF-8 (see RawFs).
     public const int ENotSup = 95;
     public const int EPerm = 1;
-    public const int OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONoFollow = 0x20000, OCloExec = 0x80000;
+    public const int ORdOnly = 0x0, OWrOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ODirectory = 0x10000, ONoFollow = 0x20000, OCloExec = 0x80000, OPath = 0x200000;
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int lchown(byte* path, uint uid, uint gid);
@@ -98,6 +98,24 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int openat(int dirFd, byte* path, int flags, uint mode);
+
+    /// <summary><c>struct open_how</c> of <c>openat2(2)</c>.</summary>
+    public struct OpenHow
+    {
+        public ulong Flags;
+        public ulong Mode;
+        public ulong Resolve;
+    }
+
+    public const long SysOpenat2 = 437; // the same number on every architecture (added in Linux 5.6)
+    public const ulong ResolveNoXdev = 0x01, ResolveNoSymlinks = 0x04, ResolveBeneath = 0x08;
+    public const int ENoSys = 38;
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    public static partial long openat2(long number, int dirFd, byte* path, OpenHow* how, nuint size);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint pwrite(int fd, byte* buffer, nuint count, long offset);

@@ -1,6 +1,5 @@
 using Microsoft.Win32.SafeHandles;
 using PluggableSnapshotter.Layers;
-using PluggableSnapshotter.Layers.Native;
 
 namespace PluggableSnapshotter.LazyLayers.Fill;
 
@@ -13,15 +12,15 @@ namespace PluggableSnapshotter.LazyLayers.Fill;
 /// </summary>
 /// <remarks>
 /// Anything that could make a reported file other than what was verified turns this off for the rest of the fill: a
-/// span that fails its digest, an entry that removes a name written before (the file may be gone or replaced). A file is
-/// known by its inode, checked after the open, so a name that resolves to another file is never read.
+/// span that fails its digest, an entry that removes a name written before (the file may be gone or replaced). A file
+/// is found by the tar offset of its data and opened at the very path the applier created it at, and only if that is
+/// still the same regular file (<see cref="AppliedFile.OpenForRead"/>).
 /// </remarks>
 public sealed class UnpackedFiles : IAppliedFiles
 {
-    private readonly Dictionary<long, (long Size, ulong Inode)> _written = [];
+    private readonly Dictionary<long, AppliedFile> _written = [];
     private readonly Lock _lock = new();
     private readonly LazyLayerMetrics? _metrics;
-    private string? _staging;
     private long _verifiedEnd;
     private volatile bool _off;
 
@@ -58,44 +57,29 @@ public sealed class UnpackedFiles : IAppliedFiles
         }
     }
 
-    void IAppliedFiles.Staging(string directory)
+    void IAppliedFiles.FileWritten(AppliedFile file)
     {
-        lock (_lock) _staging = directory;
-    }
-
-    void IAppliedFiles.FileWritten(long dataOffset, long size, ulong inode)
-    {
-        lock (_lock) _written[dataOffset] = (size, inode);
+        lock (_lock) _written[file.DataOffset] = file;
     }
 
     void IAppliedFiles.EntryReplaced() => TurnOff("an entry of the layer replaced a name written before");
 
     /// <summary>
-    /// The unpacked file at <paramref name="path"/> (relative to the layer's root) when it holds the verified bytes the
-    /// layer has at [<paramref name="dataOffset"/>, + <paramref name="size"/>) of its tar, else null.
+    /// The unpacked file holding the layer's bytes at [<paramref name="dataOffset"/>, + <paramref name="size"/>) of its
+    /// tar, when they are all verified, else null.
     /// </summary>
-    public SafeFileHandle? Open(string path, long dataOffset, long size)
+    public SafeFileHandle? Open(long dataOffset, long size)
     {
         if (_off) return null;
-        string staging;
-        ulong inode;
+        AppliedFile? file;
         lock (_lock)
         {
-            if (_staging is null || !_written.TryGetValue(dataOffset, out var file) || file.Size != size || dataOffset + size > _verifiedEnd) return null;
-            (staging, inode) = (_staging, file.Inode);
+            if (!_written.TryGetValue(dataOffset, out file) || file.Size != size || dataOffset + size > _verifiedEnd) return null;
         }
-        SafeFileHandle? handle = null;
-        try
-        {
-            handle = File.OpenHandle(Path.Join(staging, path), FileMode.Open, FileAccess.Read);
-            // The inode says it is the file written from those bytes; still on means nothing replaced a name since.
-            if (FileStatus.OfDescriptor((int)handle.DangerousGetHandle()).Inode == inode && !_off) return handle;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Gone (the fill finished and renamed its staging directory, or failed and removed it): read from the spans.
-        }
-        handle?.Dispose();
+        var handle = file.OpenForRead();
+        // Still on: nothing removed a name since the check above, so the file opened is the one written.
+        if (handle is null || !_off) return handle;
+        handle.Dispose();
         return null;
     }
 

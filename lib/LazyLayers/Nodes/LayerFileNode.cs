@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
+using PluggableSnapshotter.Layers.Native;
 using PluggableSnapshotter.Fuse;
 using PluggableSnapshotter.LazyLayers.Content;
 using PluggableSnapshotter.LazyLayers.Tree;
@@ -9,7 +10,8 @@ namespace PluggableSnapshotter.LazyLayers.Nodes;
 /// <summary>
 /// A regular file of a layer view: its bytes come from the layer's spans on demand, or, once the layer is local, from
 /// its unpacked copy in the store through FUSE passthrough (the kernel reads the local file; the server sees no READ).
-/// While the layer's fill runs, a file it has unpacked from verified bytes is read from there (no span decompressed).
+/// While the layer's fill runs, a file it has unpacked from verified bytes is read from there (no span decompressed), or
+/// passed through.
 /// </summary>
 /// <remarks>The node knows its path in the layer (one of its names, for a hard link) to find its local copy.</remarks>
 public sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, ILayerContent content, string path, ILogger logger)
@@ -20,7 +22,7 @@ public sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, ILayerC
         if (offset >= Inode.Size) return 0;
         var count = (int)Math.Min(destination.Length, Inode.Size - offset);
         if (ReadCopy(OpenLocal(), offset, destination[..count]) is { } local) return local;
-        if (content.Unpacking is { } unpacked && ReadCopy(unpacked.Open(path, Inode.DataOffset, Inode.Size), offset, destination[..count]) is { } early)
+        if (content.Unpacking is { } unpacked && ReadCopy(unpacked.Open(Inode.DataOffset, Inode.Size), offset, destination[..count]) is { } early)
         {
             unpacked.Served(early);
             return early;
@@ -42,7 +44,9 @@ public sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, ILayerC
         }
     }
 
-    public ValueTask<SafeFileHandle?> OpenBackingFileAsync(CancellationToken cancellationToken) => ValueTask.FromResult(OpenLocal());
+    // A copy the running fill unpacked from verified bytes is never written again: the kernel may read it as well.
+    public ValueTask<SafeFileHandle?> OpenBackingFileAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(OpenLocal() ?? content.Unpacking?.Open(Inode.DataOffset, Inode.Size));
 
     /// <summary>
     /// Reads from a copy of the file, taking <paramref name="handle"/> (the local copy: a file opened before its layer became
@@ -72,18 +76,20 @@ public sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, ILayerC
     private SafeFileHandle? OpenLocal()
     {
         if (content.LocalRoot is not { } root) return null;
-        SafeFileHandle? handle = null;
+        // Confined: a name in the tree that resolves to something else in the copy (a layer's names that are not UTF-8
+        // read back as U+FFFD) may be a symlink, a device or a FIFO the layer planted, never followed or opened.
+        var handle = ConfinedOpen.RegularFileBeneath(root, path);
+        if (handle is null) return null;
         try
         {
-            handle = File.OpenHandle(Path.Join(root, path), FileMode.Open, FileAccess.Read);
             // The unpacked tree was checked against the layer digest; a size that differs means it is not this entry.
             if (RandomAccess.GetLength(handle) == Inode.Size) return handle;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException)
         {
             // Served through READ below.
         }
-        handle?.Dispose();
+        handle.Dispose();
         return null;
     }
 }

@@ -24,6 +24,7 @@ public sealed class SpanCheckingStream(Stream inner, ZtocSpans spans, Action<lon
     private bool _spanStarted;
     private long _hashedTo; // the next byte of the blob the span being hashed takes
     private bool _stopped; // all spans done, or one failed
+    private bool _disposed;
 
     public override bool CanRead => true;
     public override bool CanSeek => false;
@@ -127,10 +128,12 @@ public sealed class SpanCheckingStream(Stream inner, ZtocSpans spans, Action<lon
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
+    // Once, however many owners dispose it (the applier and its read-ahead both do).
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
             inner.Dispose();
             _hash.Dispose();
             _header.Dispose();
@@ -140,9 +143,13 @@ public sealed class SpanCheckingStream(Stream inner, ZtocSpans spans, Action<lon
 
     public override async ValueTask DisposeAsync()
     {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        _hash.Dispose();
-        _header.Dispose();
-        await base.DisposeAsync().ConfigureAwait(false);
+        if (!_disposed)
+        {
+            _disposed = true;
+            await inner.DisposeAsync().ConfigureAwait(false);
+            _hash.Dispose();
+            _header.Dispose();
+        }
+        await base.DisposeAsync().ConfigureAwait(false); // Dispose(true) then finds it done
     }
 }

@@ -114,8 +114,15 @@ internal sealed class LayerContent : ILayerContent
     /// <summary>The files the layer's running fill unpacked from bytes that passed their span digests (null: no fill runs).</summary>
     public UnpackedFiles? Unpacking => _unpacking?.Invoke();
 
-    /// <summary>The fill's blob stream, its spans checked against the zTOC's digests as they pass into the unpack.</summary>
-    public Stream CheckUnpackInput(Stream blob, UnpackedFiles files) => new SpanCheckingStream(blob, _spans, files.VerifiedThrough, files.TurnOff);
+    /// <summary>
+    /// The check of the fill's blob stream, its spans against the zTOC's digests as they pass into the unpack; null unless
+    /// the zTOC's compression is the one <paramref name="mediaType"/> names (the unpack decompresses as the media type
+    /// says, and a verified offset means something only in the zTOC's terms).
+    /// </summary>
+    public Func<Stream, UnpackedFiles, Stream>? UnpackCheckFor(string? mediaType) =>
+        LayerCompressionDetector.FromMediaType(mediaType) == (_spans.Gzip ? LayerCompression.Gzip : LayerCompression.Uncompressed)
+            ? (blob, files) => new SpanCheckingStream(blob, _spans, files.VerifiedThrough, files.TurnOff)
+            : null;
 
     /// <summary>Copies tar-stream bytes [<paramref name="offset"/>, offset + destination length) into <paramref name="destination"/>.</summary>
     public async Task ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)

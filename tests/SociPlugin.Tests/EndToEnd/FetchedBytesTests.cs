@@ -137,9 +137,14 @@ public sealed class FetchedBytesTests(SociImages images) : BackendTestRoot(image
     {
         var ct = SociImages.Timeout;
         var state = Path.Combine(Root, "state-unpacked");
-        // The fill starts after the read below and fetches only the gzip header (no span holds it; the first gap), then
-        // waits for good: it unpacks what the read fetched (the span of the small file) and stops at the next gap.
-        var options = new SociBackendOptions { BackgroundFill = new() { DelayMilliseconds = 1000 }, Cache = new SociCacheOptions { ReadaheadSpans = 0 } };
+        // The fill starts after the read below and fetches only the gzip header (no span holds it; the first gap, and
+        // with one request at a time the first to pass the gate), then waits for good: it unpacks what the read fetched
+        // (the span of the small file) and stops at the next gap.
+        var options = new SociBackendOptions
+        {
+            BackgroundFill = new() { DelayMilliseconds = 1000, MaxConcurrentRequests = 1 },
+            Cache = new SociCacheOptions { ReadaheadSpans = 0 },
+        };
         using var meter = new Meter("fetched-bytes-test");
         using var served = new ServedBytes(meter);
         await using var backend = TestBackend.Create(Registry, options, state, fill: true, fillGate: new Fill.ClosedGate(letThrough: 1), meter: meter);
@@ -149,11 +154,17 @@ public sealed class FetchedBytesTests(SociImages images) : BackendTestRoot(image
         Assert.True((await backend.MountAsync(layer, ct)).IsMounted);
         Assert.Equal("deep\n", await File.ReadAllTextAsync(small, ct));
         // Read again through the FUSE server until the fill has unpacked it (it does so at once, at a lower priority).
-        for (var attempt = 0; served.Unpacked == 0 && attempt < 100; attempt++)
+        for (var attempt = 0; served.Unpacked == 0 && attempt < 30; attempt++)
         {
             await File.WriteAllTextAsync("/proc/sys/vm/drop_caches", "1", ct);
             Assert.Equal("deep\n", await File.ReadAllTextAsync(small, ct));
             if (served.Unpacked == 0) await Task.Delay(100, ct);
+        }
+
+        await File.WriteAllTextAsync("/proc/sys/vm/drop_caches", "1", ct);
+        await using (var big = File.OpenRead(Path.Combine(layer.Mountpoint, "data/big")))
+        {
+            await big.ReadExactlyAsync(new byte[64 * 1024], ct); // not all unpacked: from its spans
         }
 
         Assert.Equal(5, served.Unpacked);

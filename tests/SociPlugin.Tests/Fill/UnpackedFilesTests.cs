@@ -7,6 +7,7 @@ using PluggableSnapshotter.LazyLayers.Nodes;
 using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
+using PluggableSnapshotter.Registry.Downloads;
 using PluggableSnapshotter.Soci;
 using PluggableSnapshotter.Soci.Build;
 using PluggableSnapshotter.TestSupport;
@@ -35,12 +36,25 @@ public sealed class UnpackedFilesTests : IDisposable
         var (a, b) = (layer.File("data/a"), layer.File("data/b"));
         await using var unpack = layer.UnpackUntil(layer.SpansPast(a, 2));
 
-        var copy = await unpack.WaitForAsync("data/a", a);
+        var copy = await unpack.WaitForAsync(a);
 
         Assert.Equal(_a, await ReadAllAsync(copy));
-        Assert.Null(unpack.Files.Open("data/b", b.UncompressedOffset, b.UncompressedSize)); // not written, not verified
-        Assert.Null(unpack.Files.Open("data/a", a.UncompressedOffset, a.UncompressedSize - 1)); // another entry's size
-        Assert.Null(unpack.Files.Open("data/c", a.UncompressedOffset, a.UncompressedSize)); // a name that is another file
+        Assert.Null(unpack.Files.Open(b.UncompressedOffset, b.UncompressedSize)); // not written, not verified
+        Assert.Null(unpack.Files.Open(a.UncompressedOffset, a.UncompressedSize - 1)); // another entry's size
+        Assert.Null(unpack.Files.OffBecause);
+    }
+
+    [RootOnlyFact]
+    public async Task Open_TheBlobHeldInsideTheSpanWithTheFilesLastByte_ReturnsNull()
+    {
+        var layer = await LayerAsync(new LayerBuilder().Dir("data/").File("data/a", _a).File("data/b", _b));
+        var a = layer.File("data/a");
+        var last = layer.Spans.SpanOf(a.UncompressedOffset + a.UncompressedSize - 1);
+        await using var unpack = layer.UnpackUntil((int)layer.Spans.CompressedSpanRange(last).End - 1); // that span's last byte held back
+
+        await Task.Delay(1000); // whatever the unpack can write from the bytes it has: data/a, perhaps
+
+        Assert.Null(unpack.Files.Open(a.UncompressedOffset, a.UncompressedSize)); // its last span is not verified
         Assert.Null(unpack.Files.OffBecause);
     }
 
@@ -57,59 +71,125 @@ public sealed class UnpackedFilesTests : IDisposable
         layer = layer with { Ztoc = ztoc, Spans = new ZtocSpans(ztoc) };
         await using var unpack = layer.UnpackUntil(layer.SpansPast(a, 2));
 
-        await unpack.WaitForWrittenAsync(1);
+        for (var waited = 0; unpack.Files.OffBecause is null && waited < 300; waited++) await Task.Delay(100);
 
-        Assert.Null(unpack.Files.Open("data/a", a.UncompressedOffset, a.UncompressedSize));
+        Assert.Null(unpack.Files.Open(a.UncompressedOffset, a.UncompressedSize));
         Assert.Contains($"span {wrong} has digest", unpack.Files.OffBecause);
     }
 
-    [RootOnlyFact]
-    public async Task Open_AnEntryReplacedANameWrittenBefore_ServesNothing()
+    [RootOnlyTheory]
+    [InlineData("a name given twice")]
+    [InlineData("a whiteout of the layer's own file")]
+    [InlineData("a file in place of a directory")]
+    public async Task Open_AnEntryRemovedANameWrittenBefore_ServesNothing(string shape)
     {
-        var layer = await LayerAsync(new LayerBuilder().Dir("data/").File("data/a", _b).File("data/a", _a).File("data/b", _b));
-        var second = layer.Ztoc.Files.Last(f => f.Name.EndsWith("data/a", StringComparison.Ordinal));
-        await using var unpack = layer.UnpackUntil(layer.SpansPast(second, 2));
+        var builder = new LayerBuilder().Dir("data/").File("data/a", _a);
+        builder = shape switch
+        {
+            "a name given twice" => builder.File("data/a", _a),
+            "a whiteout of the layer's own file" => builder.File("data/.wh.a", ""),
+            _ => builder.Dir("data/d/").File("data/d/inner", "x").File("data/d", "now a file"),
+        };
+        var layer = await LayerAsync(builder.File("data/b", _b));
+        var a = layer.Ztoc.Files.First(f => f.Name.EndsWith("data/a", StringComparison.Ordinal)); // the first written
+        var last = layer.Ztoc.Files.Where(f => !f.Name.EndsWith("data/b", StringComparison.Ordinal)).Max(f => f.UncompressedOffset);
+        await using var unpack = layer.UnpackUntil(layer.SpansPast(layer.Ztoc.Files.Single(f => f.UncompressedOffset == last), 2));
 
-        await unpack.WaitForWrittenAsync(2);
+        for (var waited = 0; unpack.Files.OffBecause is null && waited < 300; waited++) await Task.Delay(100);
 
-        Assert.Null(unpack.Files.Open("data/a", second.UncompressedOffset, second.UncompressedSize));
         Assert.Contains("replaced", unpack.Files.OffBecause);
+        Assert.Null(unpack.Files.Open(a.UncompressedOffset, a.UncompressedSize));
     }
 
     [Fact]
     public void Open_AWrittenFileWhoseLastBytesAreNotVerifiedYet_ReturnsNullUntilTheyAre()
     {
-        var staging = Directory.CreateDirectory(Path.Combine(_root, "staging")).FullName;
-        File.WriteAllBytes(Path.Combine(staging, "f"), _a);
-        var files = new UnpackedFiles();
-        IAppliedFiles applied = files;
-        applied.Staging(staging);
-        applied.FileWritten(1024, _a.Length, Layers.Native.FileStatus.Of(Path.Combine(staging, "f")).Inode);
+        var (files, written) = WrittenFile();
 
-        files.VerifiedThrough(1024 + _a.Length - 1);
-        var early = files.Open("f", 1024, _a.Length);
-        files.VerifiedThrough(1024 + _a.Length);
-        using var verified = files.Open("f", 1024, _a.Length);
+        files.VerifiedThrough(written.DataOffset + written.Size - 1);
+        var early = files.Open(written.DataOffset, written.Size);
+        files.VerifiedThrough(written.DataOffset + written.Size);
+        using var verified = files.Open(written.DataOffset, written.Size);
 
         Assert.Null(early);
         Assert.NotNull(verified);
     }
 
+    [Theory]
+    [InlineData("another file")]
+    [InlineData("a symlink to the file")]
+    [InlineData("a fifo")]
+    public async Task Open_ThePathNowNamesSomethingElse_ReturnsNullWithoutOpeningIt(string what)
+    {
+        var (files, written) = WrittenFile();
+        files.VerifiedThrough(long.MaxValue);
+        var moved = written.RawPath + ".moved";
+        File.Move(written.RawPath, moved); // the written inode lives on under another name
+        switch (what)
+        {
+            case "another file":
+                File.WriteAllBytes(written.RawPath, _a);
+                break;
+            case "a symlink to the file":
+                File.CreateSymbolicLink(written.RawPath, moved); // the same inode behind it: not followed
+                break;
+            default:
+                Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(written.RawPath, Mono.Unix.Native.FilePermissions.S_IRUSR | Mono.Unix.Native.FilePermissions.S_IWUSR));
+                break;
+        }
+
+        var opening = Task.Run(() => files.Open(written.DataOffset, written.Size)); // a FIFO opened for reading would wait for a writer
+
+        Assert.Null(await opening.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Theory]
+    [InlineData(MediaTypes.OciLayerGzip, true)]
+    [InlineData("application/vnd.docker.image.rootfs.diff.tar.gzip", true)]
+    [InlineData("application/vnd.oci.image.layer.v1.tar", false)] // the unpack would not decompress what the zTOC's offsets count in
+    [InlineData("application/vnd.oci.image.layer.v1.tar+zstd", false)]
+    [InlineData(null, false)] // the unpack would go by the blob's magic bytes
+    public async Task UnpackCheckFor_AGzipZtoc_ChecksOnlyALayerItsMediaTypeSaysIsGzip(string? mediaType, bool checks)
+    {
+        var layer = await LayerAsync(new LayerBuilder().File("a", _a));
+        using var registry = new RegistryClient();
+        var descriptor = new Descriptor { MediaType = MediaTypes.OciLayerGzip, Digest = OciDigest.Compute(layer.Blob).ToString(), Size = layer.Blob.Length };
+        var content = new Content.LayerContent(new OnDemandFetch(registry, new FetchOptions()), ImageReference.Parse("127.0.0.1:1/test/unused:v1"), descriptor,
+            layer.Ztoc, new SpanCache(1, long.MaxValue), readaheadSpans: 0);
+
+        Assert.Equal(checks, content.UnpackCheckFor(mediaType) is not null);
+    }
+
+    /// <summary>A file written in a folder of its own, reported as the applier reports one, nothing verified yet.</summary>
+    private (UnpackedFiles Files, AppliedFile Written) WrittenFile()
+    {
+        var path = Path.Combine(Directory.CreateDirectory(Path.Combine(_root, "staging")).FullName, "f");
+        File.WriteAllBytes(path, _a);
+        var status = Layers.Native.FileStatus.Of(path);
+        var written = new AppliedFile(path, 1024, _a.Length, status.Inode, status.DevMajor, status.DevMinor);
+        var files = new UnpackedFiles();
+        ((IAppliedFiles)files).FileWritten(written);
+        return (files, written);
+    }
+
     [RootOnlyFact]
-    public async Task ReadAsync_OfANodeWhoseFileTheFillUnpacked_TakesTheUnpackedCopyNotTheSpans()
+    public async Task ReadAsync_OfANodeWhoseFileTheFillUnpacked_TakesTheUnpackedCopyNotTheSpansAndPassesItThrough()
     {
         var layer = await LayerAsync(new LayerBuilder().Dir("data/").File("data/a", _a).File("data/b", _b));
         var a = layer.File("data/a");
         await using var unpack = layer.UnpackUntil(layer.SpansPast(a, 2));
-        (await unpack.WaitForAsync("data/a", a)).Dispose();
+        (await unpack.WaitForAsync(a)).Dispose();
         var inode = LayerTreePaths.Find(ZtocLayerEntries.BuildTree(layer.Ztoc, userXattr: false), ["data", "a"])!;
         var node = new LayerFileNode(inode, OwnerMapping.Identity, new SpansNeverRead(unpack.Files), "data/a", NullLogger.Instance);
 
         var buffer = new byte[100_000];
         var read = await node.ReadAsync(123_456, buffer, CancellationToken.None);
 
+        using var backing = await node.OpenBackingFileAsync(CancellationToken.None); // with fuse.passthrough, the kernel reads it
+
         Assert.Equal(100_000, read.Value);
         Assert.Equal(_a.AsSpan(123_456, 100_000).ToArray(), buffer);
+        Assert.Equal(_a, await ReadAllAsync(backing!));
     }
 
     private async Task<GzipLayer> LayerAsync(LayerBuilder builder)
@@ -169,22 +249,15 @@ public sealed class UnpackedFilesTests : IDisposable
     /// <summary>An unpack under way: its files, and the held blob, let go on disposal so that the unpack ends.</summary>
     private sealed record Unpacking(UnpackedFiles Files, HeldStream Blob, Task Applying) : IAsyncDisposable
     {
-        public async Task<Microsoft.Win32.SafeHandles.SafeFileHandle> WaitForAsync(string path, FileMetadata file)
+        public async Task<Microsoft.Win32.SafeHandles.SafeFileHandle> WaitForAsync(FileMetadata file)
         {
             for (var waited = 0; waited < 300; waited++)
             {
-                if (Files.Open(path, file.UncompressedOffset, file.UncompressedSize) is { } handle) return handle;
+                if (Files.Open(file.UncompressedOffset, file.UncompressedSize) is { } handle) return handle;
                 Assert.False(Applying.IsCompleted, "the unpack ended before the blob was let go");
                 await Task.Delay(100);
             }
-            throw new TimeoutException($"{path} was never served from the unpack");
-        }
-
-        public async Task WaitForWrittenAsync(int count)
-        {
-            for (var waited = 0; Files.Count < count && waited < 300; waited++) await Task.Delay(100);
-            Assert.Equal(count, Files.Count);
-            await Task.Delay(200); // the span check runs ahead of the unpack: it has passed these spans
+            throw new TimeoutException($"{file.Name} was never served from the unpack");
         }
 
         public async ValueTask DisposeAsync()
