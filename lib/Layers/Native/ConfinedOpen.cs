@@ -15,9 +15,9 @@ public static unsafe class ConfinedOpen
     /// <summary>
     /// The regular file at <paramref name="relative"/> (UTF-8) beneath <paramref name="root"/>, resolved with
     /// <c>openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV)</c> (before Linux 5.6: only the last name is
-    /// not followed), or null when there is none.
+    /// not followed), if <paramref name="accept"/> accepts its status; else null.
     /// </summary>
-    public static SafeFileHandle? RegularFileBeneath(string root, string relative)
+    public static SafeFileHandle? RegularFileBeneath(string root, string relative, Func<FileStatus, bool> accept)
     {
         int directory;
         fixed (byte* rootPath = Encoding.UTF8.GetBytes(root + "\0"))
@@ -39,7 +39,7 @@ public static unsafe class ConfinedOpen
                 if (located < 0 && Marshal.GetLastPInvokeError() == Libc.ENoSys)
                     located = Libc.openat(directory, path, Libc.OPath | Libc.ONoFollow | Libc.OCloExec, 0);
             }
-            return located < 0 ? null : ReopenForRead(located, _ => true);
+            return located < 0 ? null : ReopenForRead(located, accept);
         }
         finally
         {

@@ -77,19 +77,8 @@ public sealed class LayerFileNode(LayerInode inode, OwnerMapping owners, ILayerC
     {
         if (content.LocalRoot is not { } root) return null;
         // Confined: a name in the tree that resolves to something else in the copy (a layer's names that are not UTF-8
-        // read back as U+FFFD) may be a symlink, a device or a FIFO the layer planted, never followed or opened.
-        var handle = ConfinedOpen.RegularFileBeneath(root, path);
-        if (handle is null) return null;
-        try
-        {
-            // The unpacked tree was checked against the layer digest; a size that differs means it is not this entry.
-            if (RandomAccess.GetLength(handle) == Inode.Size) return handle;
-        }
-        catch (IOException)
-        {
-            // Served through READ below.
-        }
-        handle.Dispose();
-        return null;
+        // read back as U+FFFD) may be a symlink, a device or a FIFO the layer planted, never followed or opened. The copy
+        // was checked against the layer digest; a size that differs means it is not this entry.
+        return ConfinedOpen.RegularFileBeneath(root, path, status => status.Size == Inode.Size);
     }
 }
