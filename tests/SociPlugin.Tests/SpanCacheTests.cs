@@ -195,7 +195,10 @@ public sealed class SpanCacheTests
     public async Task GetAsync_BurstOverTheBoundEnds_LetsTheOlderGoThen()
     {
         var cache = new SpanCache(2, long.MaxValue, releaseSparesWhenIdle: false);
-        var pending = Enumerable.Range(0, 3).Select(_ => new TaskCompletionSource<SpanBuffer>(TaskCreationOptions.RunContinuationsAsynchronously)).ToList();
+        // Continuations inline: each fetch's end (the cache's eviction, then its reader) runs within SetResult, in that
+        // order. Run on the pool, an older fetch's eviction could come late and let go of a newer span before its reader
+        // held it; the reader then fetches again, and these fetches hand back the same buffer, already let go.
+        var pending = Enumerable.Range(0, 3).Select(_ => new TaskCompletionSource<SpanBuffer>()).ToList();
         var reads = pending.Select((p, id) => cache.GetAsync(new SpanKey("l", id), 1, () => p.Task, CancellationToken.None)).ToList();
         Assert.Equal(3, cache.Count); // all being fetched: none may go
 

@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using PluggableSnapshotter.Registry.Streams;
 
 namespace PluggableSnapshotter.Layers.Compression;
 
 /// <summary>Passes reads through while hashing (sha256), counting and timing them.</summary>
-internal sealed class HashingReadStream(Stream inner, bool hash = true) : Stream
+internal sealed class HashingReadStream(Stream inner, bool hash = true) : ForwardReadStream
 {
     private readonly IncrementalHash? _hash = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
 
@@ -31,11 +32,7 @@ internal sealed class HashingReadStream(Stream inner, bool hash = true) : Stream
 
     private byte[]? _final;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException("length unknown");
-    public override long Position { get => BytesRead; set => throw new NotSupportedException("not seekable"); }
+    public override long Position => BytesRead;
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -65,11 +62,6 @@ internal sealed class HashingReadStream(Stream inner, bool hash = true) : Stream
         _hash?.AppendData(bytes);
         BytesRead += bytes.Length;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("not seekable");
-    public override void SetLength(long value) => throw new NotSupportedException("read-only");
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("read-only");
 
     protected override void Dispose(bool disposing)
     {

@@ -1,15 +1,11 @@
+using PluggableSnapshotter.Registry.Streams;
+
 namespace PluggableSnapshotter.Layers.Compression;
 
 /// <summary>Bytes already read from a stream (to sniff them), followed by the rest of that stream (disposed with it unless left open).</summary>
-internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest, bool leaveOpen = false) : Stream
+internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest, bool leaveOpen = false) : ForwardReadStream
 {
     private ReadOnlyMemory<byte> _prefix = prefix;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException("length unknown");
-    public override long Position { get => throw new NotSupportedException("not seekable"); set => throw new NotSupportedException("not seekable"); }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -30,11 +26,6 @@ internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest, b
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("not seekable");
-    public override void SetLength(long value) => throw new NotSupportedException("read-only");
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("read-only");
 
     protected override void Dispose(bool disposing)
     {

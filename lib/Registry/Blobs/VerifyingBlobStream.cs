@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using PluggableSnapshotter.Registry.Streams;
 using PluggableSnapshotter.Registry.Transport;
 
 namespace PluggableSnapshotter.Registry.Blobs;
@@ -11,7 +12,7 @@ namespace PluggableSnapshotter.Registry.Blobs;
 /// at the descriptor's size still sees the error. A connection that breaks mid-blob is resumed with a range request.
 /// </summary>
 /// <remarks>Asynchronous reads only: a resume needs an HTTP request.</remarks>
-internal sealed class VerifyingBlobStream : Stream
+internal sealed class VerifyingBlobStream : ForwardReadStream
 {
     private readonly OciDigest _digest;
     private readonly long _size;
@@ -39,11 +40,8 @@ internal sealed class VerifyingBlobStream : Stream
         _hash = digest.CreateHash();
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _size;
-    public override long Position { get => _position; set => throw new NotSupportedException("blob streams do not seek"); }
+    public override long Position => _position;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -112,11 +110,6 @@ internal sealed class VerifyingBlobStream : Stream
             skip -= read;
         }
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("blob streams do not seek");
-    public override void SetLength(long value) => throw new NotSupportedException("blob streams are read-only");
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("blob streams are read-only");
 
     protected override void Dispose(bool disposing)
     {

@@ -1,19 +1,18 @@
+using PluggableSnapshotter.Registry.Streams;
+
 namespace PluggableSnapshotter.Registry.Downloads;
 
 /// <summary>
 /// Reads a <see cref="BlobDownload"/> from its start while it is still downloading, waiting at the watermark. At the end it
 /// waits for the download to complete, so a digest mismatch (or a failed download) is the error of the last read.
 /// </summary>
-internal sealed class BlobReader(BlobDownload download) : Stream
+internal sealed class BlobReader(BlobDownload download) : ForwardReadStream
 {
     private const int ReadBatch = 16 * 1024 * 1024; // one wake-up per 16 MiB: each costs a scheduling delay on a busy machine
     private long _position;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => download.Size;
-    public override long Position { get => _position; set => throw new NotSupportedException("blob readers do not seek"); }
+    public override long Position => _position;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -47,9 +46,4 @@ internal sealed class BlobReader(BlobDownload download) : Stream
 
     public override int Read(byte[] buffer, int offset, int count) =>
         throw new NotSupportedException("blob readers wait for the download and are read asynchronously (ReadAsync)");
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("blob readers do not seek");
-    public override void SetLength(long value) => throw new NotSupportedException("blob readers are read-only");
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("blob readers are read-only");
 }

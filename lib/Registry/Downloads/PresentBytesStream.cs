@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using PluggableSnapshotter.Registry.Blobs;
+using PluggableSnapshotter.Registry.Streams;
 
 namespace PluggableSnapshotter.Registry.Downloads;
 
@@ -11,7 +12,7 @@ namespace PluggableSnapshotter.Registry.Downloads;
 /// what is unpacked from it is the blob's, whatever happens to the partial blob's bytes meanwhile (a range a reader
 /// forgets and fetches again).
 /// </summary>
-public sealed class PresentBytesStream : Stream
+public sealed class PresentBytesStream : ForwardReadStream
 {
     private readonly BlobDownload _download;
     private readonly PartialBlob _partial;
@@ -26,11 +27,8 @@ public sealed class PresentBytesStream : Stream
         _hash = download.Blob.ParsedDigest.CreateHash();
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _partial.Size;
-    public override long Position { get => _position; set => throw new NotSupportedException("blob readers do not seek"); }
+    public override long Position => _position;
 
     /// <summary>True once the last read found the bytes it gave matching the blob's digest.</summary>
     public bool Verified { get; private set; }
@@ -96,9 +94,4 @@ public sealed class PresentBytesStream : Stream
         if (disposing) _hash.Dispose();
         base.Dispose(disposing);
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("blob readers do not seek");
-    public override void SetLength(long value) => throw new NotSupportedException("blob readers are read-only");
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("blob readers are read-only");
 }

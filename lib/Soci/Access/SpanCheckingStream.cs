@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using PluggableSnapshotter.Registry.Streams;
 using PluggableSnapshotter.Soci.Build;
 using PluggableSnapshotter.Soci.Gzip;
 
@@ -12,7 +13,7 @@ namespace PluggableSnapshotter.Soci;
 /// <paramref name="failed"/> once and nothing more is verified; the stream still passes every byte on (the reader's own
 /// check, the blob digest, decides what the bytes are worth).
 /// </summary>
-public sealed class SpanCheckingStream(Stream inner, ZtocSpans spans, Action<long> verifiedThrough, Action<string> failed) : Stream
+public sealed class SpanCheckingStream(Stream inner, ZtocSpans spans, Action<long> verifiedThrough, Action<string> failed) : ForwardReadStream
 {
     /// <summary>The most header bytes kept to check (a gzip header with a 64 KiB extra field and a name).</summary>
     private const int MaxHeaderBytes = 1 << 20;
@@ -26,11 +27,7 @@ public sealed class SpanCheckingStream(Stream inner, ZtocSpans spans, Action<lon
     private bool _stopped; // all spans done, or one failed
     private bool _disposed;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => _position; set => throw new NotSupportedException(); }
+    public override long Position => _position;
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -122,11 +119,6 @@ public sealed class SpanCheckingStream(Stream inner, ZtocSpans spans, Action<lon
         if (GzipMemberHeader.Length(header) != start)
             throw new InvalidDataException($"the gzip header does not end where span 0 starts ({start})");
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     // Once, however many owners dispose it (the applier and its read-ahead both do).
     protected override void Dispose(bool disposing)

@@ -1,16 +1,11 @@
+using PluggableSnapshotter.Registry.Streams;
 using PluggableSnapshotter.Soci.Build;
 
 namespace PluggableSnapshotter.Soci.Tar;
 
 /// <summary>The uncompressed tar stream an indexer hands out, as a read-only forward <see cref="Stream"/> for the tar reader.</summary>
-internal sealed class IndexerStream(ILayerIndexer indexer) : Stream
+internal sealed class IndexerStream(ILayerIndexer indexer) : ForwardReadStream
 {
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         indexer.ReadAsync(buffer, cancellationToken);
 
@@ -19,12 +14,4 @@ internal sealed class IndexerStream(ILayerIndexer indexer) : Stream
 
     public override int Read(byte[] buffer, int offset, int count) =>
         throw new NotSupportedException("the layer indexer is read asynchronously");
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -8,6 +8,7 @@ using PluggableSnapshotter.LazyLayers.Tree;
 using PluggableSnapshotter.Plugins.Soci.Tree;
 using PluggableSnapshotter.Registry;
 using PluggableSnapshotter.Registry.Downloads;
+using PluggableSnapshotter.Registry.Streams;
 using PluggableSnapshotter.Soci;
 using PluggableSnapshotter.Soci.Build;
 using PluggableSnapshotter.TestSupport;
@@ -275,7 +276,7 @@ public sealed class UnpackedFilesTests : IDisposable
     }
 
     /// <summary>A blob that serves its first bytes, then holds the rest back until let go.</summary>
-    private sealed class HeldStream(byte[] data, int heldAt) : Stream
+    private sealed class HeldStream(byte[] data, int heldAt) : ForwardReadStream
     {
         private readonly TaskCompletionSource _go = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _position;
@@ -293,15 +294,8 @@ public sealed class UnpackedFilesTests : IDisposable
         }
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => data.Length;
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Position => _position;
     }
 
     /// <summary>A layer's content whose spans must not be read: the fill's unpacked files serve.</summary>
